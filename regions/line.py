@@ -64,13 +64,16 @@ def _reps(left: np.ndarray, right: np.ndarray, scale: float) -> np.ndarray:
     """Representative (interior) points of the intervals ``(left, right)``."""
     with np.errstate(invalid="ignore"):
         rep = 0.5 * (left + right)
-    lo_inf = np.isneginf(left)
-    hi_inf = np.isposinf(right)
-    if lo_inf.any() or hi_inf.any():
-        both = lo_inf & hi_inf
-        rep = np.where(lo_inf & ~hi_inf, right - np.maximum(scale, np.abs(right)), rep)
-        rep = np.where(hi_inf & ~lo_inf, left + np.maximum(scale, np.abs(left)), rep)
-        rep = np.where(both, 0.0, rep)
+    if np.isinf(left[0]) or np.isinf(right[-1]):  # only the two ends can be unbounded
+        with np.errstate(invalid="ignore"):
+            for i in {0, rep.shape[0] - 1}:
+                lo, hi = left[i], right[i]
+                if np.isinf(lo) and np.isinf(hi):
+                    rep[i] = 0.0
+                elif np.isinf(lo):
+                    rep[i] = hi - max(scale, abs(hi))
+                elif np.isinf(hi):
+                    rep[i] = lo + max(scale, abs(lo))
     return rep
 
 

@@ -1,0 +1,139 @@
+"""``regions count`` and ``regions bound``."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+import regions
+from regions import theory
+
+from ._common import (
+    build_domain,
+    build_network,
+    domain_options,
+    echo_json,
+    fail,
+    guard,
+    network_options,
+    to_json,
+    write_output,
+)
+
+
+@click.command()
+@network_options
+@domain_options
+@click.option("--max-regions", type=int, default=None,
+              help="Stop after this many regions; the count is then reported as partial.")
+@click.option("--verify", is_flag=True, help="Build the full partition and check its invariants.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON object to this file.")
+@guard
+def count(arch, init, bias_init, seed, weights, construction, depth, width, whole, box_text, segment_file,
+          line_file, plane_file, triangle, margin, max_regions, verify, as_json, out):
+    """Count the activation regions and affine pieces of a network, exactly.
+
+    \b
+    Examples:
+      regions count --construction sawtooth --depth 5 --width 10 --whole --json
+      regions count --arch 1-10-10-1 --seed 3 --box -2:2
+      regions count --weights net.npz --plane points.npy
+    """
+    if max_regions is not None and max_regions < 1:
+        fail(f"expected --max-regions >= 1, got {max_regions}")
+    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width)
+    domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
+    options = {} if max_regions is None else {"max_regions": max_regions}
+    t0 = time.perf_counter()
+    if verify:
+        part = regions.partition(net, domain)
+        result = part.count()
+        checks = part.verify()
+    else:
+        result = regions.count(net, domain, **options)
+        checks = None
+    seconds = time.perf_counter() - t0
+    record = {
+        **result.as_dict(),
+        "params": net.n_params,
+        "arch": net.arch,
+        "input_dim": net.input_dim,
+        "domain": domain.describe(),
+        "seconds": round(seconds, 6),
+    }
+    if checks is not None:
+        record["verified"] = True
+    if out:
+        write_output(out, to_json(record) + "\n")
+    if as_json:
+        echo_json(record)
+        return
+    partial = " (partial: stopped at --max-regions)" if result.partial else ""
+    click.echo(f"network      {net.arch}  ({net.n_params} parameters)")
+    click.echo(f"domain       {domain.kind} {domain.describe().get('lo')} .. {domain.describe().get('hi')}")
+    click.echo(f"regions      {result.regions}{partial}")
+    if result.pieces is not None:
+        click.echo(f"pieces       {result.pieces}  (affine pieces: neighbours with one output map merged)")
+    if result.bounded is not None:
+        click.echo(f"bounded      {result.bounded}   unbounded {result.unbounded}")
+    click.echo(f"per layer    {', '.join(str(c) for c in result.layer_counts)}")
+    click.echo(f"engine       {result.engine}   {seconds:.3f} s" + ("   verified" if checks else ""))
+
+
+def _parse_widths(text: str) -> list[int]:
+    try:
+        ws = [int(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        fail(f"expected --widths as integers joined by commas such as 10,10,10, got {text!r}")
+    if not ws or min(ws) < 1:
+        fail(f"expected --widths of integers >= 1 such as 10,10,10, got {text!r}")
+    return ws
+
+
+@click.command()
+@click.option("--input-dim", "input_dim", type=int, required=True, help="Number of inputs d.")
+@click.option("--width", type=int, help="Units per hidden layer (with --depth).")
+@click.option("--depth", type=int, help="Number of hidden layers (with --width).")
+@click.option("--widths", help="Hidden widths, e.g. 10,20,10 (instead of --width/--depth).")
+@click.option("--output-dim", type=int, default=1, show_default=True, help="Number of outputs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (integers exact).")
+@guard
+def bound(input_dim, width, depth, widths, output_dim, as_json):
+    """Parameters and the published bounds on the number of regions, as exact integers.
+
+    \b
+    Example:
+      regions bound --input-dim 10 --width 50 --depth 5
+    """
+    if widths is not None:
+        if width is not None or depth is not None:
+            fail("expected either --widths or --width with --depth, got both")
+        ws = _parse_widths(widths)
+    else:
+        if width is None or depth is None:
+            fail("expected --width and --depth (or --widths), got "
+                 f"width={width}, depth={depth}")
+        ws = list(theory.uniform_widths(width, depth))
+    if input_dim < 1 or output_dim < 1:
+        fail(f"expected --input-dim and --output-dim >= 1, got {input_dim} and {output_dim}")
+    values = theory.bounds(input_dim, ws, output_dim)
+    record = {"input_dim": input_dim, "widths": ws, "output_dim": output_dim, **values}
+    if as_json:
+        echo_json(record)
+        return
+    click.echo(f"architecture           {'-'.join(map(str, [input_dim, *ws, output_dim]))}")
+    labels = {
+        "params": "parameters",
+        "zaslavsky": "zaslavsky (1 layer)",
+        "one_dim_maximum": "1-D maximum",
+        "serra_lower": "lower (Serra 2018)",
+        "montufar2014_lower": "lower (Montufar 2014)",
+        "serra_upper": "upper (Serra 2018)",
+        "montufar2017_upper": "upper (Montufar 2017)",
+    }
+    for key, label in labels.items():
+        if key in values:
+            v = values[key]
+            click.echo(f"{label:<23}{v:,}" + (f"   (~{float(v):.3e})" if v >= 10**7 else ""))
