@@ -77,6 +77,23 @@ def _reps(left: np.ndarray, right: np.ndarray, scale: float) -> np.ndarray:
     return rep
 
 
+def _near_zero(X: np.ndarray, H: np.ndarray, Wt: np.ndarray, absb: np.ndarray | float) -> np.ndarray:
+    """Entries of ``X = H @ Wt (+ b)`` that are zero up to rounding, bool like ``X``.
+
+    An entry is zero when ``|X| <= ZERO_RTOL * (|H| @ |Wt| + |b|)``.  The
+    magnitude is computed only for the rows that fail the cheap test against
+    its upper bound ``max|H_i| * sum|W_j| + |b_j|``.
+    """
+    absWt = np.abs(Wt)
+    bound = np.abs(H).max(axis=1, initial=0.0)[:, None] * absWt.sum(axis=0) + absb  # (R, m) >= magnitude
+    cand = np.abs(X) <= ZERO_RTOL * bound
+    rows = np.nonzero(cand.any(axis=1))[0]
+    if rows.size:
+        mag = np.abs(H[rows]) @ absWt + absb  # (r, m)
+        cand[rows] &= np.abs(X[rows]) <= ZERO_RTOL * mag
+    return cand
+
+
 def _split_layer(left, end, rep, V, A, W, b, slope, scale):
     """Split the regions by one hidden layer.
 
@@ -89,18 +106,23 @@ def _split_layer(left, end, rep, V, A, W, b, slope, scale):
 
     Returns
     -------
-    left', rep', V', A' for the R' >= R new regions, ``parent`` (R',) and
+    left', rep', V', A' for the R' >= R new regions, ``counts`` (R,) the
+    number of pieces of each old region (its children are consecutive), and
     ``active`` (R', m) bool.
     """
     R = left.shape[0]
     m = W.shape[0]
     Wt = W.T
-    absWt = np.abs(Wt)
     Z = V @ Wt + b  # (R, m) pre-activation at rep
     S = A @ Wt  # (R, m) slope dz/dt
-    magZ = np.abs(V) @ absWt + np.abs(b)  # (R, m)
-    magS = np.abs(A) @ absWt  # (R, m)
-    S[np.abs(S) <= ZERO_RTOL * magS] = 0.0
+    S[_near_zero(S, A, Wt, 0.0)] = 0.0
+    flat = S == 0.0  # (R, m) units constant on their region
+    if flat.any():
+        # constant units: exactly zero (hence inactive) when zero up to rounding
+        rows = np.nonzero(flat.any(axis=1))[0]
+        Zr = Z[rows]
+        Zr[flat[rows] & _near_zero(Zr, V[rows], Wt, np.abs(b))] = 0.0
+        Z[rows] = Zr
     right = np.empty_like(left)
     right[:-1] = left[1:]
     right[-1] = end
@@ -109,6 +131,7 @@ def _split_layer(left, end, rep, V, A, W, b, slope, scale):
         T = rep[:, None] - Z / S  # (R, m); inf/nan where S == 0
         tol = BREAK_RTOL * np.maximum(scale, np.abs(T))
         inside = (T > left[:, None] + tol) & (T < right[:, None] - tol)
+    counts = np.ones(R, dtype=np.intp)
     if inside.any():
         T = np.where(inside, T, np.inf)
         T.sort(axis=1)
@@ -119,28 +142,30 @@ def _split_layer(left, end, rep, V, A, W, b, slope, scale):
             keep[:, 1:] &= ~(T[:, 1:] - T[:, :-1] <= BREAK_RTOL * np.maximum(scale, np.abs(T[:, 1:])))
         E = np.concatenate([left[:, None], T], axis=1)  # (R, m+1) left ends of the pieces
         mask = np.concatenate([np.ones((R, 1), dtype=bool), keep], axis=1)
-        # for r in range(R): for j in range(m+1): if mask[r, j]: emit (r, E[r, j])
-        parent, col = np.nonzero(mask)
-        new_left = E[parent, col]
+        # for r in range(R): for j in range(m+1): if mask[r, j]: emit piece (r, E[r, j])
+        counts += keep.sum(axis=1)
+        new_left = E[mask]  # (R',) row-major: children of a region stay consecutive
         new_right = np.empty_like(new_left)
         new_right[:-1] = new_left[1:]
         new_right[-1] = end
         new_rep = _reps(new_left, new_right, scale)
+        dt = new_rep - np.repeat(rep, counts)  # (R',)
+        Sc = np.repeat(S, counts, axis=0)  # (R', m) slopes of the children
+        Zc = np.repeat(Z, counts, axis=0)  # (R', m)
+        Zc += Sc * dt[:, None]  # pre-activation at the children's reps
     else:
-        parent = np.arange(R)
-        new_left, new_rep = left, rep
-    dt = (new_rep - rep[parent])[:, None]  # (R', 1)
-    Sp = S[parent]  # (R', m)
-    Zn = Z[parent] + Sp * dt  # (R', m) pre-activation at the new reps
-    magZn = magZ[parent] + magS[parent] * np.abs(dt)
-    active = Zn > ZERO_RTOL * magZn
+        new_left, new_rep, Sc, Zc = left, rep, S, Z
+    # Signs are reliable here: a child's rep is at least half its width (>= the
+    # breakpoint tolerance) away from every crossing, and constant units that are
+    # zero up to rounding were set to exactly 0.
+    active = Zc > 0  # (R', m)
     if slope == 0.0:
-        Vn = np.where(active, Zn, 0.0)
-        An = np.where(active, Sp, 0.0)
+        Vn = np.maximum(Zc, 0.0, out=Zc)
+        An = np.multiply(Sc, active, out=Sc)
     else:
-        Vn = np.where(active, Zn, slope * Zn)
-        An = np.where(active, Sp, slope * Sp)
-    return new_left, new_rep, Vn, An, parent, active
+        Vn = np.where(active, Zc, slope * Zc)
+        An = np.where(active, Sc, slope * Sc)
+    return new_left, new_rep, Vn, An, counts, active
 
 
 def _output(V, A, W, b):
@@ -299,8 +324,8 @@ def partition_line(net: Network, domain: Domain | None = None) -> LinePartition:
     scale = domain.scale
     parents, actives, counts = [], [], []
     for W, b in pulled.layers[:-1]:
-        left, rep, V, A, parent, active = _split_layer(left, end, rep, V, A, W, b, pulled.negative_slope, scale)
-        parents.append(parent)
+        left, rep, V, A, counts_l, active = _split_layer(left, end, rep, V, A, W, b, pulled.negative_slope, scale)
+        parents.append(np.repeat(np.arange(counts_l.shape[0]), counts_l))
         actives.append(active)
         counts.append(int(left.shape[0]))
     W, b = pulled.layers[-1]

@@ -207,6 +207,13 @@ class Network:
         path = Path(path)
         if not path.is_file():
             raise RegionsError(f"expected an existing .npz weights file, got {str(path)!r}")
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+        if magic[:2] != b"PK":
+            what = "a single .npy array" if magic == b"\x93NUMPY" else "an unreadable file"
+            raise RegionsError(
+                f"expected a .npz archive of arrays W0, b0, W1, b1, ..., got {what} {str(path)!r}"
+            )
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
@@ -222,8 +229,6 @@ class Network:
                 f"expected a .npz archive of arrays W0, b0, W1, b1, ..., "
                 f"got an unreadable file {str(path)!r} ({type(exc).__name__})"
             ) from None
-        if not isinstance(arrays, dict):  # np.load on a single .npy
-            raise RegionsError(f"expected a .npz archive, got a single array in {str(path)!r}")
         slope = float(arrays.pop("negative_slope", 0.0))
         n = 0
         while f"W{n}" in arrays:
