@@ -15,6 +15,10 @@ import click
 COMMANDS = {
     "count": ("regions_cli.count", "count"),
     "bound": ("regions_cli.count", "bound"),
+    "sweep": ("regions_cli.sweep", "sweep"),
+    "slice": ("regions_cli.workflows", "slice_cmd"),
+    "train-digits": ("regions_cli.workflows", "train_digits"),
+    "checkpoints": ("regions_cli.workflows", "checkpoints"),
 }
 
 

@@ -11,6 +11,9 @@ The public surface, re-exported here:
   (:mod:`regions.line`);
 * :mod:`regions.theory` -- published bounds as exact integers;
 * :mod:`regions.constructions` -- networks with known counts;
+* :func:`from_torch` -- PyTorch models (:mod:`regions.torch_import`, torch
+  imported lazily); :mod:`regions.workflows` -- slices through data and
+  checkpoint series;
 * :class:`RegionsError` -- the one exception class (a ``ValueError``).
 """
 
@@ -24,9 +27,21 @@ from .partition import count, partition
 
 __version__ = "0.1.0"
 
+
+def from_torch(module, input_shape=None, *, state_dict=None, activation="relu") -> Network:
+    """The exact :class:`Network` of a PyTorch model (see :func:`regions.torch_import.from_torch`).
+
+    PyTorch is imported only when this is called (``pip install 'regions[torch]'``).
+    """
+    from .torch_import import from_torch as _from_torch  # noqa: PLC0415 -- torch is optional
+
+    return _from_torch(module, input_shape, state_dict=state_dict, activation=activation)
+
+
 __all__ = [
     "Network",
     "compose",
+    "from_torch",
     "RegionsError",
     "CountResult",
     "box",

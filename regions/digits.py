@@ -32,7 +32,7 @@ from ._errors import RegionsError
 from ._io import write_atomic, write_text_atomic
 from .network import Network
 from .torch_import import _torch, from_torch, parse_activation
-from .workflows import _csv_text, load_digits
+from .workflows import series_csv, load_digits
 
 __all__ = ["DigitsRun", "digits_split", "make_mlp", "train_digits"]
 
@@ -104,7 +104,7 @@ def train_digits(
     hidden: Sequence[int] = (32, 32),
     epochs: int = 5,
     batch_size: int = 32,
-    lr: float = 1e-3,
+    lr: float = 1e-2,
     seed: int = 0,
     save_every: int | None = None,
     test_fraction: float = 0.25,
@@ -210,7 +210,7 @@ def train_digits(
         model.train()
         history.append(row)
         paths.append(path)
-        write_text_atomic(out / "history.csv", _csv_text(history))
+        write_text_atomic(out / "history.csv", series_csv(history))
         if on_checkpoint is not None:
             on_checkpoint(row)
 

@@ -16,7 +16,6 @@ counts as inactive.
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -38,7 +37,7 @@ def parse_arch(arch: str | Sequence[int]) -> tuple[int, ...]:
     Parameters
     ----------
     arch : str or sequence of int
-        Sizes from input to output, joined by ``-`` (or ``x``/``,``).
+        Sizes from input to output, joined by ``-``.
 
     Returns
     -------
@@ -46,7 +45,7 @@ def parse_arch(arch: str | Sequence[int]) -> tuple[int, ...]:
         ``(d_in, n_1, ..., n_K, d_out)``, at least two entries, all >= 1.
     """
     if isinstance(arch, str):
-        parts = [p for p in re.split(r"[-x,\s]+", arch.strip()) if p]
+        parts = arch.strip().split("-")
         try:
             sizes = tuple(int(p) for p in parts)
         except ValueError:

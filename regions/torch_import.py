@@ -538,21 +538,21 @@ def load_torch(
         else:  # pragma: no cover - torch < 2.5: state dicts only
             obj = torch.load(p, weights_only=True, map_location="cpu")
     except Exception as exc:  # noqa: BLE001 -- any unreadable file is one sentence
-        if type(exc).__name__ == "UnpicklingError" or "weights_only" in str(exc).lower() or "Weights only" in str(exc):
-            needs = ""
-            try:
-                unsafe = ser.get_unsafe_globals_in_checkpoint(str(p))
-                unsafe = [u for u in unsafe if u.rsplit(".", 1)[-1] not in SAFE_LAYERS]
-                if unsafe:
-                    needs = f" (it needs {', '.join(unsafe[:4])})"
-            except Exception:  # noqa: BLE001
-                pass
+        unsafe: list[str] = []
+        try:
+            unsafe = [u for u in ser.get_unsafe_globals_in_checkpoint(str(p))
+                      if u.rsplit(".", 1)[-1] not in SAFE_LAYERS]
+        except Exception:  # noqa: BLE001 -- not a zip checkpoint: no list to give
+            pass
+        if unsafe or "unsupported global" in str(exc).lower():
+            needs = f" (it needs {', '.join(unsafe[:4])})" if unsafe else ""
             raise RegionsError(
                 f"expected a state dict or a module of supported layers in {str(path)!r}, got a file that "
                 f"torch.load(weights_only=True) refuses{needs}; save model.state_dict() instead"
             ) from None
         raise RegionsError(
-            f"expected a file written by torch.save, got an unreadable {str(path)!r} ({type(exc).__name__})"
+            f"expected a file written by torch.save, got an unreadable {str(path)!r} ({type(exc).__name__}); "
+            f"files are read with torch.load(weights_only=True) only"
         ) from None
     obj = _unwrap_checkpoint(obj, str(path))
     if module is not None:

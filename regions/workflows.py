@@ -66,6 +66,7 @@ __all__ = [
     "find_checkpoints",
     "checkpoint_series",
     "read_series",
+    "series_csv",
     "plot_series",
     "save_series_plot",
     "TORCH_SUFFIXES",
@@ -419,7 +420,8 @@ def _config_activation(directory: Path) -> str | float | None:
         return None
 
 
-def _csv_text(rows: list[dict]) -> str:
+def series_csv(rows: list[dict]) -> str:
+    """CSV text of series rows (columns in order of first appearance)."""
     fields: list[str] = []
     for row in rows:
         for k in row:
@@ -525,7 +527,7 @@ def checkpoint_series(
                 row[k] = v
         rows.append(row)
         if out is not None:
-            write_text_atomic(out, _csv_text(rows))
+            write_text_atomic(out, series_csv(rows))
         if on_row is not None:
             on_row(row)
     return rows

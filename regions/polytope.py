@@ -1,0 +1,1021 @@
+"""The exact engine for any input dimension: activation regions as polyhedra.
+
+Definition
+----------
+For a network ``f`` on a domain ``P`` of dimension ``k`` (a box, possibly
+with infinite bounds, so all of ``R^k`` is allowed; or an affine slice of the
+input space), an *activation region* is a maximal connected open set on which
+every hidden unit keeps one state, active (pre-activation > 0) or inactive
+(<= 0).  Fixing a pattern makes every pre-activation affine, so each region
+is the interior of a convex polyhedron and each pattern occurs in at most one
+region.
+
+Representation
+--------------
+Every region is a polyhedron, stored by its *generators* in homogeneous
+coordinates ``g = (x t, t)`` in ``R^(k+1)``: vertices (``t = 1``),
+extreme rays (``t = 0``, unit length) and, while the region still contains
+whole lines, a basis of its lineality space.  The homogenised region is the
+cone ``{(x, t): t >= 0, a_i . x <= c_i t}``, whose generators are exactly
+these; no bounding box is ever introduced, so unbounded regions of ``R^k``
+are represented exactly.  Each generator carries
+
+* its *incidence*: a bit set of the constraints (``t >= 0``, the box faces,
+  every hidden unit so far) that vanish on it;
+* the values ``S`` of the current layer's pre-activations on it
+  (homogeneous: at a ray, the slope along the ray), and their *magnitudes*
+  ``M``: the same sums taken with absolute values.
+
+Algorithm (double description, vectorised over regions)
+-------------------------------------------------------
+Start from ``R^k`` (one vertex at the origin and ``k`` lineality vectors),
+clip it by the finite box faces, then take the hidden units one at a time,
+layer by layer.  Within a region the unit's pre-activation ``z`` is affine,
+so its values at the generators decide everything:
+
+* values of both signs beyond tolerance: ``z = 0`` cuts the region's
+  interior; the two children are the generators on each side (those with
+  ``z = 0`` go to both) plus one new generator ``r = s_u w - s_w u`` on every
+  *edge* ``(u, w)`` with ``s_u > 0 > s_w``;
+* otherwise the unit is active on the whole region iff some value is > 0.
+
+Edges are found with the combinatorial test of the double description
+method (Motzkin et al. 1953; Fukuda and Prodon 1996): ``u`` and ``w`` are
+adjacent iff their common incidence set has at least ``k - 1`` members
+(``k - 1 - dim lineality``) and no third generator vanishes on all of it.
+The test is exact for any (degenerate, non-simple) polyhedron given the
+incidences, so hyperplanes through existing vertices, duplicate units and
+dead units need no special case.  A cut by a unit that is not constant
+along the lineality space turns one lineality vector into a pair of rays
+(the cdd rule).
+
+All values are carried as linear combinations: a new generator's values are
+the same combination of its parents' values, and the next layer's values
+are ``W (D S) + b t`` with ``D`` the region's pattern.  Coordinates are never
+re-evaluated through the network, so the sign tests are consistent with the
+combinatorics even where vertices are computed with rounding.  Everything is
+vectorised over the regions of a batch; regions are processed depth-first in
+batches of at most :data:`CHUNK` generators, so memory stays bounded.
+
+Tolerance and certification
+---------------------------
+A value is zero when ``|z| <= VERTEX_RTOL * M``; the error of the
+combinations above is a few ``eps * M`` per step, far below
+``VERTEX_RTOL``.  A region is split only by values of both signs beyond
+that tolerance at its own generators; both children then contain an open
+ball around a point of the cut, so every counted region has an interior
+point (:meth:`PolytopePartition.chebyshev` computes a certified one with
+one LP per region, on request).  Real regions thinner than ``VERTEX_RTOL``
+relative to the magnitudes of the pre-activations are below the resolution
+of float64 and are merged with a neighbour.
+
+For unbounded domains the count is exact by construction: regions are
+homogenised cones, extreme rays are generators like vertices, and a unit
+cuts an unbounded region "at infinity" exactly when its slopes along two
+rays differ in sign.  ``bounded``/``unbounded`` are read off the generators.
+
+References
+----------
+.. [1] A. Berzins, "Polyhedral complex extraction from ReLU networks using
+   edge subdivision", ICML 2023.
+.. [2] T. Serra, C. Tjandraatmadja, S. Ramalingam, "Bounding and counting
+   linear regions of deep neural networks", ICML 2018.
+.. [3] J. E. Masden, "Algorithmic determination of the combinatorial
+   structure of the linear regions of ReLU neural networks", 2022.
+.. [4] K. Fukuda, A. Prodon, "Double description method revisited",
+   Combinatorics and Computer Science, LNCS 1120, 1996.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ._common import ZERO_RTOL, CountResult
+from ._errors import RegionsError
+from .domains import Domain, box
+from .network import Network
+
+__all__ = [
+    "PolytopePartition",
+    "partition_polytope",
+    "count_polytope",
+    "preflight",
+    "VERTEX_RTOL",
+    "CHUNK",
+]
+
+#: Relative size under which a value at a generator is zero (see module docstring).
+VERTEX_RTOL = 2.0**-36  # ~1.5e-11
+#: Generators per batch in the depth-first walk (bounds memory).
+CHUNK = 1 << 16
+#: Expanded (pair, generator) entries per adjacency sub-batch (bounds memory).
+_PAIR_CHUNK = 1 << 22
+
+_ONE = np.uint64(1)
+
+
+# ------------------------------------------------------------------ bitsets
+if hasattr(np, "bitwise_count"):
+
+    def _popcount(a: np.ndarray) -> np.ndarray:
+        """Set bits per row of a uint64 array (n, w) -> (n,)."""
+        return np.bitwise_count(a).sum(axis=1, dtype=np.int64)
+
+else:  # pragma: no cover - numpy < 2
+    _TABLE = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+
+    def _popcount(a: np.ndarray) -> np.ndarray:
+        return _TABLE[np.ascontiguousarray(a).view(np.uint8)].reshape(a.shape[0], -1).sum(axis=1)
+
+
+def _mask_upto(nbits: int, nw: int) -> np.ndarray:
+    """Bit set of constraints ``0 .. nbits-1``, shape (nw,)."""
+    out = np.zeros(nw, dtype=np.uint64)
+    full, rest = divmod(nbits, 64)
+    out[:full] = np.uint64(0xFFFFFFFFFFFFFFFF)
+    if rest:
+        out[full] = (_ONE << np.uint64(rest)) - _ONE
+    return out
+
+
+# ------------------------------------------------------------------- batch
+@dataclass
+class _Batch:
+    """Regions with their generators, flat and grouped by region.
+
+    Shapes: ``N`` generators, ``R`` regions, ``D = k + 1``, ``n`` columns
+    (values of the current layer's units), ``nw`` bit-set words, ``p`` pattern
+    bits so far.
+    """
+
+    G: np.ndarray  # (N, D) homogeneous generators
+    lin: np.ndarray  # (N,) bool: lineality vector
+    rid: np.ndarray  # (N,) region of each generator, non-decreasing
+    bits: np.ndarray  # (N, nw) uint64 incidence
+    S: np.ndarray  # (N, n) values of the current columns
+    M: np.ndarray  # (N, n) their magnitudes
+    pat: np.ndarray  # (R, p) bool patterns so far
+
+    @property
+    def R(self) -> int:
+        return int(self.pat.shape[0])
+
+    @property
+    def N(self) -> int:
+        return int(self.G.shape[0])
+
+    def starts(self) -> np.ndarray:
+        """First generator of each region and one past the last, shape (R + 1,)."""
+        return np.searchsorted(self.rid, np.arange(self.R + 1))
+
+    def take_regions(self, lo: int, hi: int) -> "_Batch":
+        st = self.starts()
+        a, b = st[lo], st[hi]
+        return _Batch(
+            self.G[a:b], self.lin[a:b], self.rid[a:b] - lo, self.bits[a:b],
+            self.S[a:b], self.M[a:b], self.pat[lo:hi],
+        )
+
+
+def _normalise(G: np.ndarray, S: np.ndarray, M: np.ndarray, k: int) -> None:
+    """Scale generators in place: ``t = 1`` for points, unit max-norm for rays."""
+    t = G[:, k]
+    scale = np.where(t > 0, t, np.max(np.abs(G[:, :k]), axis=1))
+    if np.any(~(scale > 0)) or not np.all(np.isfinite(scale)):
+        raise RegionsError(
+            "expected finite non-zero generators, got a degenerate one: the network's "
+            "weights are too large or too ill-conditioned for float64"
+        )
+    inv = 1.0 / scale
+    G *= inv[:, None]
+    S *= inv[:, None]
+    M *= inv[:, None]
+
+
+def _lineality_cuts(b: _Batch, col: int, hit: np.ndarray, done_mask: np.ndarray, k: int) -> _Batch:
+    """Turn one lineality vector of each hit region into a pair of opposite rays.
+
+    In every region of ``hit`` the unit's value is not zero on some lineality
+    vector ``l``: every other generator is moved along ``l`` onto the unit's
+    hyperplane (the cone is unchanged, ``l`` being a line of it), and ``l``
+    becomes the two rays ``+l`` and ``-l`` (one per side).
+    """
+    G, S, M, lin, bits = b.G.copy(), b.S.copy(), b.M.copy(), b.lin.copy(), b.bits.copy()
+    st = b.starts()
+    extra = []
+    for r in np.nonzero(hit)[0]:  # rare: only while regions contain lines
+        idx = np.arange(st[r], st[r + 1])
+        L = idx[lin[idx]]
+        rel = np.abs(S[L, col]) / np.maximum(M[L, col], np.finfo(float).tiny)
+        ls = L[int(np.argmax(rel))]
+        sg = 1.0 if S[ls, col] > 0 else -1.0
+        G[ls] *= sg
+        S[ls] *= sg
+        sstar = S[ls, col]
+        others = idx[idx != ls]
+        coef = S[others, col] / sstar  # (m,)
+        G[others] -= coef[:, None] * G[ls]
+        S[others] -= coef[:, None] * S[ls]
+        M[others] += np.abs(coef)[:, None] * M[ls]
+        S[others, col] = 0.0
+        lin[ls] = False
+        bits[ls] = done_mask
+        extra.append(ls)
+    extra = np.array(extra, dtype=np.intp)
+    # append -l for every converted l
+    G = np.concatenate([G, -G[extra]])
+    S = np.concatenate([S, -S[extra]])
+    M = np.concatenate([M, M[extra]])
+    lin = np.concatenate([lin, np.zeros(extra.size, dtype=bool)])
+    bits = np.concatenate([bits, bits[extra]])
+    rid = np.concatenate([b.rid, b.rid[extra]])
+    order = np.argsort(rid, kind="stable")
+    # rays stay unit max-norm: subtracting multiples of l (t = 0) keeps t; points keep t = 1
+    _normalise_rays = ~lin & (G[:, k] == 0)
+    if _normalise_rays.any():
+        nrm = np.max(np.abs(G[_normalise_rays, :k]), axis=1)
+        if np.any(~(nrm > 0)):
+            raise RegionsError("expected independent lineality vectors, got a degenerate cone (numerical failure)")
+        G[_normalise_rays] /= nrm[:, None]
+        S[_normalise_rays] /= nrm[:, None]
+        M[_normalise_rays] /= nrm[:, None]
+    return _Batch(G[order], lin[order], rid[order], bits[order], S[order], M[order], b.pat)
+
+
+def _adjacent(b: _Batch, st: np.ndarray, u: np.ndarray, w: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Combinatorial adjacency test of generator pairs ``(u, w)`` in one region each.
+
+    ``need`` (per pair) is the least number of common tight constraints an
+    edge can have.  Returns a bool mask over the pairs.
+    """
+    common = b.bits[u] & b.bits[w]  # (P, nw)
+    ok = _popcount(common) >= need
+    u, w, common = u[ok], w[ok], common[ok]
+    keep = np.zeros(ok.shape[0], dtype=bool)
+    if u.size == 0:
+        return keep
+    r = b.rid[u]
+    size = st[r + 1] - st[r]  # (P,) generators of each pair's region
+    adj = np.ones(u.size, dtype=bool)
+    # sub-batches so that sum(size) stays bounded
+    cs = np.cumsum(size)
+    lo = 0
+    while lo < u.size:
+        hi = int(np.searchsorted(cs, (cs[lo - 1] if lo else 0) + _PAIR_CHUNK, side="right"))
+        hi = max(hi, lo + 1)
+        sz = size[lo:hi]
+        pair = np.repeat(np.arange(lo, hi), sz)  # (E,)
+        off = np.arange(pair.size) - np.repeat(np.cumsum(sz) - sz, sz)
+        x = st[r[pair]] + off  # (E,) every generator of the pair's region
+        cm = common[pair]
+        contains = np.all((b.bits[x] & cm) == cm, axis=1)
+        contains &= ~b.lin[x] & (x != u[pair]) & (x != w[pair])
+        adj[lo:hi] = np.bincount(pair[contains] - lo, minlength=hi - lo) == 0
+        lo = hi
+    keep[np.nonzero(ok)[0]] = adj
+    return keep
+
+
+def _step(b: _Batch, col: int, bit: int, done_mask: np.ndarray, k: int, *, clip: bool) -> _Batch:
+    """Apply one constraint column: split regions (unit) or clip them (box face).
+
+    Parameters
+    ----------
+    col : column of ``S`` holding the constraint's values.
+    bit : its position in the incidence bit sets.
+    done_mask : (nw,) bits of the constraints processed before this one.
+    clip : keep only the side ``value >= 0`` (box face) instead of both sides
+        and a pattern bit (hidden unit).
+    """
+    R = b.R
+    s = b.S[:, col]
+    tol = VERTEX_RTOL * b.M[:, col]
+    pos = s > tol
+    neg = s < -tol
+    hit = np.bincount(b.rid[b.lin & (pos | neg)], minlength=R) > 0
+    if hit.any():
+        b = _lineality_cuts(b, col, hit, done_mask, k)
+        s = b.S[:, col]
+        tol = VERTEX_RTOL * b.M[:, col]
+        pos = s > tol
+        neg = s < -tol
+    zero = ~(pos | neg)
+    word, off = divmod(bit, 64)
+    b.bits[zero & ~b.lin, word] |= _ONE << np.uint64(off)
+    pl = pos & ~b.lin
+    nl = neg & ~b.lin
+    npos = np.bincount(b.rid[pl], minlength=R)
+    nneg = np.bincount(b.rid[nl], minlength=R)
+    cut = (npos > 0) & (nneg > 0)
+    st = b.starts()
+
+    # ---- new generators on the edges that cross the hyperplane
+    pc = cut & ~hit  # regions needing edges (hit regions: +l/-l only)
+    if pc.any():
+        P_idx = np.nonzero(pl & pc[b.rid])[0]
+        N_idx = np.nonzero(nl & pc[b.rid])[0]
+        nstart = np.searchsorted(b.rid[N_idx], np.arange(R))  # first negative of each region in N_idx
+        cnt = nneg[b.rid[P_idx]]  # (|P|,)
+        u = np.repeat(P_idx, cnt)
+        off_ = np.arange(u.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        w = N_idx[nstart[b.rid[u]] + off_]
+        nlin = np.bincount(b.rid[b.lin], minlength=R)
+        need = (k - 1) - nlin[b.rid[u]]
+        adj = _adjacent(b, st, u, w, need)
+        u, w = u[adj], w[adj]
+        su = b.S[u, col][:, None]
+        sw = b.S[w, col][:, None]
+        nG = su * b.G[w] - sw * b.G[u]
+        nS = su * b.S[w] - sw * b.S[u]
+        nM = su * b.M[w] - sw * b.M[u]
+        nS[:, col] = 0.0
+        _normalise(nG, nS, nM, k)
+        nbits = b.bits[u] & b.bits[w]
+        nbits[:, word] |= _ONE << np.uint64(off)
+        nrid = b.rid[u]
+        if not np.all(np.isfinite(nS)):
+            raise RegionsError("expected finite values at new vertices, got NaN or inf (numerical failure)")
+    else:
+        nG = np.empty((0, b.G.shape[1]))
+        nS = np.empty((0, b.S.shape[1]))
+        nM = np.empty((0, b.S.shape[1]))
+        nbits = np.empty((0, b.bits.shape[1]), dtype=np.uint64)
+        nrid = np.empty(0, dtype=np.intp)
+
+    # ---- new region ids: uncut -> 1, cut -> 2 (plus, minus); clip: cut -> 1, outside -> 0
+    if clip:
+        alive = npos > 0
+        n_children = alive.astype(np.intp)
+        plus_id = np.cumsum(n_children) - 1
+        minus_id = np.full(R, -1)
+        parent = np.nonzero(alive)[0]
+        new_pat = b.pat[parent]
+    else:
+        n_children = 1 + cut.astype(np.intp)
+        first = np.cumsum(n_children) - n_children
+        plus_id = first
+        minus_id = np.where(cut, first + 1, first)
+        parent = np.repeat(np.arange(R), n_children)
+        active = np.empty(parent.size, dtype=bool)
+        active[first] = npos > 0  # plus child of cut regions, or the unit's state on uncut ones
+        active[first[cut] + 1] = False
+        new_pat = np.concatenate([b.pat[parent], active[:, None]], axis=1)
+
+    # ---- assemble generators: old ones to their side(s), new ones to both sides
+    rr = b.rid
+    in_cut = cut[rr]
+    if clip:
+        keep_old = (pos | zero) & (npos > 0)[rr]
+        src = [np.nonzero(keep_old)[0]]
+        ids = [plus_id[rr[src[0]]]]
+        new_src = [np.arange(nrid.size)]
+        new_ids = [plus_id[nrid]]
+    else:
+        to_plus = ~in_cut | pos | zero
+        to_minus = in_cut & (neg | zero)
+        a1 = np.nonzero(to_plus)[0]
+        a2 = np.nonzero(to_minus)[0]
+        src = [a1, a2]
+        ids = [plus_id[rr[a1]], minus_id[rr[a2]]]
+        new_src = [np.arange(nrid.size)] * 2
+        new_ids = [plus_id[nrid], minus_id[nrid]]
+    old = np.concatenate(src)
+    new = np.concatenate(new_src)
+    rid = np.concatenate(ids + new_ids)
+    order = np.argsort(rid, kind="stable")
+    G = np.concatenate([b.G[old], nG[new]])[order]
+    S = np.concatenate([b.S[old], nS[new]])[order]
+    M = np.concatenate([b.M[old], nM[new]])[order]
+    bits = np.concatenate([b.bits[old], nbits[new]])[order]
+    lin = np.concatenate([b.lin[old], np.zeros(new.size, dtype=bool)])[order]
+    return _Batch(G, lin, rid[order], bits, S, M, new_pat)
+
+
+# ------------------------------------------------------------------ layers
+def _first_values(G: np.ndarray, W: np.ndarray, b: np.ndarray, k: int):
+    X, t = G[:, :k], G[:, k:]
+    S = X @ W.T + t * b  # (N, n)
+    M = np.abs(X) @ np.abs(W).T + np.abs(t) * np.abs(b)
+    return S, M
+
+
+def _next_values(batch: _Batch, ncols_prev: int, W: np.ndarray, bvec: np.ndarray, slope: float, k: int):
+    """Values of the next layer's units from the last ``ncols_prev`` columns and patterns."""
+    Sp = batch.S[:, -ncols_prev:]
+    Mp = batch.M[:, -ncols_prev:]
+    act = batch.pat[:, -ncols_prev:][batch.rid]  # (N, n_prev)
+    if slope == 0.0:
+        H = np.where(act, Sp, 0.0)
+        Hm = np.where(act, Mp, 0.0)
+    else:
+        H = np.where(act, Sp, slope * Sp)
+        Hm = np.where(act, Mp, slope * Mp)
+    t = batch.G[:, k:]
+    S = H @ W.T + t * bvec
+    M = Hm @ np.abs(W).T + t * np.abs(bvec)
+    return S, M
+
+
+def _initial(pulled: Network, domain: Domain, nw: int) -> tuple[_Batch, int]:
+    """All of ``R^k`` (not yet clipped), with the values of the box faces and the first layer.
+
+    Returns the batch, whose first ``nf`` columns are the finite box faces
+    (``value >= 0`` inside) and the others the first layer's units, and ``nf``.
+    """
+    k = domain.dim
+    G = np.zeros((k + 1, k + 1))
+    G[0, k] = 1.0  # the origin
+    G[1:, :k] = np.eye(k)  # lineality e_1..e_k
+    lin = np.zeros(k + 1, dtype=bool)
+    lin[1:] = True
+    W0, b0 = pulled.layers[0]
+    faces = []  # rows (a, c): value a.x - c t >= 0
+    for i in range(k):
+        if np.isfinite(domain.lo[i]):
+            faces.append((i, 1.0, -domain.lo[i]))
+        if np.isfinite(domain.hi[i]):
+            faces.append((i, -1.0, domain.hi[i]))
+    F = np.zeros((len(faces), k))
+    c = np.zeros(len(faces))
+    for j, (i, sg, cc) in enumerate(faces):
+        F[j, i] = sg
+        c[j] = cc
+    Wall = np.concatenate([F, W0]) if faces else W0
+    ball = np.concatenate([c, b0]) if faces else b0
+    S, M = _first_values(G, Wall, ball, k)
+    bits = np.zeros((k + 1, nw), dtype=np.uint64)  # the origin is tight nowhere; lines carry no bits
+    return _Batch(G, lin, np.zeros(k + 1, dtype=np.intp), bits, S, M, np.zeros((1, 0), dtype=bool)), len(faces)
+
+
+# ----------------------------------------------------------------- progress
+class _Progress:
+    """One tqdm bar per hidden layer (regions entering it), if tqdm is installed."""
+
+    def __init__(self, enabled: bool, depth: int, bound: int | None):
+        self.bars = []
+        if not enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - optional
+            return
+        for l in range(depth):
+            desc = f"layer {l + 1}/{depth}"
+            if l == depth - 1 and bound is not None:
+                desc += f" (bound {bound:.3g})" if bound > 10**6 else f" (bound {bound})"
+            self.bars.append(tqdm(total=0, desc=desc, unit="reg", position=l, leave=True, dynamic_ncols=True))
+
+    def enter(self, layer: int, n: int) -> None:
+        if self.bars:
+            self.bars[layer].total += n
+            self.bars[layer].refresh()
+
+    def done(self, layer: int, n: int) -> None:
+        if self.bars:
+            self.bars[layer].update(n)
+
+    def close(self) -> None:
+        for bar in self.bars:
+            bar.close()
+
+
+# --------------------------------------------------------------------- run
+def _check(net: Network, domain: Domain | None) -> Domain:
+    if not isinstance(net, Network):
+        raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
+    if domain is None:
+        domain = box(-1.0, 1.0, dim=net.input_dim)
+    if not isinstance(domain, Domain):
+        raise RegionsError(f"expected a regions.domains.Domain, got {type(domain).__name__}")
+    if domain.vertices is not None:
+        raise RegionsError(
+            f"expected a box-shaped domain (possibly unbounded) for the polytope engine, got a {domain.kind}"
+        )
+    return domain
+
+
+def _check_max(max_regions) -> int | None:
+    if max_regions is None:
+        return None
+    if isinstance(max_regions, bool) or int(max_regions) != max_regions or int(max_regions) < 1:
+        raise RegionsError(f"expected max_regions to be an integer >= 1, got {max_regions!r}")
+    return int(max_regions)
+
+
+def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], bool], progress: bool) -> tuple[list, bool]:
+    """Run the engine depth-first; ``emit`` receives final batches, returns False to stop."""
+    pulled = domain.pullback(net)
+    k = domain.dim
+    hidden = pulled.layers[:-1]
+    slope = pulled.negative_slope
+    n_faces_max = 2 * k
+    nbits = 1 + n_faces_max + sum(W.shape[0] for W, _ in hidden)
+    nw = (nbits + 63) // 64
+    counts = [0] * len(hidden)
+    try:
+        from .theory import serra_upper_bound
+
+        bound = serra_upper_bound(k, [W.shape[0] for W, _ in hidden]) if hidden else 1
+    except RegionsError:  # pragma: no cover
+        bound = None
+    bars = _Progress(progress, len(hidden), bound)
+    state = {"stop": False}
+
+    b0, nf = _initial(pulled, domain, nw)
+    # bit layout: 0 -> t >= 0, 1..nf -> finite box faces, 1 + 2k.. -> the hidden units in order
+    unused = _mask_upto(1 + n_faces_max, nw) & ~_mask_upto(1 + nf, nw)
+
+    def done(bit: int) -> np.ndarray:
+        """Bits of the constraints processed before ``bit``."""
+        return _mask_upto(bit, nw) & ~unused
+
+    def run_layer(l: int, b: _Batch, first_col: int, bit0: int) -> None:
+        if state["stop"]:
+            return
+        W = hidden[l][0]
+        bars.enter(l, b.R)
+        n_in = b.R
+        ncols = b.S.shape[1]
+        for j in range(first_col, ncols):
+            b = _step(b, j, bit0 + (j - first_col), done(bit0 + (j - first_col)), k, clip=False)
+        counts[l] += b.R
+        bars.done(l, n_in)
+        if l == len(hidden) - 1:
+            if not emit(b):
+                state["stop"] = True
+            return
+        Wn, bn = hidden[l + 1]
+        nxt_bit = bit0 + (ncols - first_col)
+        st = b.starts()
+        lo = 0
+        while lo < b.R and not state["stop"]:
+            hi = int(np.searchsorted(st, st[lo] + CHUNK, side="right")) - 1
+            hi = min(max(hi, lo + 1), b.R)
+            part = b.take_regions(lo, hi)
+            S, M = _next_values(part, W.shape[0], Wn, bn, slope, k)
+            part = _Batch(part.G, part.lin, part.rid, part.bits, S, M, part.pat)
+            run_layer(l + 1, part, 0, nxt_bit)
+            lo = hi
+
+    try:
+        b = b0
+        for j in range(nf):  # box faces: bits 1..nf
+            b = _step(b, j, 1 + j, done(1 + j), k, clip=True)
+        if b.R != 1 or (b.lin.any() and domain.bounded):
+            raise RegionsError(f"expected the box to clip to one bounded region, got {b.R} (numerical failure)")
+        if not hidden:
+            emit(b)
+            return counts, False
+        run_layer(0, b, nf, 1 + n_faces_max)
+    finally:
+        bars.close()
+    return counts, state["stop"]
+
+
+# ----------------------------------------------------------------- results
+def _witnesses(G: np.ndarray, lin: np.ndarray, starts: np.ndarray, k: int, scale: float) -> np.ndarray:
+    """Interior points: a strictly positive combination of every generator, (R, k)."""
+    R = starts.shape[0] - 1
+    rid = np.repeat(np.arange(R), np.diff(starts))
+    t = G[:, k]
+    point = (t > 0) & ~lin
+    ray = (t == 0) & ~lin
+    nv = np.bincount(rid[point], minlength=R)
+    nr = np.bincount(rid[ray], minlength=R)
+    if np.any(nv == 0):
+        raise RegionsError("expected every region to have a vertex, got one without (numerical failure)")
+    X = np.zeros((R, k))
+    np.add.at(X, rid[point], G[point, :k])
+    X /= nv[:, None]
+    if ray.any():
+        Y = np.zeros((R, k))
+        np.add.at(Y, rid[ray], G[ray, :k])
+        X += scale * Y / np.maximum(nr, 1)[:, None]
+    return X
+
+
+@dataclass(eq=False)
+class PolytopePartition:
+    """The activation regions of a network on a box-shaped domain of any dimension.
+
+    Region ``i`` is described by the generators ``starts[i]:starts[i+1]`` in
+    the flat arrays: vertices (``t = 1``), extreme rays (``t = 0``, not
+    ``lineality``) and lineality vectors, in the domain's parameter
+    coordinates.
+
+    Attributes
+    ----------
+    network : Network
+    domain : Domain
+    patterns : ndarray of bool, shape (R, n_hidden)
+        Activation pattern of each region, layers concatenated.
+    witnesses : ndarray, shape (R, k)
+        One interior point per region (parameter coordinates).
+    bounded : ndarray of bool, shape (R,)
+        Whether the region is bounded (no ray, no line).
+    generators : ndarray, shape (N, k + 1)
+        Homogeneous generators ``(x, 1)`` (vertices) and ``(r, 0)`` (rays).
+    lineality : ndarray of bool, shape (N,)
+    incidence : ndarray of uint64, shape (N, nw)
+        Bit ``0``: ``t >= 0``; bits ``1 .. 2k``: box faces (lo_0, hi_0, lo_1, ...
+        for the finite ones, in that order); then one bit per hidden unit.
+    starts : ndarray, shape (R + 1,)
+    layer_counts : tuple of int
+    """
+
+    network: Network
+    domain: Domain
+    patterns: np.ndarray
+    witnesses: np.ndarray
+    bounded: np.ndarray
+    generators: np.ndarray
+    lineality: np.ndarray
+    incidence: np.ndarray
+    starts: np.ndarray
+    layer_counts: tuple
+    partial: bool = False
+    engine: str = "polytope"
+    _maps: tuple | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ counts
+    @property
+    def n_regions(self) -> int:
+        return int(self.patterns.shape[0])
+
+    @property
+    def n_bounded(self) -> int:
+        return int(np.count_nonzero(self.bounded))
+
+    @property
+    def n_unbounded(self) -> int:
+        return self.n_regions - self.n_bounded
+
+    @property
+    def n_pieces(self) -> None:
+        """Affine pieces are not computed by this engine (None)."""
+        return None
+
+    def count(self) -> CountResult:
+        b = None if self.domain.bounded else self.n_bounded
+        u = None if self.domain.bounded else self.n_unbounded
+        return CountResult(self.n_regions, None, list(self.layer_counts), self.engine,
+                           partial=self.partial, bounded=b, unbounded=u)
+
+    # ----------------------------------------------------------- regions
+    def vertices(self, i: int) -> np.ndarray:
+        """Vertices of region ``i`` in parameter coordinates, shape (m, k)."""
+        g = self.generators[self.starts[i]:self.starts[i + 1]]
+        lin = self.lineality[self.starts[i]:self.starts[i + 1]]
+        k = self.domain.dim
+        return g[(g[:, k] > 0) & ~lin, :k]
+
+    def rays(self, i: int) -> np.ndarray:
+        """Extreme rays of region ``i`` (unit max-norm), shape (m, k); lines give two rays."""
+        g = self.generators[self.starts[i]:self.starts[i + 1]]
+        lin = self.lineality[self.starts[i]:self.starts[i + 1]]
+        k = self.domain.dim
+        rays = g[(g[:, k] == 0) & ~lin, :k]
+        lines = g[lin, :k]
+        return np.concatenate([rays, lines, -lines]) if lines.size else rays
+
+    def points(self) -> np.ndarray:
+        """Witness points in the network's input space, shape (R, input_dim)."""
+        return self.domain.to_input(self.witnesses)
+
+    def local_maps(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Pre-activation maps of every layer on every region, in parameter coordinates.
+
+        Returns
+        -------
+        list of (A, c)
+            For each layer (hidden layers, then the output), ``A`` shaped
+            (R, n_l, k) and ``c`` shaped (R, n_l): on region ``i`` the layer's
+            pre-activation is ``A[i] @ u + c[i]``.
+        """
+        if self._maps is not None:
+            return self._maps
+        pulled = self.domain.pullback(self.network)
+        R, k = self.n_regions, self.domain.dim
+        H = np.broadcast_to(np.eye(k), (R, k, k))  # (R, n_in, k)
+        h = np.zeros((R, k))
+        out = []
+        col = 0
+        slope = pulled.negative_slope
+        for l, (W, b) in enumerate(pulled.layers):
+            A = np.einsum("oi,rik->rok", W, H)
+            c = h @ W.T + b
+            out.append((A, c))
+            if l < len(pulled.layers) - 1:
+                act = self.patterns[:, col:col + W.shape[0]]
+                col += W.shape[0]
+                f = np.where(act, 1.0, slope)
+                H = A * f[:, :, None]
+                h = c * f
+        self._maps = out
+        return out
+
+    def output_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Output map on each region: ``J`` (R, n_out, k) and ``c`` (R, n_out), ``y = J u + c``."""
+        return self.local_maps()[-1]
+
+    def hrep(self, i: int, *, irredundant: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """H-representation ``A u <= c`` of region ``i`` (parameter coordinates).
+
+        Rows: the finite box faces, then one row per hidden unit (its local
+        pre-activation with the sign of the pattern).  With
+        ``irredundant=True`` only facets are kept (rows whose tight
+        generators span a face of dimension ``k - 1``; one row per facet).
+
+        Returns
+        -------
+        A : ndarray, shape (m, k)
+        c : ndarray, shape (m,)
+        """
+        k = self.domain.dim
+        rows, rhs, bitpos = [], [], []
+        for j in range(k):
+            if np.isfinite(self.domain.lo[j]):
+                e = np.zeros(k); e[j] = -1.0
+                rows.append(e); rhs.append(-self.domain.lo[j])
+            if np.isfinite(self.domain.hi[j]):
+                e = np.zeros(k); e[j] = 1.0
+                rows.append(e); rhs.append(self.domain.hi[j])
+        bitpos = list(range(1, 1 + len(rows)))
+        base = 1 + 2 * k
+        maps = self.local_maps()[:-1]
+        pat = self.patterns[i]
+        col = 0
+        for A, c in maps:
+            n = A.shape[1]
+            sg = np.where(pat[col:col + n], -1.0, 1.0)  # active: z > 0 -> -z <= 0
+            rows.extend(sg[:, None] * A[i])
+            rhs.extend(-sg * c[i])
+            bitpos.extend(range(base + col, base + col + n))
+            col += n
+        A = np.array(rows).reshape(-1, k)
+        c = np.array(rhs)
+        if not irredundant:
+            return A, c
+        a, b_ = self.starts[i], self.starts[i + 1]
+        g = self.generators[a:b_]
+        lin = self.lineality[a:b_]
+        bits = self.incidence[a:b_]
+        L = g[lin]
+        keep, seen = [], set()
+        for row, pos in enumerate(bitpos):
+            word, off = divmod(pos, 64)
+            tight = ((bits[:, word] >> np.uint64(off)) & _ONE).astype(bool) & ~lin
+            key = tuple(np.nonzero(tight)[0])
+            if key in seen or np.count_nonzero(tight) == 0:
+                continue
+            T = np.concatenate([g[tight], L])
+            if np.linalg.matrix_rank(T, tol=1e-9 * max(1.0, np.abs(T).max())) == k:
+                keep.append(row)
+                seen.add(key)
+        return A[keep], c[keep]
+
+    def volumes(self) -> np.ndarray:
+        """Volume (length, area) of each region in parameter space; inf if unbounded, shape (R,)."""
+        k = self.domain.dim
+        out = np.full(self.n_regions, np.inf)
+        if k >= 2:
+            from scipy.spatial import ConvexHull
+        for i in np.nonzero(self.bounded)[0]:
+            V = self.vertices(i)
+            if k == 1:
+                out[i] = float(V.max() - V.min())
+            else:
+                out[i] = ConvexHull(V).volume
+        return out
+
+    def chebyshev(self, i: int) -> tuple[np.ndarray, float]:
+        """Centre and radius of the largest ball in region ``i`` (one HiGHS LP; radius capped at the domain scale).
+
+        A radius > 0 certifies that the region has an interior.
+        """
+        from scipy.optimize import linprog
+
+        A, c = self.hrep(i)
+        k = self.domain.dim
+        nrm = np.linalg.norm(A, axis=1)
+        ok = nrm > 0
+        A, c, nrm = A[ok], c[ok], nrm[ok]
+        obj = np.zeros(k + 1); obj[-1] = -1.0
+        res = linprog(obj, A_ub=np.hstack([A, nrm[:, None]]), b_ub=c,
+                      bounds=[(None, None)] * k + [(0, self.domain.scale)], method="highs")
+        if res.status != 0:
+            raise RegionsError(f"expected the Chebyshev LP of region {i} to solve, got status {res.status} ({res.message})")
+        return res.x[:k], float(res.x[k])
+
+    # ------------------------------------------------------------ checks
+    def verify(self, *, lp: bool = False) -> dict:
+        """Check the partition's invariants; raise ``AssertionError`` on failure.
+
+        Witness patterns (forward pass) equal the recorded ones; patterns are
+        unique; every vertex satisfies its region's inequalities up to
+        rounding; on bounded domains of dimension <= 6 the region volumes sum
+        to the domain's; with ``lp=True`` every region's Chebyshev radius is
+        positive (one LP per region, slow).
+        """
+        X = self.points()
+        got = self.network.patterns(X)
+        bad = np.nonzero(np.any(got != self.patterns, axis=1))[0]
+        assert bad.size == 0, f"{bad.size} witness patterns differ from the recorded ones (first: {bad[:5]})"
+        if self.n_regions:
+            uniq = np.unique(np.packbits(self.patterns, axis=1), axis=0).shape[0] if self.patterns.shape[1] else 1
+            assert uniq == self.n_regions, f"{self.n_regions - uniq} repeated patterns"
+        # vertices inside their regions
+        maps = self.local_maps()[:-1]
+        k = self.domain.dim
+        starts = self.starts
+        rid = np.repeat(np.arange(self.n_regions), np.diff(starts))
+        pts = (self.generators[:, k] > 0) & ~self.lineality
+        U = self.generators[pts, :k]
+        r = rid[pts]
+        col = 0
+        worst = 0.0
+        for A, c in maps:
+            n = A.shape[1]
+            Z = np.einsum("nok,nk->no", A[r], U) + c[r]
+            mag = np.einsum("nok,nk->no", np.abs(A[r]), np.abs(U)) + np.abs(c[r])
+            act = self.patterns[r, col:col + n]
+            viol = np.where(act, -Z, Z) / np.maximum(mag, 1e-300)
+            worst = max(worst, float(viol.max(initial=0.0)))
+            col += n
+        assert worst <= 1e-7, f"a vertex violates its region's inequalities by {worst:.3g} (relative)"
+        out = {"regions": self.n_regions, "ok": True, "vertex_violation": worst}
+        if self.domain.bounded and k <= 6 and not self.partial:
+            total = float(np.sum(self.volumes()))
+            assert np.isclose(total, self.domain.measure, rtol=1e-8), (
+                f"volumes sum to {total}, expected {self.domain.measure}"
+            )
+            out["volume"] = total
+        if lp:
+            radii = np.array([self.chebyshev(i)[1] for i in range(self.n_regions)])
+            assert np.all(radii > 0), f"{np.count_nonzero(radii <= 0)} regions without interior"
+            out["min_radius"] = float(radii.min(initial=np.inf))
+        return out
+
+
+# ---------------------------------------------------------------- public API
+def preflight(net: Network, domain: Domain | None = None, *, samples: int = 20000, seed: int = 0) -> dict:
+    """A quick look before a long run: Serra's upper bound and a sampled lower bound.
+
+    Parameters
+    ----------
+    samples : int, keyword-only
+        Random points in the domain (for unbounded coordinates: Gaussian of
+        the domain's scale); distinct patterns among them are a lower bound.
+
+    Returns
+    -------
+    dict
+        ``upper_bound`` (Serra et al. 2018, Theorem 1, for all of R^k) and
+        ``sampled_lower_bound``.
+    """
+    from .theory import serra_upper_bound
+
+    domain = _check(net, domain)
+    pulled = domain.pullback(net)
+    rng = np.random.default_rng(seed)
+    k = domain.dim
+    lo = np.where(np.isfinite(domain.lo), domain.lo, np.nan)
+    hi = np.where(np.isfinite(domain.hi), domain.hi, np.nan)
+    U = rng.uniform(0.0, 1.0, size=(samples, k))
+    both = np.isfinite(lo) & np.isfinite(hi)
+    X = np.where(both, np.nan_to_num(lo) + U * np.nan_to_num(hi - lo), 0.0)
+    G = np.abs(rng.normal(0.0, domain.scale, size=(samples, k)))
+    X = np.where(np.isfinite(lo) & ~np.isfinite(hi), np.nan_to_num(lo) + G, X)
+    X = np.where(~np.isfinite(lo) & np.isfinite(hi), np.nan_to_num(hi) - G, X)
+    X = np.where(~np.isfinite(lo) & ~np.isfinite(hi), rng.normal(0.0, domain.scale, size=(samples, k)), X)
+    P = pulled.patterns(X)
+    seen = np.unique(np.packbits(P, axis=1), axis=0).shape[0] if P.shape[1] else 1
+    widths = list(pulled.widths)
+    return {"upper_bound": serra_upper_bound(k, widths) if widths else 1, "sampled_lower_bound": int(seen)}
+
+
+def partition_polytope(
+    net: Network,
+    domain: Domain | None = None,
+    *,
+    max_regions: int | None = None,
+    progress: bool = False,
+) -> PolytopePartition:
+    """Partition a box (bounded or not) of any dimension into the network's activation regions, exactly.
+
+    Parameters
+    ----------
+    net : Network
+    domain : Domain, optional
+        A :func:`~regions.domains.box` (default ``[-1, 1]^d``), all of space
+        (:func:`~regions.domains.whole`), or a 1-D/2-D slice (segment, line,
+        plane) of the input space; polygon domains are not supported.
+    max_regions : int, keyword-only, optional
+        Stop once more final regions than this have been found; the result
+        is flagged ``partial`` (and holds the regions found so far).
+    progress : bool, keyword-only
+        Show one progress bar per hidden layer (needs tqdm).
+
+    Returns
+    -------
+    PolytopePartition
+
+    Examples
+    --------
+    >>> from regions import Network, whole
+    >>> net = Network.from_arch("3-6-1", seed=0)
+    >>> partition_polytope(net, whole(3)).n_regions  # sum_{j<=3} C(6, j)
+    42
+    """
+    domain = _check(net, domain)
+    max_regions = _check_max(max_regions)
+    k = domain.dim
+    store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
+
+    def emit(b: _Batch) -> bool:
+        st = b.starts()
+        store["G"].append(b.G)
+        store["lin"].append(b.lin)
+        store["bits"].append(b.bits)
+        store["pat"].append(b.pat)
+        store["sizes"].append(np.diff(st))
+        store["n"] += b.R
+        return max_regions is None or store["n"] <= max_regions
+
+    counts, stopped = _walk(net, domain, emit, progress)
+    n_hidden = net.n_hidden
+    if store["n"]:
+        G = np.concatenate(store["G"])
+        lin = np.concatenate(store["lin"])
+        bits = np.concatenate(store["bits"])
+        pat = np.concatenate(store["pat"])
+        sizes = np.concatenate(store["sizes"])
+    else:  # pragma: no cover
+        G = np.zeros((0, k + 1)); lin = np.zeros(0, bool); bits = np.zeros((0, 1), np.uint64)
+        pat = np.zeros((0, n_hidden), bool); sizes = np.zeros(0, np.intp)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    rid = np.repeat(np.arange(pat.shape[0]), sizes)
+    unb = np.bincount(rid[lin | (G[:, k] == 0)], minlength=pat.shape[0]) > 0
+    W = _witnesses(G, lin, starts, k, domain.scale)
+    return PolytopePartition(
+        network=net, domain=domain, patterns=pat, witnesses=W, bounded=~unb,
+        generators=G, lineality=lin, incidence=bits, starts=starts,
+        layer_counts=tuple(counts), partial=stopped,
+    )
+
+
+def count_polytope(
+    net: Network,
+    domain: Domain | None = None,
+    *,
+    max_regions: int | None = None,
+    progress: bool = False,
+) -> CountResult:
+    """Count the activation regions on a box (bounded or not) of any dimension, exactly.
+
+    Same numbers as ``partition_polytope(net, domain).count()`` without
+    keeping the regions (memory bounded by :data:`CHUNK`).  On unbounded
+    domains the result splits the count into ``bounded`` and ``unbounded``
+    regions.  ``pieces`` is None (affine pieces are not computed here).
+
+    Parameters
+    ----------
+    max_regions : int, keyword-only, optional
+        Stop once more final regions than this have been found; the result
+        is flagged ``partial`` and its numbers are lower bounds.
+    progress : bool, keyword-only
+        One progress bar per hidden layer (needs tqdm).
+
+    Examples
+    --------
+    >>> from regions import Network, whole
+    >>> count_polytope(Network.from_arch("4-8-1", seed=0), whole(4)).regions  # sum_{j<=4} C(8, j)
+    163
+    """
+    domain = _check(net, domain)
+    max_regions = _check_max(max_regions)
+    k = domain.dim
+    tally = {"n": 0, "unb": 0}
+
+    def emit(b: _Batch) -> bool:
+        tally["n"] += b.R
+        if not domain.bounded:
+            unb = np.bincount(b.rid[b.lin | (b.G[:, k] == 0)], minlength=b.R) > 0
+            tally["unb"] += int(np.count_nonzero(unb))
+        return max_regions is None or tally["n"] <= max_regions
+
+    counts, stopped = _walk(net, domain, emit, progress)
+    n = tally["n"]
+    bounded = None if domain.bounded else n - tally["unb"]
+    unbounded = None if domain.bounded else tally["unb"]
+    extra = {}
+    if stopped:
+        extra["message"] = (
+            f"stopped after {n} regions (max_regions={max_regions}); the counts are lower bounds"
+        )
+    return CountResult(n, None, counts, "polytope", partial=stopped, bounded=bounded,
+                       unbounded=unbounded, extra=extra)
