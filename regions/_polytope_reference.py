@@ -91,13 +91,14 @@ def radius(pulled: Network, domain: Domain, pattern: np.ndarray) -> float:
     nrm = np.linalg.norm(A, axis=1)
     obj = np.zeros(k + 1)
     obj[-1] = -1.0
-    res = linprog(obj, A_ub=np.hstack([A, nrm[:, None]]), b_ub=c,
-                  bounds=bounds + [(0.0, domain.scale)], method="highs")
-    if res.status == 2:  # infeasible
-        return 0.0
-    if res.status != 0:
-        raise RuntimeError(f"LP failed: {res.message}")
-    return float(res.x[-1])
+    for method in ("highs", "highs-ipm", "highs-ds"):  # retry: HiGHS occasionally ends "unknown"
+        res = linprog(obj, A_ub=np.hstack([A, nrm[:, None]]), b_ub=c,
+                      bounds=bounds + [(0.0, domain.scale)], method=method)
+        if res.status == 2:  # infeasible
+            return 0.0
+        if res.status == 0:
+            return float(res.x[-1])
+    raise RuntimeError(f"LP failed: {res.message}")
 
 
 def lp_tree(net: Network, domain: Domain) -> dict:

@@ -229,6 +229,9 @@ class LinePartition:
         One interior ``t`` per region.
     layer_counts : tuple of int
         Regions after the first l hidden layers.
+    piece_starts : ndarray, shape (P,)
+        Index of the first region of each affine piece; see
+        :attr:`piece_breaks`, :attr:`piece_slopes`, :attr:`piece_intercepts`.
     """
 
     network: Network
@@ -259,6 +262,16 @@ class LinePartition:
     def piece_breaks(self) -> np.ndarray:
         """Endpoints of the affine pieces, shape (P + 1,)."""
         return np.append(self.breaks[self.piece_starts], self.breaks[-1])
+
+    @property
+    def piece_slopes(self) -> np.ndarray:
+        """Output slope on each affine piece, shape (P, n_out)."""
+        return self.slopes[self.piece_starts]
+
+    @property
+    def piece_intercepts(self) -> np.ndarray:
+        """Output intercept on each affine piece, shape (P, n_out)."""
+        return self.intercepts[self.piece_starts]
 
     def points(self) -> np.ndarray:
         """Witness points in the network's input space, shape (R, input_dim)."""

@@ -91,9 +91,10 @@ def load_network(
     ----------
     source : Network, torch.nn.Module, state dict, str or path-like
         A Network (returned as is); a PyTorch module or state dict
-        (:func:`regions.from_torch`); an ``.npz`` file
-        (:meth:`Network.load`); any other file is read with
-        :func:`regions.torch_import.load_torch` (``weights_only=True``).
+        (:func:`regions.from_torch`); a ``.pt``, ``.pth``, ``.ckpt`` or
+        ``.bin`` file, read with :func:`regions.torch_import.load_torch`
+        (``weights_only=True``); any other file is an ``.npz`` archive
+        (:meth:`Network.load`).
     module, input_shape, activation
         Passed to the torch import (see :func:`regions.from_torch`).
 
@@ -105,7 +106,7 @@ def load_network(
         return source
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if path.suffix.lower() == ".npz":
+        if path.suffix.lower() not in TORCH_SUFFIXES:
             return Network.load(path)
         from .torch_import import load_torch  # noqa: PLC0415 -- torch is optional
 

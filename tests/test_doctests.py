@@ -1,0 +1,15 @@
+"""The examples in the docstrings of the core modules run and print what they say."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["regions.network", "regions.theory", "regions.constructions", "regions.line"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    mod = importlib.import_module(name)
+    failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert tried > 0 and failures == 0
