@@ -66,7 +66,9 @@ def network_options(fn):
                      help="Biases of --arch: 'same' (drawn like the weights), 'zero', or a number."),
         click.option("--seed", type=int, default=0, show_default=True, help="Seed of --arch."),
         click.option("--weights", type=click.Path(dir_okay=False),
-                     help="Network from an .npz file with arrays W0, b0, W1, b1, ... (W shaped (out, in))."),
+                     help="Network from an .npz file with arrays W0, b0, W1, b1, ... (W shaped (out, in)), "
+                     "or a torch file (.pt/.pth: state dict of an nn.Sequential of Linear+ReLU, or a "
+                     "saved module of supported layers; read with weights_only=True)."),
         click.option("--construction", help="A network with a known count: 'sawtooth'."),
         click.option("--depth", type=int, help="Hidden layers of --construction."),
         click.option("--width", type=int, help="Units per hidden layer of --construction."),
@@ -89,7 +91,9 @@ def build_network(arch, init, bias_init, seed, weights, construction, depth, wid
                 fail(f"expected --bias to be 'same', 'zero' or a number, got {bias_init!r}")
         return regions.Network.from_arch(arch, init=init, bias=bias, seed=seed)
     if weights is not None:
-        return regions.Network.load(weights)
+        from regions.workflows import load_network  # torch only for .pt/.pth files
+
+        return load_network(weights)
     if construction not in regions.constructions.CONSTRUCTIONS:
         fail(f"expected --construction to be one of {', '.join(regions.constructions.CONSTRUCTIONS)}, "
              f"got {construction!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import click
 
@@ -36,7 +37,7 @@ def _load_options(fn):
     decorators = [
         click.option("--activation", default=None,
                      help="For plain state dicts of Linear layers: relu, leaky_relu or leaky_relu:SLOPE "
-                          "[default: from config.json beside the checkpoints, else relu]."),
+                          "[default: from the run's config.json beside the weights, else relu]."),
         click.option("--input-shape", "input_shape", metavar="SHAPE",
                      help="Shape of one input without the batch dimension, e.g. 1,8,8 (models starting "
                           "with Conv2d/Flatten)."),
@@ -100,7 +101,9 @@ def slice_cmd(weights, digit_labels, samples, points_file, triangle, margin, act
       regions slice --weights model.pt --points pts.npy --triangle
     """
     points, what = _points(digit_labels, samples, points_file)
-    net = workflows.load_network(weights, input_shape=_shape(input_shape), activation=activation or "relu")
+    if activation is None:
+        activation = workflows.run_activation(Path(weights).parent) or "relu"
+    net = workflows.load_network(weights, input_shape=_shape(input_shape), activation=activation)
     domain = _domain(points, triangle, margin)
     res = workflows.slice_through(net, domain=domain, verify=verify)
     record = {**res.record, "points": what, "weights": weights, "domain": domain.describe()}
@@ -111,7 +114,8 @@ def slice_cmd(weights, digit_labels, samples, points_file, triangle, margin, act
         return
     unit = _unit(domain.kind)
     click.echo(f"network      {net.arch}  ({net.n_params} parameters)")
-    click.echo(f"domain       {domain.kind} through {what}, {unit} {record['measure']:.6g}")
+    where = "between" if domain.kind == "segment" else "through"
+    click.echo(f"domain       {domain.kind} {where} {what}, {unit} {record['measure']:.6g}")
     click.echo(f"regions      {record['regions']}")
     click.echo(f"pieces       {record['pieces']}")
     click.echo(f"per layer    {', '.join(str(c) for c in record['layer_counts'])}")
@@ -210,7 +214,8 @@ def checkpoints(checkpoints, digit_labels, samples, points_file, triangle, margi
     rows = workflows.checkpoint_series(source, domain, input_shape=_shape(input_shape), activation=activation,
                                        out=out, verify=verify, on_row=show)
     if plot:
-        title = f"regions in the {domain.kind} through {what}"
+        where = "between" if domain.kind == "segment" else "through"
+        title = f"regions in the {domain.kind} {where} {what}"
         workflows.save_series_plot(rows, plot, title=title)
     if out:
         click.echo(f"wrote {len(rows)} rows to {out}" + (f" and the plot {plot}" if plot else ""))

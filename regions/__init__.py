@@ -11,13 +11,14 @@ The public surface, re-exported here:
   (:mod:`regions.line`);
 * :mod:`regions.theory` -- published bounds as exact integers;
 * :mod:`regions.constructions` -- networks with known counts;
+* :mod:`regions.sweep` -- regions per parameter across depth and width;
 * :func:`from_torch` -- PyTorch models (:mod:`regions.torch_import`, torch
   imported lazily); :mod:`regions.workflows` -- slices through data and
   checkpoint series;
 * :class:`RegionsError` -- the one exception class (a ``ValueError``).
 """
 
-from . import constructions, theory
+from . import constructions, sweep, theory
 from ._common import CountResult
 from ._errors import RegionsError
 from .domains import box, interval, line, plane, plane_through, polygon, segment, whole
@@ -28,7 +29,13 @@ from .partition import count, partition
 __version__ = "0.1.0"
 
 
-def from_torch(module, input_shape=None, *, state_dict=None, activation="relu") -> Network:
+def from_torch(
+    module,
+    input_shape: "tuple[int, ...] | int | None" = None,
+    *,
+    state_dict: "dict | None" = None,
+    activation: "str | float" = "relu",
+) -> Network:
     """The exact :class:`Network` of a PyTorch model (see :func:`regions.torch_import.from_torch`).
 
     PyTorch is imported only when this is called (``pip install 'regions[torch]'``).
@@ -59,4 +66,5 @@ __all__ = [
     "LinePartition",
     "theory",
     "constructions",
+    "sweep",
 ]

@@ -208,8 +208,9 @@ class _Mesh:
 
     def widen(self, K: int) -> None:
         if K > self.ring.shape[1]:
-            r = np.zeros((self.ring.shape[0], max(K, self.ring.shape[1] + 8)), dtype=np.int32)
+            r = np.empty((self.ring.shape[0], max(K, self.ring.shape[1] + 8)), dtype=np.int32)
             r[:, : self.ring.shape[1]] = self.ring
+            r[:, self.ring.shape[1] :] = self.ring[:, :1]  # padding repeats the first vertex
             self.ring = r
 
 
@@ -234,7 +235,8 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
 
     Parameters
     ----------
-    H, Hm : (V, n) the layer's input at every vertex and its magnitude.
+    H : (V, n) float64, the layer's input at every vertex.
+    Hm : (V, n) float32, its magnitude (carried, see the module docstring).
     W, b, aW, ab : the layer and the absolute values of its weights.
 
     Returns
@@ -242,6 +244,9 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     H', Hm' : (V', m) the next layer's input and magnitude at every vertex;
     parent : (R',) region at the start of the layer; active : (R', m) bool;
     partial : bool (stopped at ``max_regions``).
+
+    Ring slots past a region's length hold a copy of its first vertex, so
+    "some vertex is positive" needs no mask.
     """
     V0 = mesh.V
     m = W.shape[0]
@@ -263,99 +268,93 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     nbytes = (m + 7) // 8
     vpos = np.empty((V0, nbytes), dtype=np.uint8)  # (V0, nbytes) packed z > tol
     vneg = np.empty_like(vpos)  # packed z < -tol
-    step = max(1, (1 << 22) // max(m, 1))
-    for s in range(0, V0, step):  # chunks of vertices bound the temporaries
+    step = max(1, (1 << 16) // max(m, 1))
+    for s in range(0, V0, step):  # chunks of vertices stay in cache
         e = min(V0, s + step)
         z = Zg.a[s:e]
-        t = ZERO_RTOL * Mg.a[s:e]
+        t = Mg.a[s:e] * np.float32(ZERO_RTOL)
         vpos[s:e] = np.packbits(z > t, axis=1)
         vneg[s:e] = np.packbits(z < -t, axis=1)
     P = _or_over_rings(vpos, ring0, nv0)  # (R0, nbytes) some vertex positive
     N = _or_over_rings(vneg, ring0, nv0)  # some vertex negative
     del vpos, vneg
-    crossed = np.unpackbits(P & N, axis=1, count=m).view(bool)  # (R0, m)
-    nj, npar = np.nonzero(crossed.T)  # pairs sorted by neuron
-    del crossed
-    act = _Grow(np.unpackbits(P, axis=1, count=m).view(bool), R0 + nj.size + 16)  # (R, m)
+    crossedT = np.unpackbits(P & N, axis=1, count=m).view(bool).T.copy()  # (m, R0)
+    ncross = crossedT.sum(axis=1)  # (m,) parents crossed by each neuron
+    act = _Grow(np.unpackbits(P, axis=1, count=m).view(bool), R0 + int(ncross.sum()) + 16)  # (R, m)
     del P, N
-    parent = _Grow(np.arange(R0, dtype=np.int64), R0 + nj.size + 16)
-    starts = np.searchsorted(nj, np.arange(m + 1))
-    mark = np.zeros(R0, dtype=bool)
+    parent = _Grow(np.arange(R0, dtype=np.int64), act.a.shape[0])
     partial = False
-    for j in range(m):
-        a0, a1 = starts[j], starts[j + 1]
-        if a0 == a1:
-            continue
+    f32tol = np.float32(ZERO_RTOL)
+    for j in np.flatnonzero(ncross):
         R = mesh.R
-        if a1 - a0 == R0:
+        if ncross[j] == R0:  # every parent (the first layer: one parent)
             cand = np.arange(R)
         else:
-            pj = npar[a0:a1]
-            mark[pj] = True
-            cand = np.flatnonzero(mark[parent.a[:R]])
-            mark[pj] = False
-        K = mesh.ring.shape[1]
-        rv = mesh.ring[cand]  # (c, K)
-        cnt = mesh.nv[cand]  # (c,)
-        valid = np.arange(K)[None, :] < cnt[:, None]  # (c, K)
+            mark = crossedT[j]
+            cand = np.flatnonzero(mark)
+            if R > R0:
+                cand = np.concatenate([cand, R0 + np.flatnonzero(mark[parent.a[R0:R]])])
+        rv = mesh.ring[cand]  # (c, K) vertex ids, padded with the first vertex
         z = Zg.a[rv, j]  # (c, K)
-        tol = ZERO_RTOL * Mg.a[rv, j]
-        sgn = (z > tol).astype(np.int8) - (z < -tol)
-        sgn[~valid] = 0
-        haspos = (sgn > 0).any(axis=1)
-        cut = haspos & (sgn < 0).any(axis=1)
+        tol = Mg.a[rv, j] * f32tol
+        pos = z > tol
+        neg = z < -tol
+        haspos = pos.any(axis=1)
         act.a[cand, j] = haspos
+        cut = haspos & neg.any(axis=1)
         if not cut.any():
             continue
         cp = cand[cut]
-        rv, sgn, cnt, valid, z = rv[cut], sgn[cut], cnt[cut], valid[cut], z[cut]
-        c = cp.shape[0]
-        ar = np.arange(K)[None, :]
+        rv, pos, neg, z = rv[cut], pos[cut], neg[cut], z[cut]
+        cnt = mesh.nv[cp]
+        c, K = rv.shape
+        ar = np.arange(K)
+        valid = ar < cnt[:, None]  # (c, K)
         nxt = np.where(ar + 1 < cnt[:, None], ar + 1, 0)  # (c, K) next slot in the ring
-        s_next = np.take_along_axis(sgn, nxt, axis=1)
-        v_next = np.take_along_axis(rv, nxt, axis=1)
-        cross = (sgn * s_next < 0) & valid  # (c, K) edge slot -> slot+1 crosses
-        ends_p = ((sgn > 0) & (s_next <= 0) & valid).sum(axis=1)
-        ends_n = ((sgn < 0) & (s_next >= 0) & valid).sum(axis=1)
-        npts = cross.sum(axis=1) + ((sgn == 0) & valid).sum(axis=1)
-        ok = (ends_p == 1) & (ends_n == 1) & (npts == 2)
+        pos_n = np.take_along_axis(pos, nxt, axis=1)
+        neg_n = np.take_along_axis(neg, nxt, axis=1)
+        cross = ((pos & neg_n) | (neg & pos_n)) & valid  # (c, K) edge slot -> next crosses
+        zero = valid & ~pos & ~neg
+        ends_p = (pos & ~pos_n & valid).sum(axis=1)
+        ends_n = (neg & ~neg_n & valid).sum(axis=1)
+        ok = (ends_p == 1) & (ends_n == 1) & (cross.sum(axis=1) + zero.sum(axis=1) == 2)
         if not ok.all():
             bad = ~ok
             mesh.stats["unsplit"] += int(bad.sum())
             act.a[cp[bad], j] = np.where(valid[bad], z[bad], 0.0).sum(axis=1) > 0
-            cp, rv, sgn, cnt, valid, cross, v_next = (x[ok] for x in (cp, rv, sgn, cnt, valid, cross, v_next))
+            cp, rv, pos, neg, valid, cross, zero, nxt = (
+                x[ok] for x in (cp, rv, pos, neg, valid, cross, zero, nxt))
             c = cp.shape[0]
             if c == 0:
                 continue
         # one new vertex per crossing edge, shared by the edge's two regions
         ri, ci = np.nonzero(cross)
-        ea, eb = rv[ri, ci].astype(np.int64), v_next[ri, ci].astype(np.int64)
-        lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
-        ukey, inv = np.unique(lo * _KEY + hi, return_inverse=True)
+        ea = rv[ri, ci].astype(np.int64)
+        eb = rv[ri, nxt[ri, ci]].astype(np.int64)
+        ukey, inv = np.unique(np.minimum(ea, eb) * _KEY + np.maximum(ea, eb), return_inverse=True)
         ulo, uhi = ukey // _KEY, ukey % _KEY
-        zl, zh = Zg.a[ulo, j], Zg.a[uhi, j]
-        tt = zl / (zl - zh)  # (u,) in (0, 1): ends have strictly opposite signs
+        zl = Zg.a[ulo, j]
+        tt = zl / (zl - Zg.a[uhi, j])  # (u,) in (0, 1): the ends have strictly opposite signs
         nu = ukey.shape[0]
         Zg.reserve(nu)
         Mg.reserve(nu)
         mesh.uv.reserve(nu)
         V = Zg.n
-        new = np.arange(V, V + nu)
         t2 = tt[:, None]
-        Zl = Zg.a[ulo]
-        Zg.a[V : V + nu] = Zl + t2 * (Zg.a[uhi] - Zl)
+        for g, tv in ((Zg, t2), (Mg, t2.astype(np.float32)), (mesh.uv, t2)):
+            out = g.a[V : V + nu]
+            lo_rows = g.a[ulo]
+            np.subtract(g.a[uhi], lo_rows, out=out)
+            out *= tv
+            out += lo_rows
         Zg.a[V : V + nu, j] = 0.0
-        Ml = Mg.a[ulo]
-        Mg.a[V : V + nu] = Ml + t2.astype(np.float32) * (Mg.a[uhi] - Ml)
-        Ul = mesh.uv.a[ulo]
-        mesh.uv.a[V : V + nu] = Ul + t2 * (mesh.uv.a[uhi] - Ul)
         Zg.n = Mg.n = mesh.uv.n = V + nu
         xid = np.zeros((c, K), dtype=np.int32)
-        xid[ri, ci] = new[inv]
+        xid[ri, ci] = V + inv
         # the two rings, as slot pairs (vertex i, crossing after vertex i)
         vals = np.stack([rv, xid], axis=2).reshape(c, 2 * K)
-        keep_p = np.stack([(sgn >= 0) & valid, cross], axis=2).reshape(c, 2 * K)
-        keep_n = np.stack([(sgn <= 0) & valid, cross], axis=2).reshape(c, 2 * K)
+        keep_p = np.stack([valid & ~neg, cross], axis=2).reshape(c, 2 * K)
+        keep_n = np.stack([valid & ~pos, cross], axis=2).reshape(c, 2 * K)
         cnt_p = keep_p.sum(axis=1)
         cnt_n = keep_n.sum(axis=1)
         Kn = int(max(cnt_p.max(), cnt_n.max()))
@@ -366,10 +365,11 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         R = mesh.R
         newr = np.arange(R, R + c)
         for keep, rows, counts in ((keep_p, cp, cnt_p), (keep_n, newr, cnt_n)):
-            pos = np.cumsum(keep, axis=1) - 1
-            out = np.zeros((c, K2), dtype=np.int32)
             rr, cc = np.nonzero(keep)
-            out[rr, pos[rr, cc]] = vals[rr, cc]
+            slot = (np.cumsum(keep, axis=1) - 1)[rr, cc]
+            first = vals[rr[slot == 0], cc[slot == 0]]  # (c,) first vertex of each ring
+            out = np.repeat(first[:, None], K2, axis=1).astype(np.int32)
+            out[rr, slot] = vals[rr, cc]
             mesh.ring[rows] = out
             mesh.nv[rows] = counts
         mesh.R = R + c
@@ -387,13 +387,16 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     V = Zg.n
     Z = Zg.a[:V]
     M = Mg.a[:V]
-    neg = Z < -ZERO_RTOL * M
-    if slope == 0.0:
-        np.maximum(Z, 0.0, out=Z)
-        M[neg] = 0.0
-    else:
-        np.multiply(Z, slope, out=Z, where=Z <= 0)
-        M[neg] *= slope
+    for s in range(0, V, step):  # chunks stay in cache
+        e = min(V, s + step)
+        z, mg = Z[s:e], M[s:e]
+        neg = z < -(mg * f32tol)
+        if slope == 0.0:
+            mg[neg] = 0.0
+            np.maximum(z, 0.0, out=z)
+        else:
+            mg[neg] *= np.float32(slope)
+            np.multiply(z, slope, out=z, where=z <= 0)
     R = mesh.R
     return Z, M, parent.a[:R].copy(), act.a[:R].copy(), partial
 
@@ -418,6 +421,30 @@ def _ring_geometry(uv: np.ndarray, ring: np.ndarray, nv: np.ndarray):
     bad = ~np.isfinite(cen).all(axis=1) | (area2 <= 0)
     cen[bad] = mean[bad]
     return 0.5 * area2, cen + base[:, 0, :]
+
+
+def _patterns_with_certainty(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forward patterns at ``X`` and where they are certain, both bool (n, n_hidden).
+
+    A unit's state is uncertain where ``|z| <= ZERO_RTOL * (|W| |h| + |b|)``
+    (magnitudes carried through the layers): there the computed sign is
+    rounding noise of a value that is zero in exact arithmetic (a unit
+    vanishing on a whole region), and either state is consistent.
+    """
+    H = np.asarray(X, dtype=np.float64)
+    Hm = np.abs(H)
+    pats, sure = [], []
+    for W, b in net.layers[:-1]:
+        Z = H @ W.T + b
+        M = Hm @ np.abs(W).T + np.abs(b)
+        pats.append(Z > 0)
+        sure.append(np.abs(Z) > ZERO_RTOL * M)
+        H = np.where(Z > 0, Z, net.negative_slope * Z)
+        Hm = M
+    if not pats:
+        n = H.shape[0]
+        return np.zeros((n, 0), dtype=bool), np.zeros((n, 0), dtype=bool)
+    return np.concatenate(pats, axis=1), np.concatenate(sure, axis=1)
 
 
 # ------------------------------------------------------------------ results
@@ -601,8 +628,9 @@ class PlanarPartition:
         assert np.all(cross > 0), f"{int(np.sum(cross <= 0))} ring edges do not see their witness on the left"
         X = self.points()
         if not self.partial:
-            got = np.packbits(self.network.patterns(X), axis=1)
-            bad = np.nonzero(np.any(got != self.packed_patterns, axis=1))[0]
+            got, sure = _patterns_with_certainty(self.network, X)
+            wrong = (got != self.patterns) & sure
+            bad = np.nonzero(np.any(wrong, axis=1))[0]
             assert bad.size == 0, f"{bad.size} witness patterns differ from the recorded ones (first: {bad[:5]})"
         P = self.packed_patterns
         uniq = np.unique(P, axis=0).shape[0] if P.shape[1] else 1
@@ -718,6 +746,64 @@ def _affine_maps(layers, masks, slope, *, mags=None, rows=None, chunk: int = 409
     return J, C
 
 
+def _output_maps(layers, parents, actives, masks, slope, *, chunk: int = 4096):
+    """Exact output maps ``y = J (u, v) + c`` of the final regions: (R, n_out, 2), (R, n_out).
+
+    Meet in the middle: the pre-activation maps of hidden layer ``k`` are
+    pushed *forward* on the (few) regions of layer ``k - 1``,
+    ``A_{l+1} = W_l D_l A_l + b_l``, and the output's gradient is pulled
+    *backward* from the final regions down to layer ``k``; ``k`` is chosen
+    to minimise the multiply-adds.  Chunked over the final regions.
+    """
+    L = len(masks)
+    n_out = layers[-1][0].shape[0]
+    R = masks[0].shape[0] if L else 1
+    sizes = [W.shape[1] for W, _ in layers] + [n_out]  # n_0 = 2, n_1, ..., n_L, n_out
+    counts = [1] + [p.shape[0] for p in parents]  # regions after l layers
+    best, k = None, 1
+    for kk in range(1, L + 1):
+        fwd = 3 * sum(counts[l] * sizes[l] * sizes[l + 1] for l in range(1, kk))
+        bwd = n_out * R * sum(sizes[l] * sizes[l + 1] for l in range(kk, L))
+        if best is None or fwd + bwd < best:
+            best, k = fwd + bwd, kk
+    # forward: A (R_{k-1}, n_k, 3) pre-activation maps of hidden layer k
+    W0, b0 = layers[0]
+    A = np.concatenate([W0, b0[:, None]], axis=1)[None]  # (1, n_1, 3) on the domain
+    for l in range(1, k):
+        D = np.unpackbits(actives[l - 1], axis=1, count=sizes[l]).view(bool)  # (R_l, n_l)
+        Al = A[parents[l - 1]]  # (R_l, n_l, 3)
+        Al = Al * (D[..., None] if slope == 0.0 else np.where(D, 1.0, slope)[..., None])
+        W, b = layers[l]
+        A = np.matmul(W, Al)  # (R_l, n_{l+1}, 3)
+        A[:, :, 2] += b
+    if L == 0:
+        J = np.broadcast_to(A[:, :, :2], (1, n_out, 2)).copy()
+        return J, A[:, :, 2].copy()
+    # ancestors of the final regions at layer k - 1
+    anc = np.arange(R)
+    for l in range(L - 1, k - 2, -1):
+        anc = parents[l][anc]
+    J = np.empty((R, n_out, 2))
+    C = np.empty((R, n_out))
+    Wout, bout = layers[-1]
+    for s in range(0, R, chunk):
+        r = np.arange(s, min(R, s + chunk))
+        n = r.shape[0]
+        G = np.broadcast_to(Wout, (n,) + Wout.shape)  # (n, n_out, n_L)
+        c = np.broadcast_to(bout, (n, n_out)).copy()
+        for l in range(L, k - 1, -1):  # hidden layers L .. k
+            D = masks[l - 1][r]
+            G = G * (D[:, None, :] if slope == 0.0 else np.where(D, 1.0, slope)[:, None, :])
+            if l > k:
+                W, b = layers[l - 1]
+                c += G @ b
+                G = (G.reshape(n * n_out, -1) @ W).reshape(n, n_out, -1)
+        M = np.matmul(G, A[anc[r]])  # (n, n_out, 3)
+        J[r] = M[:, :, :2]
+        C[r] = M[:, :, 2] + c
+    return J, C
+
+
 def _build(net: Network, domain: Domain, max_regions: int | None, *, geometry: bool = True):
     layers, mags, mesh, H, parents, actives, counts, partial = _walk(net, domain, max_regions)
     R = mesh.R
@@ -728,7 +814,7 @@ def _build(net: Network, domain: Domain, max_regions: int | None, *, geometry: b
     if partial:  # the layer being processed is incomplete: report what exists
         widths = widths[: len(parents)]
     packed, masks = _patterns(parents, actives, widths, R)
-    return layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial
+    return layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives
 
 
 def _adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -810,7 +896,8 @@ def partition_plane(net: Network, domain: Domain | None = None, *,
     domain = _default_domain(net, domain)
     if max_regions is not None and int(max_regions) < 1:
         raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
-    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial = _build(net, domain, max_regions)
+    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives = _build(
+        net, domain, max_regions)
     areas, wit = _ring_geometry(uv, ring, nv)
     if partial:
         n_out = layers[-1][0].shape[0]
@@ -818,7 +905,7 @@ def partition_plane(net: Network, domain: Domain | None = None, *,
         off = np.full((ring.shape[0], n_out), np.nan)
         labels, n_pieces = np.arange(ring.shape[0]), ring.shape[0]
     else:
-        J, off = _affine_maps(layers, masks, net.negative_slope)
+        J, off = _output_maps(layers, parents, actives, masks, net.negative_slope)
         labels, n_pieces = _pieces(ring, nv, J, layers, mags, masks, net.negative_slope)
     lengths = nv.astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -860,11 +947,12 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     domain = _default_domain(net, domain)
     if max_regions is not None and int(max_regions) < 1:
         raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
-    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial = _build(net, domain, max_regions)
+    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives = _build(
+        net, domain, max_regions)
     del packed
     if partial:
         return CountResult(int(ring.shape[0]), None, counts, "planar", partial=True)
-    J, _ = _affine_maps(layers, masks, net.negative_slope)
+    J, _ = _output_maps(layers, parents, actives, masks, net.negative_slope)
     _, n_pieces = _pieces(ring, nv, J, layers, mags, masks, net.negative_slope)
     return CountResult(int(ring.shape[0]), n_pieces, counts, "planar",
                        extra={"unsplit": mesh.stats["unsplit"]} if mesh.stats["unsplit"] else {})

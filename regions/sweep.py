@@ -49,7 +49,7 @@ stop); a stopped count makes the random statistics empty, with a note.
 each cell runs in a worker process that is killed at the deadline and
 replaced; the row keeps what finished (the bounds always, the construction
 if counted) and says so in its note.  On Dask the task runs the cell in a
-child process (``python -m regions.sweep``) with a timeout, same result.
+child Python process with a timeout, same result.
 
 Outputs
 -------
@@ -650,7 +650,7 @@ def _cell_in_child(data: dict, max_seconds: float | None) -> dict:
         return run_cell(cell)
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "regions.sweep"], input=json.dumps(data),
+        proc = subprocess.run([sys.executable, "-c", "from regions.sweep import _child_main; _child_main()"], input=json.dumps(data),
                               capture_output=True, text=True, timeout=max_seconds)
         out, interrupted = proc.stdout, None
         if proc.returncode != 0:
@@ -677,8 +677,8 @@ class DaskRunner:
     scheduler : str or distributed.Client
         The scheduler's address (``tcp://host:8786``) or a connected client.
     max_seconds : float, optional
-        Per-cell limit; the task then runs the cell in a child process
-        (``python -m regions.sweep``) that is killed at the deadline.
+        Per-cell limit; the task then runs the cell in a child Python
+        process (:func:`_child_main`) that is killed at the deadline.
     """
 
     def __init__(self, scheduler, *, max_seconds: float | None = None):
@@ -1186,12 +1186,9 @@ def save_plot(rows: Sequence[dict], path: str | os.PathLike) -> Path:
 
 # ------------------------------------------------------ child-process entry
 def _child_main() -> None:  # pragma: no cover -- runs in a child process
-    """``python -m regions.sweep``: read a cell as JSON on stdin, print one event per line."""
+    """Child-process entry: read a cell as JSON on stdin, print one event per line (flushed)."""
     cell = Cell.from_dict(json.loads(sys.stdin.read()))
     for ev in _safe_events(cell):
         sys.stdout.write(json.dumps(ev) + "\n")
         sys.stdout.flush()
 
-
-if __name__ == "__main__":  # pragma: no cover
-    _child_main()

@@ -67,8 +67,8 @@ SAFE_LAYERS = (
     "LeakyReLU",
 )
 
-#: Largest input size of a Conv2d/AvgPool2d layer turned into a dense matrix.
-MAX_DENSE_INPUTS = 1 << 14
+#: Most entries of a Conv2d/AvgPool2d layer turned into a dense float64 matrix (512 MiB).
+MAX_DENSE_ENTRIES = 1 << 26
 
 _HINTS = {
     "MaxPool1d": "max pooling is not an affine map and is not supported yet",
@@ -230,18 +230,30 @@ def _kind(layer, nn) -> str | None:
     return None
 
 
-def _push(torch, layer, shape: tuple[int, ...]) -> np.ndarray:
-    """Dense matrix (out, in) of a bias-free linear layer: the identity basis pushed through it in float64."""
+def _push(torch, layer, shape: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Dense matrix (out, in) of a bias-free linear layer: the identity basis pushed through it in float64.
+
+    Runs in chunks of basis vectors; refuses maps with more than
+    :data:`MAX_DENSE_ENTRIES` entries.
+    """
     n = int(np.prod(shape))
-    if n > MAX_DENSE_INPUTS:
-        raise RegionsError(
-            f"expected at most {MAX_DENSE_INPUTS} inputs to a Conv2d/AvgPool2d layer (it becomes a dense "
-            f"matrix), got shape {shape} with {n}"
-        )
-    basis = torch.eye(n, dtype=torch.float64).reshape(n, *shape)
     with torch.no_grad():
-        Y = layer(basis)
-    return Y.reshape(n, -1).T.numpy().copy(), tuple(Y.shape[1:])
+        out_shape = tuple(layer(torch.zeros((1, *shape), dtype=torch.float64)).shape[1:])
+    m = int(np.prod(out_shape))
+    if n * m > MAX_DENSE_ENTRIES:
+        raise RegionsError(
+            f"expected a Conv2d/AvgPool2d map of at most {MAX_DENSE_ENTRIES} entries (it becomes a dense "
+            f"matrix), got {m} x {n} for the input shape {shape}"
+        )
+    M = np.empty((m, n))
+    step = max(1, (1 << 22) // max(m, 1))
+    with torch.no_grad():
+        for i in range(0, n, step):
+            j = min(n, i + step)
+            basis = torch.zeros((j - i, n), dtype=torch.float64)
+            basis[:, i:j] = torch.eye(j - i, dtype=torch.float64)
+            M[:, i:j] = layer(basis.reshape(j - i, *shape)).reshape(j - i, m).T.numpy()
+    return M, out_shape
 
 
 def _conv_shape_check(shape, where, name, want_ndim, channels):

@@ -64,6 +64,7 @@ __all__ = [
     "SliceResult",
     "slice_through",
     "find_checkpoints",
+    "run_activation",
     "checkpoint_series",
     "read_series",
     "series_csv",
@@ -293,7 +294,7 @@ class SliceResult:
         ``regions``, ``pieces``, ``layer_counts``, ``engine``, ``kind``
         (segment / plane / polygon), ``measure`` (length or area in input
         space), ``mean_measure`` (``measure / regions``), ``verified``,
-        ``seconds``, ``arch``.
+        ``seconds``, ``arch``, ``negative_slope``.
     """
 
     partition: Any
@@ -319,6 +320,7 @@ def _summary(net: Network, domain: Domain, part, seconds: float, verified: bool)
         "verified": bool(verified),
         "seconds": round(float(seconds), 6),
         "arch": net.arch,
+        "negative_slope": net.negative_slope,
     }
 
 
@@ -411,8 +413,9 @@ def _history(directory: Path) -> dict[str, dict]:
         return {row["checkpoint"]: row for row in csv.DictReader(fh) if row.get("checkpoint")}
 
 
-def _config_activation(directory: Path) -> str | float | None:
-    path = directory / "config.json"
+def run_activation(directory: str | os.PathLike) -> str | None:
+    """The ``activation`` recorded in a run folder's ``config.json`` (see :mod:`regions.digits`), else None."""
+    path = Path(directory) / "config.json"
     if not path.is_file():
         return None
     try:
@@ -499,7 +502,7 @@ def checkpoint_series(
             raise RegionsError("expected at least one checkpoint file, got none")
         folder = paths[0].parent
     if activation is None:
-        activation = _config_activation(folder) or "relu"
+        activation = run_activation(folder) or "relu"
     history = _history(folder)
     measure = input_measure(domain) if domain.bounded else float("inf")
     rows: list[dict] = []

@@ -325,3 +325,11 @@ def test_regions_from_torch_wrapper():
     _seeded(16)
     m = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
     assert max_deviation(m, regions.from_torch(m)) <= TOL
+
+
+def test_conv_on_a_larger_input_is_chunked_and_huge_maps_refused():
+    _seeded(17)
+    m = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(4 * 7 * 7, 2))
+    _round_trip(m, (3, 32, 32))
+    with pytest.raises(RegionsError, match=r"at most 67108864 entries .* got 3276800 x 3072"):
+        from_torch(nn.Sequential(nn.Conv2d(3, 3200, 1)), (3, 32, 32))

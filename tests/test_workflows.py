@@ -267,6 +267,10 @@ def test_leaky_run_reads_its_activation_from_config(tmp_path, digits_data):
     net = workflows.load_network(run.checkpoints[-1], activation="leaky_relu:0.1")
     assert net.negative_slope == 0.1
     assert row["regions"] == regions.partition(net, domain).n_regions
+    r = _cli("slice", "--weights", run.checkpoints[-1], "--digits", "0,7", "--json")
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.output)
+    assert rec["negative_slope"] == 0.1 and rec["regions"] == row["regions"]
 
 
 # ---------------------------------------------------------------------- CLI
