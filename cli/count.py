@@ -136,4 +136,7 @@ def bound(input_dim, width, depth, widths, output_dim, as_json):
     for key, label in labels.items():
         if key in values:
             v = values[key]
+            if v is None:
+                click.echo(f"{label:<23}-   (proved only for widths >= 3 * input_dim = {3 * input_dim})")
+                continue
             click.echo(f"{label:<23}{v:,}" + (f"   (~{float(v):.3e})" if v >= 10**7 else ""))

@@ -15,6 +15,7 @@ import click
 COMMANDS = {
     "count": ("regions_cli.count", "count"),
     "bound": ("regions_cli.count", "bound"),
+    "plot": ("regions_cli.plot", "plot"),
     "sweep": ("regions_cli.sweep", "sweep"),
     "slice": ("regions_cli.workflows", "slice_cmd"),
     "train-digits": ("regions_cli.workflows", "train_digits"),

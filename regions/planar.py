@@ -688,7 +688,7 @@ def _walk(net: Network, domain: Domain, max_regions: int | None):
         counts.append(mesh.R)
         if partial:
             break
-    return layers, mags, mesh, H, parents, actives, counts, partial
+    return layers, mags, mesh, (H, Hm), parents, actives, counts, partial
 
 
 def _patterns(parents, actives, widths, R) -> tuple[np.ndarray, list]:
@@ -766,19 +766,18 @@ def _output_maps(layers, parents, actives, masks, slope, *, chunk: int = 4096):
         bwd = n_out * R * sum(sizes[l] * sizes[l + 1] for l in range(kk, L))
         if best is None or fwd + bwd < best:
             best, k = fwd + bwd, kk
-    # forward: A (R_{k-1}, n_k, 3) pre-activation maps of hidden layer k
+    # forward: A (R_{k-1}, 3, n_k): rows d/du, d/dv, value at 0 of hidden layer k's pre-activations
     W0, b0 = layers[0]
-    A = np.concatenate([W0, b0[:, None]], axis=1)[None]  # (1, n_1, 3) on the domain
+    A = np.stack([W0[:, 0], W0[:, 1], b0])[None]  # (1, 3, n_1) on the domain
     for l in range(1, k):
         D = np.unpackbits(actives[l - 1], axis=1, count=sizes[l]).view(bool)  # (R_l, n_l)
-        Al = A[parents[l - 1]]  # (R_l, n_l, 3)
-        Al = Al * (D[..., None] if slope == 0.0 else np.where(D, 1.0, slope)[..., None])
+        Al = A[parents[l - 1]]  # (R_l, 3, n_l)
+        Al *= D[:, None, :] if slope == 0.0 else np.where(D, 1.0, slope)[:, None, :]
         W, b = layers[l]
-        A = np.matmul(W, Al)  # (R_l, n_{l+1}, 3)
-        A[:, :, 2] += b
+        A = (Al.reshape(-1, sizes[l]) @ W.T).reshape(Al.shape[0], 3, -1)  # one GEMM
+        A[:, 2, :] += b
     if L == 0:
-        J = np.broadcast_to(A[:, :, :2], (1, n_out, 2)).copy()
-        return J, A[:, :, 2].copy()
+        return A[:, :2, :].transpose(0, 2, 1).copy(), A[:, 2, :].copy()
     # ancestors of the final regions at layer k - 1
     anc = np.arange(R)
     for l in range(L - 1, k - 2, -1):
@@ -797,15 +796,17 @@ def _output_maps(layers, parents, actives, masks, slope, *, chunk: int = 4096):
             if l > k:
                 W, b = layers[l - 1]
                 c += G @ b
-                G = (G.reshape(n * n_out, -1) @ W).reshape(n, n_out, -1)
-        M = np.matmul(G, A[anc[r]])  # (n, n_out, 3)
-        J[r] = M[:, :, :2]
-        C[r] = M[:, :, 2] + c
+                G = (G.reshape(n * n_out, -1) @ W).reshape(n, n_out, -1)  # one GEMM
+        Ak = A[anc[r]]  # (n, 3, n_k)
+        for o in range(n_out):  # contraction over n_k, vectorised over regions
+            M = np.einsum("rk,rck->rc", G[:, o, :], Ak)
+            J[r, o] = M[:, :2]
+            C[r, o] = M[:, 2] + c[:, o]
     return J, C
 
 
 def _build(net: Network, domain: Domain, max_regions: int | None, *, geometry: bool = True):
-    layers, mags, mesh, H, parents, actives, counts, partial = _walk(net, domain, max_regions)
+    layers, mags, mesh, HHm, parents, actives, counts, partial = _walk(net, domain, max_regions)
     R = mesh.R
     K = int(mesh.nv[:R].max())
     ring, nv = mesh.ring[:R, :K], mesh.nv[:R]
@@ -814,7 +815,7 @@ def _build(net: Network, domain: Domain, max_regions: int | None, *, geometry: b
     if partial:  # the layer being processed is incomplete: report what exists
         widths = widths[: len(parents)]
     packed, masks = _patterns(parents, actives, widths, R)
-    return layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives
+    return layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives, HHm
 
 
 def _adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -861,6 +862,75 @@ def _pieces(ring, nv, J, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
     return labels, int(n)
 
 
+def _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
+    """Affine pieces without every region's Jacobian (the count-only path).
+
+    Two neighbours ``r``, ``s`` across the edge ``a b`` have one output map
+    iff the output is affine on their union, i.e. iff its value at the
+    vertex ``c_s`` of ``s`` farthest from the line ``ab`` is the affine
+    extrapolation of its values at ``a``, ``b`` and ``c_r`` (farthest
+    vertex of ``r``): ``c_s = a + alpha (b - a) + beta (c_r - a)``.  The
+    outputs at the vertices come from the walk; where the mismatch exceeds
+    ``8 ZERO_RTOL`` times their magnitude times ``1 + |alpha| + |beta|``
+    (the rounding of the extrapolation), the maps certainly differ.  The
+    other pairs (none in a generic network) are decided exactly by their
+    Jacobians, as in :func:`_pieces`.
+    """
+    R, K = ring.shape
+    H, Hm = HHm
+    Wout, bout = layers[-1]
+    aWout, about = mags[-1]
+    y = H @ Wout.T + bout  # (V, n_out) output at every vertex
+    ym = Hm.astype(np.float64) @ aWout.T + about  # its magnitude
+    ar = np.arange(K)[None, :]
+    valid = ar < nv[:, None]
+    nxt = np.where(ar + 1 < nv[:, None], ar + 1, 0)
+    a = ring[valid].astype(np.int64)
+    b = np.take_along_axis(ring, nxt, axis=1)[valid].astype(np.int64)
+    region = np.broadcast_to(np.arange(R)[:, None], ring.shape)[valid]
+    key = np.minimum(a, b) * _KEY + np.maximum(a, b)
+    order = np.argsort(key)
+    key, region, a, b = key[order], region[order], a[order], b[order]
+    same = np.flatnonzero(key[1:] == key[:-1])
+    r1, r2, ea, eb = region[same], region[same + 1], a[same], b[same]
+    A, B = uv[ea], uv[eb]  # (P, 2)
+    d = B - A
+
+    def farthest(r):
+        P = uv[ring[r]]  # (P, K, 2); padding repeats a vertex, harmless
+        rel = P - A[:, None, :]
+        dist = np.abs(d[:, None, 0] * rel[..., 1] - d[:, None, 1] * rel[..., 0])
+        return ring[r, np.argmax(dist, axis=1)]
+
+    c1, c2 = farthest(r1), farthest(r2)
+    e1, e2 = uv[c1] - A, uv[c2] - A
+    det = d[:, 0] * e1[:, 1] - d[:, 1] * e1[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = (e2[:, 0] * e1[:, 1] - e2[:, 1] * e1[:, 0]) / det
+        beta = (d[:, 0] * e2[:, 1] - d[:, 1] * e2[:, 0]) / det
+        pred = y[ea] + alpha[:, None] * (y[eb] - y[ea]) + beta[:, None] * (y[c1] - y[ea])
+        mis = np.abs(y[c2] - pred).max(axis=1)
+        mag = np.maximum.reduce([ym[ea], ym[eb], ym[c1], ym[c2]]).max(axis=1)
+        bound = 8 * ZERO_RTOL * mag * (1 + np.abs(alpha) + np.abs(beta))
+    differ = np.isfinite(bound) & (mis > bound)
+    r1, r2 = r1[~differ], r2[~differ]
+    if r1.size:
+        need = np.unique(np.concatenate([r1, r2]))
+        J, _ = _affine_maps(layers, masks, slope, rows=need)
+        JM, _ = _affine_maps(layers, masks, slope, mags=mags, rows=need)
+        i1, i2 = np.searchsorted(need, r1), np.searchsorted(need, r2)
+        eq = np.all(np.abs(J[i1] - J[i2]) <= PIECE_RTOL * (JM[i1] + JM[i2]), axis=(1, 2))
+        r1, r2 = r1[eq], r2[eq]
+    if r1.size == 0:
+        return np.arange(R), R
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(r1.shape[0], dtype=np.int8), (r1, r2)), shape=(R, R))
+    n, labels = connected_components(graph, directed=False)
+    return labels, int(n)
+
+
 # ---------------------------------------------------------------- public API
 def partition_plane(net: Network, domain: Domain | None = None, *,
                     max_regions: int | None = None) -> PlanarPartition:
@@ -896,7 +966,7 @@ def partition_plane(net: Network, domain: Domain | None = None, *,
     domain = _default_domain(net, domain)
     if max_regions is not None and int(max_regions) < 1:
         raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
-    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives = _build(
+    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives, HHm = _build(
         net, domain, max_regions)
     areas, wit = _ring_geometry(uv, ring, nv)
     if partial:
@@ -947,12 +1017,11 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     domain = _default_domain(net, domain)
     if max_regions is not None and int(max_regions) < 1:
         raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
-    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives = _build(
+    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives, HHm = _build(
         net, domain, max_regions)
     del packed
     if partial:
         return CountResult(int(ring.shape[0]), None, counts, "planar", partial=True)
-    J, _ = _output_maps(layers, parents, actives, masks, net.negative_slope)
-    _, n_pieces = _pieces(ring, nv, J, layers, mags, masks, net.negative_slope)
+    _, n_pieces = _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, net.negative_slope)
     return CountResult(int(ring.shape[0]), n_pieces, counts, "planar",
                        extra={"unsplit": mesh.stats["unsplit"]} if mesh.stats["unsplit"] else {})

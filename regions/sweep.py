@@ -424,7 +424,7 @@ def assemble_row(cell: Cell, events: Iterable[dict], *, seconds: float | None = 
     """
     d, ws = cell.input_dim, cell.widths
     params = theory.n_params(d, ws)
-    lower = theory.serra_lower_bound(d, ws)
+    lower = theory.serra_lower_bound(d, ws) if theory.lower_bound_applies(d, ws) else None
     upper = theory.serra_upper_bound(d, ws)
     row = {
         "input_dim": d, "depth": cell.depth, "width": cell.width, "params": params,
@@ -439,8 +439,8 @@ def assemble_row(cell: Cell, events: Iterable[dict], *, seconds: float | None = 
     }
     notes = []
     if cell.depth > 1 and cell.width < 3 * d:
-        notes.append(f"the lower-bound formula is proved for width >= 3 * input_dim = {3 * d} "
-                     f"(Serra et al. 2018)" + ("; here it even exceeds the upper bound" if lower > upper else ""))
+        notes.append(f"no lower bound: the deep lower bound is proved for width >= 3 * input_dim = {3 * d} "
+                     f"(Serra et al. 2018)")
     counts, partial, random_note, got_construction, end_seconds = [], 0, None, False, None
     for ev in events:
         part = ev.get("part")
@@ -550,7 +550,18 @@ class LocalRunner:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="regions-sweep-worker")
-        proc.start()
+        # The worker must ignore Ctrl-C from its first instruction (the terminal signals the
+        # whole process group; the parent stops the workers itself): an ignored SIGINT is
+        # inherited through exec, and Python then installs no KeyboardInterrupt handler.
+        import threading
+
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            proc.start()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
         child.close()
         return [proc, parent]
 
@@ -1122,7 +1133,7 @@ def plot(rows: Sequence[dict], ax=None, *, annotate: bool = True) -> dict:
         color = cmap(i / max(1, len(depths) - 1) * 0.9)
         rs = sorted((r for r in rows if r["depth"] == k), key=lambda r: r["width"])
         x = [r["params"] for r in rs]
-        (line,) = ax.plot(x, [float(r["lower"]) for r in rs], "-", color=color, lw=1.6, label=f"{k} hidden layer" + ("s" if k > 1 else ""))
+        (line,) = ax.plot(x, [float("nan") if r["lower"] is None else float(r["lower"]) for r in rs], "-", color=color, lw=1.6, label=f"{k} hidden layer" + ("s" if k > 1 else ""))
         out["bounds"].append(line)
         cx = [(r["params"], r["construction_count"]) for r in rs if r.get("construction_count") is not None]
         if cx:
@@ -1150,7 +1161,7 @@ def plot(rows: Sequence[dict], ax=None, *, annotate: bool = True) -> dict:
     ax.legend(handles, labels, fontsize=8, loc="upper left")
     if annotate:
         top = max(rows, key=lambda r: (r["depth"], r["width"]))
-        y = top.get("construction_count") or top["lower"]
+        y = top.get("construction_count") or top["lower"] or top["upper"]
         label = f"{top['params']:,} params\n{int(y):,} regions" if int(y) < 10**12 else \
             f"{top['params']:,} params\n{float(y):.3g} regions"
         out["annotation"] = ax.annotate(label, xy=(top["params"], float(y)), xytext=(-45, 0),

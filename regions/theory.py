@@ -45,6 +45,7 @@ __all__ = [
     "serra_upper_bound",
     "montufar2017_upper_bound",
     "one_dim_maximum",
+    "lower_bound_applies",
     "bounds",
     "uniform_widths",
 ]
@@ -104,7 +105,13 @@ def zaslavsky(n: int, d: int) -> int:
     return sum(comb(int(n), j) for j in range(_dim(d) + 1))
 
 
-def serra_lower_bound(input_dim: int, widths: Sequence[int]) -> int:
+def lower_bound_applies(input_dim: int, widths: Sequence[int]) -> bool:
+    """Whether :func:`serra_lower_bound` is proved: ``n_l >= 3 d`` for every layer but the last."""
+    d = _dim(input_dim)
+    return all(w >= 3 * d for w in _widths(widths)[:-1])
+
+
+def serra_lower_bound(input_dim: int, widths: Sequence[int], *, check: bool = True) -> int:
     """Deep lower bound of Serra et al. 2018 (Prince eq. 4.17).
 
     .. math:: \\prod_{l=1}^{L-1} (\\lfloor n_l / d \\rfloor + 1)^{d}
@@ -115,6 +122,12 @@ def serra_lower_bound(input_dim: int, widths: Sequence[int]) -> int:
     uniform width D, depth K, d inputs this is Prince's
     ``(D/d + 1)^{d (K-1)} sum_{j<=d} C(D, j)`` [5]_.
 
+    The construction needs ``n_l >= 3 d`` for every layer but the last
+    (each coordinate is folded by a zigzag of at least three units); outside
+    that regime the formula is not a proved bound (for d = 10 and width 10
+    it even exceeds the upper bound), so it is refused unless
+    ``check=False``.
+
     Examples
     --------
     >>> serra_lower_bound(1, [10] * 5)
@@ -124,6 +137,11 @@ def serra_lower_bound(input_dim: int, widths: Sequence[int]) -> int:
     """
     d = _dim(input_dim)
     ws = _widths(widths)
+    if check and not lower_bound_applies(d, ws):
+        raise RegionsError(
+            f"expected every hidden width but the last to be >= 3 * input_dim = {3 * d} for "
+            f"the deep lower bound, got widths {list(ws)}"
+        )
     return prod((w // d + 1) ** d for w in ws[:-1]) * zaslavsky(ws[-1], d)
 
 
@@ -205,15 +223,15 @@ def bounds(input_dim: int, widths: Sequence[int], output_dim: int = 1) -> dict:
     Returns
     -------
     dict
-        ``params``, ``serra_lower``, ``montufar2014_lower``, ``serra_upper``,
-        ``montufar2017_upper``; ``zaslavsky`` for one hidden layer and
-        ``one_dim_maximum`` for one input.
+        ``params``, ``serra_lower`` (None outside its regime ``n_l >= 3 d``),
+        ``montufar2014_lower``, ``serra_upper``, ``montufar2017_upper``;
+        ``zaslavsky`` for one hidden layer and ``one_dim_maximum`` for one input.
     """
     d = _dim(input_dim)
     ws = _widths(widths)
     out = {
         "params": n_params(d, ws, output_dim),
-        "serra_lower": serra_lower_bound(d, ws),
+        "serra_lower": serra_lower_bound(d, ws) if lower_bound_applies(d, ws) else None,
         "montufar2014_lower": montufar2014_lower_bound(d, ws),
         "serra_upper": serra_upper_bound(d, ws),
         "montufar2017_upper": montufar2017_upper_bound(d, ws),

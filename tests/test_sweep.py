@@ -99,7 +99,7 @@ def test_bound_mode_exact_big_integers():
 
 def test_lower_formula_out_of_regime_is_noted():
     (row,) = S.sweep(10, [5], [10], mode="bound", jobs=0)
-    assert row["lower"] > row["upper"]  # the formula is not a bound below width 3d
+    assert row["lower"] is None  # the formula is not a bound below width 3d (it would exceed the upper one)
     assert "3 * input_dim" in row["note"]
 
 
@@ -266,7 +266,7 @@ def test_folding_one_input_counts(depth, width):
     assert regions.count(net, regions.box(0, 1, dim=1)).regions == expected
     attains = constructions.folding_attains_bound(1, [width] * depth)
     assert attains == (depth == 1 or width >= 3)
-    assert (expected == theory.serra_lower_bound(1, [width] * depth)) == attains
+    assert (expected == theory.serra_lower_bound(1, [width] * depth, check=False)) == attains
 
 
 @pytest.mark.parametrize("widths", [[3], [5], [6, 3], [6, 4], [7, 7, 2], [4, 5], [6, 6, 4]])
@@ -274,7 +274,7 @@ def test_folding_two_inputs_counts(widths):
     """Exact count on the cube with the 2-D engine; distinct patterns on a grid where it is missing."""
     net = constructions.folding(2, widths)
     expected = constructions.folding_count(2, widths)
-    assert (expected == theory.serra_lower_bound(2, widths)) == constructions.folding_attains_bound(2, widths)
+    assert (expected == theory.serra_lower_bound(2, widths, check=False)) == constructions.folding_attains_bound(2, widths)
     try:
         got = regions.count(net, regions.box(0, 1, dim=2)).regions
     except regions.RegionsError:  # 2-D engine not available

@@ -49,11 +49,11 @@ def test_one_input_upper_bound_is_product(ws):
 
 
 def test_per_layer_widths_and_named_bounds():
-    b = theory.bounds(2, [4, 6, 3])
-    assert b["params"] == (2 * 4 + 4) + (4 * 6 + 6) + (6 * 3 + 3) + (3 + 1)
-    assert b["serra_lower"] == 3**2 * 4**2 * theory.zaslavsky(3, 2)
-    assert b["montufar2014_lower"] == 2**2 * 3**2 * theory.zaslavsky(3, 2)
-    assert b["montufar2017_upper"] == theory.zaslavsky(4, 2) * theory.zaslavsky(6, 2) * theory.zaslavsky(3, 2)
+    b = theory.bounds(2, [6, 9, 3])
+    assert b["params"] == (2 * 6 + 6) + (6 * 9 + 9) + (9 * 3 + 3) + (3 + 1)
+    assert b["serra_lower"] == 4**2 * 5**2 * theory.zaslavsky(3, 2)
+    assert b["montufar2014_lower"] == 3**2 * 4**2 * theory.zaslavsky(3, 2)
+    assert b["montufar2017_upper"] == theory.zaslavsky(6, 2) * theory.zaslavsky(9, 2) * theory.zaslavsky(3, 2)
     assert b["serra_lower"] <= b["serra_upper"] <= b["montufar2017_upper"]
     assert theory.bounds(3, [5])["zaslavsky"] == 1 + 5 + 10 + 10
 
@@ -64,3 +64,13 @@ def test_bad_widths(bad):
         theory.serra_upper_bound(2, bad)
     with pytest.raises(RegionsError, match="input dimension"):
         theory.zaslavsky(3, 0)
+
+
+def test_lower_bound_refused_outside_its_regime():
+    # d = 10, width 10: the formula would exceed the upper bound
+    assert theory.serra_lower_bound(10, [10] * 5, check=False) > theory.serra_upper_bound(10, [10] * 5)
+    with pytest.raises(RegionsError, match="3 \\* input_dim = 30"):
+        theory.serra_lower_bound(10, [10] * 5)
+    assert theory.bounds(10, [10] * 5)["serra_lower"] is None
+    assert theory.serra_lower_bound(10, [30, 30, 2]) <= theory.serra_upper_bound(10, [30, 30, 2])
+    assert theory.serra_lower_bound(3, [2]) == theory.zaslavsky(2, 3)  # one layer: no regime needed
