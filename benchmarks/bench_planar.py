@@ -234,24 +234,30 @@ def main(argv=None):
         "[-1, 1]^2.  Time: best of "
         f"{args.repeat} runs building the full partition; peak: memory high-water mark above the "
         "process's size before the run (each tool in its own process).  `count` is `count_plane` "
-        "(what `regions count` runs).  Ratio: our partition time / regioncam's.",
+        "(what `regions count` runs: counts, per-layer counts and pieces); `partition` is `partition_plane` "
+        "(polygons, packed patterns, exact output maps, areas, witnesses, pieces).  Ratios: our time / "
+        "regioncam's (below 1: faster).  The machine is shared, so absolute times are noisy; the ratios "
+        "come from runs interleaved in time.",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, numpy {np.__version__}.",
         "",
-        "| network | regions (ours) | pieces | per layer | regions (regioncam) | ours s | count s "
-        "| regioncam s | ratio | ours peak MB | regioncam peak MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| network | regions (ours) | pieces | per layer | regions (regioncam) | count s | partition s "
+        "| regioncam s | ratio count | ratio partition | count peak MB | partition peak MB "
+        "| regioncam peak MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         o, c, q = r["ours"], r["count"], r["regioncam"]
         name = r["arch"] + (" (zero bias)" if r["bias"] == "zero" else "")
+        rc_s = f"{q['regions']:,}" if q else "n/a"
+        ratios = (f"{c['seconds'] / q['seconds']:.2f} | {o['seconds'] / q['seconds']:.2f}" if q else "n/a | n/a")
         lines.append(
-            f"| {name} | {o['regions']:,} | {o['pieces']:,} | {', '.join(f'{x:,}' for x in o['layer_counts'])} | "
-            + (f"{q['regions']:,}" if q else "n/a")
-            + f" | {o['seconds']:.3f} | {c['seconds']:.3f} | "
-            + (f"{q['seconds']:.3f} | {o['seconds'] / q['seconds']:.2f}" if q else "n/a | n/a")
-            + f" | {o['peak_mb']:.0f} | " + (f"{q['peak_mb']:.0f}" if q else "n/a") + " |"
+            f"| {name} | {o['regions']:,} | {o['pieces']:,} | {', '.join(f'{x:,}' for x in o['layer_counts'])} "
+            f"| {rc_s} | {c['seconds']:.3f} | {o['seconds']:.3f} | "
+            + (f"{q['seconds']:.3f}" if q else "n/a")
+            + f" | {ratios} | {c['peak_mb']:.0f} | {o['peak_mb']:.0f} | "
+            + (f"{q['peak_mb']:.0f}" if q else "n/a") + " |"
         )
     if notes:
         lines += ["", "## Where the counts differ", ""]

@@ -66,9 +66,29 @@ Exactness
   a zero-bias neuron at the common point of all first-layer lines, say --
   is compared with the size of the numbers it was computed from, not with
   its own rounding noise.
+* **Scale.**  The walk starts at the domain's corners with magnitude
+  ``|x| + scale`` per coordinate (:attr:`~regions.domains.Domain.scale`), so
+  every tolerance is relative to the domain's size as well as to the
+  weights; for a plane slice the first layer's magnitudes are those of the
+  original sums, ``|W0| |basis|`` and ``|b0| + |W0| |x0|`` (784 inputs
+  cancel in ``W0 x0``).  ``M`` is stored in float32: it only sets a
+  tolerance.
 * **Patterns.**  A neuron is active on a region iff some vertex of the
-  region has ``Z_j > tol``; a neuron that is zero on a whole region is
+  region has ``Z_j > tol`` (read off the parent's vertices when the neuron
+  does not cross the parent); a neuron that is zero on a whole region is
   inactive there (``ReLU(0)`` counts as inactive), as in :mod:`regions.line`.
+
+Output maps and pieces
+----------------------
+The output map of every region is computed exactly from its activation
+pattern, not fitted to vertex values (thin regions would make a fit
+ill-conditioned): pre-activation maps pushed forward over the few regions
+of an early layer meet the output's gradient pulled backward from the final
+regions, at the layer that minimises the work (:func:`_output_maps`).
+Pieces join neighbours whose Jacobians agree to ``PIECE_RTOL`` of their
+absolute-value magnitude.  :func:`count_plane` skips the per-region maps:
+it proves that neighbours differ from the output values at four vertices,
+and decides the remaining pairs (none in a generic network) exactly.
 
 In the rare case where rounding gives a region an impossible sign sequence
 (more than one ``+`` run), the region is not cut and the neuron's state is

@@ -182,217 +182,294 @@ class _Batch:
 
 
 def _normalise(G: np.ndarray, S: np.ndarray, M: np.ndarray, k: int) -> None:
-    """Scale generators in place: ``t = 1`` for points, unit max-norm for rays."""
+    """Scale generators in place: ``t = 1`` for points, unit max-norm for rays.
+
+    ``G`` is (m, D); ``S`` and ``M`` are (n, m) (one column per generator).
+    """
     t = G[:, k]
-    scale = np.where(t > 0, t, np.max(np.abs(G[:, :k]), axis=1))
+    scale = np.where(t > 0, t, np.max(np.abs(G[:, :k]), axis=1, initial=0.0))
     if np.any(~(scale > 0)) or not np.all(np.isfinite(scale)):
         raise RegionsError(
             "expected finite non-zero generators, got a degenerate one: the network's "
-            "weights are too large or too ill-conditioned for float64"
+            "weights are too large or too ill-conditioned for float64 (numerical failure)"
         )
     inv = 1.0 / scale
     G *= inv[:, None]
-    S *= inv[:, None]
-    M *= inv[:, None]
+    S *= inv[None, :]
+    M *= inv[None, :]
 
 
-def _lineality_cuts(b: _Batch, col: int, hit: np.ndarray, done_mask: np.ndarray, k: int) -> _Batch:
-    """Turn one lineality vector of each hit region into a pair of opposite rays.
+class _Work:
+    """Append-only state of one batch while the columns of one layer are applied.
 
-    In every region of ``hit`` the unit's value is not zero on some lineality
-    vector ``l``: every other generator is moved along ``l`` onto the unit's
-    hyperplane (the cone is unchanged, ``l`` being a line of it), and ``l``
-    becomes the two rays ``+l`` and ``-l`` (one per side).
+    Children of a cut region: the *plus* child keeps the region's id, the
+    *minus* child gets a new id; generators are never deleted, only
+    re-labelled (strictly negative ones), duplicated (zero ones) or appended
+    (new ones), so one step costs ``O(N)`` on one column plus the work on the
+    cut regions.  Values are stored transposed, ``S`` (n, cap), so that a
+    column is contiguous.
     """
-    G, S, M, lin, bits = b.G.copy(), b.S.copy(), b.M.copy(), b.lin.copy(), b.bits.copy()
-    st = b.starts()
-    extra = []
-    for r in np.nonzero(hit)[0]:  # rare: only while regions contain lines
-        idx = np.arange(st[r], st[r + 1])
-        L = idx[lin[idx]]
-        rel = np.abs(S[L, col]) / np.maximum(M[L, col], np.finfo(float).tiny)
-        ls = L[int(np.argmax(rel))]
-        sg = 1.0 if S[ls, col] > 0 else -1.0
-        G[ls] *= sg
-        S[ls] *= sg
-        sstar = S[ls, col]
-        others = idx[idx != ls]
-        coef = S[others, col] / sstar  # (m,)
-        G[others] -= coef[:, None] * G[ls]
-        S[others] -= coef[:, None] * S[ls]
-        M[others] += np.abs(coef)[:, None] * M[ls]
-        S[others, col] = 0.0
-        lin[ls] = False
-        bits[ls] = done_mask
-        extra.append(ls)
-    extra = np.array(extra, dtype=np.intp)
-    # append -l for every converted l
-    G = np.concatenate([G, -G[extra]])
-    S = np.concatenate([S, -S[extra]])
-    M = np.concatenate([M, M[extra]])
-    lin = np.concatenate([lin, np.zeros(extra.size, dtype=bool)])
-    bits = np.concatenate([bits, bits[extra]])
-    rid = np.concatenate([b.rid, b.rid[extra]])
-    order = np.argsort(rid, kind="stable")
-    # rays stay unit max-norm: subtracting multiples of l (t = 0) keeps t; points keep t = 1
-    _normalise_rays = ~lin & (G[:, k] == 0)
-    if _normalise_rays.any():
-        nrm = np.max(np.abs(G[_normalise_rays, :k]), axis=1)
-        if np.any(~(nrm > 0)):
-            raise RegionsError("expected independent lineality vectors, got a degenerate cone (numerical failure)")
-        G[_normalise_rays] /= nrm[:, None]
-        S[_normalise_rays] /= nrm[:, None]
-        M[_normalise_rays] /= nrm[:, None]
-    return _Batch(G[order], lin[order], rid[order], bits[order], S[order], M[order], b.pat)
 
+    def __init__(self, b: _Batch, k: int, n_patcols: int):
+        N, R = b.N, b.R
+        cap = max(64, 2 * N)
+        rcap = max(16, 2 * R)
+        n = b.S.shape[1]
+        self.k = k
+        self.N, self.R = N, R
+        self.G = np.empty((cap, k + 1)); self.G[:N] = b.G
+        self.S = np.empty((n, cap)); self.S[:, :N] = b.S.T
+        self.M = np.empty((n, cap)); self.M[:, :N] = b.M.T
+        self.lin = np.empty(cap, dtype=bool); self.lin[:N] = b.lin
+        self.rid = np.empty(cap, dtype=np.intp); self.rid[:N] = b.rid
+        self.bits = np.empty((cap, b.bits.shape[1]), dtype=np.uint64); self.bits[:N] = b.bits
+        p = b.pat.shape[1]
+        self.pat = np.zeros((rcap, p + n_patcols), dtype=bool); self.pat[:R, :p] = b.pat
+        self.dropped = np.zeros(rcap, dtype=bool)
 
-def _adjacent(b: _Batch, st: np.ndarray, u: np.ndarray, w: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Combinatorial adjacency test of generator pairs ``(u, w)`` in one region each.
+    # ---------------------------------------------------------- storage
+    def _reserve(self, extra: int) -> None:
+        need = self.N + extra
+        cap = self.G.shape[0]
+        if need <= cap:
+            return
+        cap = max(need, 2 * cap)
+        N = self.N
+        for name in ("G", "lin", "rid", "bits"):
+            old = getattr(self, name)
+            arr = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
+            arr[:N] = old[:N]
+            setattr(self, name, arr)
+        for name in ("S", "M"):
+            old = getattr(self, name)
+            arr = np.empty((old.shape[0], cap))
+            arr[:, :N] = old[:, :N]
+            setattr(self, name, arr)
 
-    ``need`` (per pair) is the least number of common tight constraints an
-    edge can have.  Returns a bool mask over the pairs.
-    """
-    common = b.bits[u] & b.bits[w]  # (P, nw)
-    ok = _popcount(common) >= need
-    u, w, common = u[ok], w[ok], common[ok]
-    keep = np.zeros(ok.shape[0], dtype=bool)
-    if u.size == 0:
-        return keep
-    r = b.rid[u]
-    size = st[r + 1] - st[r]  # (P,) generators of each pair's region
-    adj = np.ones(u.size, dtype=bool)
-    # sub-batches so that sum(size) stays bounded
-    cs = np.cumsum(size)
-    lo = 0
-    while lo < u.size:
-        hi = int(np.searchsorted(cs, (cs[lo - 1] if lo else 0) + _PAIR_CHUNK, side="right"))
-        hi = max(hi, lo + 1)
-        sz = size[lo:hi]
-        pair = np.repeat(np.arange(lo, hi), sz)  # (E,)
-        off = np.arange(pair.size) - np.repeat(np.cumsum(sz) - sz, sz)
-        x = st[r[pair]] + off  # (E,) every generator of the pair's region
-        cm = common[pair]
-        contains = np.all((b.bits[x] & cm) == cm, axis=1)
-        contains &= ~b.lin[x] & (x != u[pair]) & (x != w[pair])
-        adj[lo:hi] = np.bincount(pair[contains] - lo, minlength=hi - lo) == 0
-        lo = hi
-    keep[np.nonzero(ok)[0]] = adj
-    return keep
+    def _reserve_regions(self, extra: int) -> None:
+        need = self.R + extra
+        if need <= self.pat.shape[0]:
+            return
+        cap = max(need, 2 * self.pat.shape[0])
+        pat = np.zeros((cap, self.pat.shape[1]), dtype=bool)
+        pat[: self.R] = self.pat[: self.R]
+        dropped = np.zeros(cap, dtype=bool)
+        dropped[: self.R] = self.dropped[: self.R]
+        self.pat, self.dropped = pat, dropped
 
+    def _append(self, G, S, M, lin, rid, bits) -> None:
+        m = G.shape[0]
+        if m == 0:
+            return
+        self._reserve(m)
+        a, b = self.N, self.N + m
+        self.G[a:b] = G
+        self.S[:, a:b] = S
+        self.M[:, a:b] = M
+        self.lin[a:b] = lin
+        self.rid[a:b] = rid
+        self.bits[a:b] = bits
+        self.N = b
 
-def _step(b: _Batch, col: int, bit: int, done_mask: np.ndarray, k: int, *, clip: bool) -> _Batch:
-    """Apply one constraint column: split regions (unit) or clip them (box face).
+    # ------------------------------------------------------------- step
+    def _lineality(self, col: int, hit: np.ndarray, done_mask: np.ndarray) -> None:
+        """Turn one lineality vector of each hit region into the rays ``+l`` (kept) and ``-l`` (appended).
 
-    Parameters
-    ----------
-    col : column of ``S`` holding the constraint's values.
-    bit : its position in the incidence bit sets.
-    done_mask : (nw,) bits of the constraints processed before this one.
-    clip : keep only the side ``value >= 0`` (box face) instead of both sides
-        and a pattern bit (hidden unit).
-    """
-    R = b.R
-    s = b.S[:, col]
-    tol = VERTEX_RTOL * b.M[:, col]
-    pos = s > tol
-    neg = s < -tol
-    hit = np.bincount(b.rid[b.lin & (pos | neg)], minlength=R) > 0
-    if hit.any():
-        b = _lineality_cuts(b, col, hit, done_mask, k)
-        s = b.S[:, col]
-        tol = VERTEX_RTOL * b.M[:, col]
+        In every hit region the column is not zero on some lineality vector
+        ``l``: every other generator is moved along ``l`` onto the
+        hyperplane (the cone is unchanged, ``l`` being a line of it).
+        """
+        k = self.k
+        N = self.N
+        G, S, M, lin, bits, rid = self.G, self.S, self.M, self.lin, self.bits, self.rid
+        conv = []
+        for r in np.nonzero(hit)[0]:  # rare: only while regions contain lines
+            idx = np.nonzero(rid[:N] == r)[0]
+            L = idx[lin[idx]]
+            rel = np.abs(S[col, L]) / np.maximum(M[col, L], np.finfo(float).tiny)
+            ls = L[int(np.argmax(rel))]
+            if S[col, ls] < 0:
+                G[ls] *= -1.0
+                S[:, ls] *= -1.0
+            sstar = S[col, ls]
+            others = idx[idx != ls]
+            coef = S[col, others] / sstar  # (m,)
+            G[others] -= coef[:, None] * G[ls]
+            S[:, others] -= S[:, ls][:, None] * coef[None, :]
+            M[:, others] += M[:, ls][:, None] * np.abs(coef)[None, :]
+            S[col, others] = 0.0
+            rays = others[~lin[others] & (G[others, k] == 0)]
+            if rays.size:  # keep rays at unit max-norm
+                nrm = np.max(np.abs(G[rays, :k]), axis=1)
+                if np.any(~(nrm > 0)):
+                    raise RegionsError(
+                        "expected independent lineality vectors, got a degenerate cone (numerical failure)"
+                    )
+                G[rays] /= nrm[:, None]
+                S[:, rays] /= nrm[None, :]
+                M[:, rays] /= nrm[None, :]
+            lin[ls] = False
+            bits[ls] = done_mask
+            conv.append(ls)
+        conv = np.array(conv, dtype=np.intp)
+        self._append(-self.G[conv], -self.S[:, conv], self.M[:, conv].copy(),
+                     np.zeros(conv.size, dtype=bool), self.rid[conv].copy(), self.bits[conv].copy())
+
+    def step(self, col: int, bit: int, done_mask: np.ndarray, *, clip: bool, patcol: int = -1) -> None:
+        """Apply one column: split the regions it cuts (unit) or clip them (box face, ``clip``).
+
+        Parameters
+        ----------
+        col : row of ``S`` holding the constraint's values.
+        bit : its position in the incidence bit sets.
+        done_mask : (nw,) bits of the constraints processed before this one.
+        clip : keep only the side ``value >= 0`` (the other side is marked dropped).
+        patcol : pattern column of a hidden unit (not ``clip``).
+        """
+        k = self.k
+        N, R = self.N, self.R
+        s = self.S[col, :N]
+        tol = VERTEX_RTOL * self.M[col, :N]
         pos = s > tol
         neg = s < -tol
-    zero = ~(pos | neg)
-    word, off = divmod(bit, 64)
-    b.bits[zero & ~b.lin, word] |= _ONE << np.uint64(off)
-    pl = pos & ~b.lin
-    nl = neg & ~b.lin
-    npos = np.bincount(b.rid[pl], minlength=R)
-    nneg = np.bincount(b.rid[nl], minlength=R)
-    cut = (npos > 0) & (nneg > 0)
-    st = b.starts()
+        lin = self.lin[:N]
+        hit = None
+        if lin.any():
+            hg = lin & (pos | neg)
+            if hg.any():
+                hit = np.zeros(R, dtype=bool)
+                hit[self.rid[:N][hg]] = True
+                self._lineality(col, hit, done_mask)
+                N = self.N
+                s = self.S[col, :N]
+                tol = VERTEX_RTOL * self.M[col, :N]
+                pos = s > tol
+                neg = s < -tol
+                lin = self.lin[:N]
+        rid = self.rid[:N]
+        zero = ~(pos | neg)
+        word, off = divmod(bit, 64)
+        onebit = _ONE << np.uint64(off)
+        zl = np.nonzero(zero & ~lin)[0]
+        self.bits[zl, word] |= onebit
+        pl = pos & ~lin
+        nl = neg & ~lin
+        npos = np.bincount(rid[pl], minlength=R)
+        nneg = np.bincount(rid[nl], minlength=R)
+        cut = (npos > 0) & (nneg > 0)
+        if clip:
+            self.dropped[:R] |= (npos == 0) & (nneg > 0)
+        else:
+            self.pat[:R, patcol] = npos > 0
+        C = np.nonzero(cut)[0]
+        if C.size == 0:
+            return
+        minus = np.full(R, -1, dtype=np.intp)
+        minus[C] = R + np.arange(C.size)
+        self._reserve_regions(C.size)
+        self.pat[R:R + C.size] = self.pat[C]
+        if clip:
+            self.dropped[R:R + C.size] = True
+        else:
+            self.pat[R:R + C.size, patcol] = False
 
-    # ---- new generators on the edges that cross the hyperplane
-    pc = cut & ~hit  # regions needing edges (hit regions: +l/-l only)
-    if pc.any():
-        P_idx = np.nonzero(pl & pc[b.rid])[0]
-        N_idx = np.nonzero(nl & pc[b.rid])[0]
-        nstart = np.searchsorted(b.rid[N_idx], np.arange(R))  # first negative of each region in N_idx
-        cnt = nneg[b.rid[P_idx]]  # (|P|,)
-        u = np.repeat(P_idx, cnt)
-        off_ = np.arange(u.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        w = N_idx[nstart[b.rid[u]] + off_]
-        nlin = np.bincount(b.rid[b.lin], minlength=R)
-        need = (k - 1) - nlin[b.rid[u]]
-        adj = _adjacent(b, st, u, w, need)
-        u, w = u[adj], w[adj]
-        su = b.S[u, col][:, None]
-        sw = b.S[w, col][:, None]
-        nG = su * b.G[w] - sw * b.G[u]
-        nS = su * b.S[w] - sw * b.S[u]
-        nM = su * b.M[w] - sw * b.M[u]
-        nS[:, col] = 0.0
-        _normalise(nG, nS, nM, k)
-        nbits = b.bits[u] & b.bits[w]
-        nbits[:, word] |= _ONE << np.uint64(off)
-        nrid = b.rid[u]
-        if not np.all(np.isfinite(nS)):
-            raise RegionsError("expected finite values at new vertices, got NaN or inf (numerical failure)")
-    else:
-        nG = np.empty((0, b.G.shape[1]))
-        nS = np.empty((0, b.S.shape[1]))
-        nM = np.empty((0, b.S.shape[1]))
-        nbits = np.empty((0, b.bits.shape[1]), dtype=np.uint64)
-        nrid = np.empty(0, dtype=np.intp)
+        # ---- new generators on the edges that cross the hyperplane
+        pc = cut if hit is None else cut & ~hit  # hit regions: +l / -l only
+        new = None
+        if pc.any():
+            idx = np.nonzero(pc[rid])[0]
+            idx = idx[np.argsort(rid[idx], kind="stable")]  # generators of pc regions, grouped
+            lr = rid[idx]
+            regs = np.arange(R)
+            first = np.searchsorted(lr, regs)
+            last = np.searchsorted(lr, regs, side="right")
+            P_idx = idx[pl[idx]]
+            N_idx = idx[nl[idx]]
+            nstart = np.searchsorted(rid[N_idx], regs)
+            cnt = nneg[rid[P_idx]]
+            u = np.repeat(P_idx, cnt)
+            o = np.arange(u.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            w = N_idx[nstart[rid[u]] + o]
+            nlin = np.bincount(rid[lin], minlength=R)
+            need = (k - 1) - nlin[rid[u]]
+            adj = self._adjacent(idx, first, last, u, w, need)
+            u, w = u[adj], w[adj]
+            su = self.S[col, u]
+            sw = self.S[col, w]
+            nG = su[:, None] * self.G[w] - sw[:, None] * self.G[u]
+            nS = su[None, :] * self.S[:, w] - sw[None, :] * self.S[:, u]
+            nM = su[None, :] * self.M[:, w] - sw[None, :] * self.M[:, u]
+            nS[col] = 0.0
+            _normalise(nG, nS, nM, k)
+            if not np.all(np.isfinite(nS)):
+                raise RegionsError("expected finite values at new vertices, got NaN or inf (numerical failure)")
+            nbits = self.bits[u] & self.bits[w]
+            nbits[:, word] |= onebit
+            new = (nG, nS, nM, rid[u])
+        # ---- zero generators of cut regions go to both children
+        zc = np.nonzero(zero & cut[rid])[0]
+        dup = (self.G[zc], self.S[:, zc], self.M[:, zc], self.lin[zc], minus[rid[zc]], self.bits[zc])
+        # ---- strictly negative generators move to the minus child
+        mv = np.nonzero(nl & cut[rid])[0]
+        self.rid[mv] = minus[rid[mv]]
+        self._append(*dup)
+        if new is not None:
+            nG, nS, nM, nr = new
+            nolin = np.zeros(nr.size, dtype=bool)
+            self._append(nG, nS, nM, nolin, nr, nbits)
+            self._append(nG, nS, nM, nolin, minus[nr], nbits)
+        self.R = R + C.size
 
-    # ---- new region ids: uncut -> 1, cut -> 2 (plus, minus); clip: cut -> 1, outside -> 0
-    if clip:
-        alive = npos > 0
-        n_children = alive.astype(np.intp)
-        plus_id = np.cumsum(n_children) - 1
-        minus_id = np.full(R, -1)
-        parent = np.nonzero(alive)[0]
-        new_pat = b.pat[parent]
-    else:
-        n_children = 1 + cut.astype(np.intp)
-        first = np.cumsum(n_children) - n_children
-        plus_id = first
-        minus_id = np.where(cut, first + 1, first)
-        parent = np.repeat(np.arange(R), n_children)
-        active = np.empty(parent.size, dtype=bool)
-        active[first] = npos > 0  # plus child of cut regions, or the unit's state on uncut ones
-        active[first[cut] + 1] = False
-        new_pat = np.concatenate([b.pat[parent], active[:, None]], axis=1)
+    def _adjacent(self, idx, first, last, u, w, need) -> np.ndarray:
+        """Combinatorial adjacency test of generator pairs ``(u, w)``.
 
-    # ---- assemble generators: old ones to their side(s), new ones to both sides
-    rr = b.rid
-    in_cut = cut[rr]
-    if clip:
-        keep_old = (pos | zero) & (npos > 0)[rr]
-        src = [np.nonzero(keep_old)[0]]
-        ids = [plus_id[rr[src[0]]]]
-        new_src = [np.arange(nrid.size)]
-        new_ids = [plus_id[nrid]]
-    else:
-        to_plus = ~in_cut | pos | zero
-        to_minus = in_cut & (neg | zero)
-        a1 = np.nonzero(to_plus)[0]
-        a2 = np.nonzero(to_minus)[0]
-        src = [a1, a2]
-        ids = [plus_id[rr[a1]], minus_id[rr[a2]]]
-        new_src = [np.arange(nrid.size)] * 2
-        new_ids = [plus_id[nrid], minus_id[nrid]]
-    old = np.concatenate(src)
-    new = np.concatenate(new_src)
-    rid = np.concatenate(ids + new_ids)
-    order = np.argsort(rid, kind="stable")
-    G = np.concatenate([b.G[old], nG[new]])[order]
-    S = np.concatenate([b.S[old], nS[new]])[order]
-    M = np.concatenate([b.M[old], nM[new]])[order]
-    bits = np.concatenate([b.bits[old], nbits[new]])[order]
-    lin = np.concatenate([b.lin[old], np.zeros(new.size, dtype=bool)])[order]
-    return _Batch(G, lin, rid[order], bits, S, M, new_pat)
+        ``idx[first[r]:last[r]]`` are the generators of region ``r``;
+        ``need`` (per pair) is the least number of common tight constraints
+        an edge can have.  ``u`` and ``w`` are adjacent iff no third
+        non-lineality generator of the region is tight on all their common
+        constraints.  Returns a bool mask over the pairs.
+        """
+        bits, lin, rid = self.bits, self.lin, self.rid
+        common = bits[u] & bits[w]  # (P, nw)
+        ok = _popcount(common) >= need
+        keep = np.zeros(ok.shape[0], dtype=bool)
+        sel = np.nonzero(ok)[0]
+        if sel.size == 0:
+            return keep
+        u, w, common = u[sel], w[sel], common[sel]
+        r = rid[u]
+        f = first[r]
+        size = last[r] - f  # (P,)
+        adj = np.ones(u.size, dtype=bool)
+        cs = np.cumsum(size)
+        lo = 0
+        while lo < u.size:  # sub-batches bound the memory of the expansion
+            base = cs[lo - 1] if lo else 0
+            hi = max(int(np.searchsorted(cs, base + _PAIR_CHUNK, side="right")), lo + 1)
+            sz = size[lo:hi]
+            pair = np.repeat(np.arange(lo, hi), sz)  # (E,)
+            o = np.arange(pair.size) - np.repeat(np.cumsum(sz) - sz, sz)
+            x = idx[f[pair] + o]  # every generator of the pair's region
+            cm = common[pair]
+            contains = np.all((bits[x] & cm) == cm, axis=1)
+            contains &= ~lin[x] & (x != u[pair]) & (x != w[pair])
+            adj[lo:hi] = np.bincount(pair[contains] - lo, minlength=hi - lo) == 0
+            lo = hi
+        keep[sel] = adj
+        return keep
+
+    def finish(self) -> _Batch:
+        """The batch, generators grouped by region, dropped (clipped-away) regions removed."""
+        N, R = self.N, self.R
+        rid = self.rid[:N]
+        alive = ~self.dropped[:R]
+        newid = np.cumsum(alive) - 1
+        g = np.nonzero(alive[rid])[0]
+        g = g[np.argsort(rid[g], kind="stable")]
+        return _Batch(
+            self.G[g], self.lin[g], newid[rid[g]], self.bits[g],
+            self.S[:, g].T.copy(), self.M[:, g].T.copy(), self.pat[:R][alive],
+        )
 
 
 # ------------------------------------------------------------------ layers
@@ -540,8 +617,12 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], bool], progress
         bars.enter(l, b.R)
         n_in = b.R
         ncols = b.S.shape[1]
+        p0 = b.pat.shape[1]
+        work = _Work(b, k, ncols - first_col)
         for j in range(first_col, ncols):
-            b = _step(b, j, bit0 + (j - first_col), done(bit0 + (j - first_col)), k, clip=False)
+            jj = j - first_col
+            work.step(j, bit0 + jj, done(bit0 + jj), clip=False, patcol=p0 + jj)
+        b = work.finish()
         counts[l] += b.R
         bars.done(l, n_in)
         if l == len(hidden) - 1:
@@ -562,9 +643,10 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], bool], progress
             lo = hi
 
     try:
-        b = b0
+        work = _Work(b0, k, 0)
         for j in range(nf):  # box faces: bits 1..nf
-            b = _step(b, j, 1 + j, done(1 + j), k, clip=True)
+            work.step(j, 1 + j, done(1 + j), clip=True)
+        b = work.finish()
         if b.R != 1 or (b.lin.any() and domain.bounded):
             raise RegionsError(f"expected the box to clip to one bounded region, got {b.R} (numerical failure)")
         if not hidden:
