@@ -8,7 +8,8 @@ The public surface, re-exported here:
   (:mod:`regions.domains`);
 * :func:`partition`, :func:`count` -- exact partitions, any dimension
   (:mod:`regions.partition`); :func:`partition_line`, :func:`count_line`
-  (:mod:`regions.line`);
+  (:mod:`regions.line`); :func:`partition_plane`, :func:`count_plane`
+  (:mod:`regions.planar`, with :mod:`regions.plotting` and :mod:`regions.geo`);
 * :mod:`regions.theory` -- published bounds as exact integers;
 * :mod:`regions.constructions` -- networks with known counts;
 * :mod:`regions.sweep` -- regions per parameter across depth and width;
@@ -18,12 +19,13 @@ The public surface, re-exported here:
 * :class:`RegionsError` -- the one exception class (a ``ValueError``).
 """
 
-from . import constructions, sweep, theory
+from . import constructions, geo, plotting, sweep, theory
 from ._common import CountResult
 from ._errors import RegionsError
 from .domains import box, interval, line, plane, plane_through, polygon, segment, whole
 from .line import LinePartition, count_line, partition_line
 from .network import Network, compose
+from .planar import PlanarPartition, count_plane, partition_plane
 from .partition import count, partition
 
 __version__ = "0.1.0"
@@ -64,6 +66,11 @@ __all__ = [
     "partition_line",
     "count_line",
     "LinePartition",
+    "partition_plane",
+    "count_plane",
+    "PlanarPartition",
+    "plotting",
+    "geo",
     "theory",
     "constructions",
     "sweep",

@@ -11,6 +11,10 @@ from ._errors import RegionsError
 
 __all__ = ["write_atomic", "write_text_atomic"]
 
+# the process's umask, read once at import (os.umask can only be read by setting it)
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], *, binary: bool = False) -> None:
     """Write a file atomically: ``write(fh)`` into a temp file, then rename over ``path``."""
@@ -20,6 +24,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], *, binary
         raise RegionsError(f"expected an existing folder for the output, got {str(directory)!r}")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
         with os.fdopen(fd, "wb" if binary else "w") as fh:
             write(fh)
             fh.flush()

@@ -120,7 +120,8 @@ class Network:
         every layer but the last.
     negative_slope : float, optional
         Slope of the activation below zero: 0 for ReLU (default), in (0, 1)
-        for a leaky ReLU.  The regions are the same; the affine maps differ.
+        for a leaky ReLU.  The first layer's hyperplanes are the same as with
+        ReLU; deeper layers bend differently, so regions and maps differ.
 
     Examples
     --------

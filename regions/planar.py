@@ -140,9 +140,10 @@ def _default_domain(net: Network, domain: Domain | None) -> Domain:
     if domain.dim != 2:
         raise RegionsError(f"expected a 2-D domain (box, plane or polygon), got a {domain.dim}-D {domain.kind}")
     if not domain.bounded:
+        d = domain.describe()
         raise RegionsError(
-            f"expected a bounded 2-D domain, got an unbounded {domain.kind} "
-            f"{domain.describe().get('lo')}..{domain.describe().get('hi')}"
+            f"expected a bounded 2-D domain (a box or convex polygon), got an unbounded {domain.kind} "
+            f"with bounds {d.get('lo')} to {d.get('hi')} (None: infinite)"
         )
     return domain
 
@@ -250,7 +251,7 @@ def _or_over_rings(bits: np.ndarray, ring: np.ndarray, nv: np.ndarray) -> np.nda
 
 
 def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: float,
-               max_regions: int | None):
+               max_regions: int | None, *, first: bool = False):
     """Cut every region by the lines of one layer.
 
     Parameters
@@ -262,11 +263,16 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     Returns
     -------
     H', Hm' : (V', m) the next layer's input and magnitude at every vertex;
-    parent : (R',) region at the start of the layer; active : (R', m) bool;
+    parent : (R',) region at the start of the layer; active : (R', ceil(m/8)) packed states;
     partial : bool (stopped at ``max_regions``).
 
     Ring slots past a region's length hold a copy of its first vertex, so
     "some vertex is positive" needs no mask.
+
+    In the first layer (``first``: the input is ``(u, v)`` itself) every
+    line is straight, and only regions whose bounding box meets it (within
+    a margin of 1e-9 of its magnitude, far above the vertex tolerance) are
+    looked at; the others lie strictly on one side.
     """
     V0 = mesh.V
     m = W.shape[0]
@@ -300,14 +306,31 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     del vpos, vneg
     crossedT = np.unpackbits(P & N, axis=1, count=m).view(bool).T.copy()  # (m, R0)
     ncross = crossedT.sum(axis=1)  # (m,) parents crossed by each neuron
-    act = _Grow(np.unpackbits(P, axis=1, count=m).view(bool), R0 + int(ncross.sum()) + 16)  # (R, m)
-    del P, N
+    act = _Grow(P, R0 + int(ncross.sum()) + 16)  # (R, nbytes) packed states, inherited from the parent
+    del N
     parent = _Grow(np.arange(R0, dtype=np.int64), act.a.shape[0])
     partial = False
     f32tol = np.float32(ZERO_RTOL)
+    if first:  # bounding boxes (R, 4): u_lo, u_hi, v_lo, v_hi
+        C = mesh.uv.a[:V0]
+        bb = _Grow(np.array([[C[:, 0].min(), C[:, 0].max(), C[:, 1].min(), C[:, 1].max()]]), R0 + int(ncross.sum()) + 16)
+        reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
+        margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
     for j in np.flatnonzero(ncross):
         R = mesh.R
-        if ncross[j] == R0:  # every parent (the first layer: one parent)
+        jb, bit = j >> 3, np.uint8(128 >> (j & 7))
+        if first:
+            B = bb.a[:R]
+            w0, w1 = W[j]
+            lo0, hi0 = np.minimum(w0 * B[:, 0], w0 * B[:, 1]), np.maximum(w0 * B[:, 0], w0 * B[:, 1])
+            lo1, hi1 = np.minimum(w1 * B[:, 2], w1 * B[:, 3]), np.maximum(w1 * B[:, 2], w1 * B[:, 3])
+            zmin, zmax = lo0 + lo1 + b[j], hi0 + hi1 + b[j]
+            col = act.a[:R, jb]
+            act.a[:R, jb] = np.where(zmin >= margin[j], col | bit, col & ~bit)  # strictly on one side
+            cand = np.flatnonzero((zmin < margin[j]) & (zmax > -margin[j]))
+            if cand.size == 0:
+                continue
+        elif ncross[j] == R0:  # every parent
             cand = np.arange(R)
         else:
             mark = crossedT[j]
@@ -320,7 +343,8 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         pos = z > tol
         neg = z < -tol
         haspos = pos.any(axis=1)
-        act.a[cand, j] = haspos
+        col = act.a[cand, jb]
+        act.a[cand, jb] = np.where(haspos, col | bit, col & ~bit)
         cut = haspos & neg.any(axis=1)
         if not cut.any():
             continue
@@ -341,7 +365,9 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         if not ok.all():
             bad = ~ok
             mesh.stats["unsplit"] += int(bad.sum())
-            act.a[cp[bad], j] = np.where(valid[bad], z[bad], 0.0).sum(axis=1) > 0
+            on = np.where(valid[bad], z[bad], 0.0).sum(axis=1) > 0
+            col = act.a[cp[bad], jb]
+            act.a[cp[bad], jb] = np.where(on, col | bit, col & ~bit)
             cp, rv, pos, neg, valid, cross, zero, nxt = (
                 x[ok] for x in (cp, rv, pos, neg, valid, cross, zero, nxt))
             c = cp.shape[0]
@@ -384,20 +410,28 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         mesh.reserve_regions(c)
         R = mesh.R
         newr = np.arange(R, R + c)
+        if first:
+            bb.n = R
+            bb.reserve(c)
         for keep, rows, counts in ((keep_p, cp, cnt_p), (keep_n, newr, cnt_n)):
             rr, cc = np.nonzero(keep)
-            slot = (np.cumsum(keep, axis=1) - 1)[rr, cc]
-            first = vals[rr[slot == 0], cc[slot == 0]]  # (c,) first vertex of each ring
-            out = np.repeat(first[:, None], K2, axis=1).astype(np.int32)
+            slot = (np.cumsum(keep, axis=1, dtype=np.int32) - 1)[rr, cc]
+            head = vals[rr[slot == 0], cc[slot == 0]]  # (c,) first vertex of each ring
+            out = np.repeat(head[:, None], K2, axis=1).astype(np.int32)
             out[rr, slot] = vals[rr, cc]
             mesh.ring[rows] = out
             mesh.nv[rows] = counts
+            if first:
+                P2 = mesh.uv.a[out]  # (c, K2, 2); padding repeats a vertex
+                bb.a[rows] = np.stack([P2[..., 0].min(1), P2[..., 0].max(1), P2[..., 1].min(1), P2[..., 1].max(1)], 1)
         mesh.R = R + c
+        if first:
+            bb.n = R + c
         act.reserve(c)
         parent.reserve(c)
         act.a[R : R + c] = act.a[cp]
-        act.a[R : R + c, j] = False
-        act.a[cp, j] = True
+        act.a[R : R + c, jb] &= ~bit
+        act.a[cp, jb] |= bit
         parent.a[R : R + c] = parent.a[cp]
         act.n = parent.n = R + c
         if max_regions is not None and mesh.R > max_regions:
@@ -702,9 +736,10 @@ def _walk(net: Network, domain: Domain, max_regions: int | None):
     parents, actives, counts = [], [], []
     partial = False
     for (W, b), (aW, ab) in zip(layers[:-1], mags[:-1]):
-        H, Hm, parent, active, partial = _cut_layer(mesh, H, Hm, W, b, aW, ab, slope, max_regions)
+        H, Hm, parent, active, partial = _cut_layer(mesh, H, Hm, W, b, aW, ab, slope, max_regions,
+                                                    first=not parents)
         parents.append(parent)
-        actives.append(np.packbits(active, axis=1))
+        actives.append(active)
         counts.append(mesh.R)
         if partial:
             break
@@ -825,7 +860,7 @@ def _output_maps(layers, parents, actives, masks, slope, *, chunk: int = 4096):
     return J, C
 
 
-def _build(net: Network, domain: Domain, max_regions: int | None, *, geometry: bool = True):
+def _build(net: Network, domain: Domain, max_regions: int | None, *, patterns: bool = True):
     layers, mags, mesh, HHm, parents, actives, counts, partial = _walk(net, domain, max_regions)
     R = mesh.R
     K = int(mesh.nv[:R].max())
@@ -834,7 +869,7 @@ def _build(net: Network, domain: Domain, max_regions: int | None, *, geometry: b
     widths = [W.shape[0] for W, _ in layers[:-1]]
     if partial:  # the layer being processed is incomplete: report what exists
         widths = widths[: len(parents)]
-    packed, masks = _patterns(parents, actives, widths, R)
+    packed, masks = _patterns(parents, actives, widths, R) if patterns else (None, None)
     return layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives, HHm
 
 
@@ -883,14 +918,16 @@ def _pieces(ring, nv, J, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
 
 
 def _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
+    # masks: a callable returning the per-layer masks of the final regions (built only if needed)
     """Affine pieces without every region's Jacobian (the count-only path).
 
     Two neighbours ``r``, ``s`` across the edge ``a b`` have one output map
     iff the output is affine on their union, i.e. iff its value at the
-    vertex ``c_s`` of ``s`` farthest from the line ``ab`` is the affine
-    extrapolation of its values at ``a``, ``b`` and ``c_r`` (farthest
-    vertex of ``r``): ``c_s = a + alpha (b - a) + beta (c_r - a)``.  The
-    outputs at the vertices come from the walk; where the mismatch exceeds
+    vertex mean ``c_s`` of ``s`` is the affine extrapolation of its values
+    at ``a``, ``b`` and the vertex mean ``c_r`` of ``r``:
+    ``c_s = a + alpha (b - a) + beta (c_r - a)``.  The output at a vertex
+    mean is the mean of the outputs at the vertices (the output is affine on
+    the region), and those come from the walk.  Where the mismatch exceeds
     ``8 ZERO_RTOL`` times their magnitude times ``1 + |alpha| + |beta|``
     (the rounding of the extrapolation), the maps certainly differ.  The
     other pairs (none in a generic network) are decided exactly by their
@@ -901,9 +938,13 @@ def _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tupl
     Wout, bout = layers[-1]
     aWout, about = mags[-1]
     y = H @ Wout.T + bout  # (V, n_out) output at every vertex
-    ym = Hm.astype(np.float64) @ aWout.T + about  # its magnitude
+    ym = (Hm.astype(np.float64) @ aWout.T + about).max(axis=1)  # (V,) its magnitude
     ar = np.arange(K)[None, :]
     valid = ar < nv[:, None]
+    w = valid / nv[:, None]  # (R, K) weights of the vertex mean
+    cen = np.einsum("rk,rkd->rd", w, uv[ring])  # (R, 2) vertex means
+    ycen = np.einsum("rk,rkd->rd", w, y[ring])  # (R, n_out) output there
+    ymag = ym[ring].max(axis=1)  # (R,) padding repeats a vertex: harmless
     nxt = np.where(ar + 1 < nv[:, None], ar + 1, 0)
     a = ring[valid].astype(np.int64)
     b = np.take_along_axis(ring, nxt, axis=1)[valid].astype(np.int64)
@@ -913,31 +954,25 @@ def _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tupl
     key, region, a, b = key[order], region[order], a[order], b[order]
     same = np.flatnonzero(key[1:] == key[:-1])
     r1, r2, ea, eb = region[same], region[same + 1], a[same], b[same]
-    A, B = uv[ea], uv[eb]  # (P, 2)
-    d = B - A
-
-    def farthest(r):
-        P = uv[ring[r]]  # (P, K, 2); padding repeats a vertex, harmless
-        rel = P - A[:, None, :]
-        dist = np.abs(d[:, None, 0] * rel[..., 1] - d[:, None, 1] * rel[..., 0])
-        return ring[r, np.argmax(dist, axis=1)]
-
-    c1, c2 = farthest(r1), farthest(r2)
-    e1, e2 = uv[c1] - A, uv[c2] - A
+    A = uv[ea]  # (P, 2)
+    d = uv[eb] - A
+    e1, e2 = cen[r1] - A, cen[r2] - A
     det = d[:, 0] * e1[:, 1] - d[:, 1] * e1[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = (e2[:, 0] * e1[:, 1] - e2[:, 1] * e1[:, 0]) / det
         beta = (d[:, 0] * e2[:, 1] - d[:, 1] * e2[:, 0]) / det
-        pred = y[ea] + alpha[:, None] * (y[eb] - y[ea]) + beta[:, None] * (y[c1] - y[ea])
-        mis = np.abs(y[c2] - pred).max(axis=1)
-        mag = np.maximum.reduce([ym[ea], ym[eb], ym[c1], ym[c2]]).max(axis=1)
+        ya = y[ea]
+        pred = ya + alpha[:, None] * (y[eb] - ya) + beta[:, None] * (ycen[r1] - ya)
+        mis = np.abs(ycen[r2] - pred).max(axis=1)
+        mag = np.maximum(np.maximum(ym[ea], ym[eb]), np.maximum(ymag[r1], ymag[r2]))
         bound = 8 * ZERO_RTOL * mag * (1 + np.abs(alpha) + np.abs(beta))
     differ = np.isfinite(bound) & (mis > bound)
     r1, r2 = r1[~differ], r2[~differ]
     if r1.size:
         need = np.unique(np.concatenate([r1, r2]))
-        J, _ = _affine_maps(layers, masks, slope, rows=need)
-        JM, _ = _affine_maps(layers, masks, slope, mags=mags, rows=need)
+        mk = masks()
+        J, _ = _affine_maps(layers, mk, slope, rows=need)
+        JM, _ = _affine_maps(layers, mk, slope, mags=mags, rows=need)
         i1, i2 = np.searchsorted(need, r1), np.searchsorted(need, r2)
         eq = np.all(np.abs(J[i1] - J[i2]) <= PIECE_RTOL * (JM[i1] + JM[i2]), axis=(1, 2))
         r1, r2 = r1[eq], r2[eq]
@@ -1037,11 +1072,15 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     domain = _default_domain(net, domain)
     if max_regions is not None and int(max_regions) < 1:
         raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
-    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives, HHm = _build(
-        net, domain, max_regions)
-    del packed
+    layers, mags, mesh, uv, ring, nv, _, _, counts, partial, parents, actives, HHm = _build(
+        net, domain, max_regions, patterns=False)
     if partial:
         return CountResult(int(ring.shape[0]), None, counts, "planar", partial=True)
+    widths = [W.shape[0] for W, _ in layers[:-1]]
+
+    def masks():
+        return _patterns(parents, actives, widths, ring.shape[0])[1]
+
     _, n_pieces = _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, net.negative_slope)
     return CountResult(int(ring.shape[0]), n_pieces, counts, "planar",
                        extra={"unsplit": mesh.stats["unsplit"]} if mesh.stats["unsplit"] else {})

@@ -111,7 +111,7 @@ __all__ = [
 #: Relative size under which a value at a generator is zero (see module docstring).
 VERTEX_RTOL = 2.0**-36  # ~1.5e-11
 #: Generators per batch in the depth-first walk (bounds memory).
-CHUNK = 1 << 16
+CHUNK = 1 << 14
 #: Expanded (pair, generator) entries per adjacency sub-batch (bounds memory).
 _PAIR_CHUNK = 1 << 22
 
@@ -223,6 +223,8 @@ class _Work:
         self.lin = np.empty(cap, dtype=bool); self.lin[:N] = b.lin
         self.rid = np.empty(cap, dtype=np.intp); self.rid[:N] = b.rid
         self.bits = np.empty((cap, b.bits.shape[1]), dtype=np.uint64); self.bits[:N] = b.bits
+        self.origin = np.empty(cap, dtype=np.intp); self.origin[:N] = b.rid  # starting region
+        self.cutr = None
         p = b.pat.shape[1]
         self.pat = np.zeros((rcap, p + n_patcols), dtype=bool); self.pat[:R, :p] = b.pat
         self.dropped = np.zeros(rcap, dtype=bool)
@@ -235,7 +237,7 @@ class _Work:
             return
         cap = max(need, 2 * cap)
         N = self.N
-        for name in ("G", "lin", "rid", "bits"):
+        for name in ("G", "lin", "rid", "bits", "origin"):
             old = getattr(self, name)
             arr = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
             arr[:N] = old[:N]
@@ -257,7 +259,7 @@ class _Work:
         dropped[: self.R] = self.dropped[: self.R]
         self.pat, self.dropped = pat, dropped
 
-    def _append(self, G, S, M, lin, rid, bits) -> None:
+    def _append(self, G, S, M, lin, rid, bits, origin) -> None:
         m = G.shape[0]
         if m == 0:
             return
@@ -269,6 +271,7 @@ class _Work:
         self.lin[a:b] = lin
         self.rid[a:b] = rid
         self.bits[a:b] = bits
+        self.origin[a:b] = origin
         self.N = b
 
     # ------------------------------------------------------------- step
@@ -313,9 +316,41 @@ class _Work:
             conv.append(ls)
         conv = np.array(conv, dtype=np.intp)
         self._append(-self.G[conv], -self.S[:, conv], self.M[:, conv].copy(),
-                     np.zeros(conv.size, dtype=bool), self.rid[conv].copy(), self.bits[conv].copy())
+                     np.zeros(conv.size, dtype=bool), self.rid[conv].copy(), self.bits[conv].copy(),
+                     self.origin[conv].copy())
 
-    def step(self, col: int, bit: int, done_mask: np.ndarray, *, clip: bool, patcol: int = -1) -> None:
+    def prescreen(self, cols: np.ndarray, bits: np.ndarray, patcols: np.ndarray) -> None:
+        """Decide, once per layer, which units can cut which of the layer's starting regions.
+
+        A unit that does not cut a region cuts none of its sub-regions: its
+        pattern bit is set here for the whole region (the children copy it)
+        and so are the incidences of the generators on its hyperplane (a new
+        generator is on it only if both its parents are, as the unit keeps
+        one sign on the region).  :meth:`step` then only visits the
+        generators of the regions that the unit cuts.
+        """
+        N, R = self.N, self.R
+        rid = self.rid[:N]
+        starts = np.searchsorted(rid, np.arange(R))
+        S = self.S[cols, :N]  # (n, N)
+        tol = VERTEX_RTOL * self.M[cols, :N]
+        lin = self.lin[:N]
+        pos = S > tol
+        neg = S < -tol
+        anypos = np.logical_or.reduceat(pos & ~lin, starts, axis=1)  # (n, R)
+        anyneg = np.logical_or.reduceat(neg & ~lin, starts, axis=1)
+        cutr = anypos & anyneg
+        if lin.any():
+            cutr |= np.logical_or.reduceat((pos | neg) & lin, starts, axis=1)
+        self.pat[:R, patcols] = (anypos & ~cutr).T
+        zero = ~(pos | neg) & ~lin & ~cutr[:, rid]
+        for j, bit in enumerate(bits):
+            word, off = divmod(int(bit), 64)
+            self.bits[np.nonzero(zero[j])[0], word] |= _ONE << np.uint64(off)
+        self.cutr = cutr  # (n, R) over the starting regions
+
+    def step(self, col: int, bit: int, done_mask: np.ndarray, *, clip: bool, patcol: int = -1,
+             screen: int | None = None) -> None:
         """Apply one column: split the regions it cuts (unit) or clip them (box face, ``clip``).
 
         Parameters
@@ -325,33 +360,41 @@ class _Work:
         done_mask : (nw,) bits of the constraints processed before this one.
         clip : keep only the side ``value >= 0`` (the other side is marked dropped).
         patcol : pattern column of a hidden unit (not ``clip``).
+        screen : row of the :meth:`prescreen` table for this unit; only the
+            generators of the regions it cuts are visited.
         """
         k = self.k
-        N, R = self.N, self.R
-        s = self.S[col, :N]
-        tol = VERTEX_RTOL * self.M[col, :N]
+        R = self.R
+        if screen is None:
+            sub = np.arange(self.N)
+        else:
+            sub = np.nonzero(self.cutr[screen][self.origin[: self.N]])[0]
+            if sub.size == 0:
+                return
+        s = self.S[col, sub]
+        tol = VERTEX_RTOL * self.M[col, sub]
         pos = s > tol
         neg = s < -tol
-        lin = self.lin[:N]
+        lin = self.lin[sub]
         hit = None
         if lin.any():
             hg = lin & (pos | neg)
             if hg.any():
                 hit = np.zeros(R, dtype=bool)
-                hit[self.rid[:N][hg]] = True
+                hit[self.rid[sub[hg]]] = True
+                n_before = self.N
                 self._lineality(col, hit, done_mask)
-                N = self.N
-                s = self.S[col, :N]
-                tol = VERTEX_RTOL * self.M[col, :N]
+                sub = np.concatenate([sub, np.arange(n_before, self.N)])
+                s = self.S[col, sub]
+                tol = VERTEX_RTOL * self.M[col, sub]
                 pos = s > tol
                 neg = s < -tol
-                lin = self.lin[:N]
-        rid = self.rid[:N]
+                lin = self.lin[sub]
+        rid = self.rid[sub]
         zero = ~(pos | neg)
         word, off = divmod(bit, 64)
         onebit = _ONE << np.uint64(off)
-        zl = np.nonzero(zero & ~lin)[0]
-        self.bits[zl, word] |= onebit
+        self.bits[sub[zero & ~lin], word] |= onebit
         pl = pos & ~lin
         nl = neg & ~lin
         npos = np.bincount(rid[pl], minlength=R)
@@ -360,7 +403,9 @@ class _Work:
         if clip:
             self.dropped[:R] |= (npos == 0) & (nneg > 0)
         else:
-            self.pat[:R, patcol] = npos > 0
+            seen = np.zeros(R, dtype=bool)
+            seen[rid] = True
+            self.pat[:R, patcol][seen] = (npos > 0)[seen]
         C = np.nonzero(cut)[0]
         if C.size == 0:
             return
@@ -377,21 +422,22 @@ class _Work:
         pc = cut if hit is None else cut & ~hit  # hit regions: +l / -l only
         new = None
         if pc.any():
-            idx = np.nonzero(pc[rid])[0]
-            idx = idx[np.argsort(rid[idx], kind="stable")]  # generators of pc regions, grouped
-            lr = rid[idx]
+            loc = np.nonzero(pc[rid])[0]
+            loc = loc[np.argsort(rid[loc], kind="stable")]  # positions in sub, grouped by region
+            idx = sub[loc]
+            lr = rid[loc]
             regs = np.arange(R)
             first = np.searchsorted(lr, regs)
             last = np.searchsorted(lr, regs, side="right")
-            P_idx = idx[pl[idx]]
-            N_idx = idx[nl[idx]]
-            nstart = np.searchsorted(rid[N_idx], regs)
-            cnt = nneg[rid[P_idx]]
+            P_idx = idx[pl[loc]]
+            N_idx = idx[nl[loc]]
+            nstart = np.searchsorted(self.rid[N_idx], regs)
+            cnt = nneg[self.rid[P_idx]]
             u = np.repeat(P_idx, cnt)
             o = np.arange(u.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            w = N_idx[nstart[rid[u]] + o]
+            w = N_idx[nstart[self.rid[u]] + o]
             nlin = np.bincount(rid[lin], minlength=R)
-            need = (k - 1) - nlin[rid[u]]
+            need = (k - 1) - nlin[self.rid[u]]
             adj = self._adjacent(idx, first, last, u, w, need)
             u, w = u[adj], w[adj]
             su = self.S[col, u]
@@ -405,19 +451,21 @@ class _Work:
                 raise RegionsError("expected finite values at new vertices, got NaN or inf (numerical failure)")
             nbits = self.bits[u] & self.bits[w]
             nbits[:, word] |= onebit
-            new = (nG, nS, nM, rid[u])
+            new = (nG, nS, nM, self.rid[u], u)
         # ---- zero generators of cut regions go to both children
-        zc = np.nonzero(zero & cut[rid])[0]
-        dup = (self.G[zc], self.S[:, zc], self.M[:, zc], self.lin[zc], minus[rid[zc]], self.bits[zc])
+        zc = sub[zero & cut[rid]]
+        dup = (self.G[zc], self.S[:, zc], self.M[:, zc], self.lin[zc], minus[self.rid[zc]], self.bits[zc],
+               self.origin[zc])
         # ---- strictly negative generators move to the minus child
-        mv = np.nonzero(nl & cut[rid])[0]
-        self.rid[mv] = minus[rid[mv]]
+        mv = sub[nl & cut[rid]]
+        self.rid[mv] = minus[self.rid[mv]]
         self._append(*dup)
         if new is not None:
-            nG, nS, nM, nr = new
+            nG, nS, nM, nr, nu = new
             nolin = np.zeros(nr.size, dtype=bool)
-            self._append(nG, nS, nM, nolin, nr, nbits)
-            self._append(nG, nS, nM, nolin, minus[nr], nbits)
+            no = self.origin[nu]
+            self._append(nG, nS, nM, nolin, nr, nbits, no)
+            self._append(nG, nS, nM, nolin, minus[nr], nbits, no)
         self.R = R + C.size
 
     def _adjacent(self, idx, first, last, u, w, need) -> np.ndarray:
@@ -583,8 +631,14 @@ def _check_max(max_regions) -> int | None:
     return int(max_regions)
 
 
-def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], bool], progress: bool) -> tuple[list, bool]:
-    """Run the engine depth-first; ``emit`` receives final batches, returns False to stop."""
+def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress: bool,
+          max_regions: int | None) -> tuple[list, bool, int]:
+    """Run the engine depth-first; ``emit`` receives the final batches.
+
+    Returns the per-layer counts, whether it stopped early (``max_regions``)
+    and, when it did, the regions of the last layer still being split (each
+    holds at least one final region: the count is a lower bound).
+    """
     pulled = domain.pullback(net)
     k = domain.dim
     hidden = pulled.layers[:-1]
@@ -600,7 +654,9 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], bool], progress
     except RegionsError:  # pragma: no cover
         bound = None
     bars = _Progress(progress, len(hidden), bound)
-    state = {"stop": False}
+    state = {"stop": False, "found": 0, "pending": 0}
+    chunk = CHUNK if max_regions is None else min(CHUNK, 1 << 10)  # small steps when a limit is set
+    last = len(hidden) - 1
 
     b0, nf = _initial(pulled, domain, nw)
     # bit layout: 0 -> t >= 0, 1..nf -> finite box faces, 1 + 2k.. -> the hidden units in order
@@ -619,22 +675,33 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], bool], progress
         ncols = b.S.shape[1]
         p0 = b.pat.shape[1]
         work = _Work(b, k, ncols - first_col)
+        work.prescreen(np.arange(first_col, ncols), bit0 + np.arange(ncols - first_col),
+                       p0 + np.arange(ncols - first_col))
         for j in range(first_col, ncols):
             jj = j - first_col
-            work.step(j, bit0 + jj, done(bit0 + jj), clip=False, patcol=p0 + jj)
+            if l == last and max_regions is not None and state["found"] + work.R > max_regions:
+                state["stop"] = True  # mid-layer: these regions are not final yet
+                state["pending"] = work.R
+                counts[l] += work.R
+                return
+            work.step(j, bit0 + jj, done(bit0 + jj), clip=False, patcol=p0 + jj, screen=jj)
         b = work.finish()
         counts[l] += b.R
         bars.done(l, n_in)
-        if l == len(hidden) - 1:
-            if not emit(b):
-                state["stop"] = True
+        if l == last:
+            emit(b)
+            state["found"] += b.R
             return
         Wn, bn = hidden[l + 1]
         nxt_bit = bit0 + (ncols - first_col)
         st = b.starts()
         lo = 0
-        while lo < b.R and not state["stop"]:
-            hi = int(np.searchsorted(st, st[lo] + CHUNK, side="right")) - 1
+        while lo < b.R:
+            if max_regions is not None and state["found"] > max_regions:
+                state["stop"] = True
+            if state["stop"]:
+                return
+            hi = int(np.searchsorted(st, st[lo] + chunk, side="right")) - 1
             hi = min(max(hi, lo + 1), b.R)
             part = b.take_regions(lo, hi)
             S, M = _next_values(part, W.shape[0], Wn, bn, slope, k)
@@ -651,11 +718,11 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], bool], progress
             raise RegionsError(f"expected the box to clip to one bounded region, got {b.R} (numerical failure)")
         if not hidden:
             emit(b)
-            return counts, False
+            return counts, False, 0
         run_layer(0, b, nf, 1 + n_faces_max)
     finally:
         bars.close()
-    return counts, state["stop"]
+    return counts, state["stop"], state["pending"]
 
 
 # ----------------------------------------------------------------- results
@@ -923,7 +990,8 @@ class PolytopePartition:
         for A, c in maps:
             n = A.shape[1]
             Z = np.einsum("nok,nk->no", A[r], U) + c[r]
-            mag = np.einsum("nok,nk->no", np.abs(A[r]), np.abs(U)) + np.abs(c[r])
+            # magnitudes at the domain's scale (a vertex at the origin has no magnitude of its own)
+            mag = np.einsum("nok,nk->no", np.abs(A[r]), np.abs(U) + self.domain.scale) + np.abs(c[r])
             act = self.patterns[r, col:col + n]
             viol = np.where(act, -Z, Z) / np.maximum(mag, 1e-300)
             worst = max(worst, float(viol.max(initial=0.0)))
@@ -1018,7 +1086,7 @@ def partition_polytope(
     k = domain.dim
     store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
 
-    def emit(b: _Batch) -> bool:
+    def emit(b: _Batch) -> None:
         st = b.starts()
         store["G"].append(b.G)
         store["lin"].append(b.lin)
@@ -1026,9 +1094,8 @@ def partition_polytope(
         store["pat"].append(b.pat)
         store["sizes"].append(np.diff(st))
         store["n"] += b.R
-        return max_regions is None or store["n"] <= max_regions
 
-    counts, stopped = _walk(net, domain, emit, progress)
+    counts, stopped, _ = _walk(net, domain, emit, progress, max_regions)
     n_hidden = net.n_hidden
     if store["n"]:
         G = np.concatenate(store["G"])
@@ -1083,21 +1150,21 @@ def count_polytope(
     k = domain.dim
     tally = {"n": 0, "unb": 0}
 
-    def emit(b: _Batch) -> bool:
+    def emit(b: _Batch) -> None:
         tally["n"] += b.R
         if not domain.bounded:
             unb = np.bincount(b.rid[b.lin | (b.G[:, k] == 0)], minlength=b.R) > 0
             tally["unb"] += int(np.count_nonzero(unb))
-        return max_regions is None or tally["n"] <= max_regions
 
-    counts, stopped = _walk(net, domain, emit, progress)
-    n = tally["n"]
-    bounded = None if domain.bounded else n - tally["unb"]
-    unbounded = None if domain.bounded else tally["unb"]
+    counts, stopped, pending = _walk(net, domain, emit, progress, max_regions)
+    n = tally["n"] + pending
+    bounded = None if (domain.bounded or stopped) else n - tally["unb"]
+    unbounded = None if (domain.bounded or stopped) else tally["unb"]
     extra = {}
     if stopped:
         extra["message"] = (
-            f"stopped after {n} regions (max_regions={max_regions}); the counts are lower bounds"
+            f"stopped at max_regions={max_regions} with {n} regions found (partial count: "
+            f"the numbers are lower bounds)"
         )
     return CountResult(n, None, counts, "polytope", partial=stopped, bounded=bounded,
                        unbounded=unbounded, extra=extra)

@@ -404,13 +404,24 @@ def find_checkpoints(directory: str | os.PathLike) -> list[Path]:
     return sorted(files, key=key)
 
 
+def _num(v: str):
+    """A CSV cell as int, float, bool or None where it reads as one, else the text."""
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return {"True": True, "False": False, "": None}.get(v, v)
+
+
 def _history(directory: Path) -> dict[str, dict]:
-    """Rows of ``history.csv`` (written by :func:`regions.digits.train_digits`) by checkpoint name."""
+    """Rows of ``history.csv`` (written by :func:`regions.digits.train_digits`) by checkpoint name, numbers parsed."""
     path = directory / "history.csv"
     if not path.is_file():
         return {}
     with open(path, newline="") as fh:
-        return {row["checkpoint"]: row for row in csv.DictReader(fh) if row.get("checkpoint")}
+        return {row["checkpoint"]: {k: (v if k == "checkpoint" else _num(v)) for k, v in row.items()}
+                for row in csv.DictReader(fh) if row.get("checkpoint")}
 
 
 def run_activation(directory: str | os.PathLike) -> str | None:
@@ -543,16 +554,8 @@ def read_series(path: str | os.PathLike) -> list[dict]:
     if not p.is_file():
         raise RegionsError(f"expected an existing series CSV, got {str(path)!r}")
 
-    def num(v: str):
-        for cast in (int, float):
-            try:
-                return cast(v)
-            except ValueError:
-                pass
-        return {"True": True, "False": False, "": None}.get(v, v)
-
     with open(p, newline="") as fh:
-        return [{k: num(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+        return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 # -------------------------------------------------------------------- plots

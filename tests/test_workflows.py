@@ -163,7 +163,7 @@ def test_checkpoint_series_from_a_folder(tmp_path, digits_data):
         assert r["layer_2"] == r["regions"] and r["layer_1"] <= r["regions"]
         assert r["mean_measure"] == pytest.approx(r["measure"] / r["regions"])
         assert r["verified"] is True
-    assert [r["test_acc"] for r in rows] == ["0.1", "0.5", "0.9"]
+    assert [r["test_acc"] for r in rows] == [0.1, 0.5, 0.9]  # parsed as numbers
     back = workflows.read_series(out)
     assert [r["regions"] for r in back] == [r["regions"] for r in rows]
     assert isinstance(back[0]["regions"], int) and back[2]["test_acc"] == 0.9
