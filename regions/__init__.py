@@ -26,6 +26,7 @@ from .domains import box, interval, line, plane, plane_through, polygon, segment
 from .line import LinePartition, count_line, partition_line
 from .network import Network, compose
 from .planar import PlanarPartition, count_plane, partition_plane
+from .polytope import PolytopePartition, count_polytope, partition_polytope
 from .partition import count, partition
 
 __version__ = "0.1.0"
@@ -69,6 +70,9 @@ __all__ = [
     "partition_plane",
     "count_plane",
     "PlanarPartition",
+    "partition_polytope",
+    "count_polytope",
+    "PolytopePartition",
     "plotting",
     "geo",
     "theory",

@@ -110,7 +110,8 @@ __all__ = [
 
 #: Relative size under which a value at a generator is zero (see module docstring).
 VERTEX_RTOL = 2.0**-36  # ~1.5e-11
-#: Generators per batch in the depth-first walk (bounds memory).
+#: Generators per batch in the depth-first walk, for a next layer of 16 units
+#: (scaled inversely with the width: values take 16 bytes per unit and generator).
 CHUNK = 1 << 14
 #: Expanded (pair, generator) entries per adjacency sub-batch (bounds memory).
 _PAIR_CHUNK = 1 << 22
@@ -156,8 +157,8 @@ class _Batch:
     lin: np.ndarray  # (N,) bool: lineality vector
     rid: np.ndarray  # (N,) region of each generator, non-decreasing
     bits: np.ndarray  # (N, nw) uint64 incidence
-    S: np.ndarray  # (N, n) values of the current columns
-    M: np.ndarray  # (N, n) their magnitudes
+    S: np.ndarray  # (n, N) values of the current columns (one row per column)
+    M: np.ndarray  # (n, N) their magnitudes
     pat: np.ndarray  # (R, p) bool patterns so far
 
     @property
@@ -177,7 +178,7 @@ class _Batch:
         a, b = st[lo], st[hi]
         return _Batch(
             self.G[a:b], self.lin[a:b], self.rid[a:b] - lo, self.bits[a:b],
-            self.S[a:b], self.M[a:b], self.pat[lo:hi],
+            self.S[:, a:b], self.M[:, a:b], self.pat[lo:hi],
         )
 
 
@@ -212,14 +213,14 @@ class _Work:
 
     def __init__(self, b: _Batch, k: int, n_patcols: int):
         N, R = b.N, b.R
-        cap = max(64, 2 * N)
+        cap = max(64, 4 * N)  # batches typically grow several-fold within a layer
         rcap = max(16, 2 * R)
-        n = b.S.shape[1]
+        n = b.S.shape[0]
         self.k = k
         self.N, self.R = N, R
         self.G = np.empty((cap, k + 1)); self.G[:N] = b.G
-        self.S = np.empty((n, cap)); self.S[:, :N] = b.S.T
-        self.M = np.empty((n, cap)); self.M[:, :N] = b.M.T
+        self.S = np.empty((n, cap)); self.S[:, :N] = b.S
+        self.M = np.empty((n, cap)); self.M[:, :N] = b.M
         self.lin = np.empty(cap, dtype=bool); self.lin[:N] = b.lin
         self.rid = np.empty(cap, dtype=np.intp); self.rid[:N] = b.rid
         self.bits = np.empty((cap, b.bits.shape[1]), dtype=np.uint64); self.bits[:N] = b.bits
@@ -506,8 +507,11 @@ class _Work:
         keep[sel] = adj
         return keep
 
-    def finish(self) -> _Batch:
-        """The batch, generators grouped by region, dropped (clipped-away) regions removed."""
+    def finish(self, *, values: bool = True) -> _Batch:
+        """The batch, generators grouped by region, dropped (clipped-away) regions removed.
+
+        ``values=False`` leaves the values out (after the last hidden layer).
+        """
         N, R = self.N, self.R
         rid = self.rid[:N]
         alive = ~self.dropped[:R]
@@ -516,32 +520,33 @@ class _Work:
         g = g[np.argsort(rid[g], kind="stable")]
         return _Batch(
             self.G[g], self.lin[g], newid[rid[g]], self.bits[g],
-            self.S[:, g].T.copy(), self.M[:, g].T.copy(), self.pat[:R][alive],
+            self.S[:, g] if values else np.empty((0, g.size)),
+            self.M[:, g] if values else np.empty((0, g.size)), self.pat[:R][alive],
         )
 
 
 # ------------------------------------------------------------------ layers
 def _first_values(G: np.ndarray, W: np.ndarray, b: np.ndarray, k: int):
-    X, t = G[:, :k], G[:, k:]
-    S = X @ W.T + t * b  # (N, n)
-    M = np.abs(X) @ np.abs(W).T + np.abs(t) * np.abs(b)
+    X, t = G[:, :k], G[:, k]
+    S = W @ X.T + b[:, None] * t[None, :]  # (n, N)
+    M = np.abs(W) @ np.abs(X).T + np.abs(b)[:, None] * np.abs(t)[None, :]
     return S, M
 
 
 def _next_values(batch: _Batch, ncols_prev: int, W: np.ndarray, bvec: np.ndarray, slope: float, k: int):
     """Values of the next layer's units from the last ``ncols_prev`` columns and patterns."""
-    Sp = batch.S[:, -ncols_prev:]
-    Mp = batch.M[:, -ncols_prev:]
-    act = batch.pat[:, -ncols_prev:][batch.rid]  # (N, n_prev)
+    Sp = batch.S[-ncols_prev:]  # (n_prev, N)
+    Mp = batch.M[-ncols_prev:]
+    act = batch.pat[:, -ncols_prev:][batch.rid].T  # (n_prev, N)
     if slope == 0.0:
         H = np.where(act, Sp, 0.0)
         Hm = np.where(act, Mp, 0.0)
     else:
         H = np.where(act, Sp, slope * Sp)
         Hm = np.where(act, Mp, slope * Mp)
-    t = batch.G[:, k:]
-    S = H @ W.T + t * bvec
-    M = Hm @ np.abs(W).T + t * np.abs(bvec)
+    t = batch.G[:, k]
+    S = W @ H + bvec[:, None] * t[None, :]  # (n_next, N)
+    M = np.abs(W) @ Hm + np.abs(bvec)[:, None] * t[None, :]
     return S, M
 
 
@@ -672,7 +677,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
         W = hidden[l][0]
         bars.enter(l, b.R)
         n_in = b.R
-        ncols = b.S.shape[1]
+        ncols = b.S.shape[0]
         p0 = b.pat.shape[1]
         work = _Work(b, k, ncols - first_col)
         work.prescreen(np.arange(first_col, ncols), bit0 + np.arange(ncols - first_col),
@@ -685,7 +690,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
                 counts[l] += work.R
                 return
             work.step(j, bit0 + jj, done(bit0 + jj), clip=False, patcol=p0 + jj, screen=jj)
-        b = work.finish()
+        b = work.finish(values=l != last)
         counts[l] += b.R
         bars.done(l, n_in)
         if l == last:
@@ -694,6 +699,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
             return
         Wn, bn = hidden[l + 1]
         nxt_bit = bit0 + (ncols - first_col)
+        chunk_l = max(256, chunk * 16 // max(16, Wn.shape[0]))  # same memory whatever the width
         st = b.starts()
         lo = 0
         while lo < b.R:
@@ -701,7 +707,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
                 state["stop"] = True
             if state["stop"]:
                 return
-            hi = int(np.searchsorted(st, st[lo] + chunk, side="right")) - 1
+            hi = int(np.searchsorted(st, st[lo] + chunk_l, side="right")) - 1
             hi = min(max(hi, lo + 1), b.R)
             part = b.take_regions(lo, hi)
             S, M = _next_values(part, W.shape[0], Wn, bn, slope, k)
