@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
@@ -28,11 +29,13 @@ from ._common import (
 @click.option("--max-regions", type=int, default=None,
               help="Stop after this many regions; the count is then reported as partial.")
 @click.option("--verify", is_flag=True, help="Build the full partition and check its invariants.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar per layer (n-D engine) [default: on when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON object to this file.")
 @guard
 def count(arch, init, bias_init, seed, weights, construction, depth, width, whole, box_text, segment_file,
-          line_file, plane_file, triangle, margin, max_regions, verify, as_json, out):
+          line_file, plane_file, triangle, margin, max_regions, verify, progress, as_json, out):
     """Count the activation regions and affine pieces of a network, exactly.
 
     \b
@@ -45,14 +48,15 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         fail(f"expected --max-regions >= 1, got {max_regions}")
     net = build_network(arch, init, bias_init, seed, weights, construction, depth, width)
     domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
-    options = {} if max_regions is None else {"max_regions": max_regions}
+    if progress is None:
+        progress = sys.stderr.isatty()
     t0 = time.perf_counter()
     if verify:
         part = regions.partition(net, domain)
         result = part.count()
         checks = part.verify()
     else:
-        result = regions.count(net, domain, **options)
+        result = regions.count(net, domain, max_regions=max_regions, progress=progress)
         checks = None
     seconds = time.perf_counter() - t0
     record = {
@@ -72,7 +76,7 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         return
     partial = " (partial: stopped at --max-regions)" if result.partial else ""
     click.echo(f"network      {net.arch}  ({net.n_params} parameters)")
-    click.echo(f"domain       {domain.kind} {domain.describe().get('lo')} .. {domain.describe().get('hi')}")
+    click.echo(f"domain       {_domain_text(domain)}")
     click.echo(f"regions      {result.regions}{partial}")
     if result.pieces is not None:
         click.echo(f"pieces       {result.pieces}  (affine pieces: neighbours with one output map merged)")
@@ -80,6 +84,17 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         click.echo(f"bounded      {result.bounded}   unbounded {result.unbounded}")
     click.echo(f"per layer    {', '.join(str(c) for c in result.layer_counts)}")
     click.echo(f"engine       {result.engine}   {seconds:.3f} s" + ("   verified" if checks else ""))
+
+
+def _domain_text(domain) -> str:
+    """A short human description of a domain: 'all of R^3', '[-1, 1] x [0, 2]', ..."""
+    if domain.kind == "whole":
+        return f"all of R^{domain.dim}" if domain.dim > 1 else "all of R"
+    sides = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in zip(domain.lo, domain.hi))
+    where = f" (parameters of a {domain.kind} in R^{domain.input_dim})" if domain.input_dim is not None else ""
+    if domain.vertices is not None:
+        return f"convex polygon with {len(domain.vertices)} vertices{where}"
+    return sides + where
 
 
 def _parse_widths(text: str) -> list[int]:

@@ -9,6 +9,7 @@ network, plane slice, polygon) -> :mod:`regions.planar`; 3 and more ->
 from __future__ import annotations
 
 import importlib
+import inspect
 
 from ._common import CountResult
 from ._errors import RegionsError
@@ -68,11 +69,24 @@ def partition(net: Network, domain: Domain | None = None, **options):
     return part(net, domain, **options)
 
 
-def count(net: Network, domain: Domain | None = None, **options) -> CountResult:
+def count(net: Network, domain: Domain | None = None, *, max_regions: int | None = None,
+          progress: bool = False) -> CountResult:
     """Count the activation regions (and affine pieces) of ``net`` on ``domain``.
 
     Uses each engine's count-only path where it has one (bounded memory).
+
+    Parameters
+    ----------
+    max_regions : int, optional
+        Stop once more regions than this are found; the result is then
+        flagged ``partial`` and its numbers are lower bounds.
+    progress : bool
+        Show a progress bar per layer, for the engines that report progress
+        (the n-D engine; the 1-D and 2-D engines are fast enough without).
     """
     domain = _check(net, domain)
     _, _, cnt = engine_for(domain)
+    options = {} if max_regions is None else {"max_regions": max_regions}
+    if progress and "progress" in inspect.signature(cnt).parameters:
+        options["progress"] = True
     return cnt(net, domain, **options)
