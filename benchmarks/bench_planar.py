@@ -24,6 +24,7 @@ Usage::
 
     python benchmarks/bench_planar.py            # table on stdout + benchmarks/planar.md
     python benchmarks/bench_planar.py --quick    # the two small networks only
+    python benchmarks/bench_planar.py --json benchmarks/planar.json   # also the rows as JSON
 """
 
 from __future__ import annotations
@@ -210,6 +211,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS threads of every worker (default 1: regioncam is single-threaded; 0: leave as is).")
     ap.add_argument("--out", default=str(HERE / "planar.md"))
+    ap.add_argument("--json", dest="json_out", default=None,
+                    help="also write the measured rows (and the run's settings and date) as JSON to this path")
     args = ap.parse_args(argv)
     if args.worker:
         tool, arch, bias, seed, repeat = args.worker
@@ -281,6 +284,12 @@ def main(argv=None):
     from regions._io import write_text_atomic
 
     write_text_atomic(args.out, text)
+    if args.json_out:
+        meta = {"generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": args.quick, "repeat": args.repeat,
+                "seed": args.seed, "threads": args.threads, "regioncam": have_rc}
+        write_text_atomic(args.json_out, json.dumps({**meta, "rows": rows,
+                                                      "notes": [{"name": n, "evidence": ev} for n, ev in notes]},
+                                                     indent=1) + "\n")
     print(text)
 
 

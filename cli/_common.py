@@ -12,7 +12,7 @@ import numpy as np
 
 import regions
 from regions import RegionsError
-from regions._io import write_text_atomic
+from regions._io import jsonable, write_text_atomic
 from regions.domains import parse_box
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "guard",
     "network_options",
     "build_network",
+    "parse_bias",
     "domain_options",
     "build_domain",
     "to_json",
@@ -78,18 +79,22 @@ def network_options(fn):
     return fn
 
 
+def parse_bias(text: str) -> str | float:
+    """The --bias option: 'same', 'zero' or a number."""
+    if text in ("same", "zero"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        fail(f"expected --bias to be 'same', 'zero' or a number, got {text!r}")
+
+
 def build_network(arch, init, bias_init, seed, weights, construction, depth, width) -> regions.Network:
     given = [x for x in (arch, weights, construction) if x is not None]
     if len(given) != 1:
         fail(f"expected exactly one of --arch, --weights or --construction, got {len(given)}")
     if arch is not None:
-        bias = bias_init
-        if bias not in ("same", "zero"):
-            try:
-                bias = float(bias)
-            except ValueError:
-                fail(f"expected --bias to be 'same', 'zero' or a number, got {bias_init!r}")
-        return regions.Network.from_arch(arch, init=init, bias=bias, seed=seed)
+        return regions.Network.from_arch(arch, init=init, bias=parse_bias(bias_init), seed=seed)
     if weights is not None:
         from regions.workflows import load_network  # torch only for .pt/.pth files
 
@@ -176,23 +181,11 @@ def build_domain(net: regions.Network, whole, box_text, segment_file, line_file,
 
 
 # -------------------------------------------------------------------- output
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    return x
 
 
 def to_json(obj) -> str:
     """JSON text; Python ints stay exact integers however large."""
-    return json.dumps(_jsonable(obj), indent=2)
+    return json.dumps(jsonable(obj), indent=2)
 
 
 def write_output(path: str, text: str) -> None:

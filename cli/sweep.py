@@ -9,7 +9,7 @@ import click
 from regions import sweep as sweeplib
 from regions.domains import parse_box
 
-from ._common import fail, guard, to_json
+from ._common import fail, guard, parse_bias, to_json
 
 
 @click.command()
@@ -85,12 +85,7 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
     if box_text is not None:
         dom = parse_box(box_text, 1)
         lo, hi = float(dom.lo[0]), float(dom.hi[0])
-    bias = bias_init
-    if bias not in ("same", "zero"):
-        try:
-            bias = float(bias)
-        except ValueError:
-            fail(f"expected --bias to be 'same', 'zero' or a number, got {bias_init!r}")
+    bias = parse_bias(bias_init)
     if scheduler is not None and jobs is not None:
         fail(f"expected either -j/--jobs (local processes) or --scheduler (Dask), got -j {jobs} and --scheduler {scheduler}")
     if no_out:

@@ -109,7 +109,6 @@ def sawtooth(depth: int, width: int, *, exact: bool = False):
     if K != depth or K < 1:
         raise RegionsError(f"expected a sawtooth depth K >= 1, got {depth!r}")
     w, p, c, d = sawtooth_layer(width)
-    D = len(w)
     first = ([[wi] for wi in w], [-wi * pi for wi, pi in zip(w, p)])
     hidden = ([[wi * cj for cj in c] for wi in w], [wi * (d - pi) for wi, pi in zip(w, p)])
     out = ([list(c)], [d])

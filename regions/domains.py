@@ -21,7 +21,6 @@ the usual normalisation, when the domain is all of ``R^k``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 

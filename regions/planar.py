@@ -110,7 +110,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._common import ZERO_RTOL, CountResult
+from ._common import ZERO_RTOL, CountResult, merge_pieces
 from ._errors import RegionsError
 from .domains import Domain, box
 from .network import Network
@@ -907,14 +907,7 @@ def _pieces(ring, nv, J, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
         where = np.searchsorted(need, r1), np.searchsorted(need, r2)
         eq = np.all(d <= PIECE_RTOL * (JM[where[0]] + JM[where[1]]), axis=(1, 2))
         r1, r2 = r1[eq], r2[eq]
-    if r1.size == 0:
-        return np.arange(R), R
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(r1.shape[0], dtype=np.int8), (r1, r2)), shape=(R, R))
-    n, labels = connected_components(graph, directed=False)
-    return labels, int(n)
+    return merge_pieces(R, r1, r2)
 
 
 def _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
@@ -976,14 +969,7 @@ def _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tupl
         i1, i2 = np.searchsorted(need, r1), np.searchsorted(need, r2)
         eq = np.all(np.abs(J[i1] - J[i2]) <= PIECE_RTOL * (JM[i1] + JM[i2]), axis=(1, 2))
         r1, r2 = r1[eq], r2[eq]
-    if r1.size == 0:
-        return np.arange(R), R
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(r1.shape[0], dtype=np.int8), (r1, r2)), shape=(R, R))
-    n, labels = connected_components(graph, directed=False)
-    return labels, int(n)
+    return merge_pieces(R, r1, r2)
 
 
 # ---------------------------------------------------------------- public API

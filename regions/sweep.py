@@ -81,7 +81,7 @@ import numpy as np
 
 from . import theory
 from ._errors import RegionsError
-from ._io import write_text_atomic
+from ._io import jsonable, write_text_atomic
 from .network import INIT_SCHEMES, Network
 
 __all__ = [
@@ -869,14 +869,14 @@ class RowWriter:
 
     def _line(self, row: dict) -> str:
         if self.format == "jsonl":
-            return json.dumps(_jsonable(row)) + "\n"
+            return json.dumps(jsonable(row)) + "\n"
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow([_csv_value(row.get(k)) for k in COLUMNS])
         return buf.getvalue()
 
     def _rewrite(self) -> None:
         if self.format == "json":
-            write_text_atomic(self.path, json.dumps(_jsonable({"sweep": self.meta, "rows": self.rows}), indent=1) + "\n")
+            write_text_atomic(self.path, json.dumps(jsonable({"sweep": self.meta, "rows": self.rows}), indent=1) + "\n")
         else:
             header = ",".join(COLUMNS) + "\n" if self.format == "csv" else ""
             write_text_atomic(self.path, header + "".join(self._line(r) for r in self.rows))
@@ -904,18 +904,6 @@ class RowWriter:
         self._rewrite()
 
 
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 # ------------------------------------------------------------------- sweep
