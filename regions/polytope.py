@@ -55,7 +55,9 @@ are ``W (D S) + b t`` with ``D`` the region's pattern.  Coordinates are never
 re-evaluated through the network, so the sign tests are consistent with the
 combinatorics even where vertices are computed with rounding.  Everything is
 vectorised over the regions of a batch; regions are processed depth-first in
-batches of at most :data:`CHUNK` generators, so memory stays bounded.
+batches of at most :data:`CHUNK` generators, and a batch that grows past
+``_LAYER_VALUES`` values partway through a layer (a wide first layer on all
+of ``R^k``) is split there too, so memory stays bounded.
 
 Tolerance and certification
 ---------------------------
@@ -73,6 +75,27 @@ For unbounded domains the count is exact by construction: regions are
 homogenised cones, extreme rays are generators like vertices, and a unit
 cuts an unbounded region "at infinity" exactly when its slopes along two
 rays differ in sign.  ``bounded``/``unbounded`` are read off the generators.
+
+Affine pieces
+-------------
+Pieces are the connected components of the graph whose edges join regions
+sharing a facet (a ``(k-1)``-dimensional face) and having one output map.
+Facets are read off the final incidences (:func:`_facets`, exact for
+degenerate regions too); facets on the domain's boundary have no
+neighbour.  Across a facet on which a single unit ``j`` vanishes, the
+neighbour's pattern is the region's with ``j`` flipped and the output
+Jacobians differ by ``(1 - slope) g_j a_j^T`` (``g_j = dy/dh_j``, the same
+on both sides; ``a_j`` the unit's gradient, non-zero on a facet), so the
+map is unchanged iff ``g_j`` is zero, to ``PIECE_RTOL`` of its magnitude
+(:func:`_inert`).  Where several units vanish on a facet (copies of a unit,
+units that are zero on a whole region) the neighbour's pattern is found
+layer by layer from the signs of the derivatives along the facet's normal
+and the two Jacobians are compared (:func:`_cross`).  Only regions with an
+inert unit or a degenerate generator can merge with a neighbour, so a
+generic network costs one backward pass per region (a few per cent of the
+count).  Only merging facets are kept, as pairs of packed patterns, each
+confirmed from both of its regions; memory grows with the number of merges
+(zero in a generic network), not with the number of regions.
 
 References
 ----------
@@ -94,7 +117,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._common import ZERO_RTOL, CountResult
+from ._common import ZERO_RTOL, CountResult, merge_pieces
 from ._errors import RegionsError
 from .domains import Domain, box
 from .network import Network
@@ -105,6 +128,7 @@ __all__ = [
     "count_polytope",
     "preflight",
     "VERTEX_RTOL",
+    "PIECE_RTOL",
     "CHUNK",
 ]
 
@@ -113,6 +137,17 @@ VERTEX_RTOL = 2.0**-36  # ~1.5e-11
 #: Generators per batch in the depth-first walk, for a next layer of 16 units
 #: (scaled inversely with the width: values take 16 bytes per unit and generator).
 CHUNK = 1 << 14
+#: Relative tolerance under which two neighbouring regions have one output map
+#: (they then belong to one affine piece), as in :mod:`regions.planar`: across a
+#: facet where one unit ``j`` changes state, iff ``|g_j| <= PIECE_RTOL |g_j|_abs``
+#: for ``g_j = dy/dh_j`` (the output Jacobians differ by ``(1 - slope) g_j a_j^T``);
+#: elsewhere iff ``|J - J'| <= PIECE_RTOL (|J| + |J'|)`` entrywise, ``|J|`` the
+#: Jacobian computed with absolute values.
+PIECE_RTOL = 4 * ZERO_RTOL
+#: Values (generators x columns of the current layer) a batch may hold partway
+#: through a layer before it is split into groups of regions finished one by one
+#: (16 times what a batch holds when it enters a layer; 64 MB of values).
+_LAYER_VALUES = 1 << 22
 #: Expanded (pair, generator) entries per adjacency sub-batch (bounds memory).
 _PAIR_CHUNK = 1 << 22
 
@@ -661,6 +696,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
     bars = _Progress(progress, len(hidden), bound)
     state = {"stop": False, "found": 0, "pending": 0}
     chunk = CHUNK if max_regions is None else min(CHUNK, 1 << 10)  # small steps when a limit is set
+    layer_values = _LAYER_VALUES * chunk // CHUNK
     last = len(hidden) - 1
 
     b0, nf = _initial(pulled, domain, nw)
@@ -671,35 +707,8 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
         """Bits of the constraints processed before ``bit``."""
         return _mask_upto(bit, nw) & ~unused
 
-    def run_layer(l: int, b: _Batch, first_col: int, bit0: int) -> None:
-        if state["stop"]:
-            return
-        W = hidden[l][0]
-        bars.enter(l, b.R)
-        n_in = b.R
-        ncols = b.S.shape[0]
-        p0 = b.pat.shape[1]
-        work = _Work(b, k, ncols - first_col)
-        work.prescreen(np.arange(first_col, ncols), bit0 + np.arange(ncols - first_col),
-                       p0 + np.arange(ncols - first_col))
-        for j in range(first_col, ncols):
-            jj = j - first_col
-            if l == last and max_regions is not None and state["found"] + work.R > max_regions:
-                state["stop"] = True  # mid-layer: these regions are not final yet
-                state["pending"] = work.R
-                counts[l] += work.R
-                return
-            work.step(j, bit0 + jj, done(bit0 + jj), clip=False, patcol=p0 + jj, screen=jj)
-        b = work.finish(values=l != last)
-        counts[l] += b.R
-        bars.done(l, n_in)
-        if l == last:
-            emit(b)
-            state["found"] += b.R
-            return
-        Wn, bn = hidden[l + 1]
-        nxt_bit = bit0 + (ncols - first_col)
-        chunk_l = max(256, chunk * 16 // max(16, Wn.shape[0]))  # same memory whatever the width
+    def pieces_of(b: _Batch, size: int):
+        """Consecutive groups of regions of about ``size`` generators (at least one region each)."""
         st = b.starts()
         lo = 0
         while lo < b.R:
@@ -707,13 +716,68 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
                 state["stop"] = True
             if state["stop"]:
                 return
-            hi = int(np.searchsorted(st, st[lo] + chunk_l, side="right")) - 1
+            hi = int(np.searchsorted(st, st[lo] + size, side="right")) - 1
             hi = min(max(hi, lo + 1), b.R)
-            part = b.take_regions(lo, hi)
+            yield b.take_regions(lo, hi)
+            lo = hi
+
+    def run_layer(l: int, b: _Batch, col0: int, bit0: int, start: int | None = None) -> None:
+        """Apply hidden layer ``l`` (columns ``col0..`` of ``b.S``, bits ``bit0..``) to ``b``, then go deeper.
+
+        ``start`` resumes a layer whose columns before ``start`` are done
+        (``b.pat`` already holds the layer's pattern columns): a batch that
+        grows past :data:`_LAYER_VALUES` values partway through a layer is
+        split into groups of regions, each finished on its own (depth-first),
+        which bounds the memory of wide first layers on all of ``R^k``.
+        """
+        if state["stop"]:
+            return
+        W = hidden[l][0]
+        ncols = b.S.shape[0]
+        width = ncols - col0
+        fresh = start is None
+        if fresh:
+            bars.enter(l, b.R)
+            start, p0 = col0, b.pat.shape[1]
+            work = _Work(b, k, width)
+        else:
+            p0 = b.pat.shape[1] - width
+            work = _Work(b, k, 0)
+        n_in = b.R
+        rest = np.arange(start, ncols) - col0
+        work.prescreen(col0 + rest, bit0 + rest, p0 + rest)
+        for j in range(start, ncols):
+            jj = j - col0
+            if l == last and max_regions is not None and state["found"] + work.R > max_regions:
+                state["stop"] = True  # mid-layer: these regions are not final yet
+                state["pending"] = work.R
+                counts[l] += work.R
+                return
+            work.step(j, bit0 + jj, done(bit0 + jj), clip=False, patcol=p0 + jj, screen=j - start)
+            if j + 1 < ncols and work.N * ncols > layer_values:  # split mid-layer
+                b = work.finish()
+                del work
+                size = max(256, chunk * 16 // max(16, width))
+                for part in pieces_of(b, size):
+                    run_layer(l, part, col0, bit0, start=j + 1)
+                if fresh:
+                    bars.done(l, n_in)
+                return
+        b = work.finish(values=l != last)
+        counts[l] += b.R
+        if fresh:
+            bars.done(l, n_in)
+        if l == last:
+            emit(b)
+            state["found"] += b.R
+            return
+        Wn, bn = hidden[l + 1]
+        nxt_bit = bit0 + width
+        chunk_l = max(256, chunk * 16 // max(16, Wn.shape[0]))  # same memory whatever the width
+        for part in pieces_of(b, chunk_l):
             S, M = _next_values(part, W.shape[0], Wn, bn, slope, k)
             part = _Batch(part.G, part.lin, part.rid, part.bits, S, M, part.pat)
             run_layer(l + 1, part, 0, nxt_bit)
-            lo = hi
 
     try:
         work = _Work(b0, k, 0)
@@ -753,6 +817,303 @@ def _witnesses(G: np.ndarray, lin: np.ndarray, starts: np.ndarray, k: int, scale
     return X
 
 
+# ------------------------------------------------------------------ pieces
+def _unpack(bits: np.ndarray, nb: int) -> np.ndarray:
+    """Bit sets as booleans: (n, nw) uint64 -> (n, nb) bool, bit ``64 w + i`` in column ``64 w + i``."""
+    u8 = np.ascontiguousarray(bits, dtype="<u8").view(np.uint8)  # (n, 8 nw)
+    return np.unpackbits(u8, axis=1, count=nb, bitorder="little").view(bool)
+
+
+def _facets(b: _Batch, k: int, nb: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The facets of every region of a final batch, from the incidences alone.
+
+    A constraint ``c`` (a box face or a hidden unit) of region ``r`` defines
+    the face ``F_c`` whose generators ``T_c`` are those tight on ``c``; let
+    ``Z_c`` be the constraints tight on every generator of ``T_c``.  ``F_c``
+    is a facet iff it holds a point (a generator with ``t > 0``), is not the
+    whole region (``c`` is not identically zero on it) and is maximal: no
+    ``c'`` in ``Z_c`` has a strictly larger ``T_c'``, other than constraints
+    that are zero on the whole region (any ``c'`` with ``T_c ⊊ T_c'`` is in
+    ``Z_c``).  Lineality vectors lie in every face and are left out.  The
+    test is exact given the incidences, for degenerate regions too.
+
+    Returns
+    -------
+    region : ndarray of int, shape (F,)
+        Region (in the batch) of each facet, one row per facet.
+    unit : ndarray of int, shape (F,)
+        Bit of a constraint defining it that is not zero on the whole region.
+    tight : ndarray of uint64, shape (F, nw)
+        ``Z``: every constraint tight on the whole facet.
+    """
+    gi = np.nonzero(~b.lin)[0]
+    B = _unpack(b.bits[gi], nb)  # (n, nb)
+    B[:, 0] = False  # t >= 0: the face at infinity holds no point
+    row, c = np.nonzero(B)  # (P,) one per (generator, tight constraint)
+    key = b.rid[gi[row]].astype(np.int64) * nb + c
+    order = np.argsort(key, kind="stable")
+    key, g = key[order], gi[row[order]]
+    st = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.intp)
+    ukey = key[st]  # (K,) one per (region, constraint): T_c
+    cnt = np.diff(np.r_[st, key.size])  # |T_c|
+    gr, gc = ukey // nb, ukey % nb
+    nv = np.bincount(b.rid[gi], minlength=b.R)  # generators per region (no lines)
+    empty = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros((0, b.bits.shape[1]), np.uint64)
+    if st.size == 0:
+        return empty
+    Z = np.bitwise_and.reduceat(b.bits[g], st, axis=0)  # (K, nw)
+    hasv = np.logical_or.reduceat(b.G[g, k] > 0, st)
+    cand = np.nonzero(hasv & (cnt < nv[gr]))[0]
+    if cand.size == 0:
+        return empty
+    zb = _unpack(Z[cand], nb)
+    zb[:, 0] = False
+    zi, zc = np.nonzero(zb)  # (Q,) every c' in Z_c, sorted by candidate then c'
+    cc = cnt[np.searchsorted(ukey, gr[cand[zi]] * nb + zc)]  # |T_c'|
+    proper = cc < nv[gr[cand[zi]]]  # c' is not zero on the whole region
+    bad = proper & (cc > cnt[cand[zi]])
+    ok = np.bincount(zi[bad], minlength=cand.size) == 0
+    # one row per facet: the lowest proper constraint of Z defines it
+    first = np.full(cand.size, -1, dtype=np.int64)
+    pz = np.nonzero(proper)[0]
+    u, at = np.unique(zi[pz], return_index=True)
+    first[u] = zc[pz[at]]
+    ok &= first == gc[cand]
+    f = cand[ok]
+    return gr[f], gc[f], Z[f]
+
+
+def _inert(layers, slope: float, pat: np.ndarray, widths: list[int]) -> np.ndarray:
+    """Units whose state does not change the output map on each region, (R, n_hidden) bool.
+
+    Unit ``j`` is inert on a region when ``g_j = dy/dh_j`` is zero:
+    ``|g_j| <= PIECE_RTOL |g_j|_abs`` for every output, from the backward
+    pass ``dy/dh_{l-1} = (dy/dh_l D_l) W_l`` (and the same pass with
+    ``|W|``), chunked over regions.  Across a facet where only ``j`` changes
+    state the output Jacobians differ by ``(1 - slope) g_j a_j^T``, so the
+    two regions have one map iff ``j`` is inert on them (on both: ``g_j``
+    depends only on the later layers' states).
+    """
+    R = pat.shape[0]
+    Wout = layers[-1][0]
+    n_out = Wout.shape[0]
+    offs = np.concatenate([[0], np.cumsum(widths)])
+    out = np.empty((R, int(offs[-1])), dtype=bool)
+    L = len(widths)
+    out[:, offs[L - 1]:] = np.all(Wout == 0.0, axis=0)[None, :]  # g = W_out: exact zeros only
+    if L == 1:
+        return out
+    chunk = max(16, (1 << 20) // (n_out * max(widths)))
+    aW = [np.abs(W) for W, _ in layers]
+    for s in range(0, R, chunk):
+        P = pat[s:s + chunk]
+        m = P.shape[0]
+        G = GM = None
+        for l in range(L - 1, 0, -1):  # G: dy/dh_l -> dy/dh_{l-1}
+            act = P[:, offs[l]:offs[l + 1]]  # (m, n_l)
+            D = act if slope == 0.0 else np.where(act, 1.0, slope)
+            if G is None:
+                G = (D[:, None, :] * Wout[None]).reshape(m * n_out, -1)  # (m n_out, n_l)
+                GM = (D[:, None, :] * aW[-1][None]).reshape(m * n_out, -1)
+            else:
+                Dr = np.repeat(D, n_out, axis=0)
+                G *= Dr
+                GM *= Dr
+            G = G @ layers[l][0]  # (m n_out, n_{l-1})
+            GM = GM @ aW[l]
+            zero = np.abs(G) <= PIECE_RTOL * GM
+            out[s:s + m, offs[l - 1]:offs[l]] = zero.reshape(m, n_out, -1).all(axis=1)
+    return out
+
+
+def _cross(layers, slope: float, pat: np.ndarray, tight: np.ndarray, unit: np.ndarray, k: int,
+           widths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns across facets on which several units vanish, and whether the output map is unchanged.
+
+    ``pat`` (m, n) are the regions' patterns, ``tight`` (m, n) the hidden
+    units zero on the whole facet and ``unit`` (m,) one of them that is not
+    zero on the whole region.  Across the facet only tight units can change
+    state.  Its outward normal is ``n = -/+ a_unit`` (``a`` the unit's
+    gradient on the region, sign of its state), and beyond it, layer by
+    layer, a tight unit ``u`` is active iff ``a_u . n > VERTEX_RTOL |a_u| . |n|``
+    with ``a_u`` its gradient under the neighbour's pattern of the earlier
+    layers (``z_u`` is zero on the facet, so its sign beyond is that of its
+    derivative along ``n``; a zero derivative means ``z_u = 0`` beyond).
+    The maps are equal iff ``|J - J'| <= PIECE_RTOL (|J| + |J'|)`` for the
+    output Jacobians, as in :mod:`regions.planar`.
+
+    Returns
+    -------
+    across : ndarray of bool, shape (m, n)
+    same : ndarray of bool, shape (m,)
+    """
+    m = pat.shape[0]
+    offs = np.concatenate([[0], np.cumsum(widths)])
+
+    def forward(P, cb=None):
+        H = np.broadcast_to(np.eye(k), (m, k, k))  # (m, n_in, k) d h / d u
+        HM = H
+        for l, (W, _) in enumerate(layers):
+            A = np.einsum("oi,mik->mok", W, H)  # (m, n_l, k)
+            AM = np.einsum("oi,mik->mok", np.abs(W), HM)
+            if l == len(layers) - 1:
+                return A, AM
+            if cb is not None:
+                cb(l, A, AM, P)
+            act = P[:, offs[l]:offs[l + 1]]
+            D = np.where(act, 1.0, slope)[:, :, None]
+            H, HM = A * D, AM * D
+
+    normal = np.zeros((m, k))
+
+    def grab(l, A, AM, P):
+        at = np.nonzero((unit >= offs[l]) & (unit < offs[l + 1]))[0]
+        sg = np.where(P[at, unit[at]], -1.0, 1.0)  # outward: z decreases out of an active region
+        normal[at] = sg[:, None] * A[at, unit[at] - offs[l]]
+
+    J, JM = forward(pat, grab)
+    across = pat.copy()
+
+    def decide(l, A, AM, P):
+        dot = np.einsum("mok,mk->mo", A, normal)  # (m, n_l)
+        mag = np.einsum("mok,mk->mo", AM, np.abs(normal))
+        sl = slice(offs[l], offs[l + 1])
+        P[:, sl] = np.where(tight[:, sl], dot > VERTEX_RTOL * mag, P[:, sl])
+
+    J2, JM2 = forward(across, decide)
+    same = np.all(np.abs(J - J2) <= PIECE_RTOL * (JM + JM2), axis=(1, 2))
+    return across, same
+
+
+def _pack(pat: np.ndarray) -> np.ndarray:
+    """Patterns as rows of uint64 words (order-preserving on bytes), (m, n) bool -> (m, w)."""
+    p = np.packbits(pat, axis=1)
+    w = max(1, -(-p.shape[1] // 8))
+    out = np.zeros((p.shape[0], 8 * w), dtype=np.uint8)
+    out[:, :p.shape[1]] = p
+    return out.view(">u8").astype(np.uint64)
+
+
+class _Pieces:
+    """Neighbouring regions with one output map, gathered batch by batch.
+
+    Only *merging* facets are kept (none in a generic network), as pairs of
+    packed patterns, so memory grows with the merges, not with the regions.
+    A pair is kept when it is found from both of its regions (every facet
+    is seen from both sides); one seen from one side only (a neighbour lost
+    to rounding) is dropped and counted in ``one_sided``.
+    """
+
+    def __init__(self, pulled: Network, k: int):
+        self.layers = pulled.layers
+        self.slope = pulled.negative_slope
+        self.widths = [W.shape[0] for W, _ in pulled.layers[:-1]]
+        self.k = k
+        self.base = 1 + 2 * k  # incidence bit of the first hidden unit
+        self.nb = self.base + sum(self.widths)
+        self.P: list[np.ndarray] = []
+        self.Q: list[np.ndarray] = []
+
+    def add(self, b: _Batch) -> None:
+        """Record the merging facets of a final batch.
+
+        Only regions that can have one map with a neighbour are examined:
+        those with an inert unit (:func:`_inert`) or a degenerate generator
+        (tight on more than ``k - l`` constraints, ``l`` the dimension of the
+        region's lineality: where a facet lies on several units' hyperplanes
+        or a unit vanishes on the whole region).  Elsewhere every facet lies
+        on one unit's hyperplane, which is not inert, so the map changes
+        across every facet.
+        """
+        if not self.widths or b.R == 0:
+            return
+        k, base = self.k, self.base
+        inert = _inert(self.layers, self.slope, b.pat, self.widths)  # (R, n)
+        nlin = np.bincount(b.rid[b.lin], minlength=b.R)
+        deg = (_popcount(b.bits) > k - nlin[b.rid]) & ~b.lin  # (N,)
+        look = inert.any(axis=1)
+        look[b.rid[deg]] = True
+        if not look.any():
+            return
+        sel = np.nonzero(look[b.rid])[0]
+        ids = np.cumsum(look) - 1
+        regs = np.nonzero(look)[0]
+        sub = _Batch(b.G[sel], b.lin[sel], ids[b.rid[sel]], b.bits[sel], b.S[:, :0], b.M[:, :0], b.pat[regs])
+        reg, con, Z = _facets(sub, k, self.nb)
+        reg = regs[reg]
+        inner = ~np.any(Z & _mask_upto(base, Z.shape[1]), axis=1)  # not on the domain's boundary
+        reg, con, Z = reg[inner], con[inner] - base, Z[inner]
+        single = _popcount(Z) == 1
+        r, u = reg[single], con[single]
+        merge = inert[r, u]
+        r, u = r[merge], u[merge]
+        if r.size:
+            Qp = b.pat[r]
+            Qp[np.arange(r.size), u] ^= True
+            self.P.append(_pack(b.pat[r]))
+            self.Q.append(_pack(Qp))
+        multi = np.nonzero(~single)[0]
+        step = max(64, (1 << 20) // (k * max(self.widths)))  # bounds the (m, n_l, k) gradients
+        for s in range(0, multi.size, step):
+            f = multi[s:s + step]
+            r = reg[f]
+            tight = _unpack(Z[f], self.nb)[:, base:]
+            across, same = _cross(self.layers, self.slope, b.pat[r], tight, con[f], k, self.widths)
+            same &= np.any(across != b.pat[r], axis=1)
+            self.P.append(_pack(b.pat[r[same]]))
+            self.Q.append(_pack(across[same]))
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Confirmed merges between distinct patterns.
+
+        Returns
+        -------
+        verts : ndarray of uint64, shape (V, w)
+            The packed patterns involved.
+        a, b : ndarray of int, shape (E,)
+            Merging pairs, indices into ``verts``.
+        one_sided : int
+            Merges found from one side only (dropped).
+        """
+        if not self.P:
+            w = _pack(np.zeros((0, sum(self.widths)), bool)).shape[1]
+            return np.zeros((0, w), np.uint64), np.zeros(0, np.intp), np.zeros(0, np.intp), 0
+        P, Q = np.concatenate(self.P), np.concatenate(self.Q)
+        E = P.shape[0]
+        verts, inv = np.unique(np.concatenate([P, Q]), axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        a, b = np.minimum(inv[:E], inv[E:]), np.maximum(inv[:E], inv[E:])
+        key, n = np.unique(a.astype(np.int64) * verts.shape[0] + b, return_counts=True)
+        both = n >= 2
+        key = key[both]
+        return verts, key // verts.shape[0], key % verts.shape[0], int(np.count_nonzero(~both))
+
+    def count(self, n_regions: int) -> tuple[int, int]:
+        """Number of affine pieces among ``n_regions`` regions, and ``one_sided``."""
+        verts, a, b, one = self.pairs()
+        if a.size == 0:
+            return n_regions, one
+        _, n = merge_pieces(verts.shape[0], a, b)
+        return n_regions - (verts.shape[0] - n), one
+
+    def labels(self, patterns: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """Piece of every region (rows of ``patterns``), the number of pieces and ``one_sided``."""
+        R = patterns.shape[0]
+        verts, a, b, one = self.pairs()
+        if a.size == 0:
+            return np.arange(R), R, one
+        rows = _pack(patterns)
+        allrows, inv = np.unique(np.concatenate([rows, verts]), axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        where = np.full(allrows.shape[0], -1, dtype=np.intp)
+        where[inv[:R]] = np.arange(R)
+        va = where[inv[R:][a]]
+        vb = where[inv[R:][b]]
+        ok = (va >= 0) & (vb >= 0)  # both sides seen: both exist
+        labels, n = merge_pieces(R, va[ok], vb[ok])
+        return labels, n, one + int(np.count_nonzero(~ok))
+
+
 @dataclass(eq=False)
 class PolytopePartition:
     """The activation regions of a network on a box-shaped domain of any dimension.
@@ -780,6 +1141,10 @@ class PolytopePartition:
         for the finite ones, in that order); then one bit per hidden unit.
     starts : ndarray, shape (R + 1,)
     layer_counts : tuple of int
+    piece_labels : ndarray of int, shape (R,), or None
+        Affine piece of each region (``0 .. n_pieces - 1``): connected
+        components of the neighbours (regions sharing a facet) with one
+        output map.  None for a partial partition.
     """
 
     network: Network
@@ -794,6 +1159,7 @@ class PolytopePartition:
     layer_counts: tuple
     partial: bool = False
     engine: str = "polytope"
+    piece_labels: np.ndarray | None = field(default=None, repr=False)
     _maps: tuple | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------ counts
@@ -810,14 +1176,16 @@ class PolytopePartition:
         return self.n_regions - self.n_bounded
 
     @property
-    def n_pieces(self) -> None:
-        """Affine pieces are not computed by this engine (None)."""
-        return None
+    def n_pieces(self) -> int | None:
+        """Affine pieces: neighbouring regions with one output map merged (None if partial)."""
+        if self.piece_labels is None:
+            return None
+        return int(self.piece_labels.max(initial=-1)) + 1
 
     def count(self) -> CountResult:
         b = None if self.domain.bounded else self.n_bounded
         u = None if self.domain.bounded else self.n_unbounded
-        return CountResult(self.n_regions, None, list(self.layer_counts), self.engine,
+        return CountResult(self.n_regions, self.n_pieces, list(self.layer_counts), self.engine,
                            partial=self.partial, bounded=b, unbounded=u)
 
     # ----------------------------------------------------------- regions
@@ -1072,7 +1440,8 @@ def partition_polytope(
         plane) of the input space; polygon domains are not supported.
     max_regions : int, keyword-only, optional
         Stop once more final regions than this have been found; the result
-        is flagged ``partial`` (and holds the regions found so far).
+        is flagged ``partial`` (and holds the regions found so far, without
+        ``piece_labels``).
     progress : bool, keyword-only
         Show one progress bar per hidden layer (needs tqdm).
 
@@ -1084,15 +1453,18 @@ def partition_polytope(
     --------
     >>> from regions import Network, whole
     >>> net = Network.from_arch("3-6-1", seed=0)
-    >>> partition_polytope(net, whole(3)).n_regions  # sum_{j<=3} C(6, j)
-    42
+    >>> part = partition_polytope(net, whole(3))
+    >>> part.n_regions, part.n_pieces  # sum_{j<=3} C(6, j); every unit bends the output
+    (42, 42)
     """
     domain = _check(net, domain)
     max_regions = _check_max(max_regions)
     k = domain.dim
     store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
+    tally = _Pieces(domain.pullback(net), k)
 
     def emit(b: _Batch) -> None:
+        tally.add(b)
         st = b.starts()
         store["G"].append(b.G)
         store["lin"].append(b.lin)
@@ -1116,10 +1488,11 @@ def partition_polytope(
     rid = np.repeat(np.arange(pat.shape[0]), sizes)
     unb = np.bincount(rid[lin | (G[:, k] == 0)], minlength=pat.shape[0]) > 0
     W = _witnesses(G, lin, starts, k, domain.scale)
+    labels = None if stopped else tally.labels(pat)[0]
     return PolytopePartition(
         network=net, domain=domain, patterns=pat, witnesses=W, bounded=~unb,
         generators=G, lineality=lin, incidence=bits, starts=starts,
-        layer_counts=tuple(counts), partial=stopped,
+        layer_counts=tuple(counts), partial=stopped, piece_labels=labels,
     )
 
 
@@ -1133,9 +1506,14 @@ def count_polytope(
     """Count the activation regions on a box (bounded or not) of any dimension, exactly.
 
     Same numbers as ``partition_polytope(net, domain).count()`` without
-    keeping the regions (memory bounded by :data:`CHUNK`).  On unbounded
-    domains the result splits the count into ``bounded`` and ``unbounded``
-    regions.  ``pieces`` is None (affine pieces are not computed here).
+    keeping the regions (memory bounded by :data:`CHUNK`, plus two packed
+    patterns per facet across which the output map does not change; none
+    in a generic network).  On unbounded domains the result splits the
+    count into ``bounded`` and ``unbounded`` regions.  ``pieces`` counts the
+    affine pieces (see the module docstring); None when stopped early.
+    ``extra["one_sided_merges"]`` (only when non-zero) counts merging facets
+    seen from one of their regions only (a neighbour lost to rounding),
+    which are not merged.
 
     Parameters
     ----------
@@ -1155,8 +1533,10 @@ def count_polytope(
     max_regions = _check_max(max_regions)
     k = domain.dim
     tally = {"n": 0, "unb": 0}
+    pieces = _Pieces(domain.pullback(net), k)
 
     def emit(b: _Batch) -> None:
+        pieces.add(b)
         tally["n"] += b.R
         if not domain.bounded:
             unb = np.bincount(b.rid[b.lin | (b.G[:, k] == 0)], minlength=b.R) > 0
@@ -1167,10 +1547,15 @@ def count_polytope(
     bounded = None if (domain.bounded or stopped) else n - tally["unb"]
     unbounded = None if (domain.bounded or stopped) else tally["unb"]
     extra = {}
+    n_pieces = None
     if stopped:
         extra["message"] = (
             f"stopped at max_regions={max_regions} with {n} regions found (partial count: "
             f"the numbers are lower bounds)"
         )
-    return CountResult(n, None, counts, "polytope", partial=stopped, bounded=bounded,
+    else:
+        n_pieces, one_sided = pieces.count(n)
+        if one_sided:
+            extra["one_sided_merges"] = one_sided
+    return CountResult(n, n_pieces, counts, "polytope", partial=stopped, bounded=bounded,
                        unbounded=unbounded, extra=extra)

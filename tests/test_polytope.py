@@ -399,3 +399,21 @@ def test_cli_whole_gives_zaslavsky(tmp_path):
         assert rec["bounded"] == comb(D - 1, d) and rec["unbounded"] == rec["regions"] - rec["bounded"]
     out = runner.invoke(main, ["count", "--arch", "3-16-16-1", "--json"])
     assert out.exit_code == 0 and json.loads(out.output)["regions"] == 650
+
+
+@pytest.mark.parametrize("arch, d", [("3-16-16-1", 3), ("4-12-12-1", 4), ("3-8-8-8-1", 3)])
+def test_mid_layer_split_changes_nothing(monkeypatch, arch, d):
+    # batches split partway through a layer (tiny value budget) give the same regions and pieces
+    import regions.polytope as P
+
+    net = random_net(arch, 1)
+    for dom in (whole(d), box(-1.0, 1.0, dim=d)):
+        a = partition_polytope(net, dom)
+        ca = count_polytope(net, dom)
+        monkeypatch.setattr(P, "_LAYER_VALUES", 1 << 11)
+        b = partition_polytope(net, dom)
+        cb = count_polytope(net, dom)
+        monkeypatch.undo()
+        assert a.layer_counts == b.layer_counts and packed(a.patterns) == packed(b.patterns)
+        assert a.n_pieces == b.n_pieces == ca.pieces == cb.pieces
+        assert (ca.regions, ca.bounded, ca.layer_counts) == (cb.regions, cb.bounded, cb.layer_counts)
