@@ -130,7 +130,6 @@ def lp_bfs(net: Network, domain: Domain, *, time_limit: float | None = None, see
         ``time_limit`` stopped it), ``patterns`` (set of packed bytes).
     """
     pulled = domain.pullback(net)
-    k = domain.dim
     tol = RADIUS_RTOL * domain.scale
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
