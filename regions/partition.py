@@ -2,8 +2,9 @@
 
 The engine is chosen by the dimension of the domain's parameter space:
 1 (interval, segment, line) -> :mod:`regions.line`; 2 (box of a 2-input
-network, plane slice, polygon) -> :mod:`regions.planar`; 3 and more ->
-:mod:`regions.polytope`.
+network, plane slice, polygon) -> :mod:`regions.planar`; 3 and more, and
+unbounded 2-D domains (all of R^2, half-planes), which the planar engine
+does not take -> :mod:`regions.polytope`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ def default_domain(net: Network) -> Domain:
 
 def engine_for(domain: Domain) -> tuple:
     """``(module, partition, count)`` for the domain; raises if not available."""
-    name, part, cnt = _ENGINES[min(domain.dim, 3)]
+    key = min(domain.dim, 3)
+    if key == 2 and not domain.bounded:
+        key = 3  # the polytope engine certifies unbounded regions
+    name, part, cnt = _ENGINES[key]
     try:
         mod = importlib.import_module(name)
     except ModuleNotFoundError as exc:

@@ -120,3 +120,21 @@ def test_bound_exact_integers_json():
 def test_bound_bad_input(args):
     r = run("bound", *args)
     assert r.exit_code == 2 and "Traceback" not in r.output and "expected" in r.output
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_whole_plane_goes_to_the_polytope_engine(seed):
+    import regions
+    from regions import theory
+
+    rng = np.random.default_rng(seed)
+    D = 7
+    net = regions.Network([(rng.normal(size=(D, 2)), rng.normal(size=D)), (rng.normal(size=(1, D)), np.zeros(1))])
+    res = regions.count(net, regions.whole(2))
+    assert res.engine == "polytope"
+    assert res.regions == theory.zaslavsky(D, 2) == 1 + D + D * (D - 1) // 2
+    assert res.bounded == (D - 1) * (D - 2) // 2  # C(D-1, 2) bounded cells in general position
+    r = run("count", "--arch", "2-8-8-1", "--seed", str(seed), "--whole", "--json")
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.output)
+    assert rec["bounded"] + rec["unbounded"] == rec["regions"]
