@@ -94,7 +94,28 @@ def _near_zero(X: np.ndarray, H: np.ndarray, Wt: np.ndarray, absb: np.ndarray | 
     return cand
 
 
-def _split_layer(left, end, rep, V, A, W, b, slope, scale):
+def _zero_small_slopes(S: np.ndarray, A: np.ndarray, Wt: np.ndarray, amax: np.ndarray) -> None:
+    """Set to 0, in place, the slopes ``S = A @ Wt`` that are zero up to rounding.
+
+    Same test as :func:`_near_zero` (``|S| <= ZERO_RTOL * |A| @ |Wt|``), but
+    rows are screened first against the upper bound ``amax_i * sum_j |W_kj|``
+    of the magnitude (``amax >= max_j |A_ij|``), so that the magnitude is
+    computed only for the few rows that may hold such a slope.
+    """
+    absWt = np.abs(Wt)  # (n, m)
+    l1 = absWt.sum(axis=0)  # (m,)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(S)
+        ratio /= l1  # (R, m); nan where a unit has no weights (its slope is exactly 0)
+    # for i in range(R): cand[i] = any(|S_ij| <= ZERO_RTOL * amax_i * l1_j)
+    rows = np.nonzero(np.fmin.reduce(ratio, axis=1) <= ZERO_RTOL * amax)[0]
+    if rows.size:
+        Sr = S[rows]
+        Sr[np.abs(Sr) <= ZERO_RTOL * (np.abs(A[rows]) @ absWt)] = 0.0
+        S[rows] = Sr
+
+
+def _split_layer(left, end, rep, V, A, amax, W, b, slope, scale, *, values=True):
     """Split the regions by one hidden layer.
 
     Parameters
@@ -102,20 +123,24 @@ def _split_layer(left, end, rep, V, A, W, b, slope, scale):
     left : (R,) left endpoints, increasing; ``end`` is the right end of the last.
     rep : (R,) representative points.
     V, A : (R, n) value and derivative of the layer's input at ``rep``.
+    amax : (R,) an upper bound of ``max_j |A_ij|``.
     W, b : (m, n), (m,) the layer.
+    values : bool
+        Compute ``V'`` (not needed after the last hidden layer when counting).
 
     Returns
     -------
-    left', rep', V', A' for the R' >= R new regions, ``counts`` (R,) the
-    number of pieces of each old region (its children are consecutive), and
-    ``active`` (R', m) bool.
+    left', rep', V', A', amax' for the R' >= R new regions, ``counts`` (R,)
+    the number of pieces of each old region (its children are consecutive),
+    and ``active`` (R', m) bool.
     """
     R = left.shape[0]
     m = W.shape[0]
     Wt = W.T
     Z = V @ Wt + b  # (R, m) pre-activation at rep
     S = A @ Wt  # (R, m) slope dz/dt
-    S[_near_zero(S, A, Wt, 0.0)] = 0.0
+    _zero_small_slopes(S, A, Wt, amax)
+    smax = np.abs(S).max(axis=1, initial=0.0)  # (R,) bounds max |A'| of the children
     flat = S == 0.0  # (R, m) units constant on their region
     if flat.any():
         # constant units: exactly zero (hence inactive) when zero up to rounding
@@ -153,6 +178,7 @@ def _split_layer(left, end, rep, V, A, W, b, slope, scale):
         Sc = np.repeat(S, counts, axis=0)  # (R', m) slopes of the children
         Zc = np.repeat(Z, counts, axis=0)  # (R', m)
         Zc += Sc * dt[:, None]  # pre-activation at the children's reps
+        smax = np.repeat(smax, counts)
     else:
         new_left, new_rep, Sc, Zc = left, rep, S, Z
     # Signs are reliable here: a child's rep is at least half its width (>= the
@@ -160,25 +186,34 @@ def _split_layer(left, end, rep, V, A, W, b, slope, scale):
     # zero up to rounding were set to exactly 0.
     active = Zc > 0  # (R', m)
     if slope == 0.0:
-        Vn = np.maximum(Zc, 0.0, out=Zc)
+        Vn = np.maximum(Zc, 0.0, out=Zc) if values else None
         An = np.multiply(Sc, active, out=Sc)
     else:
-        Vn = np.where(active, Zc, slope * Zc)
+        Vn = np.where(active, Zc, slope * Zc) if values else None
         An = np.where(active, Sc, slope * Sc)
-    return new_left, new_rep, Vn, An, counts, active
+    return new_left, new_rep, Vn, An, smax, counts, active
 
 
-def _output(V, A, W, b):
-    """Output slope, value at rep and slope magnitude, each (R, n_out)."""
-    S = A @ W.T
-    Z = V @ W.T + b
-    magS = np.abs(A) @ np.abs(W.T)
-    return S, Z, magS
+def _same_map(S1, S2, A1, A2, ub1, ub2, absWt) -> np.ndarray:
+    """Whether neighbouring regions 1 and 2 have one output map, bool (P,).
 
+    The output is continuous, so equal slopes mean equal maps.  Slopes are
+    equal when ``|S1 - S2| <= ZERO_RTOL * (|A1| @ |Wt| + |A2| @ |Wt|)`` for
+    every output; the magnitudes are computed only for the pairs that pass
+    the screen against their upper bounds ``ub`` (``amax * max_k sum_j |W_kj|``).
 
-def _same_map(S1, S2, mag1, mag2) -> np.ndarray:
-    """Whether neighbouring regions have the same output map (bool (R-1,))."""
-    return np.all(np.abs(S1 - S2) <= ZERO_RTOL * (mag1 + mag2), axis=1)
+    Parameters
+    ----------
+    S1, S2 : (P, n_out) output slopes; A1, A2 : (P, n) the last layer's input
+    slopes; ub1, ub2 : (P,); absWt : (n, n_out) ``|W_out|.T``.
+    """
+    diff = np.abs(S1 - S2)  # (P, n_out)
+    same = diff.max(axis=1, initial=0.0) <= ZERO_RTOL * (ub1 + ub2)
+    idx = np.nonzero(same)[0]
+    if idx.size:
+        mag = np.abs(A1[idx]) @ absWt + np.abs(A2[idx]) @ absWt  # (p, n_out)
+        same[idx] = np.all(diff[idx] <= ZERO_RTOL * mag, axis=1)
+    return same
 
 
 def _start(net: Network, domain: Domain):
@@ -190,7 +225,8 @@ def _start(net: Network, domain: Domain):
     rep = _reps(left, np.array([hi]), domain.scale)
     V = rep[:, None].copy()  # (1, 1): the input t itself
     A = np.ones((1, 1))
-    return pulled, left, hi, rep, V, A
+    amax = np.ones(1)
+    return pulled, left, hi, rep, V, A, amax
 
 
 def _default_domain(net: Network, domain: Domain | None) -> Domain:
@@ -333,16 +369,18 @@ def partition_line(net: Network, domain: Domain | None = None) -> LinePartition:
     16
     """
     domain = _default_domain(net, domain)
-    pulled, left, end, rep, V, A = _start(net, domain)
+    pulled, left, end, rep, V, A, amax = _start(net, domain)
     scale = domain.scale
     parents, actives, counts = [], [], []
     for W, b in pulled.layers[:-1]:
-        left, rep, V, A, counts_l, active = _split_layer(left, end, rep, V, A, W, b, pulled.negative_slope, scale)
+        left, rep, V, A, amax, counts_l, active = _split_layer(left, end, rep, V, A, amax, W, b,
+                                                               pulled.negative_slope, scale)
         parents.append(np.repeat(np.arange(counts_l.shape[0]), counts_l))
         actives.append(active)
         counts.append(int(left.shape[0]))
     W, b = pulled.layers[-1]
-    S, Z, magS = _output(V, A, W, b)
+    S = A @ W.T  # (R, n_out) output slopes
+    Z = V @ W.T + b  # (R, n_out) output at the reps
     # patterns: walk the parent links back from the last layer
     R = left.shape[0]
     blocks = []
@@ -351,7 +389,8 @@ def partition_line(net: Network, domain: Domain | None = None) -> LinePartition:
         blocks.append(active[anc])
         anc = parent[anc]
     patterns = np.concatenate(blocks[::-1], axis=1) if blocks else np.zeros((R, 0), dtype=bool)
-    same = _same_map(S[:-1], S[1:], magS[:-1], magS[1:])
+    ub = amax * np.abs(W).sum(axis=1).max()
+    same = _same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], np.abs(W.T))
     piece_starts = np.concatenate([[0], np.nonzero(~same)[0] + 1])
     return LinePartition(
         network=net,
@@ -381,40 +420,48 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
         is then flagged ``partial`` and its numbers are lower bounds.
     """
     domain = _default_domain(net, domain)
-    pulled, left, end, rep, V, A = _start(net, domain)
+    pulled, left, end, rep, V, A, amax = _start(net, domain)
     scale = domain.scale
     hidden = pulled.layers[:-1]
     Wout, bout = pulled.layers[-1]
+    absWt_out = np.abs(Wout.T)
+    l1_out = float(np.abs(Wout).sum(axis=1).max())
     counts = [0] * len(hidden)
     state = {"regions": 0, "merges": 0, "last": None, "partial": False}
 
-    def chunks(left, end, rep, V, A) -> Iterator[tuple]:
+    def chunks(left, end, rep, V, A, amax) -> Iterator[tuple]:
         n = left.shape[0]
         for s in range(0, n, CHUNK):
             e = min(n, s + CHUNK)
-            yield left[s:e], (left[e] if e < n else end), rep[s:e], V[s:e], A[s:e]
+            yield left[s:e], (left[e] if e < n else end), rep[s:e], V[s:e], A[s:e], amax[s:e]
 
-    def walk(layer, left, end, rep, V, A):
+    def walk(layer, left, end, rep, V, A, amax):
         if state["partial"]:
             return
         if layer == len(hidden):
-            S, _, magS = _output(V, A, Wout, bout)
-            merges = int(np.count_nonzero(_same_map(S[:-1], S[1:], magS[:-1], magS[1:])))
+            S = A @ Wout.T  # (R, n_out) output slopes
+            ub = amax * l1_out
+            merges = int(np.count_nonzero(_same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], absWt_out)))
             if state["last"] is not None:
-                merges += int(_same_map(state["last"][0], S[:1], state["last"][1], magS[:1])[0])
-            state["last"] = (S[-1:], magS[-1:])
+                S0, A0, ub0 = state["last"]
+                merges += int(_same_map(S0, S[:1], A0, A[:1], ub0, ub[:1], absWt_out)[0])
+            state["last"] = (S[-1:], A[-1:], ub[-1:])
             state["regions"] += S.shape[0]
             state["merges"] += merges
             if max_regions is not None and state["regions"] > max_regions:
                 state["partial"] = True
             return
         W, b = hidden[layer]
-        nl, nrep, nV, nA, _, _ = _split_layer(left, end, rep, V, A, W, b, pulled.negative_slope, scale)
+        last = layer == len(hidden) - 1  # the output needs slopes only
+        nl, nrep, nV, nA, namax, _, _ = _split_layer(left, end, rep, V, A, amax, W, b, pulled.negative_slope,
+                                                     scale, values=not last)
         counts[layer] += nl.shape[0]
-        for chunk in chunks(nl, end, nrep, nV, nA):
+        if last:
+            nV = np.empty((nl.shape[0], 0))  # unused
+        for chunk in chunks(nl, end, nrep, nV, nA, namax):
             walk(layer + 1, *chunk)
 
-    walk(0, left, end, rep, V, A)
+    walk(0, left, end, rep, V, A, amax)
     regions = state["regions"]
     return CountResult(
         regions=regions,

@@ -258,3 +258,22 @@ def test_bad_domains_are_refused():
         interval(1.0, 1.0)
     with pytest.raises(regions.RegionsError, match="got one with 2"):
         regions.partition_line(net, interval(0, 1))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pieces_across_chunk_boundaries_with_silent_units(seed, monkeypatch):
+    # half the last layer's units have zero outgoing weight: their breakpoints split regions, not pieces
+    rng = np.random.default_rng(seed)
+    net = Network.from_arch("1-12-12-1", seed=seed)
+    (W0, b0), (W1, b1), (W2, b2) = net.layers
+    W2 = W2.copy()
+    W2[:, rng.permutation(12)[:6]] = 0.0
+    net = Network([(W0, b0), (W1, b1), (W2, b2)])
+    full = regions.partition_line(net, whole(1))
+    full.verify()
+    assert full.n_pieces < full.n_regions
+    _, pats, slopes = exact_partition(to_fractions(net.layers), -50, 50)
+    assert count_pieces(slopes) == regions.partition_line(net, interval(-50.0, 50.0)).n_pieces
+    monkeypatch.setattr(line_engine, "CHUNK", 5)
+    res = regions.count_line(net, whole(1))
+    assert (res.regions, res.pieces) == (full.n_regions, full.n_pieces)
