@@ -873,8 +873,8 @@ def _build(net: Network, domain: Domain, max_regions: int | None, *, patterns: b
     return layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives, HHm
 
 
-def _adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of regions sharing an edge, (P,) and (P,)."""
+def _adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Pairs of regions sharing an edge and that edge's end vertices, four arrays (P,)."""
     R, K = ring.shape
     ar = np.arange(K)[None, :]
     valid = ar < nv[:, None]
@@ -884,9 +884,9 @@ def _adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, np.nd
     region = np.broadcast_to(np.arange(R)[:, None], ring.shape)[valid]
     key = np.minimum(a, b) * _KEY + np.maximum(a, b)
     order = np.argsort(key)
-    key, region = key[order], region[order]
+    key, region, a, b = key[order], region[order], a[order], b[order]
     same = np.flatnonzero(key[1:] == key[:-1])
-    return region[same], region[same + 1]
+    return region[same], region[same + 1], a[same], b[same]
 
 
 def _pieces(ring, nv, J, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
@@ -897,7 +897,7 @@ def _pieces(ring, nv, J, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
     magnitudes are computed only for pairs that already agree to 1e-6.
     """
     R = ring.shape[0]
-    r1, r2 = _adjacent_pairs(ring, nv)
+    r1, r2, _, _ = _adjacent_pairs(ring, nv)
     d = np.abs(J[r1] - J[r2])
     loose = np.all(d <= 1e-6 * (np.abs(J[r1]) + np.abs(J[r2])).max(axis=(1, 2), keepdims=True), axis=(1, 2))
     r1, r2, d = r1[loose], r2[loose], d[loose]
@@ -938,15 +938,7 @@ def _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tupl
     cen = np.einsum("rk,rkd->rd", w, uv[ring])  # (R, 2) vertex means
     ycen = np.einsum("rk,rkd->rd", w, y[ring])  # (R, n_out) output there
     ymag = ym[ring].max(axis=1)  # (R,) padding repeats a vertex: harmless
-    nxt = np.where(ar + 1 < nv[:, None], ar + 1, 0)
-    a = ring[valid].astype(np.int64)
-    b = np.take_along_axis(ring, nxt, axis=1)[valid].astype(np.int64)
-    region = np.broadcast_to(np.arange(R)[:, None], ring.shape)[valid]
-    key = np.minimum(a, b) * _KEY + np.maximum(a, b)
-    order = np.argsort(key)
-    key, region, a, b = key[order], region[order], a[order], b[order]
-    same = np.flatnonzero(key[1:] == key[:-1])
-    r1, r2, ea, eb = region[same], region[same + 1], a[same], b[same]
+    r1, r2, ea, eb = _adjacent_pairs(ring, nv)
     A = uv[ea]  # (P, 2)
     d = uv[eb] - A
     e1, e2 = cen[r1] - A, cen[r2] - A
