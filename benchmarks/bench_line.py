@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import regions  # noqa: E402
-from regions._io import write_text_atomic  # noqa: E402
+from regions.core.io import write_text_atomic  # noqa: E402
 
 
 def _rss(field: str) -> int:

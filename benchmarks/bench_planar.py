@@ -72,7 +72,7 @@ def _net(arch, bias, seed):
 
 
 def _run_ours(net, repeat, mode):
-    from regions.planar import count_plane, partition_plane
+    from regions.engines.planar import count_plane, partition_plane
 
     best, result = np.inf, None
     for _ in range(repeat):
@@ -116,7 +116,7 @@ def worker(tool, arch, bias, seed, repeat):
     if tool == "regioncam":
         import regioncam  # noqa: F401  (import before the baseline)
     else:
-        import regions.planar  # noqa: F401
+        import regions.engines.planar  # noqa: F401
         import scipy.sparse.csgraph  # noqa: F401
     base = _rss_mb()
     if tool == "regioncam":
@@ -157,7 +157,7 @@ def _exact_pattern(net, x):
 
 def evidence(arch, bias, seed, limit: int = 12) -> list[str]:
     """Why the counts differ: regions found by one tool only, checked exactly."""
-    from regions.planar import partition_plane
+    from regions.engines.planar import partition_plane
 
     net = _net(arch, bias, seed)
     part = partition_plane(net)
@@ -239,7 +239,7 @@ def main(argv=None):
             notes.append((name, evidence(arch, bias, seed)))
         print(json.dumps({"case": name, **{k: v for k, v in row.items() if k != "name"}}), flush=True)
     lines = [
-        "# Exact 2-D partition: `regions.planar` vs regioncam",
+        "# Exact 2-D partition: `regions.engines.planar` vs regioncam",
         "",
         f"He-normal networks (`Network.from_arch(arch, init=\"he\", bias=..., seed={args.seed})`) on "
         "[-1, 1]^2.  Time: best of "
@@ -281,7 +281,7 @@ def main(argv=None):
             lines.append("")
     text = "\n".join(lines) + "\n"
     sys.path.insert(0, str(HERE.parent))
-    from regions._io import write_text_atomic
+    from regions.core.io import write_text_atomic
 
     write_text_atomic(args.out, text)
     if args.json_out:

@@ -2,7 +2,7 @@
 
 Runs He-normal networks (seed 0) over ``[-1, 1]^d`` and over all of ``R^d``
 with :func:`regions.polytope.count_polytope`, and the slow reference
-:func:`regions._polytope_reference.lp_bfs` (breadth-first search over
+:func:`tests/polytope_reference.lp_bfs` (breadth-first search over
 regions, one HiGHS Chebyshev LP per candidate pattern) under a time limit.
 Writes a Markdown table to ``benchmarks/polytope.md`` (and JSON with
 ``--json``).
@@ -37,9 +37,11 @@ import numpy as np
 
 import regions
 from regions import Network, theory
-from regions._polytope_reference import lp_bfs
 from regions.domains import box, whole
-from regions.polytope import count_polytope
+from regions.engines.polytope import count_polytope
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from polytope_reference import lp_bfs  # noqa: E402 -- the slow reference lives with the tests
 
 ARCHS = ["3-16-16-1", "3-32-32-1", "3-64-64-1", "3-32-32-32-1", "4-16-16-1", "4-32-32-1", "4-16-16-16-1"]
 QUICK = ["3-16-16-1", "3-32-32-1", "4-16-16-1", "4-16-16-16-1"]
@@ -237,7 +239,7 @@ def write_table(rows, total, slope, args, path: Path, rpy) -> None:
     checked = [r for r in rows if r["reference"]["complete"]]
     lines += [
         "",
-        "Columns: *LP search* is `regions._polytope_reference.lp_bfs`, a breadth-first search over regions "
+        "Columns: *LP search* is `tests/polytope_reference.lp_bfs`, a breadth-first search over regions "
         "that flips one unit at a time and certifies each new pattern with one HiGHS Chebyshev LP "
         f"(scipy); it ran for at most {args.ref_seconds:g} s per row. `~` marks an **extrapolated** time: "
         "the measured time scaled linearly to the exact number of regions (the search costs the same per "

@@ -27,7 +27,7 @@ run id).
 Peers are optional: regioncam (``pip install regioncam``) for the 1-D and 2-D
 benchmarks, relucent (in its own interpreter, ``RELUCENT_PYTHON`` or
 ``--relucent-python``) for the polytope benchmark; the LP-per-region search
-(``regions._polytope_reference.lp_bfs``) always runs.  ``--skip-peers`` hides
+(``tests/polytope_reference.lp_bfs``) always runs.  ``--skip-peers`` hides
 regioncam from the benchmarks (a module on ``PYTHONPATH`` that fails to
 import) and runs no relucent.
 """
@@ -55,12 +55,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from regions._io import write_atomic, write_text_atomic  # noqa: E402
+from regions.core.io import write_atomic, write_text_atomic  # noqa: E402
 
 NAMES = ("line", "planar", "polytope")
-TITLES = {"line": "1-D engine (`regions.line`) vs regioncam's Regioncam1D",
-          "planar": "2-D engine (`regions.planar`) vs regioncam",
-          "polytope": "nD engine (`regions.polytope`) vs the LP-per-region search and relucent"}
+TITLES = {"line": "1-D engine (`regions.engines.line`) vs regioncam's Regioncam1D",
+          "planar": "2-D engine (`regions.engines.planar`) vs regioncam",
+          "polytope": "nD engine (`regions.engines.polytope`) vs the LP-per-region search and relucent"}
 #: points below this time are dominated by fixed costs (process start, set-up) and left out of the fits
 MIN_FIT_SECONDS = 0.05
 

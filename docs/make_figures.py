@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 import regions  # noqa: E402
 from regions import plotting  # noqa: E402
-from regions._io import write_atomic  # noqa: E402
+from regions.core.io import write_atomic  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

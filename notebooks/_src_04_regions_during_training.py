@@ -19,7 +19,8 @@ import tempfile
 import numpy as np
 import matplotlib.pyplot as plt
 import regions
-from regions import digits, workflows, plotting
+from regions import plotting
+from regions.experiments import digits, workflows
 
 run_dir = tempfile.mkdtemp(prefix="digits_")
 run = digits.train_digits(run_dir, hidden=(32, 32), epochs=5, seed=0)

@@ -1,35 +1,46 @@
 """regions: exact enumeration of the linear regions of ReLU networks.
 
-The public surface, re-exported here:
+The pipeline, one package each: network -> domain -> engine -> partition ->
+reports.
 
-* :class:`Network`, :func:`compose` -- the network model (:mod:`regions.network`);
-* domains -- :func:`box`, :func:`whole`, :func:`interval`, :func:`segment`,
-  :func:`line`, :func:`plane`, :func:`plane_through`, :func:`polygon`
-  (:mod:`regions.domains`);
-* :func:`partition`, :func:`count` -- exact partitions, any dimension
-  (:mod:`regions.partition`); :func:`partition_line`, :func:`count_line`
-  (:mod:`regions.line`); :func:`partition_plane`, :func:`count_plane`
-  (:mod:`regions.planar`, with :mod:`regions.plotting` and :mod:`regions.geo`);
-* :mod:`regions.theory` -- published bounds as exact integers;
-* :mod:`regions.constructions` -- networks with known counts;
-* :mod:`regions.sweep` -- regions per parameter across depth and width;
-* :func:`from_torch` -- PyTorch models (:mod:`regions.torch_import`, torch
-  imported lazily); :mod:`regions.workflows` -- slices through data and
-  checkpoint series;
-* :class:`RegionsError` -- the one exception class (a ``ValueError``).
+* :mod:`regions.model` -- :class:`Network`, :func:`compose`;
+* :mod:`regions.domains` -- :func:`box`, :func:`whole`, :func:`interval`,
+  :func:`segment`, :func:`line`, :func:`plane`, :func:`plane_through`,
+  :func:`polygon`;
+* :mod:`regions.engines` -- :func:`partition`, :func:`count` (any
+  dimension, the engine chosen from the registry); the 1-D, 2-D and n-D
+  engines in :mod:`regions.engines.line`, :mod:`~regions.engines.planar`,
+  :mod:`~regions.engines.polytope`;
+* :mod:`regions.core` -- what the engines share (tolerances, results,
+  affine pieces, atomic files);
+* :mod:`regions.analysis` -- :mod:`~regions.analysis.theory` (published
+  bounds as exact integers) and :mod:`~regions.analysis.constructions`
+  (networks with known counts);
+* :mod:`regions.interop` -- :func:`from_torch` (PyTorch, imported lazily),
+  shapely and GeoJSON (:mod:`regions.geo`);
+* :mod:`regions.plot` -- pictures (also reachable as ``regions.plotting``);
+* :mod:`regions.experiments` -- :mod:`~regions.experiments.sweep` (regions
+  per parameter across depth and width), slices through data and
+  checkpoint series (:mod:`~regions.experiments.workflows`);
+* :mod:`regions.cli` -- the ``regions`` command line;
+* :class:`RegionsError` -- the project's exception (a ``ValueError``).
 """
 
-from . import constructions, geo, plotting, sweep, theory
-from ._common import CountResult
-from ._errors import RegionsError
+from . import plot
+from . import plot as plotting
+from .analysis import constructions, theory
+from .core.result import CountResult
 from .domains import box, interval, line, plane, plane_through, polygon, segment, whole
-from .line import LinePartition, count_line, partition_line
-from .network import Network, compose
-from .planar import PlanarPartition, count_plane, partition_plane
-from .polytope import PolytopePartition, count_polytope, partition_polytope
-from .partition import count, partition
+from .engines.line import LinePartition, count_line, partition_line
+from .engines.planar import PlanarPartition, count_plane, partition_plane
+from .engines.polytope import PolytopePartition, count_polytope, partition_polytope
+from .engines.registry import count, partition
+from .errors import RegionsError
+from .experiments import sweep
+from .interop import geo
+from .model import Network, compose
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 
 def from_torch(
@@ -39,43 +50,44 @@ def from_torch(
     state_dict: "dict | None" = None,
     activation: "str | float" = "relu",
 ) -> Network:
-    """The exact :class:`Network` of a PyTorch model (see :func:`regions.torch_import.from_torch`).
+    """The exact :class:`Network` of a PyTorch model (see :func:`regions.interop.pytorch.from_torch`).
 
     PyTorch is imported only when this is called (``pip install 'regions[torch]'``).
     """
-    from .torch_import import from_torch as _from_torch  # noqa: PLC0415 -- torch is optional
+    from .interop.pytorch import from_torch as _from_torch  # noqa: PLC0415 -- torch is optional
 
     return _from_torch(module, input_shape, state_dict=state_dict, activation=activation)
 
 
 __all__ = [
-    "Network",
-    "compose",
-    "from_torch",
-    "RegionsError",
     "CountResult",
+    "LinePartition",
+    "Network",
+    "PlanarPartition",
+    "PolytopePartition",
+    "RegionsError",
     "box",
-    "whole",
+    "compose",
+    "constructions",
+    "count",
+    "count_line",
+    "count_plane",
+    "count_polytope",
+    "from_torch",
+    "geo",
     "interval",
-    "segment",
     "line",
+    "partition",
+    "partition_line",
+    "partition_plane",
+    "partition_polytope",
     "plane",
     "plane_through",
-    "polygon",
-    "partition",
-    "count",
-    "partition_line",
-    "count_line",
-    "LinePartition",
-    "partition_plane",
-    "count_plane",
-    "PlanarPartition",
-    "partition_polytope",
-    "count_polytope",
-    "PolytopePartition",
+    "plot",
     "plotting",
-    "geo",
-    "theory",
-    "constructions",
+    "polygon",
+    "segment",
     "sweep",
+    "theory",
+    "whole",
 ]

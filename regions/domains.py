@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._errors import RegionsError
-from .network import Network
+from .errors import RegionsError
+from .model.network import Network
 
 __all__ = [
     "Domain",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from regions_cli.main import main
+from regions.cli.main import main
 
 
 def run(*args):
@@ -97,7 +97,7 @@ def test_bad_weight_files(tmp_path, kind):
 def test_real_process_exit_code_and_no_traceback(tmp_path):
     bad = tmp_path / "w.npz"
     bad.write_bytes(b"\x00\x01")
-    p = subprocess.run([sys.executable, "-m", "regions_cli.main", "count", "--weights", str(bad)],
+    p = subprocess.run([sys.executable, "-m", "regions.cli.main", "count", "--weights", str(bad)],
                        capture_output=True, text=True)
     assert p.returncode == 2
     assert "Traceback" not in p.stderr and "expected" in p.stderr

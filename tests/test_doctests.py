@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["regions.network", "regions.theory", "regions.constructions", "regions.line"]
+MODULES = ["regions.model.network", "regions.analysis.theory", "regions.analysis.constructions", "regions.engines.line.kernel"]
 
 
 @pytest.mark.parametrize("name", MODULES)

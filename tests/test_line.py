@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import regions
-from regions import Network, constructions, line as line_engine
+from regions import Network, constructions
+from regions.engines.line import kernel as line_engine
 from regions.domains import interval, segment, whole
 
 from exact_reference import count_pieces, exact_partition, to_fractions

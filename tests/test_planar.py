@@ -18,7 +18,7 @@ import pytest
 import regions
 from regions import Network, RegionsError, constructions
 from regions.domains import box, plane, plane_through, polygon, segment
-from regions.planar import count_plane, partition_plane
+from regions.engines.planar import count_plane, partition_plane
 
 SEEDS = [0, 1, 2]
 

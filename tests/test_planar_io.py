@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import regions
 from regions import Network, RegionsError, geo
-from regions.planar import partition_plane
+from regions.engines.planar import partition_plane
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -69,7 +69,7 @@ def test_pictures_return_artists(part):
 
 
 def test_decision_boundary_is_exact():
-    from regions.plotting import decision_segments
+    from regions.plot.partition import decision_segments
 
     # y = u + v - 0.5 on one region: the segment u + v = 0.5 clipped to the square
     net = Network([(np.eye(2), np.array([5.0, 5.0])), (np.ones((1, 2)), np.array([-10.5]))])
@@ -87,7 +87,7 @@ def test_decision_boundary_is_exact():
 
 
 def _cli(args):
-    from regions_cli.main import main
+    from regions.cli.main import main
 
     return CliRunner().invoke(main, args)
 

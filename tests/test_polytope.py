@@ -12,13 +12,13 @@ import pytest
 import regions
 from regions import Network, RegionsError, theory
 from regions.domains import box, interval, line, plane, polygon, segment, whole
-from regions._polytope_reference import lp_bfs, lp_tree
-from regions.constructions import sawtooth_layer
-from regions.line import partition_line
-from regions.polytope import PolytopePartition, count_polytope, partition_polytope, preflight
+from polytope_reference import lp_bfs, lp_tree
+from regions.analysis.constructions import sawtooth_layer
+from regions.engines.line import partition_line
+from regions.engines.polytope import PolytopePartition, count_polytope, partition_polytope, preflight
 
 try:  # the 2-D engine is written in parallel; its cross-check waits for it
-    from regions.planar import partition_plane
+    from regions.engines.planar import partition_plane
 except ImportError:  # pragma: no cover - depends on the colleague's progress
     partition_plane = None
 
@@ -386,7 +386,7 @@ def test_dispatcher_and_default_domain():
 def test_cli_whole_gives_zaslavsky(tmp_path):
     from click.testing import CliRunner
 
-    from regions_cli.main import main
+    from regions.cli.main import main
 
     runner = CliRunner()
     for d, D in [(3, 9), (4, 8), (5, 7), (6, 7)]:
@@ -404,7 +404,7 @@ def test_cli_whole_gives_zaslavsky(tmp_path):
 @pytest.mark.parametrize("arch, d", [("3-16-16-1", 3), ("4-12-12-1", 4), ("3-8-8-8-1", 3)])
 def test_mid_layer_split_changes_nothing(monkeypatch, arch, d):
     # batches split partway through a layer (tiny value budget) give the same regions and pieces
-    import regions.polytope as P
+    import regions.engines.polytope.kernel as P
 
     net = random_net(arch, 1)
     for dom in (whole(d), box(-1.0, 1.0, dim=d)):

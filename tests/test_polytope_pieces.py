@@ -9,9 +9,9 @@ import pytest
 
 from regions import Network, theory
 from regions.domains import box, interval, whole
-from regions.line import partition_line
-from regions.planar import partition_plane
-from regions.polytope import count_polytope, partition_polytope
+from regions.engines.line import partition_line
+from regions.engines.planar import partition_plane
+from regions.engines.polytope import count_polytope, partition_polytope
 
 
 def pieces_both(net: Network, dom) -> int:
@@ -177,7 +177,7 @@ def test_agrees_with_line_engine_pieces(seed, lohi):
 def test_cli_prints_pieces():
     from click.testing import CliRunner
 
-    from regions_cli.main import main
+    from regions.cli.main import main
 
     out = CliRunner().invoke(main, ["count", "--arch", "3-16-16-1", "--json"])
     assert out.exit_code == 0, out.output

@@ -29,7 +29,7 @@ def complete_lines(path):
 @pytest.mark.parametrize("ext", ["jsonl", "csv"])
 def test_sigkill_then_resume(tmp_path, ext):
     out = tmp_path / f"sweep.{ext}"
-    cmd = [sys.executable, "-m", "regions_cli.main", "sweep", *ARGS, "--out", str(out)]
+    cmd = [sys.executable, "-m", "regions.cli.main", "sweep", *ARGS, "--out", str(out)]
     header = 1 if ext == "csv" else 0
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -71,7 +71,7 @@ def test_sigkill_then_resume(tmp_path, ext):
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
 def test_ctrl_c_stops_cleanly(tmp_path):
     out = tmp_path / "sweep.jsonl"
-    cmd = [sys.executable, "-m", "regions_cli.main", "sweep", *ARGS, "--out", str(out)]
+    cmd = [sys.executable, "-m", "regions.cli.main", "sweep", *ARGS, "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 60

@@ -15,7 +15,7 @@ nn = torch.nn
 
 import regions  # noqa: E402
 from regions import Network, RegionsError  # noqa: E402
-from regions.torch_import import from_torch, load_torch, max_deviation, parse_activation  # noqa: E402
+from regions.interop.pytorch import from_torch, load_torch, max_deviation, parse_activation  # noqa: E402
 
 TOL = 1e-12
 
@@ -286,7 +286,7 @@ def test_load_state_dict_checkpoint_dict_and_saved_module(tmp_path):
     net = load_torch(tmp_path / "conv_sd.pt", module=fresh, input_shape=(1, 8, 8))
     assert max_deviation(m, net, (1, 8, 8)) <= TOL
     # the workflows loader dispatches on the suffix
-    from regions import workflows
+    from regions.experiments import workflows
 
     assert workflows.load_network(tmp_path / "sd.pt").arch == "4-5-2"
 
@@ -306,7 +306,7 @@ def test_unsafe_or_bad_files_are_refused(tmp_path):
 
 
 def test_missing_torch_is_one_clear_sentence(monkeypatch):
-    from regions import torch_import
+    from regions.interop import pytorch as torch_import
 
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(RegionsError, match=r"PyTorch to be installed .*pip install torch==2.13.0"):
@@ -314,7 +314,7 @@ def test_missing_torch_is_one_clear_sentence(monkeypatch):
 
 
 def test_import_regions_does_not_import_torch():
-    code = ("import sys, regions, regions.workflows; assert 'torch' not in sys.modules; "
+    code = ("import sys, regions, regions.experiments.workflows; assert 'torch' not in sys.modules; "
             "assert callable(regions.from_torch); print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

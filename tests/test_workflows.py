@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 import regions
-from regions import Network, RegionsError, workflows
-from regions_cli.main import main
+from regions import Network, RegionsError
+from regions.experiments import workflows
+from regions.cli.main import main
 
 pytest.importorskip("sklearn")
 
@@ -111,7 +112,7 @@ def test_segment_between_two_digits_is_exact(digits_data, net64):
 
 
 def test_plane_through_three_digits_is_exact(digits_data, net64):
-    pytest.importorskip("regions.planar")
+    pytest.importorskip("regions.engines.planar")
     X, y = digits_data
     pts = workflows.pick_points(X, y, digits="0,1,2")
     res = workflows.slice_through(net64, pts)
@@ -206,7 +207,7 @@ def test_plots_return_artists_and_files(tmp_path, digits_data):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     pytest.importorskip("torch")
-    from regions import digits
+    from regions.experiments import digits
 
     out = tmp_path_factory.mktemp("digits") / "run"
     run = digits.train_digits(out, hidden=(8, 8), epochs=2, save_every=2, max_steps=5, seed=3)
@@ -224,18 +225,18 @@ def test_training_writes_checkpoints_history_and_config(tiny_run):
     assert all(0.0 <= float(h["test_acc"]) <= 1.0 for h in hist)
     config = json.loads((run.out_dir / "config.json").read_text())
     assert config["arch"] == "64-8-8-10" and config["activation"] == "relu" and config["seed"] == 3
-    from regions.torch_import import max_deviation
+    from regions.interop.pytorch import max_deviation
 
     net = run.network()
     assert net.arch == "64-8-8-10" and max_deviation(run.model, net) <= 1e-12
-    last = regions.workflows.load_network(run.checkpoints[-1])
+    last = regions.experiments.workflows.load_network(run.checkpoints[-1])
     assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(last.layers, net.layers))
 
 
 def test_training_is_seeded_and_refuses_a_used_folder(tiny_run, tmp_path):
     import torch
 
-    from regions import digits
+    from regions.experiments import digits
 
     state = torch.get_rng_state()
     again = digits.train_digits(tmp_path / "again", hidden=(8, 8), epochs=2, save_every=2, max_steps=5, seed=3)
@@ -257,7 +258,7 @@ def test_series_of_a_training_run(tiny_run, digits_data):
 
 def test_leaky_run_reads_its_activation_from_config(tmp_path, digits_data):
     pytest.importorskip("torch")
-    from regions import digits
+    from regions.experiments import digits
 
     run = digits.train_digits(tmp_path / "leaky", hidden=(6,), epochs=1, max_steps=2, activation="leaky_relu:0.1")
     assert json.loads((run.out_dir / "config.json").read_text())["activation"] == "leaky_relu:0.1"
@@ -302,7 +303,7 @@ def test_cli_train_then_checkpoints_then_slice(tmp_path):
 
 
 def test_cli_slice_plane_on_npz(tmp_path, net64):
-    pytest.importorskip("regions.planar")
+    pytest.importorskip("regions.engines.planar")
     net64.save(tmp_path / "net.npz")
     r = _cli("slice", "--weights", tmp_path / "net.npz", "--digits", "0,1,2", "--json", "--out", tmp_path / "r.json")
     assert r.exit_code == 0, r.output

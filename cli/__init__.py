@@ -1,4 +1,0 @@
-"""The ``regions`` command line (installed as the package ``regions_cli``).
-
-It only parses options and calls the public API of :mod:`regions`.
-"""

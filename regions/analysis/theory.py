@@ -1,0 +1,243 @@
+"""Published bounds on the number of linear regions, as exact integers.
+
+Notation: ``n_0`` (``input_dim``) inputs, hidden widths ``n_1, ..., n_L``
+(``widths``), one output unless told otherwise.  Every function returns a
+Python ``int`` (arbitrary precision), never a float.
+
+Summary
+-------
+==============================  =============================================
+``n_params``                    sum over layers of ``out * in + out``
+``zaslavsky``                   ``sum_{j<=d} C(n, j)``: n hyperplanes in R^d
+``serra_lower_bound``           ``prod_{l<L} (floor(n_l/d)+1)^d * sum_{j<=d} C(n_L, j)``
+``montufar2014_lower_bound``    ``prod_{l<L} floor(n_l/d)^d * sum_{j<=d} C(n_L, j)``
+``serra_upper_bound``           Serra et al. 2018, Theorem 1
+``montufar2017_upper_bound``    ``prod_l sum_{j<=d_l} C(n_l, j)``, ``d_l = min(n_0..n_l)``
+``one_dim_maximum``             ``prod_l (n_l + 1)`` (d = 1)
+==============================  =============================================
+
+References
+----------
+.. [1] T. Zaslavsky, "Facing up to arrangements: face-count formulas for
+   partitions of space by hyperplanes", Mem. AMS 154, 1975.
+.. [2] G. Montufar, R. Pascanu, K. Cho, Y. Bengio, "On the number of linear
+   regions of deep neural networks", NeurIPS 2014.
+.. [3] G. Montufar, "Notes on the number of linear regions of deep neural
+   networks", SampTA 2017.
+.. [4] T. Serra, C. Tjandraatmadja, S. Ramalingam, "Bounding and counting
+   linear regions of deep neural networks", ICML 2018.
+.. [5] S. J. D. Prince, *Understanding Deep Learning*, MIT Press 2023,
+   chapter 4 (eq. 4.17).
+"""
+
+from __future__ import annotations
+
+from math import comb, prod
+from typing import Sequence
+
+from ..errors import RegionsError
+
+__all__ = [
+    "n_params",
+    "zaslavsky",
+    "serra_lower_bound",
+    "montufar2014_lower_bound",
+    "serra_upper_bound",
+    "montufar2017_upper_bound",
+    "one_dim_maximum",
+    "lower_bound_applies",
+    "bounds",
+    "uniform_widths",
+]
+
+
+def _dim(d) -> int:
+    if isinstance(d, bool) or int(d) != d or int(d) < 1:
+        raise RegionsError(f"expected an input dimension >= 1, got {d!r}")
+    return int(d)
+
+
+def _widths(widths) -> tuple[int, ...]:
+    try:
+        ws = tuple(int(w) for w in widths)
+    except (TypeError, ValueError):
+        raise RegionsError(f"expected a sequence of hidden widths, got {widths!r}") from None
+    if not ws or any(w < 1 for w in ws) or any(int(w) != w for w in widths):
+        raise RegionsError(f"expected at least one hidden width, all integers >= 1, got {widths!r}")
+    return ws
+
+
+def uniform_widths(width: int, depth: int) -> tuple[int, ...]:
+    """``(width,) * depth``, checked."""
+    if int(depth) < 1 or int(width) < 1:
+        raise RegionsError(f"expected width >= 1 and depth >= 1, got width={width!r}, depth={depth!r}")
+    return (int(width),) * int(depth)
+
+
+def n_params(input_dim: int, widths: Sequence[int], output_dim: int = 1) -> int:
+    """Number of parameters, ``sum_l (n_{l-1} n_l + n_l)`` including the output layer.
+
+    Examples
+    --------
+    >>> n_params(1, [10] * 5)
+    471
+    >>> n_params(10, [50] * 5)
+    10801
+    """
+    sizes = (_dim(input_dim), *_widths(widths), _dim(output_dim))
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def zaslavsky(n: int, d: int) -> int:
+    """Regions of ``n`` hyperplanes in general position in ``R^d``: ``sum_{j=0}^{d} C(n, j)``.
+
+    This is the maximum over all arrangements of ``n`` hyperplanes, hence the
+    maximum number of regions of a one-hidden-layer network with ``n`` units
+    on ``d`` inputs [1]_.
+
+    Examples
+    --------
+    >>> zaslavsky(3, 2)  # three lines in general position
+    7
+    """
+    if int(n) < 0:
+        raise RegionsError(f"expected a number of hyperplanes >= 0, got {n!r}")
+    return sum(comb(int(n), j) for j in range(_dim(d) + 1))
+
+
+def lower_bound_applies(input_dim: int, widths: Sequence[int]) -> bool:
+    """Whether :func:`serra_lower_bound` is proved: ``n_l >= 3 d`` for every layer but the last."""
+    d = _dim(input_dim)
+    return all(w >= 3 * d for w in _widths(widths)[:-1])
+
+
+def serra_lower_bound(input_dim: int, widths: Sequence[int], *, check: bool = True) -> int:
+    """Deep lower bound of Serra et al. 2018 (Prince eq. 4.17).
+
+    .. math:: \\prod_{l=1}^{L-1} (\\lfloor n_l / d \\rfloor + 1)^{d}
+              \\sum_{j=0}^{d} \\binom{n_L}{j}
+
+    achieved by networks that fold each input coordinate with zigzags [4]_,
+    improving the ``floor(n_l/d)^d`` of Montufar et al. 2014 [2]_.  For
+    uniform width D, depth K, d inputs this is Prince's
+    ``(D/d + 1)^{d (K-1)} sum_{j<=d} C(D, j)`` [5]_.
+
+    The construction needs ``n_l >= 3 d`` for every layer but the last
+    (each coordinate is folded by a zigzag of at least three units); outside
+    that regime the formula is not a proved bound (for d = 10 and width 10
+    it even exceeds the upper bound), so it is refused unless
+    ``check=False``.
+
+    Examples
+    --------
+    >>> serra_lower_bound(1, [10] * 5)
+    161051
+    >>> serra_lower_bound(10, [50] * 5)
+    179562019186562049740867382427559978336256
+    """
+    d = _dim(input_dim)
+    ws = _widths(widths)
+    if check and not lower_bound_applies(d, ws):
+        raise RegionsError(
+            f"expected every hidden width but the last to be >= 3 * input_dim = {3 * d} for "
+            f"the deep lower bound, got widths {list(ws)}"
+        )
+    return prod((w // d + 1) ** d for w in ws[:-1]) * zaslavsky(ws[-1], d)
+
+
+def montufar2014_lower_bound(input_dim: int, widths: Sequence[int]) -> int:
+    """Lower bound of Montufar, Pascanu, Cho and Bengio 2014, Theorem 4.
+
+    .. math:: \\prod_{l=1}^{L-1} \\lfloor n_l / d \\rfloor^{d}
+              \\sum_{j=0}^{d} \\binom{n_L}{j}
+
+    valid when every ``n_l >= d`` (0 otherwise, the construction needs it) [2]_.
+    """
+    d = _dim(input_dim)
+    ws = _widths(widths)
+    return prod((w // d) ** d for w in ws[:-1]) * zaslavsky(ws[-1], d)
+
+
+def serra_upper_bound(input_dim: int, widths: Sequence[int]) -> int:
+    """Upper bound of Serra, Tjandraatmadja and Ramalingam 2018, Theorem 1.
+
+    .. math:: \\sum_{(j_1,\\dots,j_L) \\in J} \\prod_{l=1}^{L} \\binom{n_l}{j_l},
+              \\quad J = \\{ 0 \\le j_l \\le \\min(n_0, n_1 - j_1, \\dots,
+              n_{l-1} - j_{l-1}, n_l) \\}
+
+    The minimum is the dimension the image can still have after the earlier
+    layers.  The sum over ``J`` is evaluated exactly by dynamic programming
+    over that dimension, so wide and deep networks cost nothing [4]_.
+
+    Examples
+    --------
+    >>> serra_upper_bound(1, [10] * 5) == 11 ** 5
+    True
+    >>> serra_upper_bound(2, [3]) == zaslavsky(3, 2)
+    True
+    """
+    d0 = _dim(input_dim)
+    ws = _widths(widths)
+    # ways[d]: sum of products over the prefixes (j_1..j_l) whose running min is d
+    ways = {d0: 1}
+    for n in ws:
+        nxt: dict[int, int] = {}
+        for d, w in ways.items():
+            for j in range(min(d, n) + 1):
+                key = min(d, n - j)
+                nxt[key] = nxt.get(key, 0) + w * comb(n, j)
+        ways = nxt
+    return sum(ways.values())
+
+
+def montufar2017_upper_bound(input_dim: int, widths: Sequence[int]) -> int:
+    """Upper bound of Montufar 2017, Proposition 3.
+
+    .. math:: \\prod_{l=1}^{L} \\sum_{j=0}^{d_l} \\binom{n_l}{j},
+              \\quad d_l = \\min(n_0, n_1, \\dots, n_l)
+
+    [3]_.
+    """
+    d = _dim(input_dim)
+    out = 1
+    for n in _widths(widths):
+        d = min(d, n)
+        out *= zaslavsky(n, d)
+    return out
+
+
+def one_dim_maximum(widths: Sequence[int]) -> int:
+    """The maximum for one input, ``prod_l (n_l + 1)``.
+
+    An upper bound for every 1-input network (each of the ``n_l`` units of
+    layer l adds at most one breakpoint per earlier region) and attained when
+    every ``n_l >= 3`` (Serra et al. 2018 [4]_; see
+    :func:`regions.constructions.sawtooth`).
+    """
+    return prod(n + 1 for n in _widths(widths))
+
+
+def bounds(input_dim: int, widths: Sequence[int], output_dim: int = 1) -> dict:
+    """Every quantity above for one architecture, named, as exact integers.
+
+    Returns
+    -------
+    dict
+        ``params``, ``serra_lower`` (None outside its regime ``n_l >= 3 d``),
+        ``montufar2014_lower``, ``serra_upper``, ``montufar2017_upper``;
+        ``zaslavsky`` for one hidden layer and ``one_dim_maximum`` for one input.
+    """
+    d = _dim(input_dim)
+    ws = _widths(widths)
+    out = {
+        "params": n_params(d, ws, output_dim),
+        "serra_lower": serra_lower_bound(d, ws) if lower_bound_applies(d, ws) else None,
+        "montufar2014_lower": montufar2014_lower_bound(d, ws),
+        "serra_upper": serra_upper_bound(d, ws),
+        "montufar2017_upper": montufar2017_upper_bound(d, ws),
+    }
+    if len(ws) == 1:
+        out["zaslavsky"] = zaslavsky(ws[0], d)
+    if d == 1:
+        out["one_dim_maximum"] = one_dim_maximum(ws)
+    return out

@@ -1,0 +1,226 @@
+"""``regions slice``, ``regions train-digits`` and ``regions checkpoints``: regions through data and during training."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+from regions.experiments import workflows
+
+from ._common import echo_json, fail, guard, to_json, write_output
+
+
+# ------------------------------------------------------------------ options
+def _data_options(fn):
+    """--digits / --samples / --points, --triangle, --margin."""
+    decorators = [
+        click.option("--digits", "digit_labels", metavar="LABELS",
+                     help="Labels of the bundled 8x8 digits, e.g. 3,8 (segment) or 0,1,2 (plane): the first "
+                          "sample of each label (a repeated label takes the next one)."),
+        click.option("--samples", metavar="INDICES",
+                     help="Row indices into the bundled digits instead, e.g. 0,10,20."),
+        click.option("--points", "points_file", type=click.Path(dir_okay=False),
+                     help="Your own data points: an .npy (2, d) or (3, d), or an .npz with x0, x1[, x2]."),
+        click.option("--triangle", is_flag=True, help="Plane only: the triangle itself, not the box around it."),
+        click.option("--margin", type=float, default=0.5, show_default=True,
+                     help="Plane only: margin around the triangle's bounding box, in units of its size."),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
+def _load_options(fn):
+    """--activation, --input-shape (for torch files)."""
+    decorators = [
+        click.option("--activation", default=None,
+                     help="For plain state dicts of Linear layers: relu, leaky_relu or leaky_relu:SLOPE "
+                          "[default: from the run's config.json beside the weights, else relu]."),
+        click.option("--input-shape", "input_shape", metavar="SHAPE",
+                     help="Shape of one input without the batch dimension, e.g. 1,8,8 (models starting "
+                          "with Conv2d/Flatten)."),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
+def _shape(text):
+    if text is None:
+        return None
+    try:
+        return tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
+    except ValueError:
+        fail(f"expected --input-shape as integers joined by commas such as 1,8,8, got {text!r}")
+
+
+def _points(digit_labels, samples, points_file):
+    """(points, description) from the data options."""
+    given = [n for n, v in (("--digits", digit_labels), ("--samples", samples), ("--points", points_file)) if v]
+    if len(given) != 1:
+        fail(f"expected exactly one of --digits, --samples or --points, got {' and '.join(given) or 'none'}")
+    if points_file:
+        return workflows.read_points(points_file), f"points of {points_file}"
+    X, y = workflows.load_digits()
+    if digit_labels:
+        return workflows.pick_points(X, y, digits=digit_labels), f"digits {digit_labels}"
+    return workflows.pick_points(X, samples=samples), f"digit samples {samples}"
+
+
+def _domain(points, triangle, margin):
+    if len(points) == 2 and triangle:
+        fail("expected --triangle only with three points (a plane), got two")
+    return workflows.data_domain(points, margin=margin, triangle=triangle)
+
+
+def _unit(kind: str) -> str:
+    return "length" if kind in ("segment", "line") else "area"
+
+
+# ------------------------------------------------------------------- slice
+@click.command("slice")
+@click.option("--weights", required=True, type=click.Path(dir_okay=False),
+              help="The network: .npz (W0, b0, ...) or a torch file (.pt/.pth: state dict or saved module).")
+@_data_options
+@_load_options
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="Check the partition: measures sum to the domain's, witness patterns match.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON object to this file.")
+@guard
+def slice_cmd(weights, digit_labels, samples, points_file, triangle, margin, activation, input_shape, verify,
+              as_json, out):
+    """Exact regions along the segment between two data points, or in the plane through three.
+
+    \b
+    Examples:
+      regions slice --weights runs/digits/step_000215.pt --digits 3,8
+      regions slice --weights runs/digits/step_000215.pt --digits 0,1,2 --json
+      regions slice --weights model.pt --points pts.npy --triangle
+    """
+    points, what = _points(digit_labels, samples, points_file)
+    if activation is None:
+        activation = workflows.run_activation(Path(weights).parent) or "relu"
+    net = workflows.load_network(weights, input_shape=_shape(input_shape), activation=activation)
+    domain = _domain(points, triangle, margin)
+    res = workflows.slice_through(net, domain=domain, verify=verify)
+    record = {**res.record, "points": what, "weights": weights, "domain": domain.describe()}
+    if out:
+        write_output(out, to_json(record) + "\n")
+    if as_json:
+        echo_json(record)
+        return
+    unit = _unit(domain.kind)
+    click.echo(f"network      {net.arch}  ({net.n_params} parameters)")
+    where = "between" if domain.kind == "segment" else "through"
+    click.echo(f"domain       {domain.kind} {where} {what}, {unit} {record['measure']:.6g}")
+    click.echo(f"regions      {record['regions']}")
+    click.echo(f"pieces       {record['pieces']}")
+    click.echo(f"per layer    {', '.join(str(c) for c in record['layer_counts'])}")
+    click.echo(f"mean {unit:<7} {record['mean_measure']:.6g}")
+    click.echo(f"engine       {record['engine']}   {record['seconds']:.3f} s" + ("   verified" if verify else ""))
+
+
+# ------------------------------------------------------------ train-digits
+def _widths(text: str) -> list[int]:
+    try:
+        ws = [int(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        fail(f"expected --hidden as integers joined by commas such as 32,32, got {text!r}")
+    if not ws or min(ws) < 1:
+        fail(f"expected --hidden as positive integers joined by commas such as 32,32, got {text!r}")
+    return ws
+
+
+@click.command("train-digits")
+@click.option("--out-dir", required=True, type=click.Path(file_okay=False),
+              help="New folder for the checkpoints, history.csv and config.json.")
+@click.option("--epochs", type=int, default=5, show_default=True, help="Passes over the training split.")
+@click.option("--hidden", default="32,32", show_default=True, help="Hidden widths (the model is 64-HIDDEN-10).")
+@click.option("--activation", default="relu", show_default=True, help="relu, leaky_relu or leaky_relu:SLOPE.")
+@click.option("--lr", type=float, default=1e-2, show_default=True, help="Adam learning rate.")
+@click.option("--batch-size", type=int, default=32, show_default=True, help="Mini-batch size.")
+@click.option("--save-every", type=int, default=None,
+              help="Save every N optimizer steps [default: once per epoch]; step 0 and the last are always saved.")
+@click.option("--max-steps", type=int, default=None, help="Stop after this many optimizer steps.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split, init and batch order.")
+@guard
+def train_digits(out_dir, epochs, hidden, activation, lr, batch_size, save_every, max_steps, seed):
+    """Train a small MLP on scikit-learn's bundled 8x8 digits (CPU, offline) and save checkpoints.
+
+    Writes OUT_DIR/step_NNNNNN.pt (state dicts, atomically), history.csv
+    (loss and accuracies per checkpoint) and config.json.  Then count the
+    regions of every checkpoint with `regions checkpoints`.
+
+    \b
+    Example:
+      regions train-digits --out-dir runs/digits --epochs 5
+      regions checkpoints runs/digits --digits 0,1,2 --out series.csv --plot series.png
+    """
+    from regions.experiments import digits  # noqa: PLC0415 -- imports torch lazily
+
+    def show(row):
+        loss = "" if math.isnan(row["loss"]) else f"loss {row['loss']:.4f}  "
+        click.echo(f"{row['checkpoint']}  epoch {row['epoch']:<6g} {loss}train {row['train_acc']:.3f}  "
+                   f"test {row['test_acc']:.3f}")
+
+    run = digits.train_digits(out_dir, hidden=_widths(hidden), epochs=epochs, batch_size=batch_size, lr=lr,
+                              seed=seed, save_every=save_every, activation=activation, max_steps=max_steps,
+                              on_checkpoint=show)
+    click.echo(f"wrote {len(run.checkpoints)} checkpoints of a {run.config['arch']} MLP to {out_dir}")
+    click.echo(f"next: regions checkpoints {out_dir} --digits 0,1,2 --out series.csv --plot series.png")
+
+
+# ------------------------------------------------------------- checkpoints
+@click.command("checkpoints")
+@click.argument("checkpoints", nargs=-1, required=True, type=click.Path(exists=True))
+@_data_options
+@_load_options
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="CSV file, one row per checkpoint, rewritten atomically after each [default: CSV on stdout].")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Also draw regions against step (.png, .pdf, .svg).")
+@click.option("--verify", is_flag=True, help="Build and verify the full partition of every checkpoint.")
+@guard
+def checkpoints(checkpoints, digit_labels, samples, points_file, triangle, margin, activation, input_shape, out,
+                plot, verify):
+    """Count the same data slice for every checkpoint of a training run, in order.
+
+    CHECKPOINTS is a run folder (its .pt/.pth/.npz files ordered by the step
+    number in their names) or checkpoint files in the order given.  The
+    domain is the segment between two data points or the plane through
+    three (--digits, --samples or --points).  Each CSV row holds the
+    checkpoint, step, regions, pieces, layer_1..layer_L (regions after the
+    first l hidden layers), measure and mean_measure (mean region
+    length/area in input space), seconds, and the run's history.csv
+    columns (loss, train_acc, test_acc) when present.
+
+    \b
+    Example:
+      regions train-digits --out-dir runs/digits --epochs 5
+      regions checkpoints runs/digits --digits 0,1,2 --out series.csv --plot series.png
+      regions checkpoints runs/digits --digits 3,8 --out segment.csv
+    """
+    points, what = _points(digit_labels, samples, points_file)
+    domain = _domain(points, triangle, margin)
+    source = checkpoints[0] if len(checkpoints) == 1 else list(checkpoints)
+
+    def show(row):
+        if out:
+            click.echo(f"{row['checkpoint']}  step {row['step']:<7} regions {row['regions']:<8} "
+                       f"pieces {row['pieces']:<8} mean {_unit(domain.kind)} {row['mean_measure']:.4g}")
+
+    rows = workflows.checkpoint_series(source, domain, input_shape=_shape(input_shape), activation=activation,
+                                       out=out, verify=verify, on_row=show)
+    if plot:
+        where = "between" if domain.kind == "segment" else "through"
+        title = f"regions in the {domain.kind} {where} {what}"
+        workflows.save_series_plot(rows, plot, title=title)
+    if out:
+        click.echo(f"wrote {len(rows)} rows to {out}" + (f" and the plot {plot}" if plot else ""))
+    else:
+        click.echo(workflows.series_csv(rows), nl=False)
+
+
+__all__ = ["slice_cmd", "train_digits", "checkpoints"]

@@ -1,0 +1,1 @@
+"""What every engine shares: tolerances, results, affine pieces, atomic files."""

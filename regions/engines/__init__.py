@@ -1,0 +1,1 @@
+"""Partition engines behind one entry point (:mod:`regions.engines.registry`)."""

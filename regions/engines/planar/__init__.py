@@ -1,0 +1,5 @@
+"""The exact 2-D engine: boxes of 2-input networks, plane slices, polygons."""
+
+from .kernel import PlanarPartition, count_plane, partition_plane, planar_layers
+
+__all__ = ["PlanarPartition", "count_plane", "partition_plane", "planar_layers"]

@@ -1,0 +1,1564 @@
+"""The exact engine for any input dimension: activation regions as polyhedra.
+
+Definition
+----------
+For a network ``f`` on a domain ``P`` of dimension ``k`` (a box, possibly
+with infinite bounds, so all of ``R^k`` is allowed; or an affine slice of the
+input space), an *activation region* is a maximal connected open set on which
+every hidden unit keeps one state, active (pre-activation > 0) or inactive
+(<= 0).  Fixing a pattern makes every pre-activation affine, so each region
+is the interior of a convex polyhedron and each pattern occurs in at most one
+region.
+
+Representation
+--------------
+Every region is a polyhedron, stored by its *generators* in homogeneous
+coordinates ``g = (x t, t)`` in ``R^(k+1)``: vertices (``t = 1``),
+extreme rays (``t = 0``, unit length) and, while the region still contains
+whole lines, a basis of its lineality space.  The homogenised region is the
+cone ``{(x, t): t >= 0, a_i . x <= c_i t}``, whose generators are exactly
+these; no bounding box is ever introduced, so unbounded regions of ``R^k``
+are represented exactly.  Each generator carries
+
+* its *incidence*: a bit set of the constraints (``t >= 0``, the box faces,
+  every hidden unit so far) that vanish on it;
+* the values ``S`` of the current layer's pre-activations on it
+  (homogeneous: at a ray, the slope along the ray), and their *magnitudes*
+  ``M``: the same sums taken with absolute values.
+
+Algorithm (double description, vectorised over regions)
+-------------------------------------------------------
+Start from ``R^k`` (one vertex at the origin and ``k`` lineality vectors),
+clip it by the finite box faces, then take the hidden units one at a time,
+layer by layer.  Within a region the unit's pre-activation ``z`` is affine,
+so its values at the generators decide everything:
+
+* values of both signs beyond tolerance: ``z = 0`` cuts the region's
+  interior; the two children are the generators on each side (those with
+  ``z = 0`` go to both) plus one new generator ``r = s_u w - s_w u`` on every
+  *edge* ``(u, w)`` with ``s_u > 0 > s_w``;
+* otherwise the unit is active on the whole region iff some value is > 0.
+
+Edges are found with the combinatorial test of the double description
+method (Motzkin et al. 1953; Fukuda and Prodon 1996): ``u`` and ``w`` are
+adjacent iff their common incidence set has at least ``k - 1`` members
+(``k - 1 - dim lineality``) and no third generator vanishes on all of it.
+The test is exact for any (degenerate, non-simple) polyhedron given the
+incidences, so hyperplanes through existing vertices, duplicate units and
+dead units need no special case.  A cut by a unit that is not constant
+along the lineality space turns one lineality vector into a pair of rays
+(the cdd rule).
+
+All values are carried as linear combinations: a new generator's values are
+the same combination of its parents' values, and the next layer's values
+are ``W (D S) + b t`` with ``D`` the region's pattern.  Coordinates are never
+re-evaluated through the network, so the sign tests are consistent with the
+combinatorics even where vertices are computed with rounding.  Everything is
+vectorised over the regions of a batch; regions are processed depth-first in
+batches of at most :data:`CHUNK` generators, and a batch that grows past
+``_LAYER_VALUES`` values partway through a layer (a wide first layer on all
+of ``R^k``) is split there too, so memory stays bounded.
+
+Tolerance and certification
+---------------------------
+A value is zero when ``|z| <= VERTEX_RTOL * M``; the error of the
+combinations above is a few ``eps * M`` per step, far below
+``VERTEX_RTOL``.  A region is split only by values of both signs beyond
+that tolerance at its own generators; both children then contain an open
+ball around a point of the cut, so every counted region has an interior
+point (:meth:`PolytopePartition.chebyshev` computes a certified one with
+one LP per region, on request).  Real regions thinner than ``VERTEX_RTOL``
+relative to the magnitudes of the pre-activations are below the resolution
+of float64 and are merged with a neighbour.
+
+For unbounded domains the count is exact by construction: regions are
+homogenised cones, extreme rays are generators like vertices, and a unit
+cuts an unbounded region "at infinity" exactly when its slopes along two
+rays differ in sign.  ``bounded``/``unbounded`` are read off the generators.
+
+Affine pieces
+-------------
+Pieces are the connected components of the graph whose edges join regions
+sharing a facet (a ``(k-1)``-dimensional face) and having one output map.
+Facets are read off the final incidences (:func:`_facets`, exact for
+degenerate regions too); facets on the domain's boundary have no
+neighbour.  Across a facet on which a single unit ``j`` vanishes, the
+neighbour's pattern is the region's with ``j`` flipped and the output
+Jacobians differ by ``(1 - slope) g_j a_j^T`` (``g_j = dy/dh_j``, the same
+on both sides; ``a_j`` the unit's gradient, non-zero on a facet), so the
+map is unchanged iff ``g_j`` is zero, to ``PIECE_RTOL`` of its magnitude
+(:func:`_inert`).  Where several units vanish on a facet (copies of a unit,
+units that are zero on a whole region) the neighbour's pattern is found
+layer by layer from the signs of the derivatives along the facet's normal
+and the two Jacobians are compared (:func:`_cross`).  Only regions with an
+inert unit or a degenerate generator can merge with a neighbour, so a
+generic network costs one backward pass per region (a few per cent of the
+count).  Only merging facets are kept, as pairs of packed patterns, each
+confirmed from both of its regions; memory grows with the number of merges
+(zero in a generic network), not with the number of regions.
+
+References
+----------
+.. [1] A. Berzins, "Polyhedral complex extraction from ReLU networks using
+   edge subdivision", ICML 2023.
+.. [2] T. Serra, C. Tjandraatmadja, S. Ramalingam, "Bounding and counting
+   linear regions of deep neural networks", ICML 2018.
+.. [3] J. E. Masden, "Algorithmic determination of the combinatorial
+   structure of the linear regions of ReLU neural networks", 2022.
+.. [4] K. Fukuda, A. Prodon, "Double description method revisited",
+   Combinatorics and Computer Science, LNCS 1120, 1996.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ...core.pieces import merge_pieces
+
+from ...core.result import CountResult
+
+from ...core.tolerances import ZERO_RTOL
+from ...errors import RegionsError
+from ...domains import Domain, box
+from ...model.network import Network
+
+__all__ = [
+    "PolytopePartition",
+    "partition_polytope",
+    "count_polytope",
+    "preflight",
+    "VERTEX_RTOL",
+    "PIECE_RTOL",
+    "CHUNK",
+]
+
+#: Relative size under which a value at a generator is zero (see module docstring).
+VERTEX_RTOL = 2.0**-36  # ~1.5e-11
+#: Generators per batch in the depth-first walk, for a next layer of 16 units
+#: (scaled inversely with the width: values take 16 bytes per unit and generator).
+CHUNK = 1 << 14
+#: Relative tolerance under which two neighbouring regions have one output map
+#: (they then belong to one affine piece), as in :mod:`regions.planar`: across a
+#: facet where one unit ``j`` changes state, iff ``|g_j| <= PIECE_RTOL |g_j|_abs``
+#: for ``g_j = dy/dh_j`` (the output Jacobians differ by ``(1 - slope) g_j a_j^T``);
+#: elsewhere iff ``|J - J'| <= PIECE_RTOL (|J| + |J'|)`` entrywise, ``|J|`` the
+#: Jacobian computed with absolute values.
+PIECE_RTOL = 4 * ZERO_RTOL
+#: Values (generators x columns of the current layer) a batch may hold partway
+#: through a layer before it is split into groups of regions finished one by one
+#: (16 times what a batch holds when it enters a layer; 64 MB of values).
+_LAYER_VALUES = 1 << 22
+#: Expanded (pair, generator) entries per adjacency sub-batch (bounds memory).
+_PAIR_CHUNK = 1 << 22
+
+_ONE = np.uint64(1)
+
+
+# ------------------------------------------------------------------ bitsets
+if hasattr(np, "bitwise_count"):
+
+    def _popcount(a: np.ndarray) -> np.ndarray:
+        """Set bits per row of a uint64 array (n, w) -> (n,)."""
+        return np.bitwise_count(a).sum(axis=1, dtype=np.int64)
+
+else:  # pragma: no cover - numpy < 2
+    _TABLE = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+
+    def _popcount(a: np.ndarray) -> np.ndarray:
+        return _TABLE[np.ascontiguousarray(a).view(np.uint8)].reshape(a.shape[0], -1).sum(axis=1)
+
+
+def _mask_upto(nbits: int, nw: int) -> np.ndarray:
+    """Bit set of constraints ``0 .. nbits-1``, shape (nw,)."""
+    out = np.zeros(nw, dtype=np.uint64)
+    full, rest = divmod(nbits, 64)
+    out[:full] = np.uint64(0xFFFFFFFFFFFFFFFF)
+    if rest:
+        out[full] = (_ONE << np.uint64(rest)) - _ONE
+    return out
+
+
+# ------------------------------------------------------------------- batch
+@dataclass
+class _Batch:
+    """Regions with their generators, flat and grouped by region.
+
+    Shapes: ``N`` generators, ``R`` regions, ``D = k + 1``, ``n`` columns
+    (values of the current layer's units), ``nw`` bit-set words, ``p`` pattern
+    bits so far.
+    """
+
+    G: np.ndarray  # (N, D) homogeneous generators
+    lin: np.ndarray  # (N,) bool: lineality vector
+    rid: np.ndarray  # (N,) region of each generator, non-decreasing
+    bits: np.ndarray  # (N, nw) uint64 incidence
+    S: np.ndarray  # (n, N) values of the current columns (one row per column)
+    M: np.ndarray  # (n, N) their magnitudes
+    pat: np.ndarray  # (R, p) bool patterns so far
+
+    @property
+    def R(self) -> int:
+        return int(self.pat.shape[0])
+
+    @property
+    def N(self) -> int:
+        return int(self.G.shape[0])
+
+    def starts(self) -> np.ndarray:
+        """First generator of each region and one past the last, shape (R + 1,)."""
+        return np.searchsorted(self.rid, np.arange(self.R + 1))
+
+    def take_regions(self, lo: int, hi: int) -> "_Batch":
+        st = self.starts()
+        a, b = st[lo], st[hi]
+        return _Batch(
+            self.G[a:b], self.lin[a:b], self.rid[a:b] - lo, self.bits[a:b],
+            self.S[:, a:b], self.M[:, a:b], self.pat[lo:hi],
+        )
+
+
+def _normalise(G: np.ndarray, S: np.ndarray, M: np.ndarray, k: int) -> None:
+    """Scale generators in place: ``t = 1`` for points, unit max-norm for rays.
+
+    ``G`` is (m, D); ``S`` and ``M`` are (n, m) (one column per generator).
+    """
+    t = G[:, k]
+    scale = np.where(t > 0, t, np.max(np.abs(G[:, :k]), axis=1, initial=0.0))
+    if np.any(~(scale > 0)) or not np.all(np.isfinite(scale)):
+        raise RegionsError(
+            "expected finite non-zero generators, got a degenerate one: the network's "
+            "weights are too large or too ill-conditioned for float64 (numerical failure)"
+        )
+    inv = 1.0 / scale
+    G *= inv[:, None]
+    S *= inv[None, :]
+    M *= inv[None, :]
+
+
+class _Work:
+    """Append-only state of one batch while the columns of one layer are applied.
+
+    Children of a cut region: the *plus* child keeps the region's id, the
+    *minus* child gets a new id; generators are never deleted, only
+    re-labelled (strictly negative ones), duplicated (zero ones) or appended
+    (new ones), so one step costs ``O(N)`` on one column plus the work on the
+    cut regions.  Values are stored transposed, ``S`` (n, cap), so that a
+    column is contiguous.
+    """
+
+    def __init__(self, b: _Batch, k: int, n_patcols: int):
+        N, R = b.N, b.R
+        cap = max(64, 4 * N)  # batches typically grow several-fold within a layer
+        rcap = max(16, 2 * R)
+        n = b.S.shape[0]
+        self.k = k
+        self.N, self.R = N, R
+        self.G = np.empty((cap, k + 1)); self.G[:N] = b.G
+        self.S = np.empty((n, cap)); self.S[:, :N] = b.S
+        self.M = np.empty((n, cap)); self.M[:, :N] = b.M
+        self.lin = np.empty(cap, dtype=bool); self.lin[:N] = b.lin
+        self.rid = np.empty(cap, dtype=np.intp); self.rid[:N] = b.rid
+        self.bits = np.empty((cap, b.bits.shape[1]), dtype=np.uint64); self.bits[:N] = b.bits
+        self.origin = np.empty(cap, dtype=np.intp); self.origin[:N] = b.rid  # starting region
+        self.cutr = None
+        p = b.pat.shape[1]
+        self.pat = np.zeros((rcap, p + n_patcols), dtype=bool); self.pat[:R, :p] = b.pat
+        self.dropped = np.zeros(rcap, dtype=bool)
+
+    # ---------------------------------------------------------- storage
+    def _reserve(self, extra: int) -> None:
+        need = self.N + extra
+        cap = self.G.shape[0]
+        if need <= cap:
+            return
+        cap = max(need, 2 * cap)
+        N = self.N
+        for name in ("G", "lin", "rid", "bits", "origin"):
+            old = getattr(self, name)
+            arr = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
+            arr[:N] = old[:N]
+            setattr(self, name, arr)
+        for name in ("S", "M"):
+            old = getattr(self, name)
+            arr = np.empty((old.shape[0], cap))
+            arr[:, :N] = old[:, :N]
+            setattr(self, name, arr)
+
+    def _reserve_regions(self, extra: int) -> None:
+        need = self.R + extra
+        if need <= self.pat.shape[0]:
+            return
+        cap = max(need, 2 * self.pat.shape[0])
+        pat = np.zeros((cap, self.pat.shape[1]), dtype=bool)
+        pat[: self.R] = self.pat[: self.R]
+        dropped = np.zeros(cap, dtype=bool)
+        dropped[: self.R] = self.dropped[: self.R]
+        self.pat, self.dropped = pat, dropped
+
+    def _append(self, G, S, M, lin, rid, bits, origin) -> None:
+        m = G.shape[0]
+        if m == 0:
+            return
+        self._reserve(m)
+        a, b = self.N, self.N + m
+        self.G[a:b] = G
+        self.S[:, a:b] = S
+        self.M[:, a:b] = M
+        self.lin[a:b] = lin
+        self.rid[a:b] = rid
+        self.bits[a:b] = bits
+        self.origin[a:b] = origin
+        self.N = b
+
+    # ------------------------------------------------------------- step
+    def _lineality(self, col: int, hit: np.ndarray, done_mask: np.ndarray) -> None:
+        """Turn one lineality vector of each hit region into the rays ``+l`` (kept) and ``-l`` (appended).
+
+        In every hit region the column is not zero on some lineality vector
+        ``l``: every other generator is moved along ``l`` onto the
+        hyperplane (the cone is unchanged, ``l`` being a line of it).
+        """
+        k = self.k
+        N = self.N
+        G, S, M, lin, bits, rid = self.G, self.S, self.M, self.lin, self.bits, self.rid
+        conv = []
+        for r in np.nonzero(hit)[0]:  # rare: only while regions contain lines
+            idx = np.nonzero(rid[:N] == r)[0]
+            L = idx[lin[idx]]
+            rel = np.abs(S[col, L]) / np.maximum(M[col, L], np.finfo(float).tiny)
+            ls = L[int(np.argmax(rel))]
+            if S[col, ls] < 0:
+                G[ls] *= -1.0
+                S[:, ls] *= -1.0
+            sstar = S[col, ls]
+            others = idx[idx != ls]
+            coef = S[col, others] / sstar  # (m,)
+            G[others] -= coef[:, None] * G[ls]
+            S[:, others] -= S[:, ls][:, None] * coef[None, :]
+            M[:, others] += M[:, ls][:, None] * np.abs(coef)[None, :]
+            S[col, others] = 0.0
+            rays = others[~lin[others] & (G[others, k] == 0)]
+            if rays.size:  # keep rays at unit max-norm
+                nrm = np.max(np.abs(G[rays, :k]), axis=1)
+                if np.any(~(nrm > 0)):
+                    raise RegionsError(
+                        "expected independent lineality vectors, got a degenerate cone (numerical failure)"
+                    )
+                G[rays] /= nrm[:, None]
+                S[:, rays] /= nrm[None, :]
+                M[:, rays] /= nrm[None, :]
+            lin[ls] = False
+            bits[ls] = done_mask
+            conv.append(ls)
+        conv = np.array(conv, dtype=np.intp)
+        self._append(-self.G[conv], -self.S[:, conv], self.M[:, conv].copy(),
+                     np.zeros(conv.size, dtype=bool), self.rid[conv].copy(), self.bits[conv].copy(),
+                     self.origin[conv].copy())
+
+    def prescreen(self, cols: np.ndarray, bits: np.ndarray, patcols: np.ndarray) -> None:
+        """Decide, once per layer, which units can cut which of the layer's starting regions.
+
+        A unit that does not cut a region cuts none of its sub-regions: its
+        pattern bit is set here for the whole region (the children copy it)
+        and so are the incidences of the generators on its hyperplane (a new
+        generator is on it only if both its parents are, as the unit keeps
+        one sign on the region).  :meth:`step` then only visits the
+        generators of the regions that the unit cuts.
+        """
+        N, R = self.N, self.R
+        rid = self.rid[:N]
+        starts = np.searchsorted(rid, np.arange(R))
+        S = self.S[cols, :N]  # (n, N)
+        tol = VERTEX_RTOL * self.M[cols, :N]
+        lin = self.lin[:N]
+        pos = S > tol
+        neg = S < -tol
+        anypos = np.logical_or.reduceat(pos & ~lin, starts, axis=1)  # (n, R)
+        anyneg = np.logical_or.reduceat(neg & ~lin, starts, axis=1)
+        cutr = anypos & anyneg
+        if lin.any():
+            cutr |= np.logical_or.reduceat((pos | neg) & lin, starts, axis=1)
+        self.pat[:R, patcols] = (anypos & ~cutr).T
+        zero = ~(pos | neg) & ~lin & ~cutr[:, rid]
+        for j, bit in enumerate(bits):
+            word, off = divmod(int(bit), 64)
+            self.bits[np.nonzero(zero[j])[0], word] |= _ONE << np.uint64(off)
+        self.cutr = cutr  # (n, R) over the starting regions
+
+    def step(self, col: int, bit: int, done_mask: np.ndarray, *, clip: bool, patcol: int = -1,
+             screen: int | None = None) -> None:
+        """Apply one column: split the regions it cuts (unit) or clip them (box face, ``clip``).
+
+        Parameters
+        ----------
+        col : row of ``S`` holding the constraint's values.
+        bit : its position in the incidence bit sets.
+        done_mask : (nw,) bits of the constraints processed before this one.
+        clip : keep only the side ``value >= 0`` (the other side is marked dropped).
+        patcol : pattern column of a hidden unit (not ``clip``).
+        screen : row of the :meth:`prescreen` table for this unit; only the
+            generators of the regions it cuts are visited.
+        """
+        k = self.k
+        R = self.R
+        if screen is None:
+            sub = np.arange(self.N)
+        else:
+            sub = np.nonzero(self.cutr[screen][self.origin[: self.N]])[0]
+            if sub.size == 0:
+                return
+        s = self.S[col, sub]
+        tol = VERTEX_RTOL * self.M[col, sub]
+        pos = s > tol
+        neg = s < -tol
+        lin = self.lin[sub]
+        hit = None
+        if lin.any():
+            hg = lin & (pos | neg)
+            if hg.any():
+                hit = np.zeros(R, dtype=bool)
+                hit[self.rid[sub[hg]]] = True
+                n_before = self.N
+                self._lineality(col, hit, done_mask)
+                sub = np.concatenate([sub, np.arange(n_before, self.N)])
+                s = self.S[col, sub]
+                tol = VERTEX_RTOL * self.M[col, sub]
+                pos = s > tol
+                neg = s < -tol
+                lin = self.lin[sub]
+        rid = self.rid[sub]
+        zero = ~(pos | neg)
+        word, off = divmod(bit, 64)
+        onebit = _ONE << np.uint64(off)
+        self.bits[sub[zero & ~lin], word] |= onebit
+        pl = pos & ~lin
+        nl = neg & ~lin
+        npos = np.bincount(rid[pl], minlength=R)
+        nneg = np.bincount(rid[nl], minlength=R)
+        cut = (npos > 0) & (nneg > 0)
+        if clip:
+            self.dropped[:R] |= (npos == 0) & (nneg > 0)
+        else:
+            seen = np.zeros(R, dtype=bool)
+            seen[rid] = True
+            self.pat[:R, patcol][seen] = (npos > 0)[seen]
+        C = np.nonzero(cut)[0]
+        if C.size == 0:
+            return
+        minus = np.full(R, -1, dtype=np.intp)
+        minus[C] = R + np.arange(C.size)
+        self._reserve_regions(C.size)
+        self.pat[R:R + C.size] = self.pat[C]
+        if clip:
+            self.dropped[R:R + C.size] = True
+        else:
+            self.pat[R:R + C.size, patcol] = False
+
+        # ---- new generators on the edges that cross the hyperplane
+        pc = cut if hit is None else cut & ~hit  # hit regions: +l / -l only
+        new = None
+        if pc.any():
+            loc = np.nonzero(pc[rid])[0]
+            loc = loc[np.argsort(rid[loc], kind="stable")]  # positions in sub, grouped by region
+            idx = sub[loc]
+            lr = rid[loc]
+            regs = np.arange(R)
+            first = np.searchsorted(lr, regs)
+            last = np.searchsorted(lr, regs, side="right")
+            P_idx = idx[pl[loc]]
+            N_idx = idx[nl[loc]]
+            nstart = np.searchsorted(self.rid[N_idx], regs)
+            cnt = nneg[self.rid[P_idx]]
+            u = np.repeat(P_idx, cnt)
+            o = np.arange(u.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            w = N_idx[nstart[self.rid[u]] + o]
+            nlin = np.bincount(rid[lin], minlength=R)
+            need = (k - 1) - nlin[self.rid[u]]
+            adj = self._adjacent(idx, first, last, u, w, need)
+            u, w = u[adj], w[adj]
+            su = self.S[col, u]
+            sw = self.S[col, w]
+            nG = su[:, None] * self.G[w] - sw[:, None] * self.G[u]
+            nS = su[None, :] * self.S[:, w] - sw[None, :] * self.S[:, u]
+            nM = su[None, :] * self.M[:, w] - sw[None, :] * self.M[:, u]
+            nS[col] = 0.0
+            _normalise(nG, nS, nM, k)
+            if not np.all(np.isfinite(nS)):
+                raise RegionsError("expected finite values at new vertices, got NaN or inf (numerical failure)")
+            nbits = self.bits[u] & self.bits[w]
+            nbits[:, word] |= onebit
+            new = (nG, nS, nM, self.rid[u], u)
+        # ---- zero generators of cut regions go to both children
+        zc = sub[zero & cut[rid]]
+        dup = (self.G[zc], self.S[:, zc], self.M[:, zc], self.lin[zc], minus[self.rid[zc]], self.bits[zc],
+               self.origin[zc])
+        # ---- strictly negative generators move to the minus child
+        mv = sub[nl & cut[rid]]
+        self.rid[mv] = minus[self.rid[mv]]
+        self._append(*dup)
+        if new is not None:
+            nG, nS, nM, nr, nu = new
+            nolin = np.zeros(nr.size, dtype=bool)
+            no = self.origin[nu]
+            self._append(nG, nS, nM, nolin, nr, nbits, no)
+            self._append(nG, nS, nM, nolin, minus[nr], nbits, no)
+        self.R = R + C.size
+
+    def _adjacent(self, idx, first, last, u, w, need) -> np.ndarray:
+        """Combinatorial adjacency test of generator pairs ``(u, w)``.
+
+        ``idx[first[r]:last[r]]`` are the generators of region ``r``;
+        ``need`` (per pair) is the least number of common tight constraints
+        an edge can have.  ``u`` and ``w`` are adjacent iff no third
+        non-lineality generator of the region is tight on all their common
+        constraints.  Returns a bool mask over the pairs.
+        """
+        bits, lin, rid = self.bits, self.lin, self.rid
+        common = bits[u] & bits[w]  # (P, nw)
+        ok = _popcount(common) >= need
+        keep = np.zeros(ok.shape[0], dtype=bool)
+        sel = np.nonzero(ok)[0]
+        if sel.size == 0:
+            return keep
+        u, w, common = u[sel], w[sel], common[sel]
+        r = rid[u]
+        f = first[r]
+        size = last[r] - f  # (P,)
+        adj = np.ones(u.size, dtype=bool)
+        cs = np.cumsum(size)
+        lo = 0
+        while lo < u.size:  # sub-batches bound the memory of the expansion
+            base = cs[lo - 1] if lo else 0
+            hi = max(int(np.searchsorted(cs, base + _PAIR_CHUNK, side="right")), lo + 1)
+            sz = size[lo:hi]
+            pair = np.repeat(np.arange(lo, hi), sz)  # (E,)
+            o = np.arange(pair.size) - np.repeat(np.cumsum(sz) - sz, sz)
+            x = idx[f[pair] + o]  # every generator of the pair's region
+            cm = common[pair]
+            contains = np.all((bits[x] & cm) == cm, axis=1)
+            contains &= ~lin[x] & (x != u[pair]) & (x != w[pair])
+            adj[lo:hi] = np.bincount(pair[contains] - lo, minlength=hi - lo) == 0
+            lo = hi
+        keep[sel] = adj
+        return keep
+
+    def finish(self, *, values: bool = True) -> _Batch:
+        """The batch, generators grouped by region, dropped (clipped-away) regions removed.
+
+        ``values=False`` leaves the values out (after the last hidden layer).
+        """
+        N, R = self.N, self.R
+        rid = self.rid[:N]
+        alive = ~self.dropped[:R]
+        newid = np.cumsum(alive) - 1
+        g = np.nonzero(alive[rid])[0]
+        g = g[np.argsort(rid[g], kind="stable")]
+        return _Batch(
+            self.G[g], self.lin[g], newid[rid[g]], self.bits[g],
+            self.S[:, g] if values else np.empty((0, g.size)),
+            self.M[:, g] if values else np.empty((0, g.size)), self.pat[:R][alive],
+        )
+
+
+# ------------------------------------------------------------------ layers
+def _first_values(G: np.ndarray, W: np.ndarray, b: np.ndarray, k: int):
+    X, t = G[:, :k], G[:, k]
+    S = W @ X.T + b[:, None] * t[None, :]  # (n, N)
+    M = np.abs(W) @ np.abs(X).T + np.abs(b)[:, None] * np.abs(t)[None, :]
+    return S, M
+
+
+def _next_values(batch: _Batch, ncols_prev: int, W: np.ndarray, bvec: np.ndarray, slope: float, k: int):
+    """Values of the next layer's units from the last ``ncols_prev`` columns and patterns."""
+    Sp = batch.S[-ncols_prev:]  # (n_prev, N)
+    Mp = batch.M[-ncols_prev:]
+    act = batch.pat[:, -ncols_prev:][batch.rid].T  # (n_prev, N)
+    if slope == 0.0:
+        H = np.where(act, Sp, 0.0)
+        Hm = np.where(act, Mp, 0.0)
+    else:
+        H = np.where(act, Sp, slope * Sp)
+        Hm = np.where(act, Mp, slope * Mp)
+    t = batch.G[:, k]
+    S = W @ H + bvec[:, None] * t[None, :]  # (n_next, N)
+    M = np.abs(W) @ Hm + np.abs(bvec)[:, None] * t[None, :]
+    return S, M
+
+
+def _initial(pulled: Network, domain: Domain, nw: int) -> tuple[_Batch, int]:
+    """All of ``R^k`` (not yet clipped), with the values of the box faces and the first layer.
+
+    Returns the batch, whose first ``nf`` columns are the finite box faces
+    (``value >= 0`` inside) and the others the first layer's units, and ``nf``.
+    """
+    k = domain.dim
+    G = np.zeros((k + 1, k + 1))
+    G[0, k] = 1.0  # the origin
+    G[1:, :k] = np.eye(k)  # lineality e_1..e_k
+    lin = np.zeros(k + 1, dtype=bool)
+    lin[1:] = True
+    W0, b0 = pulled.layers[0]
+    faces = []  # rows (a, c): value a.x - c t >= 0
+    for i in range(k):
+        if np.isfinite(domain.lo[i]):
+            faces.append((i, 1.0, -domain.lo[i]))
+        if np.isfinite(domain.hi[i]):
+            faces.append((i, -1.0, domain.hi[i]))
+    F = np.zeros((len(faces), k))
+    c = np.zeros(len(faces))
+    for j, (i, sg, cc) in enumerate(faces):
+        F[j, i] = sg
+        c[j] = cc
+    Wall = np.concatenate([F, W0]) if faces else W0
+    ball = np.concatenate([c, b0]) if faces else b0
+    S, M = _first_values(G, Wall, ball, k)
+    bits = np.zeros((k + 1, nw), dtype=np.uint64)  # the origin is tight nowhere; lines carry no bits
+    return _Batch(G, lin, np.zeros(k + 1, dtype=np.intp), bits, S, M, np.zeros((1, 0), dtype=bool)), len(faces)
+
+
+# ----------------------------------------------------------------- progress
+class _Progress:
+    """One tqdm bar per hidden layer (regions entering it), if tqdm is installed."""
+
+    def __init__(self, enabled: bool, depth: int, bound: int | None):
+        self.bars = []
+        if not enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - optional
+            return
+        for l in range(depth):
+            desc = f"layer {l + 1}/{depth}"
+            if l == depth - 1 and bound is not None:
+                desc += f" (bound {bound:.3g})" if bound > 10**6 else f" (bound {bound})"
+            self.bars.append(tqdm(total=0, desc=desc, unit="reg", position=l, leave=True, dynamic_ncols=True))
+
+    def enter(self, layer: int, n: int) -> None:
+        if self.bars:
+            self.bars[layer].total += n
+            self.bars[layer].refresh()
+
+    def done(self, layer: int, n: int) -> None:
+        if self.bars:
+            self.bars[layer].update(n)
+
+    def close(self) -> None:
+        for bar in self.bars:
+            bar.close()
+
+
+# --------------------------------------------------------------------- run
+def _check(net: Network, domain: Domain | None) -> Domain:
+    if not isinstance(net, Network):
+        raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
+    if domain is None:
+        domain = box(-1.0, 1.0, dim=net.input_dim)
+    if not isinstance(domain, Domain):
+        raise RegionsError(f"expected a regions.domains.Domain, got {type(domain).__name__}")
+    if domain.vertices is not None:
+        raise RegionsError(
+            f"expected a box-shaped domain (possibly unbounded) for the polytope engine, got a {domain.kind}"
+        )
+    return domain
+
+
+def _check_max(max_regions) -> int | None:
+    if max_regions is None:
+        return None
+    if isinstance(max_regions, bool) or int(max_regions) != max_regions or int(max_regions) < 1:
+        raise RegionsError(f"expected max_regions to be an integer >= 1, got {max_regions!r}")
+    return int(max_regions)
+
+
+def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress: bool,
+          max_regions: int | None) -> tuple[list, bool, int]:
+    """Run the engine depth-first; ``emit`` receives the final batches.
+
+    Returns the per-layer counts, whether it stopped early (``max_regions``)
+    and, when it did, the regions of the last layer still being split (each
+    holds at least one final region: the count is a lower bound).
+    """
+    pulled = domain.pullback(net)
+    k = domain.dim
+    hidden = pulled.layers[:-1]
+    slope = pulled.negative_slope
+    n_faces_max = 2 * k
+    nbits = 1 + n_faces_max + sum(W.shape[0] for W, _ in hidden)
+    nw = (nbits + 63) // 64
+    counts = [0] * len(hidden)
+    try:
+        from ...analysis.theory import serra_upper_bound
+
+        bound = serra_upper_bound(k, [W.shape[0] for W, _ in hidden]) if hidden else 1
+    except RegionsError:  # pragma: no cover
+        bound = None
+    bars = _Progress(progress, len(hidden), bound)
+    state = {"stop": False, "found": 0, "pending": 0}
+    chunk = CHUNK if max_regions is None else min(CHUNK, 1 << 10)  # small steps when a limit is set
+    layer_values = _LAYER_VALUES * chunk // CHUNK
+    last = len(hidden) - 1
+
+    b0, nf = _initial(pulled, domain, nw)
+    # bit layout: 0 -> t >= 0, 1..nf -> finite box faces, 1 + 2k.. -> the hidden units in order
+    unused = _mask_upto(1 + n_faces_max, nw) & ~_mask_upto(1 + nf, nw)
+
+    def done(bit: int) -> np.ndarray:
+        """Bits of the constraints processed before ``bit``."""
+        return _mask_upto(bit, nw) & ~unused
+
+    def pieces_of(b: _Batch, size: int):
+        """Consecutive groups of regions of about ``size`` generators (at least one region each)."""
+        st = b.starts()
+        lo = 0
+        while lo < b.R:
+            if max_regions is not None and state["found"] > max_regions:
+                state["stop"] = True
+            if state["stop"]:
+                return
+            hi = int(np.searchsorted(st, st[lo] + size, side="right")) - 1
+            hi = min(max(hi, lo + 1), b.R)
+            yield b.take_regions(lo, hi)
+            lo = hi
+
+    def run_layer(l: int, b: _Batch, col0: int, bit0: int, start: int | None = None) -> None:
+        """Apply hidden layer ``l`` (columns ``col0..`` of ``b.S``, bits ``bit0..``) to ``b``, then go deeper.
+
+        ``start`` resumes a layer whose columns before ``start`` are done
+        (``b.pat`` already holds the layer's pattern columns): a batch that
+        grows past :data:`_LAYER_VALUES` values partway through a layer is
+        split into groups of regions, each finished on its own (depth-first),
+        which bounds the memory of wide first layers on all of ``R^k``.
+        """
+        if state["stop"]:
+            return
+        W = hidden[l][0]
+        ncols = b.S.shape[0]
+        width = ncols - col0
+        fresh = start is None
+        if fresh:
+            bars.enter(l, b.R)
+            start, p0 = col0, b.pat.shape[1]
+            work = _Work(b, k, width)
+        else:
+            p0 = b.pat.shape[1] - width
+            work = _Work(b, k, 0)
+        n_in = b.R
+        rest = np.arange(start, ncols) - col0
+        work.prescreen(col0 + rest, bit0 + rest, p0 + rest)
+        for j in range(start, ncols):
+            jj = j - col0
+            if l == last and max_regions is not None and state["found"] + work.R > max_regions:
+                state["stop"] = True  # mid-layer: these regions are not final yet
+                state["pending"] = work.R
+                counts[l] += work.R
+                return
+            work.step(j, bit0 + jj, done(bit0 + jj), clip=False, patcol=p0 + jj, screen=j - start)
+            if j + 1 < ncols and work.N * ncols > layer_values:  # split mid-layer
+                b = work.finish()
+                del work
+                size = max(256, chunk * 16 // max(16, width))
+                for part in pieces_of(b, size):
+                    run_layer(l, part, col0, bit0, start=j + 1)
+                if fresh:
+                    bars.done(l, n_in)
+                return
+        b = work.finish(values=l != last)
+        counts[l] += b.R
+        if fresh:
+            bars.done(l, n_in)
+        if l == last:
+            emit(b)
+            state["found"] += b.R
+            return
+        Wn, bn = hidden[l + 1]
+        nxt_bit = bit0 + width
+        chunk_l = max(256, chunk * 16 // max(16, Wn.shape[0]))  # same memory whatever the width
+        for part in pieces_of(b, chunk_l):
+            S, M = _next_values(part, W.shape[0], Wn, bn, slope, k)
+            part = _Batch(part.G, part.lin, part.rid, part.bits, S, M, part.pat)
+            run_layer(l + 1, part, 0, nxt_bit)
+
+    try:
+        work = _Work(b0, k, 0)
+        for j in range(nf):  # box faces: bits 1..nf
+            work.step(j, 1 + j, done(1 + j), clip=True)
+        b = work.finish()
+        if b.R != 1 or (b.lin.any() and domain.bounded):
+            raise RegionsError(f"expected the box to clip to one bounded region, got {b.R} (numerical failure)")
+        if not hidden:
+            emit(b)
+            return counts, False, 0
+        run_layer(0, b, nf, 1 + n_faces_max)
+    finally:
+        bars.close()
+    return counts, state["stop"], state["pending"]
+
+
+# ----------------------------------------------------------------- results
+def _witnesses(G: np.ndarray, lin: np.ndarray, starts: np.ndarray, k: int, scale: float) -> np.ndarray:
+    """Interior points: a strictly positive combination of every generator, (R, k)."""
+    R = starts.shape[0] - 1
+    rid = np.repeat(np.arange(R), np.diff(starts))
+    t = G[:, k]
+    point = (t > 0) & ~lin
+    ray = (t == 0) & ~lin
+    nv = np.bincount(rid[point], minlength=R)
+    nr = np.bincount(rid[ray], minlength=R)
+    if np.any(nv == 0):
+        raise RegionsError("expected every region to have a vertex, got one without (numerical failure)")
+    X = np.zeros((R, k))
+    np.add.at(X, rid[point], G[point, :k])
+    X /= nv[:, None]
+    if ray.any():
+        Y = np.zeros((R, k))
+        np.add.at(Y, rid[ray], G[ray, :k])
+        X += scale * Y / np.maximum(nr, 1)[:, None]
+    return X
+
+
+# ------------------------------------------------------------------ pieces
+def _unpack(bits: np.ndarray, nb: int) -> np.ndarray:
+    """Bit sets as booleans: (n, nw) uint64 -> (n, nb) bool, bit ``64 w + i`` in column ``64 w + i``."""
+    u8 = np.ascontiguousarray(bits, dtype="<u8").view(np.uint8)  # (n, 8 nw)
+    return np.unpackbits(u8, axis=1, count=nb, bitorder="little").view(bool)
+
+
+def _facets(b: _Batch, k: int, nb: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The facets of every region of a final batch, from the incidences alone.
+
+    A constraint ``c`` (a box face or a hidden unit) of region ``r`` defines
+    the face ``F_c`` whose generators ``T_c`` are those tight on ``c``; let
+    ``Z_c`` be the constraints tight on every generator of ``T_c``.  ``F_c``
+    is a facet iff it holds a point (a generator with ``t > 0``), is not the
+    whole region (``c`` is not identically zero on it) and is maximal: no
+    ``c'`` in ``Z_c`` has a strictly larger ``T_c'``, other than constraints
+    that are zero on the whole region (any ``c'`` with ``T_c ⊊ T_c'`` is in
+    ``Z_c``).  Lineality vectors lie in every face and are left out.  The
+    test is exact given the incidences, for degenerate regions too.
+
+    Returns
+    -------
+    region : ndarray of int, shape (F,)
+        Region (in the batch) of each facet, one row per facet.
+    unit : ndarray of int, shape (F,)
+        Bit of a constraint defining it that is not zero on the whole region.
+    tight : ndarray of uint64, shape (F, nw)
+        ``Z``: every constraint tight on the whole facet.
+    """
+    gi = np.nonzero(~b.lin)[0]
+    B = _unpack(b.bits[gi], nb)  # (n, nb)
+    B[:, 0] = False  # t >= 0: the face at infinity holds no point
+    row, c = np.nonzero(B)  # (P,) one per (generator, tight constraint)
+    key = b.rid[gi[row]].astype(np.int64) * nb + c
+    order = np.argsort(key, kind="stable")
+    key, g = key[order], gi[row[order]]
+    st = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.intp)
+    ukey = key[st]  # (K,) one per (region, constraint): T_c
+    cnt = np.diff(np.r_[st, key.size])  # |T_c|
+    gr, gc = ukey // nb, ukey % nb
+    nv = np.bincount(b.rid[gi], minlength=b.R)  # generators per region (no lines)
+    empty = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros((0, b.bits.shape[1]), np.uint64)
+    if st.size == 0:
+        return empty
+    Z = np.bitwise_and.reduceat(b.bits[g], st, axis=0)  # (K, nw)
+    hasv = np.logical_or.reduceat(b.G[g, k] > 0, st)
+    cand = np.nonzero(hasv & (cnt < nv[gr]))[0]
+    if cand.size == 0:
+        return empty
+    zb = _unpack(Z[cand], nb)
+    zb[:, 0] = False
+    zi, zc = np.nonzero(zb)  # (Q,) every c' in Z_c, sorted by candidate then c'
+    cc = cnt[np.searchsorted(ukey, gr[cand[zi]] * nb + zc)]  # |T_c'|
+    proper = cc < nv[gr[cand[zi]]]  # c' is not zero on the whole region
+    bad = proper & (cc > cnt[cand[zi]])
+    ok = np.bincount(zi[bad], minlength=cand.size) == 0
+    # one row per facet: the lowest proper constraint of Z defines it
+    first = np.full(cand.size, -1, dtype=np.int64)
+    pz = np.nonzero(proper)[0]
+    u, at = np.unique(zi[pz], return_index=True)
+    first[u] = zc[pz[at]]
+    ok &= first == gc[cand]
+    f = cand[ok]
+    return gr[f], gc[f], Z[f]
+
+
+def _inert(layers, slope: float, pat: np.ndarray, widths: list[int]) -> np.ndarray:
+    """Units whose state does not change the output map on each region, (R, n_hidden) bool.
+
+    Unit ``j`` is inert on a region when ``g_j = dy/dh_j`` is zero:
+    ``|g_j| <= PIECE_RTOL |g_j|_abs`` for every output, from the backward
+    pass ``dy/dh_{l-1} = (dy/dh_l D_l) W_l`` (and the same pass with
+    ``|W|``), chunked over regions.  Across a facet where only ``j`` changes
+    state the output Jacobians differ by ``(1 - slope) g_j a_j^T``, so the
+    two regions have one map iff ``j`` is inert on them (on both: ``g_j``
+    depends only on the later layers' states).
+    """
+    R = pat.shape[0]
+    Wout = layers[-1][0]
+    n_out = Wout.shape[0]
+    offs = np.concatenate([[0], np.cumsum(widths)])
+    out = np.empty((R, int(offs[-1])), dtype=bool)
+    L = len(widths)
+    out[:, offs[L - 1]:] = np.all(Wout == 0.0, axis=0)[None, :]  # g = W_out: exact zeros only
+    if L == 1:
+        return out
+    chunk = max(16, (1 << 20) // (n_out * max(widths)))
+    aW = [np.abs(W) for W, _ in layers]
+    for s in range(0, R, chunk):
+        P = pat[s:s + chunk]
+        m = P.shape[0]
+        G = GM = None
+        for l in range(L - 1, 0, -1):  # G: dy/dh_l -> dy/dh_{l-1}
+            act = P[:, offs[l]:offs[l + 1]]  # (m, n_l)
+            D = act if slope == 0.0 else np.where(act, 1.0, slope)
+            if G is None:
+                G = (D[:, None, :] * Wout[None]).reshape(m * n_out, -1)  # (m n_out, n_l)
+                GM = (D[:, None, :] * aW[-1][None]).reshape(m * n_out, -1)
+            else:
+                Dr = np.repeat(D, n_out, axis=0)
+                G *= Dr
+                GM *= Dr
+            G = G @ layers[l][0]  # (m n_out, n_{l-1})
+            GM = GM @ aW[l]
+            zero = np.abs(G) <= PIECE_RTOL * GM
+            out[s:s + m, offs[l - 1]:offs[l]] = zero.reshape(m, n_out, -1).all(axis=1)
+    return out
+
+
+def _cross(layers, slope: float, pat: np.ndarray, tight: np.ndarray, unit: np.ndarray, k: int,
+           widths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns across facets on which several units vanish, and whether the output map is unchanged.
+
+    ``pat`` (m, n) are the regions' patterns, ``tight`` (m, n) the hidden
+    units zero on the whole facet and ``unit`` (m,) one of them that is not
+    zero on the whole region.  Across the facet only tight units can change
+    state.  Its outward normal is ``n = -/+ a_unit`` (``a`` the unit's
+    gradient on the region, sign of its state), and beyond it, layer by
+    layer, a tight unit ``u`` is active iff ``a_u . n > VERTEX_RTOL |a_u| . |n|``
+    with ``a_u`` its gradient under the neighbour's pattern of the earlier
+    layers (``z_u`` is zero on the facet, so its sign beyond is that of its
+    derivative along ``n``; a zero derivative means ``z_u = 0`` beyond).
+    The maps are equal iff ``|J - J'| <= PIECE_RTOL (|J| + |J'|)`` for the
+    output Jacobians, as in :mod:`regions.planar`.
+
+    Returns
+    -------
+    across : ndarray of bool, shape (m, n)
+    same : ndarray of bool, shape (m,)
+    """
+    m = pat.shape[0]
+    offs = np.concatenate([[0], np.cumsum(widths)])
+
+    def forward(P, cb=None):
+        H = np.broadcast_to(np.eye(k), (m, k, k))  # (m, n_in, k) d h / d u
+        HM = H
+        for l, (W, _) in enumerate(layers):
+            A = np.einsum("oi,mik->mok", W, H)  # (m, n_l, k)
+            AM = np.einsum("oi,mik->mok", np.abs(W), HM)
+            if l == len(layers) - 1:
+                return A, AM
+            if cb is not None:
+                cb(l, A, AM, P)
+            act = P[:, offs[l]:offs[l + 1]]
+            D = np.where(act, 1.0, slope)[:, :, None]
+            H, HM = A * D, AM * D
+
+    normal = np.zeros((m, k))
+
+    def grab(l, A, AM, P):
+        at = np.nonzero((unit >= offs[l]) & (unit < offs[l + 1]))[0]
+        sg = np.where(P[at, unit[at]], -1.0, 1.0)  # outward: z decreases out of an active region
+        normal[at] = sg[:, None] * A[at, unit[at] - offs[l]]
+
+    J, JM = forward(pat, grab)
+    across = pat.copy()
+
+    def decide(l, A, AM, P):
+        dot = np.einsum("mok,mk->mo", A, normal)  # (m, n_l)
+        mag = np.einsum("mok,mk->mo", AM, np.abs(normal))
+        sl = slice(offs[l], offs[l + 1])
+        P[:, sl] = np.where(tight[:, sl], dot > VERTEX_RTOL * mag, P[:, sl])
+
+    J2, JM2 = forward(across, decide)
+    same = np.all(np.abs(J - J2) <= PIECE_RTOL * (JM + JM2), axis=(1, 2))
+    return across, same
+
+
+def _pack(pat: np.ndarray) -> np.ndarray:
+    """Patterns as rows of uint64 words (order-preserving on bytes), (m, n) bool -> (m, w)."""
+    p = np.packbits(pat, axis=1)
+    w = max(1, -(-p.shape[1] // 8))
+    out = np.zeros((p.shape[0], 8 * w), dtype=np.uint8)
+    out[:, :p.shape[1]] = p
+    return out.view(">u8").astype(np.uint64)
+
+
+class _Pieces:
+    """Neighbouring regions with one output map, gathered batch by batch.
+
+    Only *merging* facets are kept (none in a generic network), as pairs of
+    packed patterns, so memory grows with the merges, not with the regions.
+    A pair is kept when it is found from both of its regions (every facet
+    is seen from both sides); one seen from one side only (a neighbour lost
+    to rounding) is dropped and counted in ``one_sided``.
+    """
+
+    def __init__(self, pulled: Network, k: int):
+        self.layers = pulled.layers
+        self.slope = pulled.negative_slope
+        self.widths = [W.shape[0] for W, _ in pulled.layers[:-1]]
+        self.k = k
+        self.base = 1 + 2 * k  # incidence bit of the first hidden unit
+        self.nb = self.base + sum(self.widths)
+        self.P: list[np.ndarray] = []
+        self.Q: list[np.ndarray] = []
+
+    def add(self, b: _Batch) -> None:
+        """Record the merging facets of a final batch.
+
+        Only regions that can have one map with a neighbour are examined:
+        those with an inert unit (:func:`_inert`) or a degenerate generator
+        (tight on more than ``k - l`` constraints, ``l`` the dimension of the
+        region's lineality: where a facet lies on several units' hyperplanes
+        or a unit vanishes on the whole region).  Elsewhere every facet lies
+        on one unit's hyperplane, which is not inert, so the map changes
+        across every facet.
+        """
+        if not self.widths or b.R == 0:
+            return
+        k, base = self.k, self.base
+        inert = _inert(self.layers, self.slope, b.pat, self.widths)  # (R, n)
+        nlin = np.bincount(b.rid[b.lin], minlength=b.R)
+        deg = (_popcount(b.bits) > k - nlin[b.rid]) & ~b.lin  # (N,)
+        look = inert.any(axis=1)
+        look[b.rid[deg]] = True
+        if not look.any():
+            return
+        sel = np.nonzero(look[b.rid])[0]
+        ids = np.cumsum(look) - 1
+        regs = np.nonzero(look)[0]
+        sub = _Batch(b.G[sel], b.lin[sel], ids[b.rid[sel]], b.bits[sel], b.S[:, :0], b.M[:, :0], b.pat[regs])
+        reg, con, Z = _facets(sub, k, self.nb)
+        reg = regs[reg]
+        inner = ~np.any(Z & _mask_upto(base, Z.shape[1]), axis=1)  # not on the domain's boundary
+        reg, con, Z = reg[inner], con[inner] - base, Z[inner]
+        single = _popcount(Z) == 1
+        r, u = reg[single], con[single]
+        merge = inert[r, u]
+        r, u = r[merge], u[merge]
+        if r.size:
+            Qp = b.pat[r]
+            Qp[np.arange(r.size), u] ^= True
+            self.P.append(_pack(b.pat[r]))
+            self.Q.append(_pack(Qp))
+        multi = np.nonzero(~single)[0]
+        step = max(64, (1 << 20) // (k * max(self.widths)))  # bounds the (m, n_l, k) gradients
+        for s in range(0, multi.size, step):
+            f = multi[s:s + step]
+            r = reg[f]
+            tight = _unpack(Z[f], self.nb)[:, base:]
+            across, same = _cross(self.layers, self.slope, b.pat[r], tight, con[f], k, self.widths)
+            same &= np.any(across != b.pat[r], axis=1)
+            self.P.append(_pack(b.pat[r[same]]))
+            self.Q.append(_pack(across[same]))
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Confirmed merges between distinct patterns.
+
+        Returns
+        -------
+        verts : ndarray of uint64, shape (V, w)
+            The packed patterns involved.
+        a, b : ndarray of int, shape (E,)
+            Merging pairs, indices into ``verts``.
+        one_sided : int
+            Merges found from one side only (dropped).
+        """
+        if not self.P:
+            w = _pack(np.zeros((0, sum(self.widths)), bool)).shape[1]
+            return np.zeros((0, w), np.uint64), np.zeros(0, np.intp), np.zeros(0, np.intp), 0
+        P, Q = np.concatenate(self.P), np.concatenate(self.Q)
+        E = P.shape[0]
+        verts, inv = np.unique(np.concatenate([P, Q]), axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        a, b = np.minimum(inv[:E], inv[E:]), np.maximum(inv[:E], inv[E:])
+        key, n = np.unique(a.astype(np.int64) * verts.shape[0] + b, return_counts=True)
+        both = n >= 2
+        key = key[both]
+        return verts, key // verts.shape[0], key % verts.shape[0], int(np.count_nonzero(~both))
+
+    def count(self, n_regions: int) -> tuple[int, int]:
+        """Number of affine pieces among ``n_regions`` regions, and ``one_sided``."""
+        verts, a, b, one = self.pairs()
+        if a.size == 0:
+            return n_regions, one
+        _, n = merge_pieces(verts.shape[0], a, b)
+        return n_regions - (verts.shape[0] - n), one
+
+    def labels(self, patterns: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """Piece of every region (rows of ``patterns``), the number of pieces and ``one_sided``."""
+        R = patterns.shape[0]
+        verts, a, b, one = self.pairs()
+        if a.size == 0:
+            return np.arange(R), R, one
+        rows = _pack(patterns)
+        allrows, inv = np.unique(np.concatenate([rows, verts]), axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        where = np.full(allrows.shape[0], -1, dtype=np.intp)
+        where[inv[:R]] = np.arange(R)
+        va = where[inv[R:][a]]
+        vb = where[inv[R:][b]]
+        ok = (va >= 0) & (vb >= 0)  # both sides seen: both exist
+        labels, n = merge_pieces(R, va[ok], vb[ok])
+        return labels, n, one + int(np.count_nonzero(~ok))
+
+
+@dataclass(eq=False)
+class PolytopePartition:
+    """The activation regions of a network on a box-shaped domain of any dimension.
+
+    Region ``i`` is described by the generators ``starts[i]:starts[i+1]`` in
+    the flat arrays: vertices (``t = 1``), extreme rays (``t = 0``, not
+    ``lineality``) and lineality vectors, in the domain's parameter
+    coordinates.
+
+    Attributes
+    ----------
+    network : Network
+    domain : Domain
+    patterns : ndarray of bool, shape (R, n_hidden)
+        Activation pattern of each region, layers concatenated.
+    witnesses : ndarray, shape (R, k)
+        One interior point per region (parameter coordinates).
+    bounded : ndarray of bool, shape (R,)
+        Whether the region is bounded (no ray, no line).
+    generators : ndarray, shape (N, k + 1)
+        Homogeneous generators ``(x, 1)`` (vertices) and ``(r, 0)`` (rays).
+    lineality : ndarray of bool, shape (N,)
+    incidence : ndarray of uint64, shape (N, nw)
+        Bit ``0``: ``t >= 0``; bits ``1 .. 2k``: box faces (lo_0, hi_0, lo_1, ...
+        for the finite ones, in that order); then one bit per hidden unit.
+    starts : ndarray, shape (R + 1,)
+    layer_counts : tuple of int
+    piece_labels : ndarray of int, shape (R,), or None
+        Affine piece of each region (``0 .. n_pieces - 1``): connected
+        components of the neighbours (regions sharing a facet) with one
+        output map.  None for a partial partition.
+    """
+
+    network: Network
+    domain: Domain
+    patterns: np.ndarray
+    witnesses: np.ndarray
+    bounded: np.ndarray
+    generators: np.ndarray
+    lineality: np.ndarray
+    incidence: np.ndarray
+    starts: np.ndarray
+    layer_counts: tuple
+    partial: bool = False
+    engine: str = "polytope"
+    piece_labels: np.ndarray | None = field(default=None, repr=False)
+    _maps: tuple | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ counts
+    @property
+    def n_regions(self) -> int:
+        return int(self.patterns.shape[0])
+
+    @property
+    def n_bounded(self) -> int:
+        return int(np.count_nonzero(self.bounded))
+
+    @property
+    def n_unbounded(self) -> int:
+        return self.n_regions - self.n_bounded
+
+    @property
+    def n_pieces(self) -> int | None:
+        """Affine pieces: neighbouring regions with one output map merged (None if partial)."""
+        if self.piece_labels is None:
+            return None
+        return int(self.piece_labels.max(initial=-1)) + 1
+
+    def count(self) -> CountResult:
+        b = None if self.domain.bounded else self.n_bounded
+        u = None if self.domain.bounded else self.n_unbounded
+        return CountResult(self.n_regions, self.n_pieces, list(self.layer_counts), self.engine,
+                           partial=self.partial, bounded=b, unbounded=u)
+
+    # ----------------------------------------------------------- regions
+    def vertices(self, i: int) -> np.ndarray:
+        """Vertices of region ``i`` in parameter coordinates, shape (m, k)."""
+        g = self.generators[self.starts[i]:self.starts[i + 1]]
+        lin = self.lineality[self.starts[i]:self.starts[i + 1]]
+        k = self.domain.dim
+        return g[(g[:, k] > 0) & ~lin, :k]
+
+    def rays(self, i: int) -> np.ndarray:
+        """Extreme rays of region ``i`` (unit max-norm), shape (m, k); lines give two rays."""
+        g = self.generators[self.starts[i]:self.starts[i + 1]]
+        lin = self.lineality[self.starts[i]:self.starts[i + 1]]
+        k = self.domain.dim
+        rays = g[(g[:, k] == 0) & ~lin, :k]
+        lines = g[lin, :k]
+        return np.concatenate([rays, lines, -lines]) if lines.size else rays
+
+    def points(self) -> np.ndarray:
+        """Witness points in the network's input space, shape (R, input_dim)."""
+        return self.domain.to_input(self.witnesses)
+
+    def local_maps(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Pre-activation maps of every layer on every region, in parameter coordinates.
+
+        Returns
+        -------
+        list of (A, c)
+            For each layer (hidden layers, then the output), ``A`` shaped
+            (R, n_l, k) and ``c`` shaped (R, n_l): on region ``i`` the layer's
+            pre-activation is ``A[i] @ u + c[i]``.
+        """
+        if self._maps is not None:
+            return self._maps
+        pulled = self.domain.pullback(self.network)
+        R, k = self.n_regions, self.domain.dim
+        H = np.broadcast_to(np.eye(k), (R, k, k))  # (R, n_in, k)
+        h = np.zeros((R, k))
+        out = []
+        col = 0
+        slope = pulled.negative_slope
+        for l, (W, b) in enumerate(pulled.layers):
+            A = np.einsum("oi,rik->rok", W, H)
+            c = h @ W.T + b
+            out.append((A, c))
+            if l < len(pulled.layers) - 1:
+                act = self.patterns[:, col:col + W.shape[0]]
+                col += W.shape[0]
+                f = np.where(act, 1.0, slope)
+                H = A * f[:, :, None]
+                h = c * f
+        self._maps = out
+        return out
+
+    def output_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Output map on each region: ``J`` (R, n_out, k) and ``c`` (R, n_out), ``y = J u + c``."""
+        return self.local_maps()[-1]
+
+    def hrep(self, i: int, *, irredundant: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """H-representation ``A u <= c`` of region ``i`` (parameter coordinates).
+
+        Rows: the finite box faces, then one row per hidden unit (its local
+        pre-activation with the sign of the pattern).  With
+        ``irredundant=True`` only facets are kept (rows whose tight
+        generators span a face of dimension ``k - 1``; one row per facet).
+
+        Returns
+        -------
+        A : ndarray, shape (m, k)
+        c : ndarray, shape (m,)
+        """
+        k = self.domain.dim
+        rows, rhs, bitpos = [], [], []
+        for j in range(k):
+            if np.isfinite(self.domain.lo[j]):
+                e = np.zeros(k); e[j] = -1.0
+                rows.append(e); rhs.append(-self.domain.lo[j])
+            if np.isfinite(self.domain.hi[j]):
+                e = np.zeros(k); e[j] = 1.0
+                rows.append(e); rhs.append(self.domain.hi[j])
+        bitpos = list(range(1, 1 + len(rows)))
+        base = 1 + 2 * k
+        maps = self.local_maps()[:-1]
+        pat = self.patterns[i]
+        col = 0
+        for A, c in maps:
+            n = A.shape[1]
+            sg = np.where(pat[col:col + n], -1.0, 1.0)  # active: z > 0 -> -z <= 0
+            rows.extend(sg[:, None] * A[i])
+            rhs.extend(-sg * c[i])
+            bitpos.extend(range(base + col, base + col + n))
+            col += n
+        A = np.array(rows).reshape(-1, k)
+        c = np.array(rhs)
+        if not irredundant:
+            return A, c
+        a, b_ = self.starts[i], self.starts[i + 1]
+        g = self.generators[a:b_]
+        lin = self.lineality[a:b_]
+        bits = self.incidence[a:b_]
+        L = g[lin]
+        keep, seen = [], set()
+        for row, pos in enumerate(bitpos):
+            word, off = divmod(pos, 64)
+            tight = ((bits[:, word] >> np.uint64(off)) & _ONE).astype(bool) & ~lin
+            key = tuple(np.nonzero(tight)[0])
+            if key in seen or np.count_nonzero(tight) == 0:
+                continue
+            T = np.concatenate([g[tight], L])
+            if np.linalg.matrix_rank(T, tol=1e-9 * max(1.0, np.abs(T).max())) == k:
+                keep.append(row)
+                seen.add(key)
+        return A[keep], c[keep]
+
+    def volumes(self) -> np.ndarray:
+        """Volume (length, area) of each region in parameter space; inf if unbounded, shape (R,)."""
+        k = self.domain.dim
+        out = np.full(self.n_regions, np.inf)
+        if k >= 2:
+            from scipy.spatial import ConvexHull
+        for i in np.nonzero(self.bounded)[0]:
+            V = self.vertices(i)
+            if k == 1:
+                out[i] = float(V.max() - V.min())
+            else:
+                out[i] = ConvexHull(V).volume
+        return out
+
+    def chebyshev(self, i: int) -> tuple[np.ndarray, float]:
+        """Centre and radius of the largest ball in region ``i`` (one HiGHS LP; radius capped at the domain scale).
+
+        A radius > 0 certifies that the region has an interior.
+        """
+        from scipy.optimize import linprog
+
+        A, c = self.hrep(i)
+        k = self.domain.dim
+        nrm = np.linalg.norm(A, axis=1)
+        ok = nrm > 0
+        A, c, nrm = A[ok], c[ok], nrm[ok]
+        obj = np.zeros(k + 1); obj[-1] = -1.0
+        res = linprog(obj, A_ub=np.hstack([A, nrm[:, None]]), b_ub=c,
+                      bounds=[(None, None)] * k + [(0, self.domain.scale)], method="highs")
+        if res.status != 0:
+            raise RegionsError(f"expected the Chebyshev LP of region {i} to solve, got status {res.status} ({res.message})")
+        return res.x[:k], float(res.x[k])
+
+    # ------------------------------------------------------------ checks
+    def verify(self, *, lp: bool = False) -> dict:
+        """Check the partition's invariants; raise ``AssertionError`` on failure.
+
+        Witness patterns (forward pass) equal the recorded ones; patterns are
+        unique; every vertex satisfies its region's inequalities up to
+        rounding; on bounded domains of dimension <= 6 the region volumes sum
+        to the domain's; with ``lp=True`` every region's Chebyshev radius is
+        positive (one LP per region, slow).
+        """
+        X = self.points()
+        got = self.network.patterns(X)
+        bad = np.nonzero(np.any(got != self.patterns, axis=1))[0]
+        assert bad.size == 0, f"{bad.size} witness patterns differ from the recorded ones (first: {bad[:5]})"
+        if self.n_regions:
+            uniq = np.unique(np.packbits(self.patterns, axis=1), axis=0).shape[0] if self.patterns.shape[1] else 1
+            assert uniq == self.n_regions, f"{self.n_regions - uniq} repeated patterns"
+        # vertices inside their regions
+        maps = self.local_maps()[:-1]
+        k = self.domain.dim
+        starts = self.starts
+        rid = np.repeat(np.arange(self.n_regions), np.diff(starts))
+        pts = (self.generators[:, k] > 0) & ~self.lineality
+        U = self.generators[pts, :k]
+        r = rid[pts]
+        col = 0
+        worst = 0.0
+        for A, c in maps:
+            n = A.shape[1]
+            Z = np.einsum("nok,nk->no", A[r], U) + c[r]
+            # magnitudes at the domain's scale (a vertex at the origin has no magnitude of its own)
+            mag = np.einsum("nok,nk->no", np.abs(A[r]), np.abs(U) + self.domain.scale) + np.abs(c[r])
+            act = self.patterns[r, col:col + n]
+            viol = np.where(act, -Z, Z) / np.maximum(mag, 1e-300)
+            worst = max(worst, float(viol.max(initial=0.0)))
+            col += n
+        assert worst <= 1e-7, f"a vertex violates its region's inequalities by {worst:.3g} (relative)"
+        out = {"regions": self.n_regions, "ok": True, "vertex_violation": worst}
+        if self.domain.bounded and k <= 6 and not self.partial:
+            total = float(np.sum(self.volumes()))
+            assert np.isclose(total, self.domain.measure, rtol=1e-8), (
+                f"volumes sum to {total}, expected {self.domain.measure}"
+            )
+            out["volume"] = total
+        if lp:
+            radii = np.array([self.chebyshev(i)[1] for i in range(self.n_regions)])
+            assert np.all(radii > 0), f"{np.count_nonzero(radii <= 0)} regions without interior"
+            out["min_radius"] = float(radii.min(initial=np.inf))
+        return out
+
+
+# ---------------------------------------------------------------- public API
+def preflight(net: Network, domain: Domain | None = None, *, samples: int = 20000, seed: int = 0) -> dict:
+    """A quick look before a long run: Serra's upper bound and a sampled lower bound.
+
+    Parameters
+    ----------
+    samples : int, keyword-only
+        Random points in the domain (for unbounded coordinates: Gaussian of
+        the domain's scale); distinct patterns among them are a lower bound.
+
+    Returns
+    -------
+    dict
+        ``upper_bound`` (Serra et al. 2018, Theorem 1, for all of R^k) and
+        ``sampled_lower_bound``.
+    """
+    from ...analysis.theory import serra_upper_bound
+
+    domain = _check(net, domain)
+    pulled = domain.pullback(net)
+    rng = np.random.default_rng(seed)
+    k = domain.dim
+    lo = np.where(np.isfinite(domain.lo), domain.lo, np.nan)
+    hi = np.where(np.isfinite(domain.hi), domain.hi, np.nan)
+    U = rng.uniform(0.0, 1.0, size=(samples, k))
+    both = np.isfinite(lo) & np.isfinite(hi)
+    X = np.where(both, np.nan_to_num(lo) + U * np.nan_to_num(hi - lo), 0.0)
+    G = np.abs(rng.normal(0.0, domain.scale, size=(samples, k)))
+    X = np.where(np.isfinite(lo) & ~np.isfinite(hi), np.nan_to_num(lo) + G, X)
+    X = np.where(~np.isfinite(lo) & np.isfinite(hi), np.nan_to_num(hi) - G, X)
+    X = np.where(~np.isfinite(lo) & ~np.isfinite(hi), rng.normal(0.0, domain.scale, size=(samples, k)), X)
+    P = pulled.patterns(X)
+    seen = np.unique(np.packbits(P, axis=1), axis=0).shape[0] if P.shape[1] else 1
+    widths = list(pulled.widths)
+    return {"upper_bound": serra_upper_bound(k, widths) if widths else 1, "sampled_lower_bound": int(seen)}
+
+
+def partition_polytope(
+    net: Network,
+    domain: Domain | None = None,
+    *,
+    max_regions: int | None = None,
+    progress: bool = False,
+) -> PolytopePartition:
+    """Partition a box (bounded or not) of any dimension into the network's activation regions, exactly.
+
+    Parameters
+    ----------
+    net : Network
+    domain : Domain, optional
+        A :func:`~regions.domains.box` (default ``[-1, 1]^d``), all of space
+        (:func:`~regions.domains.whole`), or a 1-D/2-D slice (segment, line,
+        plane) of the input space; polygon domains are not supported.
+    max_regions : int, keyword-only, optional
+        Stop once more final regions than this have been found; the result
+        is flagged ``partial`` (and holds the regions found so far, without
+        ``piece_labels``).
+    progress : bool, keyword-only
+        Show one progress bar per hidden layer (needs tqdm).
+
+    Returns
+    -------
+    PolytopePartition
+
+    Examples
+    --------
+    >>> from regions import Network, whole
+    >>> net = Network.from_arch("3-6-1", seed=0)
+    >>> part = partition_polytope(net, whole(3))
+    >>> part.n_regions, part.n_pieces  # sum_{j<=3} C(6, j); every unit bends the output
+    (42, 42)
+    """
+    domain = _check(net, domain)
+    max_regions = _check_max(max_regions)
+    k = domain.dim
+    store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
+    tally = _Pieces(domain.pullback(net), k)
+
+    def emit(b: _Batch) -> None:
+        tally.add(b)
+        st = b.starts()
+        store["G"].append(b.G)
+        store["lin"].append(b.lin)
+        store["bits"].append(b.bits)
+        store["pat"].append(b.pat)
+        store["sizes"].append(np.diff(st))
+        store["n"] += b.R
+
+    counts, stopped, _ = _walk(net, domain, emit, progress, max_regions)
+    n_hidden = net.n_hidden
+    if store["n"]:
+        G = np.concatenate(store["G"])
+        lin = np.concatenate(store["lin"])
+        bits = np.concatenate(store["bits"])
+        pat = np.concatenate(store["pat"])
+        sizes = np.concatenate(store["sizes"])
+    else:  # pragma: no cover
+        G = np.zeros((0, k + 1)); lin = np.zeros(0, bool); bits = np.zeros((0, 1), np.uint64)
+        pat = np.zeros((0, n_hidden), bool); sizes = np.zeros(0, np.intp)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    rid = np.repeat(np.arange(pat.shape[0]), sizes)
+    unb = np.bincount(rid[lin | (G[:, k] == 0)], minlength=pat.shape[0]) > 0
+    W = _witnesses(G, lin, starts, k, domain.scale)
+    labels = None if stopped else tally.labels(pat)[0]
+    return PolytopePartition(
+        network=net, domain=domain, patterns=pat, witnesses=W, bounded=~unb,
+        generators=G, lineality=lin, incidence=bits, starts=starts,
+        layer_counts=tuple(counts), partial=stopped, piece_labels=labels,
+    )
+
+
+def count_polytope(
+    net: Network,
+    domain: Domain | None = None,
+    *,
+    max_regions: int | None = None,
+    progress: bool = False,
+) -> CountResult:
+    """Count the activation regions on a box (bounded or not) of any dimension, exactly.
+
+    Same numbers as ``partition_polytope(net, domain).count()`` without
+    keeping the regions (memory bounded by :data:`CHUNK`, plus two packed
+    patterns per facet across which the output map does not change; none
+    in a generic network).  On unbounded domains the result splits the
+    count into ``bounded`` and ``unbounded`` regions.  ``pieces`` counts the
+    affine pieces (see the module docstring); None when stopped early.
+    ``extra["one_sided_merges"]`` (only when non-zero) counts merging facets
+    seen from one of their regions only (a neighbour lost to rounding),
+    which are not merged.
+
+    Parameters
+    ----------
+    max_regions : int, keyword-only, optional
+        Stop once more final regions than this have been found; the result
+        is flagged ``partial`` and its numbers are lower bounds.
+    progress : bool, keyword-only
+        One progress bar per hidden layer (needs tqdm).
+
+    Examples
+    --------
+    >>> from regions import Network, whole
+    >>> count_polytope(Network.from_arch("4-8-1", seed=0), whole(4)).regions  # sum_{j<=4} C(8, j)
+    163
+    """
+    domain = _check(net, domain)
+    max_regions = _check_max(max_regions)
+    k = domain.dim
+    tally = {"n": 0, "unb": 0}
+    pieces = _Pieces(domain.pullback(net), k)
+
+    def emit(b: _Batch) -> None:
+        pieces.add(b)
+        tally["n"] += b.R
+        if not domain.bounded:
+            unb = np.bincount(b.rid[b.lin | (b.G[:, k] == 0)], minlength=b.R) > 0
+            tally["unb"] += int(np.count_nonzero(unb))
+
+    counts, stopped, pending = _walk(net, domain, emit, progress, max_regions)
+    n = tally["n"] + pending
+    bounded = None if (domain.bounded or stopped) else n - tally["unb"]
+    unbounded = None if (domain.bounded or stopped) else tally["unb"]
+    extra = {}
+    n_pieces = None
+    if stopped:
+        extra["message"] = (
+            f"stopped at max_regions={max_regions} with {n} regions found (partial count: "
+            f"the numbers are lower bounds)"
+        )
+    else:
+        n_pieces, one_sided = pieces.count(n)
+        if one_sided:
+            extra["one_sided_merges"] = one_sided
+    return CountResult(n, n_pieces, counts, "polytope", partial=stopped, bounded=bounded,
+                       unbounded=unbounded, extra=extra)

@@ -1,0 +1,127 @@
+"""One entry point for every engine: :func:`partition` and :func:`count`.
+
+Engines register themselves here as :class:`~regions.engines.base.Engine`
+objects.  :func:`select` picks one for a job: the one the caller names, or
+by default the 1-D engine for 1-D domains, the 2-D engine for bounded 2-D
+domains and the n-D engine for everything else (unbounded 2-D domains
+included: it certifies unbounded regions).
+"""
+
+from __future__ import annotations
+
+from ..core.result import CountResult
+from ..domains import Domain, box
+from ..errors import RegionsError
+from ..model.network import Network
+from .base import Engine, check_options
+from .line.engine import LineEngine
+from .planar.engine import PlanarEngine
+from .polytope.engine import PolytopeEngine
+
+__all__ = ["count", "default_domain", "engines", "get_engine", "partition", "register", "select"]
+
+_REGISTRY: dict[str, Engine] = {}
+
+
+def register(engine: Engine, *, replace: bool = False) -> Engine:
+    """Add ``engine`` to the registry under ``engine.name``; returns it."""
+    if not isinstance(engine, Engine) or not engine.name:
+        raise RegionsError(f"expected an Engine instance with a name, got {engine!r}")
+    if engine.name in _REGISTRY and not replace:
+        raise RegionsError(f"expected a new engine name, got {engine.name!r}, which is registered already")
+    _REGISTRY[engine.name] = engine
+    return engine
+
+
+def engines() -> dict[str, Engine]:
+    """The registered engines by name (a copy)."""
+    return dict(_REGISTRY)
+
+
+def get_engine(name: str) -> Engine:
+    """The engine registered under ``name``."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise RegionsError(
+            f"expected an engine name among {', '.join(sorted(_REGISTRY))}, got {name!r}"
+        ) from None
+
+
+for _engine in (LineEngine(), PlanarEngine(), PolytopeEngine()):
+    register(_engine)
+
+
+def default_domain(net: Network) -> Domain:
+    """The box ``[-1, 1]^d`` of the network's input space."""
+    return box(-1.0, 1.0, dim=net.input_dim)
+
+
+def _check(net, domain) -> Domain:
+    if not isinstance(net, Network):
+        raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
+    if domain is None:
+        domain = default_domain(net)
+    if not isinstance(domain, Domain):
+        raise RegionsError(f"expected a regions.domains.Domain, got {type(domain).__name__}")
+    if domain.input_dim is not None and domain.input_dim != net.input_dim:
+        raise RegionsError(
+            f"expected a domain for a network with {net.input_dim} inputs, "
+            f"got a {domain.kind} for {domain.input_dim} inputs"
+        )
+    return domain
+
+
+def select(net: Network, domain: Domain, engine: str | Engine | None = None) -> Engine:
+    """The engine for ``(net, domain)``: the one named, or the default for the domain."""
+    if engine is not None:
+        eng = engine if isinstance(engine, Engine) else get_engine(engine)
+        eng._check_supported(net, domain)
+        return eng
+    name = {1: "line", 2: "planar"}.get(domain.dim, "polytope")
+    if name == "planar" and not domain.bounded:
+        name = "polytope"
+    eng = _REGISTRY[name]
+    eng._check_supported(net, domain)
+    return eng
+
+
+def partition(net: Network, domain: Domain | None = None, *, engine: str | None = None,
+              max_regions: int | None = None, progress: bool = False):
+    """The activation regions of ``net`` on ``domain`` (default ``[-1, 1]^d``), exactly.
+
+    Parameters
+    ----------
+    net : Network
+    domain : Domain, optional
+    engine : str, optional, keyword-only
+        A registered engine's name (:func:`engines`); by default chosen
+        from the domain.
+    max_regions : int, optional, keyword-only
+        Stop once more regions than this are found; the partition is then
+        flagged ``partial``.
+    progress : bool, keyword-only
+        Show progress where the engine reports it.
+
+    Returns
+    -------
+    Partition
+        The engine's partition (``LinePartition``, ``PlanarPartition``,
+        ``PolytopePartition``); all follow :class:`~regions.engines.base.Partition`.
+    """
+    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    domain = _check(net, domain)
+    return select(net, domain, engine).partition(net, domain, max_regions=max_regions, progress=progress)
+
+
+def count(net: Network, domain: Domain | None = None, *, engine: str | None = None,
+          max_regions: int | None = None, progress: bool = False) -> CountResult:
+    """Count the activation regions (and affine pieces) of ``net`` on ``domain``.
+
+    Uses each engine's count-only path (bounded memory).  Options as in
+    :func:`partition`; with ``max_regions`` the result may be flagged
+    ``partial``, and its numbers are then lower bounds.
+    """
+    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    domain = _check(net, domain)
+    return select(net, domain, engine).count(net, domain, max_regions=max_regions, progress=progress)

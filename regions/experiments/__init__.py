@@ -1,0 +1,2 @@
+"""Experiments built on the engines: sweeps over depth and width, slices through data,
+checkpoint series, the bundled digits."""

@@ -1,0 +1,1188 @@
+"""Regions per parameter across depth and width: bounds, constructions, exact counts.
+
+One *cell* is one architecture ``d - D - ... - D - 1`` (``input_dim`` d,
+``depth`` K hidden layers of ``width`` D).  Its *row* holds
+
+* ``params`` and the bounds as exact integers: ``zaslavsky`` (depth 1 only,
+  the shallow maximum), ``lower`` (Serra et al. 2018's deep lower bound,
+  Prince eq. 4.17) and ``upper`` (Serra et al. 2018, Theorem 1);
+* ``construction_count``: the regions of a network that attains ``lower``,
+  *counted by enumeration* with :func:`regions.count` on the cube
+  ``[0, 1]^d`` (the sawtooth for one input,
+  :func:`regions.constructions.folding` otherwise; both have all their
+  regions of ``R^d`` in the cube, and a count on the cube that reaches the
+  bound shows the bound attained), where such a network is known and the
+  count is within the ``max_regions`` budget;
+* ``random_mean``, ``random_std``, ``random_min``, ``random_max``: exact
+  counts of ``seeds`` random initialisations (``init``) on the chosen
+  domain, and the counts themselves (``random_counts``);
+* regions per parameter for each, ``seconds`` (wall time of the cell) and a
+  ``note`` saying what was skipped and why.
+
+Modes
+-----
+``"bound"``      bounds only (instant, any size);
+``"construct"``  bounds and the construction's exact count;
+``"random"``     bounds and the random counts;
+``"all"``        everything (default).
+
+Determinism
+-----------
+Cells are independent.  Seed ``i`` of a cell is
+``cell_seed(base_seed, input_dim, depth, width, i)`` (a
+:class:`numpy.random.SeedSequence` of those five integers), the network is
+``Network.from_arch(arch, init=init, bias=bias, seed=that seed)`` and the
+random points of a line / segment / plane domain are drawn with
+``np.random.default_rng([that seed, 1])``.  A row therefore never depends
+on where or in which order it ran; only ``seconds`` varies.
+
+Budgets
+-------
+``max_regions``: a construction whose count (known in advance: the bound it
+attains, itself at most ``upper``) exceeds the budget is refused up front
+with a note.  A random count is cheap whatever the architecture's upper
+bound, so it is attempted, but when the upper bound on its domain exceeds
+the budget the engine is told to stop at ``max_regions`` (cooperative
+stop); a stopped count makes the random statistics empty, with a note.
+
+``max_seconds`` (per cell): with local processes (:class:`LocalRunner`)
+each cell runs in a worker process that is killed at the deadline and
+replaced; the row keeps what finished (the bounds always, the construction
+if counted) and says so in its note.  On Dask the task runs the cell in a
+child Python process with a timeout, same result.
+
+Outputs
+-------
+:class:`RowWriter` appends each finished row at once: ``.csv`` and
+``.jsonl`` get one complete line per row (one ``write`` of the whole line on
+a file opened for appending, then ``fsync``), ``.json`` is rewritten
+atomically after each row.  :func:`read_rows` ignores an unterminated last
+line, so a killed sweep never leaves a corrupt row, and ``resume=True``
+skips the cells already present.  Big integers stay exact: integer text in
+CSV, Python ints in JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ..analysis import theory
+from ..errors import RegionsError
+from ..core.io import jsonable, write_text_atomic
+from ..model.network import INIT_SCHEMES, Network
+
+__all__ = [
+    "MODES",
+    "DOMAINS",
+    "COLUMNS",
+    "Cell",
+    "parse_range",
+    "make_cells",
+    "cell_seed",
+    "cell_events",
+    "assemble_row",
+    "run_cell",
+    "run_cells",
+    "LocalRunner",
+    "DaskRunner",
+    "RowWriter",
+    "read_rows",
+    "check_output",
+    "sweep",
+    "format_table",
+    "plot",
+    "save_plot",
+]
+
+#: What a sweep computes (see the module docstring).
+MODES = ("bound", "construct", "random", "all")
+#: Domains of the random counts: the box (default), all of R^d, or a segment /
+#: line / plane through random points of the box.
+DOMAINS = ("box", "whole", "segment", "line", "plane")
+
+#: Columns of the CSV, in order (``random_counts`` joined by spaces).
+COLUMNS = (
+    "input_dim", "depth", "width", "params",
+    "zaslavsky", "lower", "upper",
+    "construction", "construction_count",
+    "init", "domain", "seeds",
+    "random_mean", "random_std", "random_min", "random_max",
+    "lower_per_param", "upper_per_param", "construction_per_param", "random_mean_per_param",
+    "seconds", "mode", "note", "random_counts",
+)
+_INT_COLUMNS = {"input_dim", "depth", "width", "params", "zaslavsky", "lower", "upper",
+                "construction_count", "seeds", "random_min", "random_max"}
+_FLOAT_COLUMNS = {"random_mean", "random_std", "lower_per_param", "upper_per_param",
+                  "construction_per_param", "random_mean_per_param", "seconds"}
+#: Settings that must agree between a file's rows and a resumed sweep.
+_SETTINGS = ("input_dim", "mode", "init", "domain", "seeds")
+
+
+# ---------------------------------------------------------------- the cells
+def parse_range(text: str | int | Sequence[int], *, name: str = "range") -> list[int]:
+    """Parse ``"1:5"`` (inclusive), ``"2:50:2"`` (step), ``"3,10,50"`` or a mix.
+
+    Parameters
+    ----------
+    text : str, int or sequence of int
+        Comma-separated items, each an integer or ``START:STOP[:STEP]`` with
+        ``STOP`` included when reached.
+    name : str
+        What is parsed, for the error message (e.g. ``"--depths"``).
+
+    Returns
+    -------
+    list of int
+        Sorted, without duplicates, all >= 1.
+
+    Examples
+    --------
+    >>> parse_range("1:5")
+    [1, 2, 3, 4, 5]
+    >>> parse_range("10:50:10")
+    [10, 20, 30, 40, 50]
+    >>> parse_range("3,10,50")
+    [3, 10, 50]
+    """
+    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
+        items = [int(text)]
+    elif isinstance(text, str):
+        items = []
+        parts = [p.strip() for p in text.split(",")]
+        if not text.strip() or any(not p for p in parts):
+            raise RegionsError(
+                f"expected {name} as integers, ranges START:STOP[:STEP] or lists such as "
+                f"1:5, 2:50:2 or 3,10,50, got {text!r}"
+            )
+        for part in parts:
+            bits = part.split(":")
+            try:
+                nums = [int(b) for b in bits]
+            except ValueError:
+                raise RegionsError(
+                    f"expected {name} as integers, ranges START:STOP[:STEP] or lists such as "
+                    f"1:5, 2:50:2 or 3,10,50, got {text!r}"
+                ) from None
+            if len(nums) == 1:
+                items.append(nums[0])
+            elif len(nums) in (2, 3):
+                start, stop = nums[0], nums[1]
+                step = nums[2] if len(nums) == 3 else 1
+                if step < 1 or stop < start:
+                    raise RegionsError(
+                        f"expected {name} ranges START:STOP[:STEP] with START <= STOP and STEP >= 1, "
+                        f"got {part!r} in {text!r}"
+                    )
+                items.extend(range(start, stop + 1, step))
+            else:
+                raise RegionsError(
+                    f"expected {name} ranges as START:STOP or START:STOP:STEP, got {part!r} in {text!r}"
+                )
+    else:
+        try:
+            items = [int(v) for v in text]
+        except (TypeError, ValueError):
+            raise RegionsError(f"expected {name} as a sequence of integers, got {text!r}") from None
+    if not items or min(items) < 1:
+        raise RegionsError(f"expected {name} of integers >= 1, got {text!r}")
+    return sorted(set(items))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One architecture of a sweep and everything needed to compute its row.
+
+    Plain data (ints, floats, strings), so it pickles and serialises to JSON.
+    """
+
+    input_dim: int
+    depth: int
+    width: int
+    mode: str = "all"
+    seeds: int = 10
+    init: str = "he"
+    bias: str | float = "same"
+    domain: str = "box"
+    lo: float = -1.0
+    hi: float = 1.0
+    max_regions: int = 10_000_000
+    base_seed: int = 0
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """``(input_dim, depth, width)``: the identity of the row."""
+        return (self.input_dim, self.depth, self.width)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return (self.width,) * self.depth
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Cell":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def make_cells(
+    input_dim: int,
+    depths: str | Sequence[int],
+    widths: str | Sequence[int],
+    *,
+    mode: str = "all",
+    seeds: int = 10,
+    init: str = "he",
+    bias: str | float = "same",
+    domain: str = "box",
+    lo: float = -1.0,
+    hi: float = 1.0,
+    max_regions: int = 10_000_000,
+    base_seed: int = 0,
+) -> list[Cell]:
+    """The cells of a sweep, one per depth x width, checked.
+
+    Parameters are those of :func:`sweep`; ``depths`` and ``widths`` may be
+    strings for :func:`parse_range`.
+    """
+    depths = parse_range(depths, name="depths")
+    widths = parse_range(widths, name="widths")
+    if isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer)) or input_dim < 1:
+        raise RegionsError(f"expected an input dimension >= 1, got {input_dim!r}")
+    if mode not in MODES:
+        raise RegionsError(f"expected a mode among {', '.join(MODES)}, got {mode!r}")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
+        raise RegionsError(f"expected a number of seeds >= 1, got {seeds!r}")
+    if init not in INIT_SCHEMES:
+        raise RegionsError(f"expected an init among {', '.join(INIT_SCHEMES)}, got {init!r}")
+    if not (bias in ("same", "zero") or (isinstance(bias, (int, float)) and math.isfinite(bias))):
+        raise RegionsError(f"expected bias 'same', 'zero' or a finite number, got {bias!r}")
+    if domain not in DOMAINS:
+        raise RegionsError(f"expected a domain among {', '.join(DOMAINS)}, got {domain!r}")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise RegionsError(f"expected a box LO:HI with finite LO < HI, got {lo!r}:{hi!r}")
+    if domain == "plane" and input_dim < 2:
+        raise RegionsError(f"expected an input dimension >= 2 for planes through random points, got {input_dim}")
+    if isinstance(max_regions, bool) or not isinstance(max_regions, (int, np.integer)) or max_regions < 1:
+        raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
+    return [
+        Cell(int(input_dim), int(k), int(w), mode, int(seeds), init, bias, domain, float(lo), float(hi),
+             int(max_regions), int(base_seed))
+        for k in depths for w in widths
+    ]
+
+
+def cell_seed(base_seed: int, input_dim: int, depth: int, width: int, index: int) -> int:
+    """The seed of random network ``index`` of a cell (a 63-bit integer).
+
+    Derived with :class:`numpy.random.SeedSequence` from the five integers,
+    so it is the same on every machine and independent of the sweep's order.
+    """
+    ss = np.random.SeedSequence([int(base_seed), int(input_dim), int(depth), int(width), int(index)])
+    return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+# ------------------------------------------------------------- computation
+def _construction(cell: Cell):
+    """``(name, count, network builder)`` of the bound-attaining construction, or a reason."""
+    from ..analysis import constructions
+
+    d, ws = cell.input_dim, cell.widths
+    if d == 1 and cell.width >= 3:
+        return "sawtooth", (cell.width + 1) ** cell.depth, \
+            lambda: constructions.sawtooth(depth=cell.depth, width=cell.width)
+    if cell.depth == 1 or constructions.folding_attains_bound(d, ws):
+        return "folding", constructions.folding_count(d, ws), lambda: constructions.folding(d, ws)
+    return None, (
+        f"no construction attaining the lower bound is known for width {cell.width} < 3 * input_dim "
+        f"= {3 * d} at depth {cell.depth}"
+    ), None
+
+
+def _random_domain(cell: Cell, seed: int):
+    from .. import domains
+
+    d = cell.input_dim
+    if cell.domain == "box":
+        return domains.box(cell.lo, cell.hi, dim=d)
+    if cell.domain == "whole":
+        return domains.whole(d)
+    rng = np.random.default_rng([seed, 1])
+    pts = rng.uniform(cell.lo, cell.hi, size=(3, d))
+    if cell.domain == "segment":
+        return domains.segment(pts[0], pts[1])
+    if cell.domain == "line":
+        return domains.line(pts[0], pts[1])
+    return domains.plane_through(pts[0], pts[1], pts[2])
+
+
+def _domain_dim(cell: Cell) -> int:
+    return {"segment": 1, "line": 1, "plane": 2}.get(cell.domain, cell.input_dim)
+
+
+def _count(net: Network, domain, budget: int | None):
+    """``regions.count`` with an engine check first; returns (result, note)."""
+    from ..engines.registry import count
+
+    try:
+        return count(net, domain, max_regions=None if budget is None else int(budget)), None
+    except RegionsError as exc:  # e.g. an engine that takes bounded domains only
+        return None, str(exc)
+
+
+def cell_events(cell: Cell) -> Iterator[dict]:
+    """Compute a cell's exact counts, yielding one event per finished part.
+
+    Events are JSON-friendly dicts: ``{"part": "construction", ...}``, then
+    ``{"part": "random", "index": i, "seed": s, "regions": n, ...}`` per
+    seed, then ``{"part": "end", "seconds": t}``.  :func:`assemble_row`
+    turns them into the row; a runner that kills a cell at its deadline
+    assembles whatever events arrived.
+    """
+    from ..domains import box
+
+    t0 = time.perf_counter()
+    if cell.mode in ("construct", "all"):
+        t1 = time.perf_counter()
+        name, value, build = _construction(cell)
+        ev = {"part": "construction", "name": name}
+        if build is None:
+            ev["note"] = value
+        elif value > cell.max_regions:
+            ev["note"] = f"{name} not counted: its {value:,} regions exceed max_regions {cell.max_regions:,}"
+        else:
+            result, note = _count(build(), box(0.0, 1.0, dim=cell.input_dim), None)
+            if result is None:
+                ev["note"] = f"{name} not counted: {note}"
+            else:
+                ev["regions"] = int(result.regions)
+                if result.regions != value:
+                    ev["note"] = f"{name} counted {result.regions:,} regions, expected {value:,}"
+        ev["seconds"] = time.perf_counter() - t1
+        yield ev
+    if cell.mode in ("random", "all"):
+        k = _domain_dim(cell)
+        upper = theory.serra_upper_bound(min(k, cell.input_dim), cell.widths)
+        budget = cell.max_regions if upper > cell.max_regions else None
+        arch = [cell.input_dim, *cell.widths, 1]
+        for i in range(cell.seeds):
+            seed = cell_seed(cell.base_seed, cell.input_dim, cell.depth, cell.width, i)
+            net = Network.from_arch(arch, init=cell.init, bias=cell.bias, seed=seed)
+            result, note = _count(net, _random_domain(cell, seed), budget)
+            ev = {"part": "random", "index": i, "seed": seed}
+            if result is None:
+                ev["note"] = note
+                yield ev
+                break  # every seed would fail the same way
+            ev["regions"] = int(result.regions)
+            ev["partial"] = bool(result.partial)
+            yield ev
+    yield {"part": "end", "seconds": time.perf_counter() - t0}
+
+
+def _per_param(value, params: int):
+    if value is None:
+        return None
+    try:
+        return value / params
+    except OverflowError:
+        return math.inf
+
+
+def assemble_row(cell: Cell, events: Iterable[dict], *, seconds: float | None = None,
+                 interrupted: str | None = None) -> dict:
+    """The row of a cell from its bounds and the events that arrived.
+
+    Parameters
+    ----------
+    cell : Cell
+    events : iterable of dict
+        From :func:`cell_events`, possibly cut short.
+    seconds : float, optional
+        Wall time of the cell; default: the ``end`` event's.
+    interrupted : str, optional
+        Why the events stopped early (a timeout, a dead worker); goes to the note.
+    """
+    d, ws = cell.input_dim, cell.widths
+    params = theory.n_params(d, ws)
+    lower = theory.serra_lower_bound(d, ws) if theory.lower_bound_applies(d, ws) else None
+    upper = theory.serra_upper_bound(d, ws)
+    row = {
+        "input_dim": d, "depth": cell.depth, "width": cell.width, "params": params,
+        "zaslavsky": theory.zaslavsky(cell.width, d) if cell.depth == 1 else None,
+        "lower": lower, "upper": upper,
+        "construction": None, "construction_count": None,
+        "init": None, "domain": None, "seeds": cell.seeds,
+        "random_mean": None, "random_std": None, "random_min": None, "random_max": None,
+        "lower_per_param": _per_param(lower, params), "upper_per_param": _per_param(upper, params),
+        "construction_per_param": None, "random_mean_per_param": None,
+        "seconds": None, "mode": cell.mode, "note": None, "random_counts": None,
+    }
+    notes = []
+    if cell.depth > 1 and cell.width < 3 * d:
+        notes.append(f"no lower bound: the deep lower bound is proved for width >= 3 * input_dim = {3 * d} "
+                     f"(Serra et al. 2018)")
+    counts, partial, random_note, got_construction, end_seconds = [], 0, None, False, None
+    for ev in events:
+        part = ev.get("part")
+        if part == "construction":
+            got_construction = True
+            row["construction"] = ev.get("name")
+            if "regions" in ev:
+                row["construction_count"] = ev["regions"]
+                row["construction_per_param"] = _per_param(ev["regions"], params)
+            if ev.get("note"):
+                notes.append(ev["note"])
+        elif part == "random":
+            if "regions" in ev:
+                counts.append(int(ev["regions"]))
+                partial += bool(ev.get("partial"))
+            if ev.get("note"):
+                random_note = ev["note"]
+        elif part == "error":
+            notes.append(f"error: {ev.get('message')}")
+        elif part == "end":
+            end_seconds = ev.get("seconds")
+    if cell.mode in ("random", "all"):
+        row["init"] = cell.init
+        row["domain"] = cell.domain if cell.domain != "box" else f"box {cell.lo:g}:{cell.hi:g}"
+        row["random_counts"] = counts
+        if random_note:
+            notes.append(f"random not counted: {random_note}")
+        elif partial:
+            notes.append(f"random: {partial} of {cell.seeds} counts stopped at max_regions "
+                         f"{cell.max_regions:,} (no statistics)")
+        elif len(counts) == cell.seeds:
+            arr = np.array(counts, dtype=float)
+            row["random_mean"] = float(arr.mean())
+            row["random_std"] = float(arr.std(ddof=1)) if len(counts) > 1 else 0.0
+            row["random_min"] = int(min(counts))
+            row["random_max"] = int(max(counts))
+            row["random_mean_per_param"] = row["random_mean"] / params
+        elif interrupted:
+            notes.append(f"random: {len(counts)} of {cell.seeds} seeds counted (no statistics)")
+    if interrupted:
+        if cell.mode in ("construct", "all") and not got_construction:
+            notes.append("construction not counted")
+        notes.insert(0, interrupted)
+    row["seconds"] = seconds if seconds is not None else end_seconds
+    if row["seconds"] is not None:
+        row["seconds"] = round(float(row["seconds"]), 4)
+    row["note"] = "; ".join(notes) if notes else None
+    return row
+
+
+def _safe_events(cell: Cell) -> Iterator[dict]:
+    try:
+        yield from cell_events(cell)
+    except Exception as exc:  # noqa: BLE001 -- one failed cell must not stop the sweep
+        yield {"part": "error", "message": f"{type(exc).__name__}: {exc}"}
+
+
+def run_cell(cell: Cell) -> dict:
+    """Compute one cell in this process and return its row (no time limit)."""
+    t0 = time.perf_counter()
+    events = list(_safe_events(cell))
+    return assemble_row(cell, events, seconds=time.perf_counter() - t0)
+
+
+# ----------------------------------------------------------------- runners
+def _timeout_note(seconds: float) -> str:
+    return f"stopped after {seconds:g} s (max_seconds per cell)"
+
+
+def _worker_main(conn) -> None:  # pragma: no cover -- runs in the worker processes
+    """Loop of a local worker process: receive a cell, send its events."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    from ..engines import registry  # noqa: F401 -- warm up the engines before the first cell
+    while True:
+        try:
+            data = conn.recv()
+        except EOFError:
+            return
+        if data is None:
+            return
+        for ev in _safe_events(Cell.from_dict(data)):
+            conn.send(ev)
+
+
+class LocalRunner:
+    """Runs cells in ``jobs`` local worker processes, killing a cell at its deadline.
+
+    Workers are started with the ``spawn`` method (safe beside threads) and
+    reused; a worker whose cell passes ``max_seconds`` is killed and replaced.
+    ``jobs=0`` runs the cells in this process (no time limit).
+    """
+
+    def __init__(self, jobs: int | None = None, *, max_seconds: float | None = None):
+        if jobs is None:
+            jobs = os.cpu_count() or 1
+        if isinstance(jobs, bool) or int(jobs) != jobs or jobs < 0:
+            raise RegionsError(f"expected a number of jobs >= 0, got {jobs!r}")
+        if max_seconds is not None and not (max_seconds > 0):
+            raise RegionsError(f"expected max_seconds > 0, got {max_seconds!r}")
+        self.jobs = int(jobs)
+        self.max_seconds = max_seconds
+        self._slots: list = []
+
+    def _start(self):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="regions-sweep-worker")
+        # The worker must ignore Ctrl-C from its first instruction (the terminal signals the
+        # whole process group; the parent stops the workers itself): an ignored SIGINT is
+        # inherited through exec, and Python then installs no KeyboardInterrupt handler.
+        import threading
+
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            proc.start()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+        child.close()
+        return [proc, parent]
+
+    def _stop(self, slot, *, kill: bool = False):
+        proc, conn = slot
+        try:
+            if not kill:
+                conn.send(None)
+        except (OSError, BrokenPipeError):
+            kill = True
+        conn.close()
+        if kill:
+            proc.kill()
+        proc.join(timeout=5)
+        if proc.is_alive():  # pragma: no cover
+            proc.kill()
+            proc.join()
+
+    def close(self) -> None:
+        """Stop every worker (killing busy ones)."""
+        for slot in self._slots:
+            self._stop(slot, kill=True)
+        self._slots = []
+
+    def run(self, cells: Sequence[Cell]) -> Iterator[dict]:
+        """Yield the rows of ``cells`` as they finish (completion order)."""
+        if self.jobs == 0 or not cells:
+            for cell in cells:
+                yield run_cell(cell)
+            return
+        from multiprocessing.connection import wait
+
+        pending = list(reversed(cells))
+        n = min(self.jobs, len(cells))
+        try:
+            self._slots = [self._start() for _ in range(n)]
+            busy: dict = {}  # slot index -> [cell, t0, events]
+            idle = list(range(n))
+            while pending or busy:
+                while pending and idle:
+                    i = idle.pop()
+                    cell = pending.pop()
+                    self._slots[i][1].send(cell.to_dict())
+                    busy[i] = [cell, time.perf_counter(), []]
+                timeout = None
+                if self.max_seconds is not None:
+                    now = time.perf_counter()
+                    timeout = max(0.0, min(t0 + self.max_seconds - now for _, t0, _ in busy.values()))
+                ready = wait([self._slots[i][1] for i in busy], timeout=timeout)
+                for i in list(busy):
+                    conn = self._slots[i][1]
+                    if conn not in ready:
+                        continue
+                    cell, t0, events = busy[i]
+                    done, died = False, False
+                    try:
+                        while conn.poll():
+                            ev = conn.recv()
+                            events.append(ev)
+                            if ev.get("part") in ("end", "error"):
+                                done = True
+                                break
+                    except (EOFError, OSError):
+                        died = True
+                    if done:
+                        del busy[i]
+                        idle.append(i)
+                        wall = time.perf_counter() - t0
+                        yield assemble_row(cell, events, seconds=None if events[-1].get("part") == "end" else wall)
+                    elif died:
+                        del busy[i]
+                        code = self._slots[i][0].exitcode
+                        self._stop(self._slots[i], kill=True)
+                        self._slots[i] = self._start()
+                        idle.append(i)
+                        yield assemble_row(cell, events, seconds=time.perf_counter() - t0,
+                                           interrupted=f"worker process died (exit code {code})")
+                if self.max_seconds is not None:
+                    now = time.perf_counter()
+                    for i in list(busy):
+                        cell, t0, events = busy[i]
+                        if now - t0 >= self.max_seconds:
+                            del busy[i]
+                            self._stop(self._slots[i], kill=True)
+                            self._slots[i] = self._start()
+                            idle.append(i)
+                            yield assemble_row(cell, events, seconds=now - t0,
+                                               interrupted=_timeout_note(self.max_seconds))
+        finally:
+            self.close()
+
+
+def _cell_in_child(data: dict, max_seconds: float | None) -> dict:
+    """Dask task: the row of one cell, in a child process when there is a time limit."""
+    cell = Cell.from_dict(data)
+    if max_seconds is None:
+        return run_cell(cell)
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-c", "from regions.experiments.sweep import _child_main; _child_main()"], input=json.dumps(data),
+                              capture_output=True, text=True, timeout=max_seconds)
+        out, interrupted = proc.stdout, None
+        if proc.returncode != 0:
+            interrupted = f"worker process died (exit code {proc.returncode})"
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout or ""
+        if isinstance(out, bytes):
+            out = out.decode(errors="replace")
+        interrupted = _timeout_note(max_seconds)
+    events = []
+    for line in out.splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a line cut by the kill
+    return assemble_row(cell, events, seconds=time.perf_counter() - t0, interrupted=interrupted)
+
+
+class DaskRunner:
+    """Runs cells as tasks on a Dask distributed cluster.
+
+    Parameters
+    ----------
+    scheduler : str or distributed.Client
+        The scheduler's address (``tcp://host:8786``) or a connected client.
+    max_seconds : float, optional
+        Per-cell limit; the task then runs the cell in a child Python
+        process (:func:`_child_main`) that is killed at the deadline.
+    """
+
+    def __init__(self, scheduler, *, max_seconds: float | None = None):
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise RegionsError(
+                "expected the dask extra for --scheduler (pip install 'regions[dask]'), "
+                "got no module 'distributed'"
+            ) from None
+        if max_seconds is not None and not (max_seconds > 0):
+            raise RegionsError(f"expected max_seconds > 0, got {max_seconds!r}")
+        self.scheduler = scheduler
+        self.max_seconds = max_seconds
+
+    def run(self, cells: Sequence[Cell]) -> Iterator[dict]:
+        """Yield the rows of ``cells`` as they finish (completion order)."""
+        from distributed import Client, as_completed
+
+        own = not isinstance(self.scheduler, Client)
+        if own:
+            try:
+                client = Client(self.scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise RegionsError(
+                    f"expected a reachable Dask scheduler, got {self.scheduler!r} ({type(exc).__name__})"
+                ) from None
+        else:
+            client = self.scheduler
+        futures = []
+        try:
+            for cell in cells:
+                key = f"regions-sweep-{cell.input_dim}-{cell.depth}-{cell.width}-{os.getpid()}-{id(cells)}"
+                futures.append(client.submit(_cell_in_child, cell.to_dict(), self.max_seconds,
+                                             key=key, pure=False))
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                if not fut.done():
+                    fut.cancel()
+            if own:
+                client.close()
+
+
+def run_cells(cells: Sequence[Cell], *, jobs: int | None = None, scheduler=None,
+              max_seconds: float | None = None) -> Iterator[dict]:
+    """Yield the rows of ``cells`` as they finish, locally or on Dask."""
+    if scheduler is not None:
+        return DaskRunner(scheduler, max_seconds=max_seconds).run(cells)
+    return LocalRunner(jobs, max_seconds=max_seconds).run(cells)
+
+
+# ----------------------------------------------------------------- outputs
+def _csv_value(v):
+    if v is None:
+        return ""
+    if isinstance(v, list):
+        return " ".join(str(int(x)) for x in v)
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def _from_csv(rec: dict) -> dict:
+    row = {}
+    for k in COLUMNS:
+        v = rec.get(k, "")
+        if v == "" or v is None:
+            row[k] = [] if k == "random_counts" and rec.get("mode") in ("random", "all") else None
+        elif k in _INT_COLUMNS:
+            row[k] = int(v)
+        elif k in _FLOAT_COLUMNS:
+            row[k] = float(v)
+        elif k == "random_counts":
+            row[k] = [int(x) for x in v.split()]
+        else:
+            row[k] = v
+    return row
+
+
+def _format(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext not in (".csv", ".json", ".jsonl"):
+        raise RegionsError(f"expected an output file ending in .csv, .json or .jsonl, got {str(path)!r}")
+    return ext[1:]
+
+
+def check_output(path: str | os.PathLike, *, resume: bool = False) -> Path:
+    """Check an output path before a sweep: suffix, folder, and (resume) that its rows read."""
+    path = Path(path)
+    _format(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise RegionsError(f"expected an existing folder for the output, got {str(directory)!r}")
+    if resume:
+        read_rows(path)
+    return path
+
+
+def read_rows(path: str | os.PathLike) -> list[dict]:
+    """Rows of a sweep file (``.csv``, ``.jsonl`` or ``.json``); an unterminated last line is ignored.
+
+    Returns
+    -------
+    list of dict
+        With exact Python ints for the integer columns.
+    """
+    path = Path(path)
+    fmt = _format(path)
+    if not path.exists():
+        return []
+    text = path.read_text()
+    if fmt == "json":
+        if not text.strip():
+            return []
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RegionsError(f"expected a sweep JSON document in {str(path)!r}, got invalid JSON ({exc})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
+            raise RegionsError(f"expected a sweep JSON document with a 'rows' list in {str(path)!r}, got {type(doc).__name__}")
+        return doc["rows"]
+    complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
+    if fmt == "jsonl":
+        rows = []
+        for n, line in enumerate(complete.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise RegionsError(f"expected one JSON row per line in {str(path)!r}, got a bad line {n}") from None
+        return rows
+    reader = csv.DictReader(io.StringIO(complete))
+    if complete and reader.fieldnames and "depth" not in reader.fieldnames:
+        raise RegionsError(f"expected a sweep CSV with a header row in {str(path)!r}, got {reader.fieldnames[:4]}")
+    return [_from_csv(rec) for rec in reader]
+
+
+class RowWriter:
+    """Append rows to a ``.csv`` / ``.jsonl`` file (one complete line each) or keep a ``.json`` document.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The output file; its suffix picks the format.
+    resume : bool, keyword-only
+        Keep the rows already in the file (a half-written last line is cut
+        away); otherwise the file is started afresh.
+    meta : dict, keyword-only
+        Settings stored in the ``.json`` document beside the rows.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, resume: bool = False, meta: dict | None = None):
+        self.path = Path(path)
+        self.format = _format(self.path)
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        if not directory.is_dir():
+            raise RegionsError(f"expected an existing folder for the output, got {str(directory)!r}")
+        self.meta = dict(meta or {})
+        self.rows: list[dict] = read_rows(self.path) if resume else []
+        if self.format == "json":
+            self._rewrite()
+            return
+        if resume and self.path.exists():
+            data = self.path.read_bytes()
+            cut = data.rfind(b"\n") + 1
+            if cut != len(data):  # a line cut short by a kill: drop it
+                with open(self.path, "r+b") as fh:
+                    fh.truncate(cut)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        if not (resume and self.path.exists() and self.path.stat().st_size):
+            header = ",".join(COLUMNS) + "\n" if self.format == "csv" else ""
+            write_text_atomic(self.path, header)
+
+    def _line(self, row: dict) -> str:
+        if self.format == "jsonl":
+            return json.dumps(jsonable(row)) + "\n"
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([_csv_value(row.get(k)) for k in COLUMNS])
+        return buf.getvalue()
+
+    def _rewrite(self) -> None:
+        if self.format == "json":
+            write_text_atomic(self.path, json.dumps(jsonable({"sweep": self.meta, "rows": self.rows}), indent=1) + "\n")
+        else:
+            header = ",".join(COLUMNS) + "\n" if self.format == "csv" else ""
+            write_text_atomic(self.path, header + "".join(self._line(r) for r in self.rows))
+
+    def append(self, row: dict) -> None:
+        """Write one row now: one whole line, flushed and fsynced (``.json``: atomic rewrite)."""
+        self.rows.append(row)
+        if self.format == "json":
+            self._rewrite()
+            return
+        data = self._line(row).encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def finish(self) -> None:
+        """Rewrite the file with the rows sorted by (input_dim, depth, width), atomically."""
+        self.rows.sort(key=lambda r: (r["input_dim"], r["depth"], r["width"]))
+        self._rewrite()
+
+
+
+
+# ------------------------------------------------------------------- sweep
+def _settings(row_or_cell) -> dict:
+    if isinstance(row_or_cell, Cell):
+        c = row_or_cell
+        dom = None if c.mode in ("bound", "construct") else (c.domain if c.domain != "box" else f"box {c.lo:g}:{c.hi:g}")
+        init = None if c.mode in ("bound", "construct") else c.init
+        return {"input_dim": c.input_dim, "mode": c.mode, "init": init, "domain": dom, "seeds": c.seeds}
+    return {k: row_or_cell.get(k) for k in _SETTINGS}
+
+
+def sweep(
+    input_dim: int = 1,
+    depths: str | Sequence[int] = "1:5",
+    widths: str | Sequence[int] = "3:10",
+    *,
+    mode: str = "all",
+    seeds: int = 10,
+    init: str = "he",
+    bias: str | float = "same",
+    domain: str = "box",
+    lo: float = -1.0,
+    hi: float = 1.0,
+    max_regions: int = 10_000_000,
+    base_seed: int = 0,
+    jobs: int | None = None,
+    scheduler=None,
+    max_seconds: float | None = None,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    on_row: Callable[[dict], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+) -> list[dict]:
+    """Run a sweep over depths x widths and return its rows, sorted.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of inputs d (default 1: Prince's figure 4.7a).
+    depths, widths : str or sequence of int
+        Hidden layers and units per layer (:func:`parse_range` syntax);
+        defaults ``1:5`` and ``3:10``.
+    mode : {"bound", "construct", "random", "all"}
+        See the module docstring.
+    seeds : int
+        Random networks per cell.
+    init, bias : str
+        Of :meth:`regions.Network.from_arch` (He-normal by default).
+    domain : {"box", "whole", "segment", "line", "plane"}
+        Where the random networks are counted: the box ``[lo, hi]^d``, all
+        of ``R^d``, or a segment / line / plane through random points of the box.
+    lo, hi : float
+        The box.
+    max_regions : int
+        Budget of one exact count (see "Budgets").
+    base_seed : int
+        Mixed into every cell's seeds.
+    jobs : int, optional
+        Local worker processes (default: the CPU count; 0: this process).
+    scheduler : str or distributed.Client, optional
+        Run the cells on this Dask cluster instead.
+    max_seconds : float, optional
+        Per-cell time limit (see "Budgets").
+    out : path, optional
+        ``.csv``, ``.jsonl`` or ``.json`` file; each row is written as soon as
+        it is finished, and the file is rewritten sorted at the end.
+    resume : bool
+        Keep the rows already in ``out`` and compute only the missing cells.
+    on_row : callable, optional
+        Called with each new row as it finishes (progress).
+    on_start : callable, optional
+        Called once with ``(cells to run, cells already done)``.
+
+    Returns
+    -------
+    list of dict
+        One row per cell, sorted by depth then width.
+    """
+    cells = make_cells(input_dim, depths, widths, mode=mode, seeds=seeds, init=init, bias=bias, domain=domain,
+                       lo=lo, hi=hi, max_regions=max_regions, base_seed=base_seed)
+    if resume and out is None:
+        raise RegionsError("expected an output file to resume, got resume without out")
+    writer = None
+    done: dict = {}
+    if out is not None:
+        meta = {**_settings(cells[0]), "depths": parse_range(depths, name="depths"),
+                "widths": parse_range(widths, name="widths"), "bias": bias, "lo": lo, "hi": hi,
+                "max_regions": max_regions, "base_seed": base_seed}
+        if resume:
+            want = _settings(cells[0])
+            for row in read_rows(out):
+                have = _settings(row)
+                if have != want:
+                    diff = {k: have[k] for k in have if have[k] != want[k]}
+                    raise RegionsError(
+                        f"expected the rows of {str(out)!r} to match this sweep's settings {want} "
+                        f"to resume, got {diff}; write to another file or drop --resume"
+                    )
+                done[(row["input_dim"], row["depth"], row["width"])] = row
+        writer = RowWriter(out, resume=resume, meta=meta)
+        if resume:  # keep only one row per cell, and only ours
+            writer.rows = list(done.values())
+    todo = [c for c in cells if c.key not in done]
+    if on_start is not None:
+        on_start(len(todo), len(cells) - len(todo))
+    rows = [done[c.key] for c in cells if c.key in done]
+    for row in run_cells(todo, jobs=jobs, scheduler=scheduler, max_seconds=max_seconds):
+        rows.append(row)
+        if writer is not None:
+            writer.append(row)
+        if on_row is not None:
+            on_row(row)
+    if writer is not None:
+        writer.finish()
+    rows.sort(key=lambda r: (r["input_dim"], r["depth"], r["width"]))
+    return rows
+
+
+# ------------------------------------------------------------------- table
+def _int_text(v) -> str:
+    return "" if v is None else f"{int(v):,}"
+
+
+def _float_text(v, digits: int = 3) -> str:
+    if v is None:
+        return ""
+    v = float(v)
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e6 or abs(v) < 1e-2:
+        return f"{v:.{digits}g}"
+    return f"{v:,.{digits - 1}f}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def format_table(rows: Sequence[dict], *, notes: bool = True) -> str:
+    """A readable fixed-width table of sweep rows (exact integers with thousands separators).
+
+    Columns shown are those with at least one value; notes follow the table,
+    numbered.
+    """
+    cols = [
+        ("depth", "depth", _int_text), ("width", "width", _int_text), ("params", "params", _int_text),
+        ("zaslavsky", "zaslavsky", _int_text), ("lower", "lower bound", _int_text),
+        ("upper", "upper bound", _int_text), ("construction_count", "constructed", _int_text),
+        ("random_mean", "random mean", lambda v: _float_text(v, 4)),
+        ("random_std", "std", _float_text),
+        ("random_min", "min", _int_text), ("random_max", "max", _int_text),
+        ("lower_per_param", "lower/param", _float_text),
+        ("construction_per_param", "constr/param", _float_text),
+        ("random_mean_per_param", "random/param", _float_text),
+        ("seconds", "s", lambda v: "" if v is None else f"{v:.2f}"),
+    ]
+    cols = [c for c in cols if any(r.get(c[0]) is not None for r in rows)]
+    note_list = []
+    table = []
+    for r in rows:
+        cells = [fmt(r.get(k)) for k, _, fmt in cols]
+        if notes and r.get("note"):
+            note_list.append(r["note"])
+            cells.append(f"[{len(note_list)}]")
+        else:
+            cells.append("")
+        table.append(cells)
+    header = [label for _, label, _ in cols] + [""]
+    widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths[:-1]))
+    for t in table:
+        lines.append("  ".join(c.rjust(w) for c, w in zip(t, widths)).rstrip())
+    if rows:
+        r0 = rows[0]
+        head = f"input_dim {r0['input_dim']}, mode {r0.get('mode')}"
+        if r0.get("init"):
+            head += f", random: {r0['seeds']} seeds of init {r0['init']} on {r0['domain']}"
+        lines.insert(0, head)
+    for i, n in enumerate(note_list, 1):
+        lines.append(f"[{i}] {n}")
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------- plot
+def plot(rows: Sequence[dict], ax=None, *, annotate: bool = True) -> dict:
+    """Regions against parameters on log axes, one curve per depth (Prince fig. 4.7).
+
+    Solid lines: the lower bound (the maximum reached by a construction);
+    open circles: constructions counted exactly; filled squares with dashed
+    lines: the mean of the random networks (error bars: min to max).  The
+    deepest, widest cell (the 471-parameter point of the default sweep) is
+    annotated.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Rows of :func:`sweep` (or :func:`read_rows`).
+    ax : matplotlib Axes, optional
+        Drawn into; a new figure otherwise.
+
+    Returns
+    -------
+    dict
+        ``ax`` and the artists: ``bounds``, ``constructions``, ``random``
+        (lists, one per depth) and ``annotation``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        raise RegionsError("expected at least one row to plot, got none")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 4.8))
+    depths = sorted({r["depth"] for r in rows})
+    cmap = plt.get_cmap("viridis")
+    out = {"ax": ax, "bounds": [], "constructions": [], "random": [], "annotation": None}
+    for i, k in enumerate(depths):
+        color = cmap(i / max(1, len(depths) - 1) * 0.9)
+        rs = sorted((r for r in rows if r["depth"] == k), key=lambda r: r["width"])
+        x = [r["params"] for r in rs]
+        (line,) = ax.plot(x, [float("nan") if r["lower"] is None else float(r["lower"]) for r in rs], "-", color=color, lw=1.6, label=f"{k} hidden layer" + ("s" if k > 1 else ""))
+        out["bounds"].append(line)
+        cx = [(r["params"], r["construction_count"]) for r in rs if r.get("construction_count") is not None]
+        if cx:
+            (pts,) = ax.plot([p for p, _ in cx], [float(c) for _, c in cx], "o", mfc="none", mec=color, ms=6)
+            out["constructions"].append(pts)
+        rx = [r for r in rs if r.get("random_mean") is not None]
+        if rx:
+            y = np.array([r["random_mean"] for r in rx])
+            err = np.array([[r["random_mean"] - r["random_min"] for r in rx], [r["random_max"] - r["random_mean"] for r in rx]])
+            eb = ax.errorbar([r["params"] for r in rx], y, yerr=err, fmt="s--", color=color, ms=3.5, lw=0.9,
+                             capsize=2, alpha=0.85)
+            out["random"].append(eb)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("number of parameters")
+    ax.set_ylabel("number of linear regions")
+    d = rows[0]["input_dim"]
+    ax.set_title(f"{d} input{'s' if d > 1 else ''}: regions vs parameters")
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color="gray", lw=1.6), Line2D([], [], marker="o", mfc="none", mec="gray", ls=""),
+                Line2D([], [], marker="s", color="gray", ls="--", ms=3.5)]
+    labels += ["lower bound (max)", "construction, counted", "random init, mean (min-max)"]
+    ax.legend(handles, labels, fontsize=8, loc="upper left")
+    if annotate:
+        top = max(rows, key=lambda r: (r["depth"], r["width"]))
+        y = top.get("construction_count") or top["lower"] or top["upper"]
+        label = f"{top['params']:,} params\n{int(y):,} regions" if int(y) < 10**12 else \
+            f"{top['params']:,} params\n{float(y):.3g} regions"
+        out["annotation"] = ax.annotate(label, xy=(top["params"], float(y)), xytext=(-45, 0),
+                                        textcoords="offset points", fontsize=8, ha="right", va="center",
+                                        arrowprops={"arrowstyle": "->", "lw": 0.8})
+    ax.grid(True, which="major", alpha=0.3)
+    return out
+
+
+def save_plot(rows: Sequence[dict], path: str | os.PathLike) -> Path:
+    """Draw :func:`plot` and write it to ``path`` (.png, .svg or .pdf) atomically."""
+    import matplotlib
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf"):
+        raise RegionsError(f"expected a plot file ending in .png, .svg or .pdf, got {str(path)!r}")
+    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo") and "DISPLAY" not in os.environ:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    try:
+        plot(rows, ax=ax)
+        fig.tight_layout()
+        from ..core.io import write_atomic
+
+        write_atomic(path, lambda fh: fig.savefig(fh, format=fmt, dpi=150), binary=True)
+    finally:
+        plt.close(fig)
+    return path
+
+
+# ------------------------------------------------------ child-process entry
+def _child_main() -> None:  # pragma: no cover -- runs in a child process
+    """Child-process entry: read a cell as JSON on stdin, print one event per line (flushed)."""
+    cell = Cell.from_dict(json.loads(sys.stdin.read()))
+    for ev in _safe_events(cell):
+        sys.stdout.write(json.dumps(ev) + "\n")
+        sys.stdout.flush()
+

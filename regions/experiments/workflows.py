@@ -1,0 +1,631 @@
+"""Research workflows: regions through data, and regions during training.
+
+* :func:`load_network` -- a :class:`~regions.network.Network` from a
+  Network, a PyTorch module, an ``.npz`` file or a ``torch.save`` file.
+* :func:`load_digits`, :func:`pick_points`, :func:`read_points` -- data
+  points: scikit-learn's bundled 8x8 digits (no download) or your own.
+* :func:`data_domain` -- the segment between two data points or the plane
+  through three (:func:`~regions.domains.segment`,
+  :func:`~regions.domains.plane_through`).
+* :func:`slice_through` -- the exact partition of such a slice, verified,
+  with a summary record (counts, per-layer counts, mean region
+  length/area in input space).
+* :func:`checkpoint_series` -- the same domain counted for each checkpoint
+  in order, one CSV row per checkpoint; :func:`plot_series` and
+  :func:`save_series_plot` -- counts against training step.
+
+Typical use (the training is in :mod:`regions.digits`)::
+
+    from regions import digits, workflows
+    run = digits.train_digits("runs/digits", epochs=5)
+    X, y = workflows.load_digits()
+    domain = workflows.data_domain(workflows.pick_points(X, y, digits=(0, 1, 2)))
+    rows = workflows.checkpoint_series("runs/digits", domain, out="series.csv")
+    workflows.save_series_plot(rows, "series.png")
+
+or from the shell::
+
+    regions train-digits --out-dir runs/digits --epochs 5
+    regions checkpoints runs/digits --digits 0,1,2 --out series.csv --plot series.png
+
+References: Hanin & Rolnick, "Complexity of linear regions in deep
+networks", ICML 2019; Novak et al., "Sensitivity and generalization in
+neural networks", ICLR 2018; Gamba et al., "Are all linear regions created
+equal?", AISTATS 2022.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from ..errors import RegionsError
+from ..core.io import write_atomic, write_text_atomic
+from ..domains import Domain, plane_through, segment
+from ..model.network import Network
+
+__all__ = [
+    "load_network",
+    "load_digits",
+    "pick_points",
+    "read_points",
+    "data_domain",
+    "input_measure",
+    "SliceResult",
+    "slice_through",
+    "find_checkpoints",
+    "run_activation",
+    "checkpoint_series",
+    "read_series",
+    "series_csv",
+    "plot_series",
+    "save_series_plot",
+    "TORCH_SUFFIXES",
+]
+
+#: File suffixes read with :func:`regions.torch_import.load_torch`.
+TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
+_CHECKPOINT_SUFFIXES = (".npz", *TORCH_SUFFIXES)
+
+
+# ---------------------------------------------------------------- networks
+def load_network(
+    source,
+    *,
+    module=None,
+    input_shape: Sequence[int] | int | None = None,
+    activation: str | float = "relu",
+) -> Network:
+    """A :class:`~regions.network.Network` from whatever holds one.
+
+    Parameters
+    ----------
+    source : Network, torch.nn.Module, state dict, str or path-like
+        A Network (returned as is); a PyTorch module or state dict
+        (:func:`regions.from_torch`); a ``.pt``, ``.pth``, ``.ckpt`` or
+        ``.bin`` file, read with :func:`regions.torch_import.load_torch`
+        (``weights_only=True``); any other file is an ``.npz`` archive
+        (:meth:`Network.load`).
+    module, input_shape, activation
+        Passed to the torch import (see :func:`regions.from_torch`).
+
+    Returns
+    -------
+    Network
+    """
+    if isinstance(source, Network):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.suffix.lower() not in TORCH_SUFFIXES:
+            return Network.load(path)
+        from ..interop.pytorch import load_torch  # noqa: PLC0415 -- torch is optional
+
+        return load_torch(path, module=module, input_shape=input_shape, activation=activation)
+    from ..interop.pytorch import from_torch  # noqa: PLC0415
+
+    if module is not None:
+        return from_torch(module, input_shape, state_dict=source)
+    return from_torch(source, input_shape, activation=activation)
+
+
+# -------------------------------------------------------------------- data
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 digits, pixels scaled to ``[0, 1]``.
+
+    The data ship with scikit-learn (no download).
+
+    Returns
+    -------
+    X : ndarray, shape (1797, 64)
+        Pixel intensities divided by 16, row-major 8x8 images.
+    y : ndarray of int, shape (1797,)
+        Labels 0..9.
+    """
+    try:
+        from sklearn.datasets import load_digits as _load  # noqa: PLC0415
+    except ImportError as exc:
+        raise RegionsError(
+            f"expected scikit-learn to be installed for the digits data (pip install scikit-learn), "
+            f"got ImportError: {exc}"
+        ) from None
+    data = _load()
+    return np.asarray(data.data, dtype=np.float64) / 16.0, np.asarray(data.target, dtype=np.int64)
+
+
+def _int_list(values, name: str) -> list[int]:
+    if isinstance(values, str):
+        parts = [p for p in re.split(r"[,\s]+", values.strip()) if p]
+    else:
+        parts = list(values)
+    try:
+        out = [int(v) for v in parts]
+    except (TypeError, ValueError):
+        raise RegionsError(f"expected {name} as integers such as 0,1,2, got {values!r}") from None
+    if not out:
+        raise RegionsError(f"expected {name} as integers such as 0,1,2, got {values!r}")
+    return out
+
+
+def pick_points(
+    X,
+    y=None,
+    *,
+    digits: Sequence[int] | str | None = None,
+    samples: Sequence[int] | str | None = None,
+) -> np.ndarray:
+    """Data points by label or by index.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        The data.
+    y : array_like, shape (n,), optional
+        Labels, needed with ``digits``.
+    digits : sequence of int or str, optional
+        Labels such as ``(0, 1, 2)`` or ``"0,1,2"``: the first sample of
+        each label in data order; a repeated label takes its next sample
+        (``"3,3"``: the first two 3s).
+    samples : sequence of int or str, optional
+        Row indices into ``X`` instead.
+
+    Returns
+    -------
+    ndarray, shape (k, d)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise RegionsError(f"expected data X shaped (n, d), got shape {X.shape}")
+    if (digits is None) == (samples is None):
+        raise RegionsError("expected exactly one of digits=... (labels) or samples=... (row indices), got "
+                           + ("both" if digits is not None else "neither"))
+    if samples is not None:
+        idx = _int_list(samples, "samples")
+        bad = [i for i in idx if not 0 <= i < X.shape[0]]
+        if bad:
+            raise RegionsError(f"expected sample indices in 0..{X.shape[0] - 1}, got {bad}")
+        return X[idx].copy()
+    if y is None:
+        raise RegionsError("expected labels y with digits=..., got none")
+    y = np.asarray(y).reshape(-1)
+    labels = _int_list(digits, "digits")
+    used: dict[int, int] = {}
+    rows = []
+    for lab in labels:
+        where = np.nonzero(y == lab)[0]
+        k = used.get(lab, 0)
+        if k >= where.size:
+            raise RegionsError(f"expected {k + 1} sample(s) with label {lab} in the data, got {where.size}")
+        used[lab] = k + 1
+        rows.append(int(where[k]))
+    return X[rows].copy()
+
+
+def read_points(path: str | os.PathLike) -> np.ndarray:
+    """Points from an ``.npy`` array ``(k, d)`` or an ``.npz`` with arrays ``x0, x1[, x2]``.
+
+    Read with ``allow_pickle=False``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise RegionsError(f"expected an existing .npy/.npz file of points, got {str(path)!r}")
+    try:
+        data = np.load(p, allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 -- any unreadable file is one sentence
+        raise RegionsError(f"expected a .npy/.npz file of points, got an unreadable {str(path)!r} "
+                           f"({type(exc).__name__})") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            names = [n for n in ("x0", "x1", "x2") if n in data.files]
+            if names[:2] != ["x0", "x1"]:
+                raise RegionsError(f"expected arrays x0, x1 (and x2) in {str(path)!r}, got {sorted(data.files)}")
+            pts = np.stack([np.asarray(data[n], dtype=np.float64).reshape(-1) for n in names])
+    else:
+        if data.dtype.kind not in "biuf" or data.ndim != 2:
+            raise RegionsError(f"expected numeric points shaped (k, d) in {str(path)!r}, "
+                               f"got dtype {data.dtype} shape {data.shape}")
+        pts = data.astype(np.float64)
+    return pts
+
+
+def data_domain(points, *, margin: float = 0.5, triangle: bool = False) -> Domain:
+    """The segment between two points, or the plane through three.
+
+    Parameters
+    ----------
+    points : array_like, shape (2, d) or (3, d)
+    margin : float
+        Plane only: extent beyond the triangle's bounding box, in units of
+        its size (see :func:`~regions.domains.plane_through`).
+    triangle : bool
+        Plane only: the triangle itself instead of the box around it.
+
+    Returns
+    -------
+    Domain
+        :func:`~regions.domains.segment` (``t`` from 0 to 1) or
+        :func:`~regions.domains.plane_through` (orthonormal coordinates).
+    """
+    P = np.asarray(points, dtype=np.float64)
+    if P.ndim != 2 or P.shape[0] not in (2, 3):
+        raise RegionsError(f"expected 2 points (a segment) or 3 points (a plane) shaped (k, d), got shape {P.shape}")
+    if P.shape[0] == 2:
+        if triangle:
+            raise RegionsError("expected triangle=True only with three points, got two")
+        return segment(P[0], P[1])
+    return plane_through(P[0], P[1], P[2], margin=margin, triangle=triangle)
+
+
+def input_measure(domain: Domain) -> float:
+    """Length / area of a bounded domain measured in the input space.
+
+    The domain's parameter-space measure times ``sqrt(det(B^T B))`` for its
+    basis ``B`` (1 for :func:`~regions.domains.plane_through`, ``|x1 - x0|``
+    for a segment).
+    """
+    m = domain.measure
+    if domain.basis is None:
+        return m
+    B = domain.basis
+    return float(m * math.sqrt(max(float(np.linalg.det(B.T @ B)), 0.0)))
+
+
+# ------------------------------------------------------------------ slices
+@dataclass(eq=False)
+class SliceResult:
+    """The exact partition of a data slice and its summary.
+
+    Attributes
+    ----------
+    partition
+        The engine's partition (``LinePartition`` or ``PlanarPartition``).
+    domain : Domain
+    record : dict
+        ``regions``, ``pieces``, ``layer_counts``, ``engine``, ``kind``
+        (segment / plane / polygon), ``measure`` (length or area in input
+        space), ``mean_measure`` (``measure / regions``), ``verified``,
+        ``seconds``, ``arch``, ``negative_slope``.
+    """
+
+    partition: Any
+    domain: Domain
+    record: dict = field(default_factory=dict)
+
+    @property
+    def n_regions(self) -> int:
+        return int(self.partition.n_regions)
+
+
+def _summary(net: Network, domain: Domain, part, seconds: float, verified: bool) -> dict:
+    measure = input_measure(domain)
+    n = int(part.n_regions)
+    return {
+        "regions": n,
+        "pieces": int(part.n_pieces),
+        "layer_counts": [int(c) for c in part.layer_counts],
+        "engine": getattr(part, "engine", None),
+        "kind": domain.kind,
+        "measure": measure,
+        "mean_measure": measure / n if n else float("nan"),
+        "verified": bool(verified),
+        "seconds": round(float(seconds), 6),
+        "arch": net.arch,
+        "negative_slope": net.negative_slope,
+    }
+
+
+def slice_through(
+    net,
+    points=None,
+    *,
+    domain: Domain | None = None,
+    margin: float = 0.5,
+    triangle: bool = False,
+    verify: bool = True,
+    **load_options,
+) -> SliceResult:
+    """The exact partition along the segment between two points, or in the plane through three.
+
+    Parameters
+    ----------
+    net : Network, torch.nn.Module or path
+        Anything :func:`load_network` reads (``load_options`` go to it).
+    points : array_like, shape (2, d) or (3, d), optional
+        Data points in the network's (flattened) input space; or give ``domain``.
+    domain : Domain, optional
+        A ready domain instead of ``points``.
+    margin, triangle
+        See :func:`data_domain`.
+    verify : bool
+        Check the partition (lengths/areas sum to the domain's, each
+        witness point's forward pattern is its region's); an
+        ``AssertionError`` is raised if a check fails.
+
+    Returns
+    -------
+    SliceResult
+
+    Examples
+    --------
+    >>> X, y = load_digits()                                     # doctest: +SKIP
+    >>> res = slice_through(model, pick_points(X, y, digits=(3, 8)))  # doctest: +SKIP
+    >>> res.record["regions"], res.record["mean_measure"]         # doctest: +SKIP
+    """
+    from ..engines.registry import partition  # noqa: PLC0415
+
+    net = load_network(net, **load_options)
+    if (points is None) == (domain is None):
+        raise RegionsError("expected exactly one of points=... or domain=..., got "
+                           + ("both" if domain is not None else "neither"))
+    if domain is None:
+        domain = data_domain(points, margin=margin, triangle=triangle)
+    t0 = time.perf_counter()
+    part = partition(net, domain)
+    if verify:
+        part.verify()
+    seconds = time.perf_counter() - t0
+    return SliceResult(part, domain, _summary(net, domain, part, seconds, verify))
+
+
+# ------------------------------------------------------------- checkpoints
+def _step_of(path: Path) -> int | None:
+    nums = re.findall(r"\d+", path.stem)
+    return int(nums[-1]) if nums else None
+
+
+def find_checkpoints(directory: str | os.PathLike) -> list[Path]:
+    """The checkpoint files (``.pt``, ``.pth``, ``.ckpt``, ``.bin``, ``.npz``) of a folder, by step.
+
+    The step is the last integer in the file name (``step_000120.pt`` ->
+    120); files without one come last, by name.
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        raise RegionsError(f"expected a folder of checkpoint files, got {str(directory)!r}")
+    files = [p for p in d.iterdir() if p.is_file() and p.suffix.lower() in _CHECKPOINT_SUFFIXES
+             and not p.name.startswith(".")]
+    if not files:
+        raise RegionsError(f"expected checkpoint files ({', '.join(_CHECKPOINT_SUFFIXES)}) in {str(d)!r}, got none")
+
+    def key(p: Path):
+        s = _step_of(p)
+        return (s is None, s if s is not None else 0, p.name)
+
+    return sorted(files, key=key)
+
+
+def _num(v: str):
+    """A CSV cell as int, float, bool or None where it reads as one, else the text."""
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return {"True": True, "False": False, "": None}.get(v, v)
+
+
+def _history(directory: Path) -> dict[str, dict]:
+    """Rows of ``history.csv`` (written by :func:`regions.digits.train_digits`) by checkpoint name, numbers parsed."""
+    path = directory / "history.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as fh:
+        return {row["checkpoint"]: {k: (v if k == "checkpoint" else _num(v)) for k, v in row.items()}
+                for row in csv.DictReader(fh) if row.get("checkpoint")}
+
+
+def run_activation(directory: str | os.PathLike) -> str | None:
+    """The ``activation`` recorded in a run folder's ``config.json`` (see :mod:`regions.digits`), else None."""
+    path = Path(directory) / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text()).get("activation")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def series_csv(rows: list[dict]) -> str:
+    """CSV text of series rows (columns in order of first appearance)."""
+    fields: list[str] = []
+    for row in rows:
+        for k in row:
+            if k not in fields:
+                fields.append(k)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    for row in rows:
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def checkpoint_series(
+    checkpoints: str | os.PathLike | Iterable[str | os.PathLike],
+    domain: Domain,
+    *,
+    module=None,
+    input_shape: Sequence[int] | int | None = None,
+    activation: str | float | None = None,
+    out: str | os.PathLike | None = None,
+    verify: bool = False,
+    on_row: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Count the same domain for each checkpoint, in order.
+
+    Parameters
+    ----------
+    checkpoints : folder or sequence of paths
+        A folder (its checkpoint files ordered by step, see
+        :func:`find_checkpoints`) or files in the order given.  Each is read
+        by :func:`load_network`.
+    domain : Domain
+        Counted for every checkpoint (e.g. :func:`data_domain`).
+    module, input_shape
+        The architecture for state-dict checkpoints that are not plain
+        ``nn.Sequential`` of ``Linear`` layers (see :func:`regions.from_torch`).
+    activation : str or float, optional
+        For plain state dicts; default: the ``activation`` of a
+        ``config.json`` beside the checkpoints (as written by
+        :func:`regions.digits.train_digits`), else ``"relu"``.
+    out : path, optional
+        CSV file, rewritten atomically after every checkpoint (a reader
+        never sees a torn file; an interrupted run keeps its rows).
+    verify : bool
+        Build and verify the full partition for each checkpoint.
+    on_row : callable, optional
+        Called with each row as soon as it is computed (progress).
+
+    Returns
+    -------
+    list of dict
+        One row per checkpoint: ``checkpoint``, ``step``, ``regions``,
+        ``pieces``, ``layer_1`` .. ``layer_L`` (regions after the first l
+        hidden layers), ``measure`` (length/area in input space),
+        ``mean_measure`` (``measure / regions``), ``seconds``, ``verified``;
+        plus the columns of a ``history.csv`` beside the checkpoints
+        (``epoch``, ``loss``, ``train_acc``, ``test_acc``).
+    """
+    from ..engines.registry import count, partition  # noqa: PLC0415
+
+    if not isinstance(domain, Domain):
+        raise RegionsError(f"expected a regions Domain, got {type(domain).__name__}")
+    if isinstance(checkpoints, (str, os.PathLike)):
+        folder = Path(checkpoints)
+        if folder.is_file():
+            paths = [folder]
+            folder = folder.parent
+        else:
+            paths = find_checkpoints(folder)
+    else:
+        paths = [Path(p) for p in checkpoints]
+        if not paths:
+            raise RegionsError("expected at least one checkpoint file, got none")
+        folder = paths[0].parent
+    if activation is None:
+        activation = run_activation(folder) or "relu"
+    history = _history(folder)
+    measure = input_measure(domain) if domain.bounded else float("inf")
+    rows: list[dict] = []
+    for i, path in enumerate(paths):
+        net = load_network(path, module=module, input_shape=input_shape, activation=activation)
+        t0 = time.perf_counter()
+        if verify:
+            part = partition(net, domain)
+            part.verify()
+            regions, pieces, layers = part.n_regions, part.n_pieces, list(part.layer_counts)
+        else:
+            res = count(net, domain)
+            regions, pieces, layers = res.regions, res.pieces, list(res.layer_counts)
+        seconds = time.perf_counter() - t0
+        step = _step_of(path)
+        row: dict[str, Any] = {"checkpoint": path.name, "step": i if step is None else step,
+                               "regions": int(regions), "pieces": None if pieces is None else int(pieces)}
+        for k, c in enumerate(layers, start=1):
+            row[f"layer_{k}"] = int(c)
+        row["measure"] = measure
+        row["mean_measure"] = measure / regions if regions else float("nan")
+        row["seconds"] = round(seconds, 6)
+        row["verified"] = bool(verify)
+        for k, v in history.get(path.name, {}).items():
+            if k not in row and k != "checkpoint":
+                row[k] = v
+        rows.append(row)
+        if out is not None:
+            write_text_atomic(out, series_csv(rows))
+        if on_row is not None:
+            on_row(row)
+    return rows
+
+
+def read_series(path: str | os.PathLike) -> list[dict]:
+    """Rows of a checkpoint-series CSV, numbers parsed (ints stay ints)."""
+    p = Path(path)
+    if not p.is_file():
+        raise RegionsError(f"expected an existing series CSV, got {str(path)!r}")
+
+    with open(p, newline="") as fh:
+        return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+# -------------------------------------------------------------------- plots
+def _series_rows(series) -> list[dict]:
+    if isinstance(series, (str, os.PathLike)):
+        return read_series(series)
+    rows = list(series)
+    if not rows:
+        raise RegionsError("expected at least one row in the series, got none")
+    return rows
+
+
+def plot_series(series, *, ax=None, x: str = "step", y: str = "regions", layers: bool = False,
+                accuracy: bool = True) -> list:
+    """Counts against training step.
+
+    Parameters
+    ----------
+    series : list of dict or path
+        Rows of :func:`checkpoint_series`, or its CSV file.
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new figure (no pyplot: reach it as
+        ``artists[0].figure``).
+    x, y : str
+        Columns to plot (default ``step`` and ``regions``).
+    layers : bool
+        Also plot ``layer_1 .. layer_{L-1}`` (regions of the first layers).
+    accuracy : bool
+        Plot ``test_acc`` (if present) on a second axis, dashed.
+
+    Returns
+    -------
+    list of matplotlib artists
+        The lines drawn (the first is ``y``).
+    """
+    from matplotlib.figure import Figure  # noqa: PLC0415 -- lazy
+
+    rows = _series_rows(series)
+    for col in (x, y):
+        if col not in rows[0]:
+            raise RegionsError(f"expected a column {col!r} in the series, got {list(rows[0])}")
+    if ax is None:
+        ax = Figure(figsize=(6.0, 4.0), layout="constrained").add_subplot()
+    xs = [float(r[x]) for r in rows]
+    artists = ax.plot(xs, [float(r[y]) for r in rows], "o-", color="C0", label=y)
+    if layers:
+        cols = sorted((k for k in rows[0] if re.fullmatch(r"layer_\d+", k)), key=lambda k: int(k[6:]))
+        for j, col in enumerate(cols[:-1]):
+            artists += ax.plot(xs, [float(r[col]) for r in rows], ".-", color=f"C{j + 2}", alpha=0.7,
+                               label=f"after {col.replace('_', ' ')}")
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"{y} (exact)")
+    ax.grid(alpha=0.3)
+    if accuracy and all(r.get("test_acc") not in (None, "") for r in rows):
+        ax2 = ax.twinx()
+        artists += ax2.plot(xs, [float(r["test_acc"]) for r in rows], "s--", color="C1", alpha=0.8,
+                            label="test accuracy")
+        ax2.set_ylabel("test accuracy")
+        ax2.set_ylim(0.0, 1.0)
+    ax.legend(artists, [a.get_label() for a in artists], loc="best", fontsize="small")
+    return artists
+
+
+def save_series_plot(series, path: str | os.PathLike, *, title: str | None = None, **options) -> Path:
+    """Draw :func:`plot_series` on a new figure and write it atomically (format from the suffix)."""
+    artists = plot_series(series, **options)
+    fig = artists[0].figure
+    if title:
+        fig.suptitle(title, fontsize="medium")
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    write_atomic(path, lambda fh: fig.savefig(fh, format=fmt, dpi=120), binary=True)
+    return path

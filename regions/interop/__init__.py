@@ -1,0 +1,1 @@
+"""Other formats: PyTorch models (:mod:`.pytorch`), shapely and GeoJSON (:mod:`.geo`)."""

@@ -1,0 +1,323 @@
+"""Pictures of 2-D partitions (matplotlib, imported lazily).
+
+Every function takes ``ax=None`` (then the current axes, ``plt.gca()``)
+and returns the artists it added, so that callers can restyle them.
+Coordinates are the domain's parameter coordinates ``(u, v)``.
+
+* :func:`plot_partition` -- the regions, one colour each (or per piece,
+  per pattern of one layer, or by output);
+* :func:`plot_edges` -- the region boundaries;
+* :func:`plot_output` -- the output as a heat map, drawn exactly (each
+  region is triangulated and shaded linearly: the output is affine there);
+* :func:`plot_decision_boundary` -- the level set ``output = level``, exact
+  (one segment per region it crosses);
+* :func:`plot_layers` -- one panel per hidden layer: the regions after the
+  first ``l`` layers, each previous region in its own hue, subdivided into
+  shades by the new layer's (bent) lines -- "composing networks in 2-D";
+  the new layer's lines are drawn on top of the previous ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import RegionsError
+from ..model.network import Network
+
+__all__ = [
+    "plot_partition",
+    "plot_edges",
+    "plot_output",
+    "plot_decision_boundary",
+    "plot_layers",
+    "region_colors",
+]
+
+
+def _ax(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.gca()
+    return ax
+
+
+def _check(part):
+    from ..engines.planar.kernel import PlanarPartition
+
+    if not isinstance(part, PlanarPartition):
+        raise RegionsError(f"expected a regions.planar.PlanarPartition, got {type(part).__name__}")
+
+
+def _frame(ax, part):
+    lo, hi = part.domain.lo, part.domain.hi
+    pad = 0.01 * (hi - lo)
+    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+    ax.set_aspect("equal")
+
+
+def _hues(n: int, seed: int) -> np.ndarray:
+    """n well-spread random colours (RGB, (n, 3))."""
+    import matplotlib.colors as mcolors
+
+    rng = np.random.default_rng(seed)
+    h = (np.arange(n) * 0.6180339887 + rng.random()) % 1.0
+    hsv = np.stack([h, rng.uniform(0.35, 0.75, n), rng.uniform(0.75, 0.98, n)], axis=1)
+    return mcolors.hsv_to_rgb(hsv)
+
+
+def region_colors(part, by: str = "region", *, seed: int = 0, layer: int | None = None) -> np.ndarray:
+    """Colours (R, 3) for the regions.
+
+    Parameters
+    ----------
+    by : {"region", "piece", "pattern"}
+        A random colour per region, per affine piece, or per activation
+        pattern of the first ``layer`` hidden layers (regions sharing it
+        share the colour).
+    """
+    _check(part)
+    if by == "region":
+        return _hues(part.n_regions, seed)[np.random.default_rng(seed).permutation(part.n_regions)]
+    if by == "piece":
+        return _hues(part.n_pieces, seed)[part.piece_labels]
+    if by == "pattern":
+        widths = part.network.widths
+        k = len(widths) if layer is None else int(layer)
+        if not (1 <= k <= len(widths)):
+            raise RegionsError(f"expected layer in 1..{len(widths)}, got {layer!r}")
+        bits = part.patterns[:, : sum(widths[:k])]
+        _, inv = np.unique(np.packbits(bits, axis=1), axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        return _hues(int(inv.max()) + 1, seed)[inv]
+    raise RegionsError(f"expected by to be 'region', 'piece' or 'pattern', got {by!r}")
+
+
+def plot_partition(part, ax=None, *, color: str = "region", facecolors=None, edgecolor="k",
+                   linewidth: float = 0.3, alpha: float = 1.0, seed: int = 0, **kwargs):
+    """Fill every region with a colour.
+
+    Parameters
+    ----------
+    part : PlanarPartition
+    ax : matplotlib Axes, optional
+    color : {"region", "piece", "pattern"}, keyword-only
+        See :func:`region_colors`.
+    facecolors : array_like, optional
+        Explicit colours (R, 3|4) instead.
+    edgecolor, linewidth, alpha : region boundaries and transparency.
+    **kwargs
+        Passed to :class:`matplotlib.collections.PolyCollection`.
+
+    Returns
+    -------
+    PolyCollection
+    """
+    from matplotlib.collections import PolyCollection
+
+    _check(part)
+    ax = _ax(ax)
+    fc = region_colors(part, color, seed=seed) if facecolors is None else facecolors
+    coll = PolyCollection(part.polygons(), facecolors=fc, edgecolors=edgecolor, linewidths=linewidth,
+                          alpha=alpha, **kwargs)
+    ax.add_collection(coll)
+    _frame(ax, part)
+    return coll
+
+
+def plot_edges(part, ax=None, *, color="k", linewidth: float = 0.4, boundary: bool = True, **kwargs):
+    """Draw the region boundaries; returns a :class:`~matplotlib.collections.LineCollection`."""
+    from matplotlib.collections import LineCollection
+
+    _check(part)
+    ax = _ax(ax)
+    edges, faces = part.edges()
+    if not boundary:
+        edges = edges[faces[:, 1] >= 0]
+    segs = part.vertices[edges]  # (E, 2, 2)
+    coll = LineCollection(segs, colors=color, linewidths=linewidth, **kwargs)
+    ax.add_collection(coll)
+    _frame(ax, part)
+    return coll
+
+
+def _fan(part):
+    """Triangulate every convex ring as a fan: (T, 3) vertex ids, (T,) region ids."""
+    off = part.ring_offsets
+    k = np.diff(off)
+    ntri = k - 2
+    region = np.repeat(np.arange(part.n_regions), ntri)
+    first = np.repeat(off[:-1], ntri)
+    step = np.arange(ntri.sum()) - np.repeat(np.cumsum(ntri) - ntri, ntri)  # 0..k-3 within region
+    rv = part.ring_vertices
+    tri = np.stack([rv[first], rv[first + step + 1], rv[first + step + 2]], axis=1)
+    return tri, region
+
+
+def plot_output(part, ax=None, *, output: int = 0, cmap: str = "viridis", edges: bool = True,
+                edgecolor="w", linewidth: float = 0.25, colorbar: bool = False, **kwargs):
+    """The output as a heat map, with region edges.
+
+    Each region is cut into triangles whose corners carry the region's own
+    affine map, and shaded with Gouraud (linear) interpolation, so the
+    picture is the exact piecewise-linear function, at any zoom.
+
+    Returns
+    -------
+    list of artists
+        The :class:`~matplotlib.collections.TriMesh` (``tripcolor``), then
+        the edges' LineCollection if ``edges``, then the colour bar if asked.
+    """
+    import matplotlib.tri as mtri
+
+    _check(part)
+    if part.partial:
+        raise RegionsError("expected a complete partition for the output map, got a partial one (max_regions)")
+    ax = _ax(ax)
+    n_out = part.jacobians.shape[1]
+    if not (0 <= output < n_out):
+        raise RegionsError(f"expected output in 0..{n_out - 1}, got {output!r}")
+    tri, region = _fan(part)
+    P = part.vertices[tri]  # (T, 3, 2) corners, region-specific values below
+    vals = np.einsum("tj,tkj->tk", part.jacobians[region, output], P) + part.offsets[region, output][:, None]
+    pts = P.reshape(-1, 2)
+    tr = mtri.Triangulation(pts[:, 0], pts[:, 1], np.arange(pts.shape[0]).reshape(-1, 3))
+    art = [ax.tripcolor(tr, vals.reshape(-1), shading="gouraud", cmap=cmap, **kwargs)]
+    if edges:
+        art.append(plot_edges(part, ax, color=edgecolor, linewidth=linewidth))
+    if colorbar:
+        art.append(ax.figure.colorbar(art[0], ax=ax))
+    _frame(ax, part)
+    return art
+
+
+def decision_segments(part, *, output: int = 0, level: float = 0.0) -> np.ndarray:
+    """Segments (S, 2, 2) of the exact level set ``output = level``, one per region it crosses.
+
+    In each region the output is affine, so its level set there is the
+    segment between the two boundary points where the affine function
+    changes sign (regions where it is constant at ``level`` are skipped).
+    """
+    _check(part)
+    off, rv = part.ring_offsets, part.ring_vertices
+    region = np.repeat(np.arange(part.n_regions), np.diff(off))
+    nxt = np.arange(rv.shape[0]) + 1
+    nxt[off[1:] - 1] = off[:-1]
+    A, B = part.vertices[rv], part.vertices[rv[nxt]]
+    J, c = part.jacobians[region, output], part.offsets[region, output]
+    fa = np.einsum("ij,ij->i", J, A) + c - level
+    fb = np.einsum("ij,ij->i", J, B) + c - level
+    scale = np.abs(J).sum(axis=1) * part.domain.scale + np.abs(c) + abs(level)
+    tol = 1e-12 * scale
+    sa = np.where(fa > tol, 1, np.where(fa < -tol, -1, 0))
+    sb = np.where(fb > tol, 1, np.where(fb < -tol, -1, 0))
+    # a point per ring position: vertex a if zero, or the crossing on edge a->b
+    on_vertex = sa == 0
+    crossing = sa * sb < 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(crossing, fa / (fa - fb), 0.0)
+    pts = A + t[:, None] * (B - A)
+    take = on_vertex | crossing
+    # keep regions with exactly two such points (not a region lying in the level set)
+    cnt = np.bincount(region[take], minlength=part.n_regions)
+    ok = take & (cnt[region] == 2)
+    P = pts[ok].reshape(-1, 2, 2)
+    # a level set along an edge is reported by both regions of the edge: keep one
+    swap = (P[:, 0, 0] > P[:, 1, 0]) | ((P[:, 0, 0] == P[:, 1, 0]) & (P[:, 0, 1] > P[:, 1, 1]))
+    P[swap] = P[swap, ::-1]
+    key = np.round(P.reshape(-1, 4) / (1e-9 * part.domain.scale))
+    _, first = np.unique(key, axis=0, return_index=True)
+    return P[np.sort(first)]
+
+
+def plot_decision_boundary(part, ax=None, *, output: int = 0, level: float = 0.0, color="r",
+                           linewidth: float = 1.5, **kwargs):
+    """Draw the exact level set ``output = level`` (the decision boundary of a sign classifier).
+
+    Returns
+    -------
+    LineCollection
+    """
+    from matplotlib.collections import LineCollection
+
+    _check(part)
+    if part.partial:
+        raise RegionsError("expected a complete partition for the decision boundary, got a partial one")
+    ax = _ax(ax)
+    segs = decision_segments(part, output=output, level=level)
+    coll = LineCollection(segs, colors=color, linewidths=linewidth, **kwargs)
+    ax.add_collection(coll)
+    _frame(ax, part)
+    return coll
+
+
+def _truncated(net: Network, k: int) -> Network:
+    """The first k hidden layers, followed by a zero output layer."""
+    layers = list(net.layers[:k])
+    n = layers[-1][0].shape[0]
+    return Network(layers + [(np.zeros((1, n)), np.zeros(1))], negative_slope=net.negative_slope)
+
+
+def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidth: float = 0.4,
+                max_regions: int | None = None):
+    """One panel per hidden layer: how each layer subdivides the previous regions.
+
+    Panel ``l`` shows the regions after the first ``l`` hidden layers.
+    Every region of layer ``l - 1`` keeps one hue; its children from layer
+    ``l`` are shades of that hue; the lines of the earlier layers are black,
+    the new (bent) lines of layer ``l`` white.
+
+    Parameters
+    ----------
+    net : Network
+    domain : Domain, optional
+        As for :func:`regions.planar.partition_plane`.
+    axes : sequence of Axes, optional
+        One per hidden layer; default: a new figure with a row of panels.
+
+    Returns
+    -------
+    list of list of artists
+        Per panel: the PolyCollection, the earlier edges, the new edges.
+    """
+    import matplotlib.colors as mcolors
+
+    from ..engines.planar.kernel import partition_plane
+
+    L = net.depth
+    if L < 1:
+        raise RegionsError(f"expected a network with hidden layers, got {net.arch}")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, L, figsize=(3.2 * L, 3.4), squeeze=False)
+        axes = axes[0]
+    axes = list(np.ravel(axes))
+    if len(axes) < L:
+        raise RegionsError(f"expected {L} axes (one per hidden layer), got {len(axes)}")
+    out = []
+    prev = None
+    for k in range(1, L + 1):
+        part = partition_plane(_truncated(net, k), domain, max_regions=max_regions)
+        ax = axes[k - 1]
+        if prev is None:
+            fc = _hues(part.n_regions, seed)
+        else:
+            parent = prev.region_of(part.witnesses)
+            base = _hues(prev.n_regions, seed)[parent]
+            hsv = mcolors.rgb_to_hsv(base)
+            rng = np.random.default_rng(seed + k)
+            hsv[:, 2] = np.clip(hsv[:, 2] * rng.uniform(0.55, 1.0, part.n_regions), 0, 1)
+            hsv[:, 1] = np.clip(hsv[:, 1] * rng.uniform(0.6, 1.2, part.n_regions), 0, 1)
+            fc = mcolors.hsv_to_rgb(hsv)
+        arts = [plot_partition(part, ax, facecolors=fc, edgecolor="none", linewidth=0)]
+        if prev is not None:
+            arts.append(plot_edges(prev, ax, color="k", linewidth=linewidth))
+        arts.append(plot_edges(part, ax, color="w" if prev is not None else "k", linewidth=linewidth * 0.8))
+        ax.set_title(f"layer {k}: {part.n_regions} regions", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        out.append(arts)
+        prev = part
+    return out
