@@ -101,7 +101,7 @@ def test_dense_sampling_is_a_lower_bound_and_finds_every_region(seed):
     sampled = np.unique(np.packbits(net.patterns(t[:, None]), axis=1), axis=0).shape[0]
     assert sampled <= part.n_regions
     # every region wider than the grid spacing is hit by the grid
-    wide = int(np.sum(part.lengths > 2 * (t[1] - t[0])))
+    wide = int(np.sum(part.measures > 2 * (t[1] - t[0])))
     assert sampled >= wide
 
 
@@ -123,7 +123,7 @@ def test_segment_through_d_dimensional_input(seed, d):
     layers = [first, *to_fractions(net.layers[1:])]
     _, pats, _ = exact_partition(layers, 0, 1)
     assert part.n_regions == len(pats)
-    assert np.isclose(part.lengths.sum(), 1.0)
+    assert np.isclose(part.measures.sum(), 1.0)
 
 
 # ----------------------------------------------------------- degenerate input

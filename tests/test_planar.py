@@ -98,7 +98,7 @@ def _check_against_exact(net, domain):
     part = partition_plane(net, domain)
     part.verify()
     ref = exact_regions(net, domain)
-    got = {tuple(bool(x) for x in p): a for p, a in zip(part.patterns, part.areas)}
+    got = {tuple(bool(x) for x in p): a for p, a in zip(part.patterns, part.measures)}
     assert part.n_regions == len(ref), f"engine {part.n_regions} regions, exact {len(ref)}"
     assert set(got) == set(ref)
     for pat, area in ref.items():
@@ -243,7 +243,7 @@ def test_invariant_under_permutation_and_positive_rescaling(seed):
         part.verify()
         assert part.n_regions == base.n_regions
         assert part.n_pieces == base.n_pieces
-        assert np.sort(part.areas) == pytest.approx(np.sort(base.areas), rel=1e-7, abs=1e-13)
+        assert np.sort(part.measures) == pytest.approx(np.sort(base.measures), rel=1e-7, abs=1e-13)
 
 
 # ------------------------------------------------------------ degeneracies
@@ -350,7 +350,7 @@ def test_partition_accessors():
     assert np.array_equal(r, np.arange(part.n_regions))
     U = np.random.default_rng(0).uniform(-1, 1, size=(50, 2))
     assert np.allclose(part.outputs(U), net(U), atol=1e-9)
-    assert part.jacobians.shape == (part.n_regions, 2, 2)
+    assert part.output_maps()[0].shape == (part.n_regions, 2, 2)
 
 
 def test_max_regions_partial():

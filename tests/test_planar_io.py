@@ -24,7 +24,7 @@ def test_shapely_polygons_tile_the_domain(part):
 
     polys = geo.to_shapely(part)
     assert len(polys) == part.n_regions
-    assert np.allclose(shapely.area(polys), part.areas, rtol=1e-12, atol=0)
+    assert np.allclose(shapely.area(polys), part.measures, rtol=1e-12, atol=0)
     union = shapely.union_all(polys)
     assert union.area == pytest.approx(4.0, rel=1e-12)
     assert all(p.is_valid for p in polys)

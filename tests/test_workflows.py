@@ -105,7 +105,7 @@ def test_segment_between_two_digits_is_exact(digits_data, net64):
     assert rec["verified"] and rec["engine"] == "line" and rec["kind"] == "segment"
     assert rec["regions"] == res.partition.n_regions == res.n_regions >= 1
     assert rec["layer_counts"][-1] == rec["regions"]
-    assert float(np.sum(res.partition.lengths)) == pytest.approx(1.0, rel=1e-12)
+    assert float(np.sum(res.partition.measures)) == pytest.approx(1.0, rel=1e-12)
     assert rec["mean_measure"] == pytest.approx(np.linalg.norm(pts[1] - pts[0]) / rec["regions"], rel=1e-12)
     assert len(_sampled_patterns(net64, res.domain, 20001)) <= rec["regions"]
     assert regions.count(net64, res.domain).regions == rec["regions"]

@@ -15,16 +15,48 @@ Tolerances
     roundings); ``scale`` is :attr:`regions.domains.Domain.scale`.  Real
     regions narrower than that are below float64's resolution of the
     domain and cannot be certified by any float64 engine.
+``PIECE_RTOL``
+    Two neighbouring regions have one output map when their Jacobians agree
+    to ``PIECE_RTOL`` of their absolute-value magnitude.
+``MEASURE_RTOL``, ``MAP_RTOL``
+    The checks of ``verify()`` (:mod:`regions.core.verify`), the same in
+    every engine: measures sum to the domain's, output maps agree with a
+    forward pass at the witnesses, relative to the magnitudes compared.
+
+Engine-specific tolerances live beside their kernels and are documented
+there (``VERTEX_RTOL`` of the n-D engine).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BREAK_RTOL", "EPS", "ZERO_RTOL"]
+__all__ = ["BREAK_RTOL", "EPS", "MAP_RTOL", "MEASURE_RTOL", "PIECE_RTOL", "ZERO_RTOL"]
 
 EPS = float(np.finfo(np.float64).eps)
 #: Relative size under which a sum is zero (see module docstring).
 ZERO_RTOL = 256 * EPS  # ~5.7e-14
 #: Relative distance under which two breakpoints coincide (see module docstring).
 BREAK_RTOL = 64 * EPS  # ~1.4e-14
+
+
+# --------------------------------------------------------------- shared by engines
+#: Relative tolerance under which two neighbouring regions' output maps are
+#: equal (the regions then belong to one affine piece):
+#: ``|J_r - J_s| <= PIECE_RTOL * (|J|_r + |J|_s)`` entrywise, with ``|J|`` the
+#: Jacobian computed with absolute values of the weights (the size of the
+#: rounding of ``J``).  Used by the 2-D and n-D engines.
+PIECE_RTOL = 4 * ZERO_RTOL  # ~2.3e-13
+
+# ----------------------------------------------------------- verification checks
+#: ``verify()``: the measures (lengths, areas, volumes) of a complete partition
+#: of a bounded domain sum to the domain's measure within ``MEASURE_RTOL`` of it
+#: (the rounding of summing many small cells, and of qhull's volumes in n-D).
+MEASURE_RTOL = 1e-8
+#: ``verify()``: the per-region output maps agree with a forward pass of the
+#: network at the witnesses within ``MAP_RTOL`` times the output's magnitude
+#: there (the same sums with absolute values, ``|W| |h| + |b|``); and a
+#: vertex of an n-D region violates none of its region's inequalities by more
+#: than ``MAP_RTOL`` times the inequality's magnitude.  Far above rounding of
+#: well-conditioned sums, far below any real disagreement.
+MAP_RTOL = 1e-7

@@ -20,13 +20,12 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..core.io import write_text_atomic
+from ..engines.planar.result import PlanarPartition
 
 __all__ = ["to_shapely", "pieces_to_shapely", "to_geojson", "pattern_strings"]
 
 
 def _check(part):
-    from ..engines.planar.kernel import PlanarPartition
-
     if not isinstance(part, PlanarPartition):
         raise RegionsError(f"expected a regions.planar.PlanarPartition, got {type(part).__name__}")
 
@@ -93,19 +92,20 @@ def to_geojson(part, path: str | os.PathLike | None = None, *, outputs: bool = T
     """
     _check(part)
     pats = pattern_strings(part)
+    maps = part.output_maps() if outputs and not part.partial else None
     feats = []
     for i, poly in enumerate(part.polygons()):
         ring = np.vstack([poly, poly[:1]]).tolist()
         props = {
             "region": i,
             "pattern": pats[i],
-            "area": float(part.areas[i]),
+            "area": float(part.measures[i]),
             "piece": int(part.piece_labels[i]),
             "witness": part.witnesses[i].tolist(),
         }
         if outputs and not part.partial:
-            props["jacobian"] = part.jacobians[i].tolist()
-            props["offset"] = part.offsets[i].tolist()
+            props["jacobian"] = maps[0][i].tolist()
+            props["offset"] = maps[1][i].tolist()
         feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
                       "properties": props})
     out = {

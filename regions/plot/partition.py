@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engines.planar.kernel import partition_plane
+from ..engines.planar.result import PlanarPartition
 from ..errors import RegionsError
 from ..model.network import Network
 
@@ -43,8 +45,6 @@ def _ax(ax):
 
 
 def _check(part):
-    from ..engines.planar.kernel import PlanarPartition
-
     if not isinstance(part, PlanarPartition):
         raise RegionsError(f"expected a regions.planar.PlanarPartition, got {type(part).__name__}")
 
@@ -175,12 +175,13 @@ def plot_output(part, ax=None, *, output: int = 0, cmap: str = "viridis", edges:
     if part.partial:
         raise RegionsError("expected a complete partition for the output map, got a partial one (max_regions)")
     ax = _ax(ax)
-    n_out = part.jacobians.shape[1]
+    Jall, call = part.output_maps()
+    n_out = Jall.shape[1]
     if not (0 <= output < n_out):
         raise RegionsError(f"expected output in 0..{n_out - 1}, got {output!r}")
     tri, region = _fan(part)
     P = part.vertices[tri]  # (T, 3, 2) corners, region-specific values below
-    vals = np.einsum("tj,tkj->tk", part.jacobians[region, output], P) + part.offsets[region, output][:, None]
+    vals = np.einsum("tj,tkj->tk", Jall[region, output], P) + call[region, output][:, None]
     pts = P.reshape(-1, 2)
     tr = mtri.Triangulation(pts[:, 0], pts[:, 1], np.arange(pts.shape[0]).reshape(-1, 3))
     art = [ax.tripcolor(tr, vals.reshape(-1), shading="gouraud", cmap=cmap, **kwargs)]
@@ -205,7 +206,8 @@ def decision_segments(part, *, output: int = 0, level: float = 0.0) -> np.ndarra
     nxt = np.arange(rv.shape[0]) + 1
     nxt[off[1:] - 1] = off[:-1]
     A, B = part.vertices[rv], part.vertices[rv[nxt]]
-    J, c = part.jacobians[region, output], part.offsets[region, output]
+    Jall, call = part.output_maps()
+    J, c = Jall[region, output], call[region, output]
     fa = np.einsum("ij,ij->i", J, A) + c - level
     fb = np.einsum("ij,ij->i", J, B) + c - level
     scale = np.abs(J).sum(axis=1) * part.domain.scale + np.abs(c) + abs(level)
@@ -252,13 +254,6 @@ def plot_decision_boundary(part, ax=None, *, output: int = 0, level: float = 0.0
     return coll
 
 
-def _truncated(net: Network, k: int) -> Network:
-    """The first k hidden layers, followed by a zero output layer."""
-    layers = list(net.layers[:k])
-    n = layers[-1][0].shape[0]
-    return Network(layers + [(np.zeros((1, n)), np.zeros(1))], negative_slope=net.negative_slope)
-
-
 def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidth: float = 0.4,
                 max_regions: int | None = None):
     """One panel per hidden layer: how each layer subdivides the previous regions.
@@ -283,7 +278,6 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
     """
     import matplotlib.colors as mcolors
 
-    from ..engines.planar.kernel import partition_plane
 
     L = net.depth
     if L < 1:
@@ -296,28 +290,49 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
     axes = list(np.ravel(axes))
     if len(axes) < L:
         raise RegionsError(f"expected {L} axes (one per hidden layer), got {len(axes)}")
+    # one partition; the regions after each layer come from the engine's ancestry links
+    part = partition_plane(net, domain, max_regions=max_regions)
+    done = len(part.layer_parents)
+    edges, faces = part.edges()
     out = []
-    prev = None
-    for k in range(1, L + 1):
-        part = partition_plane(_truncated(net, k), domain, max_regions=max_regions)
+    fc_prev = None
+    anc_prev = None
+    for k in range(1, done + 1):
         ax = axes[k - 1]
-        if prev is None:
-            fc = _hues(part.n_regions, seed)
+        n_k = int(part.layer_counts[k - 1])
+        if fc_prev is None:
+            fc = _hues(n_k, seed)
         else:
-            parent = prev.region_of(part.witnesses)
-            base = _hues(prev.n_regions, seed)[parent]
+            base = fc_prev[part.layer_parents[k - 1]]
             hsv = mcolors.rgb_to_hsv(base)
             rng = np.random.default_rng(seed + k)
-            hsv[:, 2] = np.clip(hsv[:, 2] * rng.uniform(0.55, 1.0, part.n_regions), 0, 1)
-            hsv[:, 1] = np.clip(hsv[:, 1] * rng.uniform(0.6, 1.2, part.n_regions), 0, 1)
+            hsv[:, 2] = np.clip(hsv[:, 2] * rng.uniform(0.55, 1.0, n_k), 0, 1)
+            hsv[:, 1] = np.clip(hsv[:, 1] * rng.uniform(0.6, 1.2, n_k), 0, 1)
             fc = mcolors.hsv_to_rgb(hsv)
-        arts = [plot_partition(part, ax, facecolors=fc, edgecolor="none", linewidth=0)]
-        if prev is not None:
-            arts.append(plot_edges(prev, ax, color="k", linewidth=linewidth))
-        arts.append(plot_edges(part, ax, color="w" if prev is not None else "k", linewidth=linewidth * 0.8))
-        ax.set_title(f"layer {k}: {part.n_regions} regions", fontsize=9)
+        anc = part.ancestors(k)
+        arts = [plot_partition(part, ax, facecolors=fc[anc], edgecolor="none", linewidth=0)]
+        inner = faces[:, 1] >= 0
+        split = np.ones(edges.shape[0], dtype=bool)  # boundary edges, and edges between regions of layer k
+        split[inner] = anc[faces[inner, 0]] != anc[faces[inner, 1]]
+        if anc_prev is not None:
+            old = np.ones(edges.shape[0], dtype=bool)
+            old[inner] = anc_prev[faces[inner, 0]] != anc_prev[faces[inner, 1]]
+            arts.append(_segments(part, ax, edges[old], "k", linewidth))
+            arts.append(_segments(part, ax, edges[split & ~old], "w", linewidth * 0.8))
+        else:
+            arts.append(_segments(part, ax, edges[split], "k", linewidth * 0.8))
+        ax.set_title(f"layer {k}: {n_k} regions", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
         out.append(arts)
-        prev = part
+        fc_prev, anc_prev = fc, anc
     return out
+
+
+def _segments(part, ax, edges, color, linewidth):
+    from matplotlib.collections import LineCollection
+
+    coll = LineCollection(part.vertices[edges], colors=color, linewidths=linewidth)
+    ax.add_collection(coll)
+    _frame(ax, part)
+    return coll

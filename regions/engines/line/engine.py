@@ -22,7 +22,7 @@ class LineEngine(Engine):
         return None
 
     def _partition(self, net, domain, *, max_regions, progress):
-        return partition_line(net, domain)
+        return partition_line(net, domain, max_regions=max_regions, progress=progress)
 
     def _count(self, net, domain, *, max_regions, progress):
-        return count_line(net, domain, max_regions=max_regions)
+        return count_line(net, domain, max_regions=max_regions, progress=progress)

@@ -43,17 +43,19 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
+from ...core.patterns import from_ancestry
+from ...core.progress import Progress
 from ...core.result import CountResult
-
 from ...core.tolerances import BREAK_RTOL, ZERO_RTOL
 from ...errors import RegionsError
 from ...domains import Domain, interval
 from ...model.network import Network
+from ..base import check_options
+from .result import LinePartition
 
 __all__ = ["LinePartition", "partition_line", "count_line"]
 
@@ -244,111 +246,9 @@ def _default_domain(net: Network, domain: Domain | None) -> Domain:
     return domain
 
 
-# ------------------------------------------------------------------ results
-@dataclass(eq=False)
-class LinePartition:
-    """The activation regions of a network along a 1-D domain.
-
-    Regions are ordered along ``t``; region ``i`` is the open interval
-    ``(breaks[i], breaks[i+1])``.
-
-    Attributes
-    ----------
-    network : Network
-    domain : Domain
-    breaks : ndarray, shape (R + 1,)
-        Endpoints in the domain's parameter ``t`` (first ``lo``, last ``hi``,
-        possibly infinite).
-    patterns : ndarray of bool, shape (R, n_hidden)
-        Activation pattern of each region, layers concatenated.
-    slopes, intercepts : ndarray, shape (R, n_out)
-        The output on region ``i`` is ``slopes[i] * t + intercepts[i]``.
-    witnesses : ndarray, shape (R,)
-        One interior ``t`` per region.
-    layer_counts : tuple of int
-        Regions after the first l hidden layers.
-    piece_starts : ndarray, shape (P,)
-        Index of the first region of each affine piece; see
-        :attr:`piece_breaks`, :attr:`piece_slopes`, :attr:`piece_intercepts`.
-    """
-
-    network: Network
-    domain: Domain
-    breaks: np.ndarray
-    patterns: np.ndarray
-    slopes: np.ndarray
-    intercepts: np.ndarray
-    witnesses: np.ndarray
-    layer_counts: tuple
-    piece_starts: np.ndarray
-    engine: str = "line"
-
-    @property
-    def n_regions(self) -> int:
-        return int(self.patterns.shape[0])
-
-    @property
-    def n_pieces(self) -> int:
-        return int(self.piece_starts.shape[0])
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """Lengths of the regions in ``t`` (inf for unbounded ones), shape (R,)."""
-        return np.diff(self.breaks)
-
-    @property
-    def piece_breaks(self) -> np.ndarray:
-        """Endpoints of the affine pieces, shape (P + 1,)."""
-        return np.append(self.breaks[self.piece_starts], self.breaks[-1])
-
-    @property
-    def piece_slopes(self) -> np.ndarray:
-        """Output slope on each affine piece, shape (P, n_out)."""
-        return self.slopes[self.piece_starts]
-
-    @property
-    def piece_intercepts(self) -> np.ndarray:
-        """Output intercept on each affine piece, shape (P, n_out)."""
-        return self.intercepts[self.piece_starts]
-
-    def points(self) -> np.ndarray:
-        """Witness points in the network's input space, shape (R, input_dim)."""
-        return self.domain.to_input(self.witnesses[:, None])
-
-    def count(self) -> CountResult:
-        return CountResult(self.n_regions, self.n_pieces, list(self.layer_counts), self.engine)
-
-    def verify(self) -> dict:
-        """Check the partition's invariants; raise ``AssertionError`` on failure.
-
-        Lengths sum to the domain's length (bounded domains), breakpoints
-        increase, each witness lies in its interval and its forward-pass
-        pattern is the region's pattern, patterns are unique, the output
-        maps agree with the network at the witnesses.
-        """
-        L = self.lengths
-        assert np.all(L > 0), "breakpoints must increase"
-        if self.domain.bounded:
-            total = float(np.sum(L))
-            assert np.isclose(total, self.domain.measure, rtol=1e-12, atol=0), (
-                f"lengths sum to {total}, expected {self.domain.measure}"
-            )
-        w = self.witnesses
-        assert np.all((w > self.breaks[:-1]) & (w < self.breaks[1:])), "witness outside its region"
-        X = self.points()
-        got = self.network.patterns(X)
-        bad = np.nonzero(np.any(got != self.patterns, axis=1))[0]
-        assert bad.size == 0, f"{bad.size} witness patterns differ from the recorded ones (first: region {bad[:5]})"
-        uniq = np.unique(np.packbits(self.patterns, axis=1), axis=0).shape[0] if self.patterns.size else 1
-        assert uniq == self.n_regions, f"{self.n_regions - uniq} repeated patterns"
-        y = self.network(X)
-        pred = self.slopes * w[:, None] + self.intercepts
-        assert np.allclose(pred, y, rtol=1e-9, atol=1e-9 * (1 + np.abs(y).max())), "output maps disagree"
-        return {"regions": self.n_regions, "pieces": self.n_pieces, "ok": True}
-
-
 # ---------------------------------------------------------------- public API
-def partition_line(net: Network, domain: Domain | None = None) -> LinePartition:
+def partition_line(net: Network, domain: Domain | None = None, *, max_regions: int | None = None,
+                   progress: bool = False) -> LinePartition:
     """Partition a 1-D domain into the network's activation regions, exactly.
 
     Parameters
@@ -358,6 +258,12 @@ def partition_line(net: Network, domain: Domain | None = None) -> LinePartition:
         An :func:`~regions.domains.interval` (1-input networks; default
         ``[-1, 1]``), or a :func:`~regions.domains.segment` /
         :func:`~regions.domains.line` through the input space of any network.
+    max_regions : int, optional, keyword-only
+        Stop after the first layer at which more regions than this exist;
+        the partition is then flagged ``partial`` (its regions are those of
+        the layers processed; the counts are lower bounds).
+    progress : bool, keyword-only
+        One line per hidden layer (needs tqdm).
 
     Returns
     -------
@@ -370,44 +276,55 @@ def partition_line(net: Network, domain: Domain | None = None) -> LinePartition:
     >>> partition_line(net, interval(-np.inf, np.inf)).n_regions
     16
     """
+    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
     pulled, left, end, rep, V, A, amax = _start(net, domain)
     scale = domain.scale
     parents, actives, counts = [], [], []
-    for W, b in pulled.layers[:-1]:
-        left, rep, V, A, amax, counts_l, active = _split_layer(left, end, rep, V, A, amax, W, b,
-                                                               pulled.negative_slope, scale)
-        parents.append(np.repeat(np.arange(counts_l.shape[0]), counts_l))
-        actives.append(active)
-        counts.append(int(left.shape[0]))
-    W, b = pulled.layers[-1]
-    S = A @ W.T  # (R, n_out) output slopes
-    Z = V @ W.T + b  # (R, n_out) output at the reps
-    # patterns: walk the parent links back from the last layer
+    partial = False
+    hidden = pulled.layers[:-1]
+    with Progress(progress, [(f"layer {l + 1}/{len(hidden)}", None) for l in range(len(hidden))]) as bar:
+        for l, (W, b) in enumerate(hidden):
+            left, rep, V, A, amax, counts_l, active = _split_layer(left, end, rep, V, A, amax, W, b,
+                                                                   pulled.negative_slope, scale)
+            parents.append(np.repeat(np.arange(counts_l.shape[0]), counts_l))
+            actives.append(active)
+            counts.append(int(left.shape[0]))
+            bar.update(l, int(left.shape[0]))
+            if max_regions is not None and left.shape[0] > max_regions:
+                partial = True  # as in every engine: more than max_regions regions exist
+                break
     R = left.shape[0]
-    blocks = []
-    anc = np.arange(R)
-    for parent, active in zip(reversed(parents), reversed(actives)):
-        blocks.append(active[anc])
-        anc = parent[anc]
-    patterns = np.concatenate(blocks[::-1], axis=1) if blocks else np.zeros((R, 0), dtype=bool)
-    ub = amax * np.abs(W).sum(axis=1).max()
-    same = _same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], np.abs(W.T))
-    piece_starts = np.concatenate([[0], np.nonzero(~same)[0] + 1])
+    blocks = from_ancestry(parents, actives)
+    patterns = np.concatenate(blocks, axis=1) if blocks else np.zeros((R, 0), dtype=bool)
+    W, b = pulled.layers[-1]
+    if partial and len(counts) < len(hidden):  # the output maps need every layer
+        S = np.full((R, W.shape[0]), np.nan)
+        intercepts = S.copy()
+        piece_starts = np.arange(R)
+    else:
+        S = A @ W.T  # (R, n_out) output slopes
+        Z = V @ W.T + b  # (R, n_out) output at the reps
+        intercepts = Z - S * rep[:, None]
+        ub = amax * np.abs(W).sum(axis=1).max()
+        same = _same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], np.abs(W.T))
+        piece_starts = np.concatenate([[0], np.nonzero(~same)[0] + 1])
     return LinePartition(
         network=net,
         domain=domain,
         breaks=np.append(left, end),
         patterns=patterns,
         slopes=S,
-        intercepts=Z - S * rep[:, None],
-        witnesses=rep,
+        intercepts=intercepts,
+        witnesses=rep[:, None],
         layer_counts=tuple(counts),
         piece_starts=piece_starts,
+        partial=partial,
     )
 
 
-def count_line(net: Network, domain: Domain | None = None, *, max_regions: int | None = None) -> CountResult:
+def count_line(net: Network, domain: Domain | None = None, *, max_regions: int | None = None,
+               progress: bool = False) -> CountResult:
     """Count the activation regions and affine pieces along a 1-D domain.
 
     Same result as ``partition_line(net, domain).count()``, computed
@@ -419,8 +336,14 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
     ----------
     max_regions : int, optional
         Stop once more final regions than this have been found; the result
-        is then flagged ``partial`` and its numbers are lower bounds.
+        is then flagged ``partial`` and its numbers are lower bounds
+        (``pieces`` is None).
+    progress : bool, keyword-only
+        One line per hidden layer: the regions found so far and the rate
+        (the walk is depth-first, so no layer's total is known before the
+        end; needs tqdm).
     """
+    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
     pulled, left, end, rep, V, A, amax = _start(net, domain)
     scale = domain.scale
@@ -458,16 +381,18 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
         nl, nrep, nV, nA, namax, _, _ = _split_layer(left, end, rep, V, A, amax, W, b, pulled.negative_slope,
                                                      scale, values=not last)
         counts[layer] += nl.shape[0]
+        bar.update(layer, nl.shape[0])
         if last:
             nV = np.empty((nl.shape[0], 0))  # unused
         for chunk in chunks(nl, end, nrep, nV, nA, namax):
             walk(layer + 1, *chunk)
 
-    walk(0, left, end, rep, V, A, amax)
+    with Progress(progress, [(f"layer {l + 1}/{len(hidden)}", None) for l in range(len(hidden))]) as bar:
+        walk(0, left, end, rep, V, A, amax)
     regions = state["regions"]
     return CountResult(
         regions=regions,
-        pieces=regions - state["merges"],
+        pieces=None if state["partial"] else regions - state["merges"],
         layer_counts=counts,
         engine="line",
         partial=state["partial"],

@@ -24,7 +24,7 @@ class PlanarEngine(Engine):
         return None
 
     def _partition(self, net, domain, *, max_regions, progress):
-        return partition_plane(net, domain, max_regions=max_regions)
+        return partition_plane(net, domain, max_regions=max_regions, progress=progress)
 
     def _count(self, net, domain, *, max_regions, progress):
-        return count_plane(net, domain, max_regions=max_regions)
+        return count_plane(net, domain, max_regions=max_regions, progress=progress)

@@ -106,28 +106,26 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from ...core.pieces import merge_pieces
-
+from ...core import affine
+from ...core.patterns import from_ancestry, pack
+from ...core.progress import Progress
 from ...core.result import CountResult
-
-from ...core.tolerances import ZERO_RTOL
+from ...core.tolerances import PIECE_RTOL, ZERO_RTOL  # noqa: F401 -- PIECE_RTOL re-exported
 from ...errors import RegionsError
 from ...domains import Domain, box
 from ...model.network import Network
+from ..base import check_options
+from .pieces import pieces_from_maps, pieces_from_vertices
+from .result import PlanarPartition
+from .rings import EDGE_KEY as _KEY  # vertex-pair keys: lo * _KEY + hi
+from .rings import domain_ring, ring_geometry
 
 __all__ = ["PlanarPartition", "partition_plane", "count_plane", "planar_layers"]
-
-#: Relative tolerance under which two neighbouring regions' output
-#: Jacobians are equal (the regions then belong to one affine piece):
-#: ``|J_r - J_s| <= PIECE_RTOL * (|J|_r + |J|_s)`` with ``|J|`` the Jacobian
-#: computed with absolute values of weights.
-PIECE_RTOL = 4 * ZERO_RTOL
-
-_KEY = np.int64(1) << 31  # vertex-pair keys: lo * _KEY + hi
 
 
 # ----------------------------------------------------------------- helpers
@@ -150,14 +148,6 @@ def _default_domain(net: Network, domain: Domain | None) -> Domain:
             f"with bounds {d.get('lo')} to {d.get('hi')} (None: infinite)"
         )
     return domain
-
-
-def _domain_ring(domain: Domain) -> np.ndarray:
-    """Corners of the domain in parameter space, counter-clockwise, (m, 2)."""
-    if domain.vertices is not None:
-        return np.asarray(domain.vertices, dtype=np.float64)
-    (u0, v0), (u1, v1) = domain.lo, domain.hi
-    return np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]], dtype=np.float64)
 
 
 def planar_layers(net: Network, domain: Domain) -> tuple[list, list]:
@@ -459,518 +449,65 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     return Z, M, parent.a[:R].copy(), act.a[:R].copy(), partial
 
 
-def _ring_geometry(uv: np.ndarray, ring: np.ndarray, nv: np.ndarray):
-    """Areas (R,) and area centroids (R, 2) of the convex rings."""
-    R, K = ring.shape
-    P = uv[ring]  # (R, K, 2)
-    base = P[:, :1, :]
-    Q = P - base  # coordinates relative to the first vertex (well conditioned)
-    ar = np.arange(K)[None, :]
-    nxt = np.where(ar + 1 < nv[:, None], ar + 1, 0)
-    Qn = np.take_along_axis(Q, nxt[:, :, None], axis=1)
-    valid = ar < nv[:, None]
-    cr = np.where(valid, Q[..., 0] * Qn[..., 1] - Q[..., 1] * Qn[..., 0], 0.0)  # (R, K)
-    area2 = cr.sum(axis=1)
-    cx = (cr * (Q[..., 0] + Qn[..., 0])).sum(axis=1)
-    cy = (cr * (Q[..., 1] + Qn[..., 1])).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cen = np.stack([cx, cy], axis=1) / (3.0 * area2[:, None])
-    mean = np.where(valid[..., None], Q, 0.0).sum(axis=1) / nv[:, None]
-    bad = ~np.isfinite(cen).all(axis=1) | (area2 <= 0)
-    cen[bad] = mean[bad]
-    return 0.5 * area2, cen + base[:, 0, :]
-
-
-def _patterns_with_certainty(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Forward patterns at ``X`` and where they are certain, both bool (n, n_hidden).
-
-    A unit's state is uncertain where ``|z| <= ZERO_RTOL * (|W| |h| + |b|)``
-    (magnitudes carried through the layers): there the computed sign is
-    rounding noise of a value that is zero in exact arithmetic (a unit
-    vanishing on a whole region), and either state is consistent.
-    """
-    H = np.asarray(X, dtype=np.float64)
-    Hm = np.abs(H)
-    pats, sure = [], []
-    for W, b in net.layers[:-1]:
-        Z = H @ W.T + b
-        M = Hm @ np.abs(W).T + np.abs(b)
-        pats.append(Z > 0)
-        sure.append(np.abs(Z) > ZERO_RTOL * M)
-        H = np.where(Z > 0, Z, net.negative_slope * Z)
-        Hm = M
-    if not pats:
-        n = H.shape[0]
-        return np.zeros((n, 0), dtype=bool), np.zeros((n, 0), dtype=bool)
-    return np.concatenate(pats, axis=1), np.concatenate(sure, axis=1)
-
-
-# ------------------------------------------------------------------ results
-@dataclass(eq=False)
-class PlanarPartition:
-    """The activation regions of a network on a convex 2-D domain.
-
-    Coordinates are the domain's parameter coordinates ``(u, v)`` (for a
-    2-input network on a box or polygon, the inputs themselves);
-    :meth:`points` maps them to the input space.
-
-    Attributes
-    ----------
-    network : Network
-    domain : Domain
-    vertices : ndarray, shape (V, 2)
-        All vertices of the subdivision (shared between regions).
-    ring_offsets : ndarray, shape (R + 1,)
-    ring_vertices : ndarray, shape (sum of ring lengths,)
-        Region ``i`` is the convex polygon
-        ``vertices[ring_vertices[ring_offsets[i]:ring_offsets[i+1]]]``,
-        counter-clockwise.
-    packed_patterns : ndarray of uint8, shape (R, ceil(n_hidden / 8))
-        Activation patterns, bits packed big-endian (:func:`numpy.packbits`);
-        see :attr:`patterns` for the bool array.
-    jacobians : ndarray, shape (R, n_out, 2)
-    offsets : ndarray, shape (R, n_out)
-        On region ``i`` the output is ``jacobians[i] @ (u, v) + offsets[i]``.
-    areas : ndarray, shape (R,)
-    witnesses : ndarray, shape (R, 2)
-        One interior point per region (its area centroid).
-    layer_counts : tuple of int
-        Regions after the first l hidden layers.
-    piece_labels : ndarray of int, shape (R,)
-        Affine piece of each region (0 .. n_pieces - 1).
-    stats : dict
-        Diagnostics (``unsplit``: rounding anomalies left uncut, see the
-        module docstring; ``seconds``).
-    """
-
-    network: Network
-    domain: Domain
-    vertices: np.ndarray
-    ring_offsets: np.ndarray
-    ring_vertices: np.ndarray
-    packed_patterns: np.ndarray
-    jacobians: np.ndarray
-    offsets: np.ndarray
-    areas: np.ndarray
-    witnesses: np.ndarray
-    layer_counts: tuple
-    piece_labels: np.ndarray
-    n_pieces: int
-    partial: bool = False
-    stats: dict = field(default_factory=dict)
-    engine: str = "planar"
-
-    # ------------------------------------------------------------ basics
-    @property
-    def n_regions(self) -> int:
-        return int(self.ring_offsets.shape[0] - 1)
-
-    @property
-    def n_hidden(self) -> int:
-        return self.network.n_hidden
-
-    @property
-    def patterns(self) -> np.ndarray:
-        """Activation patterns, bool ``(R, n_hidden)``, layers concatenated."""
-        return np.unpackbits(self.packed_patterns, axis=1, count=self.n_hidden).view(bool)
-
-    @property
-    def ring_lengths(self) -> np.ndarray:
-        return np.diff(self.ring_offsets)
-
-    def polygon(self, i: int) -> np.ndarray:
-        """Vertices of region ``i``, counter-clockwise, shape (k, 2)."""
-        i = int(i)
-        if not (-self.n_regions <= i < self.n_regions):
-            raise RegionsError(f"expected a region index in [0, {self.n_regions}), got {i}")
-        i %= self.n_regions
-        return self.vertices[self.ring_vertices[self.ring_offsets[i] : self.ring_offsets[i + 1]]]
-
-    def polygons(self) -> list[np.ndarray]:
-        """All regions as a list of ``(k, 2)`` vertex arrays."""
-        return np.split(self.vertices[self.ring_vertices], self.ring_offsets[1:-1])
-
-    def points(self) -> np.ndarray:
-        """Witness points in the network's input space, shape (R, input_dim)."""
-        return self.domain.to_input(self.witnesses)
-
-    def edges(self) -> tuple[np.ndarray, np.ndarray]:
-        """Undirected edges of the subdivision.
-
-        Returns
-        -------
-        edges : ndarray, shape (E, 2)
-            Vertex ids ``(a, b)``.
-        faces : ndarray, shape (E, 2)
-            The region on the left of ``a -> b`` and the one on its right
-            (``-1`` outside the domain).
-        """
-        off, rv = self.ring_offsets, self.ring_vertices
-        region = np.repeat(np.arange(self.n_regions), np.diff(off))
-        idx = np.arange(rv.shape[0])
-        nxt = idx + 1
-        last = off[1:] - 1
-        nxt[last] = off[:-1]
-        a, b = rv.astype(np.int64), rv[nxt].astype(np.int64)  # directed, region on the left
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        key = lo * _KEY + hi
-        order = np.argsort(key, kind="stable")
-        key, a, b, region = key[order], a[order], b[order], region[order]
-        first = np.concatenate([[True], key[1:] != key[:-1]])
-        starts = np.flatnonzero(first)
-        E = starts.shape[0]
-        edges = np.stack([a[starts], b[starts]], axis=1)
-        faces = np.full((E, 2), -1, dtype=np.int64)
-        faces[:, 0] = region[starts]
-        second = np.flatnonzero(~first)
-        eid = np.cumsum(first) - 1
-        faces[eid[second], 1] = region[second]
-        return edges, faces
-
-    def region_of(self, U) -> np.ndarray:
-        """Region index of parameter points ``U`` (n, 2) by their activation pattern; -1 if none."""
-        U = np.atleast_2d(np.asarray(U, dtype=np.float64))
-        pat = np.packbits(self.network.patterns(self.domain.to_input(U)), axis=1)
-        keys = self.packed_patterns
-        if keys.shape[1] == 0:
-            return np.zeros(U.shape[0], dtype=np.int64)
-        kv = keys.view(np.dtype((np.void, keys.shape[1])))[:, 0]
-        pv = np.ascontiguousarray(pat).view(np.dtype((np.void, pat.shape[1])))[:, 0]
-        order = np.argsort(kv)
-        pos = np.searchsorted(kv[order], pv)
-        pos = np.minimum(pos, kv.shape[0] - 1)
-        hit = kv[order][pos] == pv
-        return np.where(hit, order[pos], -1)
-
-    def outputs(self, U) -> np.ndarray:
-        """The network's output at parameter points ``U`` (n, 2) through the per-region maps."""
-        U = np.atleast_2d(np.asarray(U, dtype=np.float64))
-        r = self.region_of(U)
-        return np.einsum("nij,nj->ni", self.jacobians[r], U) + self.offsets[r]
-
-    def count(self) -> CountResult:
-        return CountResult(self.n_regions, self.n_pieces, list(self.layer_counts), self.engine,
-                           partial=self.partial)
-
-    # -------------------------------------------------------------- checks
-    def verify(self) -> dict:
-        """Check the partition's invariants; raise ``AssertionError`` on failure.
-
-        * areas are positive and sum to the domain's area;
-        * each witness lies inside its ring and its forward-pass pattern is
-          the region's pattern; patterns are unique;
-        * Euler's relation ``V - E + F = 1`` for the planar graph (every
-          interior edge shared by exactly two regions, no T-junction);
-        * the output maps agree with the network at every region's vertices.
-
-        Returns
-        -------
-        dict
-            ``regions``, ``pieces``, ``vertices``, ``edges``, ``ok``.
-        """
-        A = self.areas
-        assert np.all(A > 0), f"{int(np.sum(A <= 0))} regions without positive area"
-        if not self.partial:
-            total = float(np.sum(A))
-            assert np.isclose(total, self.domain.measure, rtol=1e-9, atol=0), (
-                f"areas sum to {total!r}, expected {self.domain.measure!r}"
-            )
-        # witnesses strictly inside their (convex, CCW) rings
-        off, rv = self.ring_offsets, self.ring_vertices
-        region = np.repeat(np.arange(self.n_regions), np.diff(off))
-        nxt = np.arange(rv.shape[0]) + 1
-        nxt[off[1:] - 1] = off[:-1]
-        Pa, Pb = self.vertices[rv], self.vertices[rv[nxt]]
-        w = self.witnesses[region]
-        cross = (Pb[:, 0] - Pa[:, 0]) * (w[:, 1] - Pa[:, 1]) - (Pb[:, 1] - Pa[:, 1]) * (w[:, 0] - Pa[:, 0])
-        assert np.all(cross > 0), f"{int(np.sum(cross <= 0))} ring edges do not see their witness on the left"
-        X = self.points()
-        if not self.partial:
-            got, sure = _patterns_with_certainty(self.network, X)
-            wrong = (got != self.patterns) & sure
-            bad = np.nonzero(np.any(wrong, axis=1))[0]
-            assert bad.size == 0, f"{bad.size} witness patterns differ from the recorded ones (first: {bad[:5]})"
-        P = self.packed_patterns
-        uniq = np.unique(P, axis=0).shape[0] if P.shape[1] else 1
-        assert uniq == self.n_regions, f"{self.n_regions - uniq} repeated patterns"
-        edges, faces = self.edges()
-        used = np.unique(self.ring_vertices).shape[0]
-        E = edges.shape[0]
-        euler = used - E + self.n_regions
-        assert euler == 1, f"Euler's relation fails: V - E + F = {used} - {E} + {self.n_regions} = {euler}, expected 1"
-        # boundary edges (one region) lie on the domain's boundary
-        outer = faces[:, 1] < 0
-        corners = _domain_ring(self.domain)
-        Ce = np.roll(corners, -1, axis=0) - corners
-        mid = 0.5 * (self.vertices[edges[outer, 0]] + self.vertices[edges[outer, 1]])
-        rel = mid[:, None, :] - corners[None]
-        dist = np.abs(Ce[None, :, 0] * rel[..., 1] - Ce[None, :, 1] * rel[..., 0]) / np.linalg.norm(Ce, axis=1)
-        assert np.all(dist.min(axis=1) <= 1e-9 * self.domain.scale), "an edge with one region lies inside the domain"
-        # output maps against the network at all ring vertices
-        Vx = self.vertices[rv]
-        y = self.network(self.domain.to_input(Vx))
-        pred = np.einsum("nij,nj->ni", self.jacobians[region], Vx) + self.offsets[region]
-        scale = 1.0 + np.abs(y).max()
-        assert np.allclose(pred, y, rtol=1e-7, atol=1e-7 * scale), "output maps disagree with the network"
-        return {"regions": self.n_regions, "pieces": self.n_pieces, "vertices": used, "edges": E,
-                "unsplit": int(self.stats.get("unsplit", 0)), "ok": True}
-
-    # ---------------------------------------------------------------- interop
-    def to_shapely(self):
-        """Regions as a numpy array of :class:`shapely.Polygon` (see :mod:`regions.geo`)."""
-        from ...interop.geo import to_shapely
-
-        return to_shapely(self)
-
-    def to_geojson(self, path=None, **kwargs):
-        """GeoJSON FeatureCollection of the regions (see :func:`regions.geo.to_geojson`)."""
-        from ...interop.geo import to_geojson
-
-        return to_geojson(self, path, **kwargs)
-
-
 # ---------------------------------------------------------------- the walk
-def _walk(net: Network, domain: Domain, max_regions: int | None):
+@dataclass
+class _Walked:
+    """What the walk leaves: the layers, the final mesh and the tree of regions."""
+
+    layers: list  # (W, b) on the parameter plane
+    mags: list  # (|W|, |b|)
+    mesh: "_Mesh"
+    HHm: tuple  # the last hidden layer's output and its magnitude at every vertex
+    parents: list  # per layer: (R_l,) region of the previous layer
+    actives: list  # per layer: (R_l, ceil(n_l / 8)) packed states
+    counts: list  # regions after each layer
+    partial: bool
+
+    @property
+    def R(self) -> int:
+        return self.mesh.R
+
+    def rings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(uv, ring, nv)``: vertices, padded rings (R, K), ring lengths."""
+        m = self.mesh
+        K = int(m.nv[: m.R].max())
+        return m.uv.a[: m.V], m.ring[: m.R, :K], m.nv[: m.R]
+
+    def widths(self) -> list[int]:
+        """Units of the layers processed."""
+        return [W.shape[0] for W, _ in self.layers[: len(self.parents)]]
+
+    def masks(self) -> list[np.ndarray]:
+        """Per-layer bool states of the final regions."""
+        return from_ancestry(self.parents, self.actives, self.widths())
+
+
+def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool = False) -> _Walked:
     layers, mags = planar_layers(net, domain)
     slope = net.negative_slope
-    corners = _domain_ring(domain)
+    corners = domain_ring(domain)
     mesh = _Mesh(corners)
     H = corners.copy()  # (V, 2) input of the first layer
     Hm = (np.abs(corners) + domain.scale).astype(np.float32)  # relative to the domain's scale
     parents, actives, counts = [], [], []
     partial = False
-    for (W, b), (aW, ab) in zip(layers[:-1], mags[:-1]):
-        H, Hm, parent, active, partial = _cut_layer(mesh, H, Hm, W, b, aW, ab, slope, max_regions,
-                                                    first=not parents)
-        parents.append(parent)
-        actives.append(active)
-        counts.append(mesh.R)
-        if partial:
-            break
-    return layers, mags, mesh, (H, Hm), parents, actives, counts, partial
-
-
-def _patterns(parents, actives, widths, R) -> tuple[np.ndarray, list]:
-    """Concatenated packed patterns (R, nbytes) and per-layer bool masks (ancestor order)."""
-    blocks = []
-    anc = np.arange(R)
-    for parent, active, m in zip(reversed(parents), reversed(actives), reversed(widths)):
-        blocks.append(np.unpackbits(active[anc], axis=1, count=m))
-        anc = parent[anc]
-    blocks = blocks[::-1]
-    if not blocks:
-        return np.zeros((R, 0), dtype=np.uint8), []
-    full = np.concatenate(blocks, axis=1)
-    return np.packbits(full, axis=1), [bl.view(bool) for bl in blocks]
-
-
-def _affine_maps(layers, masks, slope, *, mags=None, rows=None, chunk: int = 4096):
-    """Output maps ``y = J (u, v) + c`` on regions, from their activation masks.
-
-    Backward pass ``J = W_L D_L W_{L-1} ... D_1 W_0`` with ``D_l`` the
-    region's activation mask (``slope`` where inactive); the offset collects
-    ``c = b_L + sum_l (W_L D_L ... D_{l+1}) b_l`` on the way.  With ``mags``
-    (absolute weights and biases) the same pass gives the magnitude ``|J|``
-    instead (sums of absolute values, the size of the rounding of ``J``).
-    Chunked over regions; one GEMM per layer and chunk.
-
-    Returns
-    -------
-    J : (n, n_out, 2), c : (n, n_out)
-    """
-    use = layers if mags is None else mags
-    Wout, bout = use[-1]
-    n_out = Wout.shape[0]
-    if rows is None:
-        rows = np.arange(masks[0].shape[0] if masks else 1)
-    n = rows.shape[0]
-    J = np.empty((n, n_out, 2))
-    C = np.empty((n, n_out))
-    for s in range(0, n, chunk):
-        r = rows[s : s + chunk]
-        k = r.shape[0]
-        G = np.broadcast_to(Wout, (k,) + Wout.shape)  # (k, n_out, n_L)
-        c = np.broadcast_to(bout, (k, n_out)).copy()
-        for l in range(len(masks) - 1, -1, -1):
-            D = masks[l][r]  # (k, n_l) bool
-            if slope == 0.0:
-                G = G * D[:, None, :]
-            else:
-                G = G * np.where(D, 1.0, slope)[:, None, :]
-            W, b = use[l]
-            c += G @ b  # (k, n_out)
-            G = (G.reshape(k * n_out, -1) @ W).reshape(k, n_out, -1)
-        J[s : s + chunk] = G
-        C[s : s + chunk] = c
-    return J, C
-
-
-def _output_maps(layers, parents, actives, masks, slope, *, chunk: int = 4096):
-    """Exact output maps ``y = J (u, v) + c`` of the final regions: (R, n_out, 2), (R, n_out).
-
-    Meet in the middle: the pre-activation maps of hidden layer ``k`` are
-    pushed *forward* on the (few) regions of layer ``k - 1``,
-    ``A_{l+1} = W_l D_l A_l + b_l``, and the output's gradient is pulled
-    *backward* from the final regions down to layer ``k``; ``k`` is chosen
-    to minimise the multiply-adds.  Chunked over the final regions.
-    """
-    L = len(masks)
-    n_out = layers[-1][0].shape[0]
-    R = masks[0].shape[0] if L else 1
-    sizes = [W.shape[1] for W, _ in layers] + [n_out]  # n_0 = 2, n_1, ..., n_L, n_out
-    counts = [1] + [p.shape[0] for p in parents]  # regions after l layers
-    best, k = None, 1
-    for kk in range(1, L + 1):
-        fwd = 3 * sum(counts[l] * sizes[l] * sizes[l + 1] for l in range(1, kk))
-        bwd = n_out * R * sum(sizes[l] * sizes[l + 1] for l in range(kk, L))
-        if best is None or fwd + bwd < best:
-            best, k = fwd + bwd, kk
-    # forward: A (R_{k-1}, 3, n_k): rows d/du, d/dv, value at 0 of hidden layer k's pre-activations
-    W0, b0 = layers[0]
-    A = np.stack([W0[:, 0], W0[:, 1], b0])[None]  # (1, 3, n_1) on the domain
-    for l in range(1, k):
-        D = np.unpackbits(actives[l - 1], axis=1, count=sizes[l]).view(bool)  # (R_l, n_l)
-        Al = A[parents[l - 1]]  # (R_l, 3, n_l)
-        Al *= D[:, None, :] if slope == 0.0 else np.where(D, 1.0, slope)[:, None, :]
-        W, b = layers[l]
-        A = (Al.reshape(-1, sizes[l]) @ W.T).reshape(Al.shape[0], 3, -1)  # one GEMM
-        A[:, 2, :] += b
-    if L == 0:
-        return A[:, :2, :].transpose(0, 2, 1).copy(), A[:, 2, :].copy()
-    # ancestors of the final regions at layer k - 1
-    anc = np.arange(R)
-    for l in range(L - 1, k - 2, -1):
-        anc = parents[l][anc]
-    J = np.empty((R, n_out, 2))
-    C = np.empty((R, n_out))
-    Wout, bout = layers[-1]
-    for s in range(0, R, chunk):
-        r = np.arange(s, min(R, s + chunk))
-        n = r.shape[0]
-        G = np.broadcast_to(Wout, (n,) + Wout.shape)  # (n, n_out, n_L)
-        c = np.broadcast_to(bout, (n, n_out)).copy()
-        for l in range(L, k - 1, -1):  # hidden layers L .. k
-            D = masks[l - 1][r]
-            G = G * (D[:, None, :] if slope == 0.0 else np.where(D, 1.0, slope)[:, None, :])
-            if l > k:
-                W, b = layers[l - 1]
-                c += G @ b
-                G = (G.reshape(n * n_out, -1) @ W).reshape(n, n_out, -1)  # one GEMM
-        Ak = A[anc[r]]  # (n, 3, n_k)
-        for o in range(n_out):  # contraction over n_k, vectorised over regions
-            M = np.einsum("rk,rck->rc", G[:, o, :], Ak)
-            J[r, o] = M[:, :2]
-            C[r, o] = M[:, 2] + c[:, o]
-    return J, C
-
-
-def _build(net: Network, domain: Domain, max_regions: int | None, *, patterns: bool = True):
-    layers, mags, mesh, HHm, parents, actives, counts, partial = _walk(net, domain, max_regions)
-    R = mesh.R
-    K = int(mesh.nv[:R].max())
-    ring, nv = mesh.ring[:R, :K], mesh.nv[:R]
-    uv = mesh.uv.a[: mesh.V]
-    widths = [W.shape[0] for W, _ in layers[:-1]]
-    if partial:  # the layer being processed is incomplete: report what exists
-        widths = widths[: len(parents)]
-    packed, masks = _patterns(parents, actives, widths, R) if patterns else (None, None)
-    return layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives, HHm
-
-
-def _adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Pairs of regions sharing an edge and that edge's end vertices, four arrays (P,)."""
-    R, K = ring.shape
-    ar = np.arange(K)[None, :]
-    valid = ar < nv[:, None]
-    nxt = np.where(ar + 1 < nv[:, None], ar + 1, 0)
-    a = ring[valid].astype(np.int64)
-    b = np.take_along_axis(ring, nxt, axis=1)[valid].astype(np.int64)
-    region = np.broadcast_to(np.arange(R)[:, None], ring.shape)[valid]
-    key = np.minimum(a, b) * _KEY + np.maximum(a, b)
-    order = np.argsort(key)
-    key, region, a, b = key[order], region[order], a[order], b[order]
-    same = np.flatnonzero(key[1:] == key[:-1])
-    return region[same], region[same + 1], a[same], b[same]
-
-
-def _pieces(ring, nv, J, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
-    """Connected components of neighbouring regions with equal output Jacobians.
-
-    Two neighbours are one piece when ``|J_r - J_s| <= PIECE_RTOL (|J|_r + |J|_s)``
-    entrywise, ``|J|`` the Jacobian computed with absolute values.  The
-    magnitudes are computed only for pairs that already agree to 1e-6.
-    """
-    R = ring.shape[0]
-    r1, r2, _, _ = _adjacent_pairs(ring, nv)
-    d = np.abs(J[r1] - J[r2])
-    loose = np.all(d <= 1e-6 * (np.abs(J[r1]) + np.abs(J[r2])).max(axis=(1, 2), keepdims=True), axis=(1, 2))
-    r1, r2, d = r1[loose], r2[loose], d[loose]
-    if r1.size:
-        need = np.unique(np.concatenate([r1, r2]))
-        JM, _ = _affine_maps(layers, masks, slope, mags=mags, rows=need)
-        where = np.searchsorted(need, r1), np.searchsorted(need, r2)
-        eq = np.all(d <= PIECE_RTOL * (JM[where[0]] + JM[where[1]]), axis=(1, 2))
-        r1, r2 = r1[eq], r2[eq]
-    return merge_pieces(R, r1, r2)
-
-
-def _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
-    # masks: a callable returning the per-layer masks of the final regions (built only if needed)
-    """Affine pieces without every region's Jacobian (the count-only path).
-
-    Two neighbours ``r``, ``s`` across the edge ``a b`` have one output map
-    iff the output is affine on their union, i.e. iff its value at the
-    vertex mean ``c_s`` of ``s`` is the affine extrapolation of its values
-    at ``a``, ``b`` and the vertex mean ``c_r`` of ``r``:
-    ``c_s = a + alpha (b - a) + beta (c_r - a)``.  The output at a vertex
-    mean is the mean of the outputs at the vertices (the output is affine on
-    the region), and those come from the walk.  Where the mismatch exceeds
-    ``8 ZERO_RTOL`` times their magnitude times ``1 + |alpha| + |beta|``
-    (the rounding of the extrapolation), the maps certainly differ.  The
-    other pairs (none in a generic network) are decided exactly by their
-    Jacobians, as in :func:`_pieces`.
-    """
-    R, K = ring.shape
-    H, Hm = HHm
-    Wout, bout = layers[-1]
-    aWout, about = mags[-1]
-    y = H @ Wout.T + bout  # (V, n_out) output at every vertex
-    ym = (Hm.astype(np.float64) @ aWout.T + about).max(axis=1)  # (V,) its magnitude
-    ar = np.arange(K)[None, :]
-    valid = ar < nv[:, None]
-    w = valid / nv[:, None]  # (R, K) weights of the vertex mean
-    cen = np.einsum("rk,rkd->rd", w, uv[ring])  # (R, 2) vertex means
-    ycen = np.einsum("rk,rkd->rd", w, y[ring])  # (R, n_out) output there
-    ymag = ym[ring].max(axis=1)  # (R,) padding repeats a vertex: harmless
-    r1, r2, ea, eb = _adjacent_pairs(ring, nv)
-    A = uv[ea]  # (P, 2)
-    d = uv[eb] - A
-    e1, e2 = cen[r1] - A, cen[r2] - A
-    det = d[:, 0] * e1[:, 1] - d[:, 1] * e1[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        alpha = (e2[:, 0] * e1[:, 1] - e2[:, 1] * e1[:, 0]) / det
-        beta = (d[:, 0] * e2[:, 1] - d[:, 1] * e2[:, 0]) / det
-        ya = y[ea]
-        pred = ya + alpha[:, None] * (y[eb] - ya) + beta[:, None] * (ycen[r1] - ya)
-        mis = np.abs(ycen[r2] - pred).max(axis=1)
-        mag = np.maximum(np.maximum(ym[ea], ym[eb]), np.maximum(ymag[r1], ymag[r2]))
-        bound = 8 * ZERO_RTOL * mag * (1 + np.abs(alpha) + np.abs(beta))
-    differ = np.isfinite(bound) & (mis > bound)
-    r1, r2 = r1[~differ], r2[~differ]
-    if r1.size:
-        need = np.unique(np.concatenate([r1, r2]))
-        mk = masks()
-        J, _ = _affine_maps(layers, mk, slope, rows=need)
-        JM, _ = _affine_maps(layers, mk, slope, mags=mags, rows=need)
-        i1, i2 = np.searchsorted(need, r1), np.searchsorted(need, r2)
-        eq = np.all(np.abs(J[i1] - J[i2]) <= PIECE_RTOL * (JM[i1] + JM[i2]), axis=(1, 2))
-        r1, r2 = r1[eq], r2[eq]
-    return merge_pieces(R, r1, r2)
+    depth = len(layers) - 1
+    with Progress(progress, [(f"{depth} hidden layers", depth)], unit="layers") as bar:
+        for (W, b), (aW, ab) in zip(layers[:-1], mags[:-1]):
+            H, Hm, parent, active, partial = _cut_layer(mesh, H, Hm, W, b, aW, ab, slope, max_regions,
+                                                        first=not parents)
+            parents.append(parent)
+            actives.append(active)
+            counts.append(mesh.R)
+            bar.update(0)
+            if partial:
+                break
+    return _Walked(layers, mags, mesh, (H, Hm), parents, actives, counts, partial)
 
 
 # ---------------------------------------------------------------- public API
 def partition_plane(net: Network, domain: Domain | None = None, *,
-                    max_regions: int | None = None) -> PlanarPartition:
+                    max_regions: int | None = None, progress: bool = False) -> PlanarPartition:
     """Partition a convex 2-D domain into the network's activation regions, exactly.
 
     Parameters
@@ -985,6 +522,8 @@ def partition_plane(net: Network, domain: Domain | None = None, *,
         Stop once more regions than this exist; the partition is then
         flagged ``partial`` (its regions are those of the first layers and
         part of the layer being processed).
+    progress : bool, keyword-only
+        Layers done out of the network's depth (needs tqdm).
 
     Returns
     -------
@@ -997,25 +536,22 @@ def partition_plane(net: Network, domain: Domain | None = None, *,
     >>> part.verify()["ok"]
     True
     """
-    import time
-
     t0 = time.perf_counter()
+    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
-    if max_regions is not None and int(max_regions) < 1:
-        raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
-    layers, mags, mesh, uv, ring, nv, packed, masks, counts, partial, parents, actives, HHm = _build(
-        net, domain, max_regions)
-    areas, wit = _ring_geometry(uv, ring, nv)
-    if partial:
-        n_out = layers[-1][0].shape[0]
-        J = np.full((ring.shape[0], n_out, 2), np.nan)
-        off = np.full((ring.shape[0], n_out), np.nan)
-        labels, n_pieces = np.arange(ring.shape[0]), ring.shape[0]
+    w = _walk(net, domain, max_regions, progress)
+    uv, ring, nv = w.rings()
+    masks = w.masks()
+    R = w.R
+    packed = pack(np.concatenate(masks, axis=1)) if masks else np.zeros((R, 0), dtype=np.uint8)
+    areas, wit = ring_geometry(uv, ring, nv)
+    if w.partial:
+        maps, labels, n_pieces = None, np.arange(R), None
     else:
-        J, off = _output_maps(layers, parents, actives, masks, net.negative_slope)
-        labels, n_pieces = _pieces(ring, nv, J, layers, mags, masks, net.negative_slope)
-    lengths = nv.astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
+        slope = net.negative_slope
+        maps = affine.tree_output_maps(w.layers, w.parents, w.actives, masks, slope, widths=w.widths())
+        labels, n_pieces = pieces_from_maps(ring, nv, maps[0], w.layers, w.mags, masks, slope)
+    offsets = np.concatenate([[0], np.cumsum(nv.astype(np.int64))])
     flat = ring[np.arange(ring.shape[1])[None, :] < nv[:, None]]
     return PlanarPartition(
         network=net,
@@ -1024,20 +560,20 @@ def partition_plane(net: Network, domain: Domain | None = None, *,
         ring_offsets=offsets,
         ring_vertices=flat.astype(np.int64),
         packed_patterns=packed,
-        jacobians=J,
-        offsets=off,
-        areas=areas,
+        measures=areas,
         witnesses=wit,
-        layer_counts=tuple(counts),
+        layer_counts=tuple(w.counts),
         piece_labels=labels,
         n_pieces=n_pieces,
-        partial=partial,
-        stats={"unsplit": mesh.stats["unsplit"], "seconds": time.perf_counter() - t0},
+        partial=w.partial,
+        layer_parents=tuple(w.parents),
+        maps=maps,
+        stats={"unsplit": w.mesh.stats["unsplit"], "seconds": time.perf_counter() - t0},
     )
 
 
 def count_plane(net: Network, domain: Domain | None = None, *,
-                max_regions: int | None = None) -> CountResult:
+                max_regions: int | None = None, progress: bool = False) -> CountResult:
     """Count the activation regions and affine pieces on a convex 2-D domain.
 
     Same numbers as ``partition_plane(net, domain).count()``, without
@@ -1050,19 +586,15 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     max_regions : int, optional, keyword-only
         Stop once more regions than this exist; the result is flagged
         ``partial`` and its numbers are lower bounds; ``pieces`` is None.
+    progress : bool, keyword-only
+        Layers done out of the network's depth (needs tqdm).
     """
+    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
-    if max_regions is not None and int(max_regions) < 1:
-        raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
-    layers, mags, mesh, uv, ring, nv, _, _, counts, partial, parents, actives, HHm = _build(
-        net, domain, max_regions, patterns=False)
-    if partial:
-        return CountResult(int(ring.shape[0]), None, counts, "planar", partial=True)
-    widths = [W.shape[0] for W, _ in layers[:-1]]
-
-    def masks():
-        return _patterns(parents, actives, widths, ring.shape[0])[1]
-
-    _, n_pieces = _pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, net.negative_slope)
-    return CountResult(int(ring.shape[0]), n_pieces, counts, "planar",
-                       extra={"unsplit": mesh.stats["unsplit"]} if mesh.stats["unsplit"] else {})
+    w = _walk(net, domain, max_regions, progress)
+    if w.partial:
+        return CountResult(w.R, None, w.counts, "planar", partial=True)
+    uv, ring, nv = w.rings()
+    _, n_pieces = pieces_from_vertices(ring, nv, uv, w.HHm, w.layers, w.mags, w.masks, net.negative_slope)
+    unsplit = w.mesh.stats["unsplit"]
+    return CountResult(w.R, n_pieces, w.counts, "planar", extra={"unsplit": unsplit} if unsplit else {})
