@@ -334,7 +334,7 @@ def test_volumes_whole_box_of_one_unit():
     net = Network([(W, np.zeros(1)), (np.ones((1, 1)), np.zeros(1))])
     part = partition_polytope(net, box(-1.0, 1.0, dim=3))
     assert part.n_regions == 2
-    assert np.allclose(sorted(part.volumes()), [4.0, 4.0])
+    assert np.allclose(sorted(part.measures), [4.0, 4.0])
 
 
 # ------------------------------------------------------------ guard rails

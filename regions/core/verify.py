@@ -119,19 +119,20 @@ def check_maps(J: np.ndarray, c: np.ndarray, U: np.ndarray, y: np.ndarray, ymag:
                                 f"{bad.size} regions that do not (first regions: {_first(bad)})")
 
 
-def verify_common(part, *, maps: bool = True) -> dict:
+def verify_common(part, *, maps: bool = True, measures: bool = True) -> dict:
     """The shared checks for a partition following :class:`~regions.engines.base.Partition`.
 
     Measures (positive; summing to the domain's when complete and bounded),
     witness patterns (complete partitions), unique patterns and, with
     ``maps``, the output maps at the witnesses (complete partitions).
+    ``measures=False`` skips the measures (an engine that cannot compute them).
 
     Returns
     -------
     dict
         ``regions``, ``pieces``, ``measure`` (the sum, when checked).
     """
-    total = check_measures(part.measures, part.domain, partial=part.partial)
+    total = check_measures(part.measures, part.domain, partial=part.partial) if measures else None
     U = np.asarray(part.witnesses, dtype=np.float64).reshape(part.n_regions, -1)
     X = part.domain.to_input(U)
     got, certain, y, ymag = forward_certain(part.network, X, part.domain.scale)

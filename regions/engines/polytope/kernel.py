@@ -116,14 +116,17 @@ from typing import Callable
 
 import numpy as np
 
+from ...core import affine
+from ...core.patterns import layer_masks, n_unique, pack_words
 from ...core.pieces import merge_pieces
-
+from ...core.progress import Progress
 from ...core.result import CountResult
-
-from ...core.tolerances import ZERO_RTOL
-from ...errors import RegionsError
+from ...core.tolerances import MAP_RTOL, PIECE_RTOL, ZERO_RTOL  # noqa: F401 -- PIECE_RTOL re-exported
+from ...core.verify import verify_common
+from ...errors import RegionsError, VerificationError
 from ...domains import Domain, box
 from ...model.network import Network
+from ..base import check_options
 
 __all__ = [
     "PolytopePartition",
@@ -140,13 +143,7 @@ VERTEX_RTOL = 2.0**-36  # ~1.5e-11
 #: Generators per batch in the depth-first walk, for a next layer of 16 units
 #: (scaled inversely with the width: values take 16 bytes per unit and generator).
 CHUNK = 1 << 14
-#: Relative tolerance under which two neighbouring regions have one output map
-#: (they then belong to one affine piece), as in :mod:`regions.planar`: across a
-#: facet where one unit ``j`` changes state, iff ``|g_j| <= PIECE_RTOL |g_j|_abs``
-#: for ``g_j = dy/dh_j`` (the output Jacobians differ by ``(1 - slope) g_j a_j^T``);
-#: elsewhere iff ``|J - J'| <= PIECE_RTOL (|J| + |J'|)`` entrywise, ``|J|`` the
-#: Jacobian computed with absolute values.
-PIECE_RTOL = 4 * ZERO_RTOL
+# PIECE_RTOL (one output map across a facet): see regions.core.tolerances.
 #: Values (generators x columns of the current layer) a batch may hold partway
 #: through a layer before it is split into groups of regions finished one by one
 #: (16 times what a batch holds when it enters a layer; 64 MB of values).
@@ -619,38 +616,6 @@ def _initial(pulled: Network, domain: Domain, nw: int) -> tuple[_Batch, int]:
     return _Batch(G, lin, np.zeros(k + 1, dtype=np.intp), bits, S, M, np.zeros((1, 0), dtype=bool)), len(faces)
 
 
-# ----------------------------------------------------------------- progress
-class _Progress:
-    """One tqdm bar per hidden layer (regions entering it), if tqdm is installed."""
-
-    def __init__(self, enabled: bool, depth: int, bound: int | None):
-        self.bars = []
-        if not enabled:
-            return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:  # pragma: no cover - optional
-            return
-        for l in range(depth):
-            desc = f"layer {l + 1}/{depth}"
-            if l == depth - 1 and bound is not None:
-                desc += f" (bound {bound:.3g})" if bound > 10**6 else f" (bound {bound})"
-            self.bars.append(tqdm(total=0, desc=desc, unit="reg", position=l, leave=True, dynamic_ncols=True))
-
-    def enter(self, layer: int, n: int) -> None:
-        if self.bars:
-            self.bars[layer].total += n
-            self.bars[layer].refresh()
-
-    def done(self, layer: int, n: int) -> None:
-        if self.bars:
-            self.bars[layer].update(n)
-
-    def close(self) -> None:
-        for bar in self.bars:
-            bar.close()
-
-
 # --------------------------------------------------------------------- run
 def _check(net: Network, domain: Domain | None) -> Domain:
     if not isinstance(net, Network):
@@ -664,14 +629,6 @@ def _check(net: Network, domain: Domain | None) -> Domain:
             f"expected a box-shaped domain (possibly unbounded) for the polytope engine, got a {domain.kind}"
         )
     return domain
-
-
-def _check_max(max_regions) -> int | None:
-    if max_regions is None:
-        return None
-    if isinstance(max_regions, bool) or int(max_regions) != max_regions or int(max_regions) < 1:
-        raise RegionsError(f"expected max_regions to be an integer >= 1, got {max_regions!r}")
-    return int(max_regions)
 
 
 def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress: bool,
@@ -696,7 +653,10 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
         bound = serra_upper_bound(k, [W.shape[0] for W, _ in hidden]) if hidden else 1
     except RegionsError:  # pragma: no cover
         bound = None
-    bars = _Progress(progress, len(hidden), bound)
+    # regions entering each layer, as an open count with a rate (depth-first: no total until the end)
+    stages = [(f"layer {l + 1}/{len(hidden)}" + (f" (bound {bound:.3g})" if l == len(hidden) - 1 and bound
+               is not None else ""), None) for l in range(len(hidden))]
+    bars = Progress(progress, stages)
     state = {"stop": False, "found": 0, "pending": 0}
     chunk = CHUNK if max_regions is None else min(CHUNK, 1 << 10)  # small steps when a limit is set
     layer_values = _LAYER_VALUES * chunk // CHUNK
@@ -740,7 +700,6 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
         width = ncols - col0
         fresh = start is None
         if fresh:
-            bars.enter(l, b.R)
             start, p0 = col0, b.pat.shape[1]
             work = _Work(b, k, width)
         else:
@@ -764,12 +723,12 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
                 for part in pieces_of(b, size):
                     run_layer(l, part, col0, bit0, start=j + 1)
                 if fresh:
-                    bars.done(l, n_in)
+                    bars.update(l, n_in)
                 return
         b = work.finish(values=l != last)
         counts[l] += b.R
         if fresh:
-            bars.done(l, n_in)
+            bars.update(l, n_in)
         if l == last:
             emit(b)
             state["found"] += b.R
@@ -988,13 +947,7 @@ def _cross(layers, slope: float, pat: np.ndarray, tight: np.ndarray, unit: np.nd
     return across, same
 
 
-def _pack(pat: np.ndarray) -> np.ndarray:
-    """Patterns as rows of uint64 words (order-preserving on bytes), (m, n) bool -> (m, w)."""
-    p = np.packbits(pat, axis=1)
-    w = max(1, -(-p.shape[1] // 8))
-    out = np.zeros((p.shape[0], 8 * w), dtype=np.uint8)
-    out[:, :p.shape[1]] = p
-    return out.view(">u8").astype(np.uint64)
+_pack = pack_words  # patterns as uint64 words (regions.core.patterns)
 
 
 class _Pieces:
@@ -1225,28 +1178,23 @@ class PolytopePartition:
         if self._maps is not None:
             return self._maps
         pulled = self.domain.pullback(self.network)
-        R, k = self.n_regions, self.domain.dim
-        H = np.broadcast_to(np.eye(k), (R, k, k))  # (R, n_in, k)
-        h = np.zeros((R, k))
-        out = []
-        col = 0
-        slope = pulled.negative_slope
-        for l, (W, b) in enumerate(pulled.layers):
-            A = np.einsum("oi,rik->rok", W, H)
-            c = h @ W.T + b
-            out.append((A, c))
-            if l < len(pulled.layers) - 1:
-                act = self.patterns[:, col:col + W.shape[0]]
-                col += W.shape[0]
-                f = np.where(act, 1.0, slope)
-                H = A * f[:, :, None]
-                h = c * f
-        self._maps = out
-        return out
+        masks = layer_masks(self.patterns, pulled.widths)
+        self._maps = affine.forward_maps(pulled.layers, masks, pulled.negative_slope, k=self.domain.dim)
+        return self._maps
 
     def output_maps(self) -> tuple[np.ndarray, np.ndarray]:
         """Output map on each region: ``J`` (R, n_out, k) and ``c`` (R, n_out), ``y = J u + c``."""
-        return self.local_maps()[-1]
+        if self.partial:
+            raise RegionsError("expected a complete partition for the output maps, got a partial one "
+                               "(stopped at max_regions)")
+        pulled = self.domain.pullback(self.network)
+        masks = layer_masks(self.patterns, pulled.widths)
+        return affine.output_maps(pulled.layers, masks, pulled.negative_slope)
+
+    @property
+    def measures(self) -> np.ndarray:
+        """Volume (length, area) of each region in parameter space; inf if unbounded, shape (R,)."""
+        return self.volumes()
 
     def hrep(self, i: int, *, irredundant: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """H-representation ``A u <= c`` of region ``i`` (parameter coordinates).
@@ -1339,24 +1287,19 @@ class PolytopePartition:
 
     # ------------------------------------------------------------ checks
     def verify(self, *, lp: bool = False) -> dict:
-        """Check the partition's invariants; raise ``AssertionError`` on failure.
+        """Check the partition's invariants; raise :class:`~regions.errors.VerificationError` if one fails.
 
-        Witness patterns (forward pass) equal the recorded ones; patterns are
-        unique; every vertex satisfies its region's inequalities up to
-        rounding; on bounded domains of dimension <= 6 the region volumes sum
-        to the domain's; with ``lp=True`` every region's Chebyshev radius is
-        positive (one LP per region, slow).
+        The shared checks (:func:`regions.core.verify.verify_common`):
+        witness patterns, unique patterns, output maps at the witnesses and,
+        on bounded domains of dimension <= 6, volumes summing to the
+        domain's; and here: every vertex satisfies its region's
+        inequalities within ``MAP_RTOL`` of their magnitude; with
+        ``lp=True`` every region's Chebyshev radius is positive (one LP per
+        region, slow).
         """
-        X = self.points()
-        got = self.network.patterns(X)
-        bad = np.nonzero(np.any(got != self.patterns, axis=1))[0]
-        assert bad.size == 0, f"{bad.size} witness patterns differ from the recorded ones (first: {bad[:5]})"
-        if self.n_regions:
-            uniq = np.unique(np.packbits(self.patterns, axis=1), axis=0).shape[0] if self.patterns.shape[1] else 1
-            assert uniq == self.n_regions, f"{self.n_regions - uniq} repeated patterns"
-        # vertices inside their regions
-        maps = self.local_maps()[:-1]
         k = self.domain.dim
+        out = verify_common(self, measures=self.domain.bounded and k <= 6)
+        maps = self.local_maps()[:-1]
         starts = self.starts
         rid = np.repeat(np.arange(self.n_regions), np.diff(starts))
         pts = (self.generators[:, k] > 0) & ~self.lineality
@@ -1373,17 +1316,18 @@ class PolytopePartition:
             viol = np.where(act, -Z, Z) / np.maximum(mag, 1e-300)
             worst = max(worst, float(viol.max(initial=0.0)))
             col += n
-        assert worst <= 1e-7, f"a vertex violates its region's inequalities by {worst:.3g} (relative)"
-        out = {"regions": self.n_regions, "ok": True, "vertex_violation": worst}
-        if self.domain.bounded and k <= 6 and not self.partial:
-            total = float(np.sum(self.volumes()))
-            assert np.isclose(total, self.domain.measure, rtol=1e-8), (
-                f"volumes sum to {total}, expected {self.domain.measure}"
-            )
-            out["volume"] = total
+        if not worst <= MAP_RTOL:
+            raise VerificationError(f"expected every vertex inside its region, got one that violates its "
+                                    f"region's inequalities by {worst:.3g} (relative)")
+        out["vertex_violation"] = worst
+        if "measure" in out:
+            out["volume"] = out["measure"]
         if lp:
             radii = np.array([self.chebyshev(i)[1] for i in range(self.n_regions)])
-            assert np.all(radii > 0), f"{np.count_nonzero(radii <= 0)} regions without interior"
+            bad = np.flatnonzero(~(radii > 0))
+            if bad.size:
+                raise VerificationError(f"expected every region to have an interior, got {bad.size} without "
+                                        f"(first regions: {bad[:5].tolist()})")
             out["min_radius"] = float(radii.min(initial=np.inf))
         return out
 
@@ -1461,7 +1405,7 @@ def partition_polytope(
     (42, 42)
     """
     domain = _check(net, domain)
-    max_regions = _check_max(max_regions)
+    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     k = domain.dim
     store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
     tally = _Pieces(domain.pullback(net), k)
@@ -1533,7 +1477,7 @@ def count_polytope(
     163
     """
     domain = _check(net, domain)
-    max_regions = _check_max(max_regions)
+    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     k = domain.dim
     tally = {"n": 0, "unb": 0}
     pieces = _Pieces(domain.pullback(net), k)
