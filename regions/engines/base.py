@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..analysis.theory import serra_upper_bound
 from ..core.result import CountResult
 from ..domains import Domain
 from ..errors import RegionsError
@@ -156,8 +157,6 @@ class Engine:
 
     def estimate(self, net: Network, domain: Domain) -> Estimate:
         """A cost estimate before running; by default the theorem's upper bound only."""
-        from ..analysis.theory import serra_upper_bound  # noqa: PLC0415 -- theory imports nothing of ours
-
         try:
             upper = int(serra_upper_bound(domain.dim, list(net.widths)))
         except RegionsError:

@@ -116,6 +116,7 @@ from typing import Callable
 
 import numpy as np
 
+from ...analysis.theory import serra_upper_bound
 from ...core import affine
 from ...core.patterns import layer_masks, n_unique, pack_words
 from ...core.pieces import merge_pieces
@@ -648,8 +649,6 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
     nw = (nbits + 63) // 64
     counts = [0] * len(hidden)
     try:
-        from ...analysis.theory import serra_upper_bound
-
         bound = serra_upper_bound(k, [W.shape[0] for W, _ in hidden]) if hidden else 1
     except RegionsError:  # pragma: no cover
         bound = None
@@ -1348,8 +1347,6 @@ def preflight(net: Network, domain: Domain | None = None, *, samples: int = 2000
         ``upper_bound`` (Serra et al. 2018, Theorem 1, for all of R^k) and
         ``sampled_lower_bound``.
     """
-    from ...analysis.theory import serra_upper_bound
-
     domain = _check(net, domain)
     pulled = domain.pullback(net)
     rng = np.random.default_rng(seed)
