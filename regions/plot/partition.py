@@ -30,11 +30,13 @@ from ..errors import RegionsError
 from ..model.network import Network
 
 __all__ = [
-    "plot_partition",
-    "plot_edges",
-    "plot_output",
+    "decision_segments",
+    "domain_text",
     "plot_decision_boundary",
+    "plot_edges",
     "plot_layers",
+    "plot_output",
+    "plot_partition",
     "region_colors",
 ]
 
