@@ -10,7 +10,8 @@ Run it with the Python that has the project's dependencies (a venv with
 
 The result is reproducible: cell ids are derived from the notebook's name
 and the cell's position (``01-c003``), no execution timestamps are stored,
-the kernel metadata is fixed, and a notebook whose content did not change
+the kernel metadata is fixed, consecutive prints are stored as one output
+(how the kernel splits them depends on timing), and a notebook whose content did not change
 is not rewritten.  The notebooks are committed with their outputs so they
 read well on the web; ``tests/test_notebooks.py`` executes them again.
 """
@@ -69,6 +70,21 @@ def notebook(src: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def _coalesce_streams(nb: nbformat.NotebookNode) -> None:
+    """Join consecutive stdout (stderr) outputs of a cell: how a print is split depends on timing."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.outputs:
+            if (out.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                    and merged[-1].name == out.name):
+                merged[-1].text += out.text
+            else:
+                merged.append(out)
+        cell.outputs = merged
+
+
 def build(src: Path, kernels: Path) -> tuple[Path, bool]:
     """Execute the notebook of ``src`` and write it if its content changed; returns (path, written)."""
     nb = notebook(src)
@@ -81,6 +97,7 @@ def build(src: Path, kernels: Path) -> tuple[Path, bool]:
             km.shutdown_kernel(now=True)
     nb.metadata = {"kernelspec": dict(KERNELSPEC),
                    "language_info": {"name": "python", "pygments_lexer": "ipython3"}}
+    _coalesce_streams(nb)
     nbformat.validate(nb)
     text = nbformat.writes(nb) + "\n"
     out = HERE / (src.stem.removeprefix("_src_") + ".ipynb")
