@@ -133,12 +133,13 @@ def format_table(rows: Sequence[dict], *, notes: bool = True, wide: bool = False
     --------
     >>> from regions import sweep
     >>> rows = sweep.sweep(1, "1:2", "3", mode="bound", jobs=0)
+    >>> rows = [{**r, "seconds": None} for r in rows]  # wall times vary
     >>> print(format_table(rows, legend=False))
     input_dim 1, mode bound: bounds only
-    depth  width  params  zaslavsky  lower=upper
-    -----  -----  ------  ---------  -----------
-        1      3      10          4            4
-        2      3      22                      16
+    depth  width  params  zaslavsky  lower=upper  lower/param
+    -----  -----  ------  ---------  -----------  -----------
+        1      3      10          4            4         0.40
+        2      3      22                      16         0.73
     columns equal in every row, shown once: lower=upper
     """
     if not rows:
