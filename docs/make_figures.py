@@ -29,20 +29,18 @@ def main() -> Path:
     net = regions.Network([*net.layers[:-1], (W, b - np.median(net(grid)))])
     part = regions.partition(net)
     part.verify()
-    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.0), gridspec_kw={"width_ratios": [1, 1.2]})
-    plotting.plot_partition(part, ax=axes[0])
-    plotting.plot_decision_boundary(part, ax=axes[0], color="k", linewidth=2.0)
-    axes[0].set_title(f"{net.arch} on [-1,1]$^2$: {part.n_regions} regions (exact)", fontsize=10)
-    artists = plotting.plot_output(part, ax=axes[1], cmap="RdBu_r")
-    plotting.plot_decision_boundary(part, ax=axes[1], color="k", linewidth=2.0)
-    mappable = next((a for a in artists if hasattr(a, "get_cmap")), None) if isinstance(artists, (list, tuple)) else artists
-    if mappable is not None:
-        fig.colorbar(mappable, ax=axes[1])
-    axes[1].set_title("output, region edges, decision boundary (output = 0)", fontsize=10)
-    fig.tight_layout()
-    out = HERE / "partition.png"
-    write_atomic(out, lambda fh: fig.savefig(fh, format="png", dpi=100), binary=True)
-    plt.close(fig)
+    with plotting.figure_style():
+        fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1, 1.2]})
+        plotting.plot_partition(part, ax=axes[0])  # titles and axis labels from the library
+        plotting.plot_decision_boundary(part, ax=axes[0], color="k", linewidth=2.0)
+        axes[0].legend(loc="lower left")
+        artists = plotting.plot_output(part, ax=axes[1], cmap="RdBu_r", colorbar=True)
+        artists[-1].set_label("network output (exact, affine on each region)")
+        plotting.plot_decision_boundary(part, ax=axes[1], color="k", linewidth=2.0)
+        fig.tight_layout()
+        out = HERE / "partition.png"
+        write_atomic(out, lambda fh: fig.savefig(fh, format="png", dpi=100), binary=True)
+        plt.close(fig)
     return out
 
 

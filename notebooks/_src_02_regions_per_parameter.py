@@ -17,6 +17,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 import regions
 from regions import sweep, theory
+
+plt.rcParams.update(regions.plot.STYLE)   # the figure style of the library and the CLI
 """),
     ("md", r"""
 ## (a) One input, depths 1–5, widths 3–10
@@ -34,9 +36,9 @@ print(f"\n{top['params']} parameters -> {top['construction_count']:,} regions co
       f"(bound {top['lower']:,}); random mean {top['random_mean']:.1f}")
 """),
     ("code", r"""
-fig, ax = plt.subplots(figsize=(7, 5))
+fig, ax = plt.subplots(figsize=(7.5, 5.4))
 sweep.plot(rows_a, ax=ax)
-ax.set_title("(a) 1 input: regions vs parameters");
+ax.set_title("(a) " + ax.get_title());
 """),
     ("md", r"""
 ## (b) Ten inputs, depths 1–5, widths 10–50
@@ -46,24 +48,17 @@ With ten inputs the counts are astronomically large: 10,801 parameters
 $\prod_{l<5} (\lfloor 50/10 \rfloor + 1)^{10} \cdot \sum_{j \le 10} \binom{50}{j}$
 regions — an exact 42-digit integer, far beyond any enumeration. The deep
 lower bound is proved for widths $\ge 3 d = 30$; narrower rows show the
-shallow (Zaslavsky) and upper bounds only.
+shallow (Zaslavsky) and upper bounds only. Both are bounds on the maximum
+over all weights, drawn as lines; nothing here is counted.
 """),
     ("code", r"""
 rows_b = sweep.sweep(10, "1:5", "10:50:10", mode="bound", jobs=0)
 big = next(r for r in rows_b if r["depth"] == 5 and r["width"] == 50)
 print(f"{big['params']:,} parameters: lower bound {big['lower']:,}  (> 10^40: {big['lower'] > 10**40})")
 print("upper bound:", f"{big['upper']:,}")
-fig, ax = plt.subplots(figsize=(7, 5))
-for k in range(1, 6):
-    rs = [r for r in rows_b if r["depth"] == k]
-    ys = [r["zaslavsky"] if k == 1 else r["lower"] for r in rs]
-    pts = [(r["params"], y) for r, y in zip(rs, ys) if y is not None]
-    ax.plot([p for p, _ in pts], [float(y) for _, y in pts], "-o", ms=3, label=f"{k} hidden layer" + ("s" if k > 1 else ""))
-ax.set_xscale("log"); ax.set_yscale("log")
-ax.set_xlabel("number of parameters"); ax.set_ylabel("maximum number of linear regions (lower bound)")
-ax.annotate(f"{big['params']:,} params\n> 10^40 regions", xy=(big["params"], float(big["lower"])),
-            xytext=(-80, -10), textcoords="offset points", arrowprops={"arrowstyle": "->"})
-ax.legend(); ax.set_title("(b) 10 inputs: regions vs parameters");
+fig, ax = plt.subplots(figsize=(7.5, 5.4))
+sweep.plot(rows_b, ax=ax)      # bounds only: solid = lower bound, dotted = upper bound
+ax.set_title("(b) " + ax.get_title());
 """),
     ("md", r"""
 ## What random initialisations reach, in ten dimensions

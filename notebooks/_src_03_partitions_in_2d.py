@@ -15,6 +15,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 import regions
 from regions import constructions, plotting, theory
+
+plt.rcParams.update(plotting.STYLE)   # the figure style of the library and the CLI
 """),
     ("md", r"""
 ## A random 2-16-16-16-1 network, one layer at a time
@@ -32,12 +34,12 @@ print("regions after each layer:", part.layer_counts, "; affine pieces:", part.n
 plotting.plot_layers(net);
 """),
     ("code", r"""
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
-plotting.plot_output(part, ax=axes[0])
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+plotting.plot_output(part, ax=axes[0], colorbar=True)
 plotting.plot_decision_boundary(part, ax=axes[0], color="r")
-axes[0].set_title("output, and the exact decision boundary (output = 0)")
+axes[0].legend(loc="lower left")
 plotting.plot_partition(part, ax=axes[1], color="piece")
-axes[1].set_title(f"{part.n_pieces} affine pieces");
+plt.tight_layout();
 """),
     ("md", r"""
 ## Folding in 2-D

@@ -22,6 +22,8 @@ import regions
 from regions import plotting
 from regions.experiments import digits, workflows
 
+plt.rcParams.update(plotting.STYLE)   # the figure style of the library and the CLI
+
 run_dir = tempfile.mkdtemp(prefix="digits_")
 run = digits.train_digits(run_dir, hidden=(32, 32), epochs=5, seed=0)
 print(open(f"{run_dir}/history.csv").read())
@@ -44,14 +46,21 @@ for name, res in [("plane 0-1-2", plane), ("segment 3-8", seg)]:
     print(f"{name}: {r['regions']} regions, per layer {r['layer_counts']}, verified={r['verified']}")
 """),
     ("code", r"""
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-plotting.plot_partition(plane.partition, ax=axes[0])
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
 uv = np.array(plane.domain.info["points_uv"])
-axes[0].plot(uv[:, 0], uv[:, 1], "k*", ms=12)
-axes[0].set_title(f"plane through digits 0, 1, 2: {plane.partition.n_regions} regions")
-plotting.plot_output(plane.partition, ax=axes[1], output=0)
-axes[1].plot(uv[:, 0], uv[:, 1], "w*", ms=12)
-axes[1].set_title("logit of class 0, with region edges");
+axes[0].set_title(f"plane through digits 0, 1, 2 of the trained {net.arch}:\n"
+                  f"{plane.partition.n_regions} linear regions (exact)")
+plotting.plot_partition(plane.partition, ax=axes[0])
+axes[1].set_title("logit of class 0 (exact on each region), region edges")
+colorbar = plotting.plot_output(plane.partition, ax=axes[1], output=0, colorbar=True)[-1]
+colorbar.set_label("logit of class 0")
+for ax, colour in zip(axes, ["k", "w"]):
+    ax.plot(uv[:, 0], uv[:, 1], "*", color=colour, mec="k", ms=13, label="the three digit images")
+    for (u, v), label in zip(uv, (0, 1, 2)):
+        ax.annotate(f"digit {label}", (u, v), xytext=(6, 6), textcoords="offset points", color=colour,
+                    fontsize=9, fontweight="bold")
+axes[0].legend(loc="lower left")
+plt.tight_layout();
 """),
     ("md", r"""
 ## The checkpoint series
@@ -68,6 +77,8 @@ for r in rows:
           f"test accuracy {r.get('test_acc', float('nan')):.3f}")
 fig, ax = plt.subplots(figsize=(6.5, 4))
 workflows.plot_series(rows, ax=ax, layers=True)
+ax.set_xlabel("training step (optimizer steps)")
+ax.set_ylabel("linear regions in the plane (exact count)")
 ax.set_title("regions in the plane through digits 0, 1, 2 during training");
 """),
 ]

@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["regions.model.network", "regions.analysis.theory", "regions.analysis.constructions", "regions.engines.line.kernel"]
+MODULES = ["regions.model.network", "regions.analysis.theory", "regions.analysis.constructions", "regions.engines.line.kernel",
+           "regions.experiments.report", "regions.plot.style"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -94,7 +94,7 @@ def test_bound_mode_exact_big_integers():
     assert last["upper"] == theory.serra_upper_bound(10, [50] * 5)
     assert last["construction_count"] is None and last["random_mean"] is None
     assert "10,801" in S.format_table(rows)
-    assert "179,562,019,186,562,049,740,867,382,427,559,978,336,256" in S.format_table(rows)
+    assert "179,562,019,186,562,049,740,867,382,427,559,978,336,256" in S.format_table(rows, wide=True)
 
 
 def test_lower_formula_out_of_regime_is_noted():
@@ -218,7 +218,7 @@ def test_cli_default_sweep(tmp_path, monkeypatch):
 def test_cli_bound_json_exact(tmp_path):
     out = tmp_path / "b.json"
     res = CliRunner().invoke(main, ["sweep", "--input-dim", "10", "--depths", "1:5", "--widths", "10:50:10",
-                                    "--mode", "bound", "--out", str(out), "--no-plot"])
+                                    "--mode", "bound", "--out", str(out), "--no-plot", "--wide"])
     assert res.exit_code == 0, res.output
     assert "10,801" in res.output
     assert "179,562,019,186,562,049,740,867,382,427,559,978,336,256" in res.output

@@ -77,7 +77,6 @@ def plot(arch, init, bias_init, seed, weights, construction, depth, width, whole
                                     linewidth=0.2 if part.n_regions > 2000 else 0.4)
         if kind in ("boundary", "output"):
             plotting.plot_decision_boundary(part, ax, output=output_index, level=level)
-        ax.set_title(f"{net.arch}: {part.n_regions} regions, {part.n_pieces} pieces", fontsize=10)
     buf = io.BytesIO()
     fig.savefig(buf, format=suffix[1:], dpi=dpi, bbox_inches="tight")
     plt.close(fig)

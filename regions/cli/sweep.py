@@ -50,9 +50,11 @@ from ._common import fail, guard, parse_bias, to_json
 @click.option("--no-plot", is_flag=True, help="Draw no figure.")
 @click.option("--resume", is_flag=True, help="Keep the rows already in --out and compute only the missing cells.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON (exact integers) instead of the table.")
+@click.option("--wide", is_flag=True,
+              help="Table with every column and exact integers, however wide (default: at most 100 columns).")
 @guard
 def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, whole, domain_kind, max_regions,
-          max_seconds, jobs, scheduler, base_seed, out, no_out, plot_file, no_plot, resume, as_json):
+          max_seconds, jobs, scheduler, base_seed, out, no_out, plot_file, no_plot, resume, as_json, wide):
     """Regions per parameter across depth and width: bounds, constructions, exact counts.
 
     One row per depth x width: parameters; the bounds (Zaslavsky at depth 1,
@@ -133,7 +135,7 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
     if as_json:
         click.echo(to_json(rows))
     else:
-        click.echo(sweeplib.format_table(rows))
+        click.echo(sweeplib.format_table(rows, wide=wide))
     written = [str(out)] if out else []
     if plot_file:
         sweeplib.save_plot(rows, plot_file)

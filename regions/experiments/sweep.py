@@ -308,8 +308,8 @@ def _construction(cell: Cell):
     if cell.depth == 1 or constructions.folding_attains_bound(d, ws):
         return "folding", constructions.folding_count(d, ws), lambda: constructions.folding(d, ws)
     return None, (
-        f"no construction attaining the lower bound is known for width {cell.width} < 3 * input_dim "
-        f"= {3 * d} at depth {cell.depth}"
+        f"no construction attaining the lower bound is known for width < 3 * input_dim = {3 * d} "
+        f"at depth > 1"
     ), None
 
 
@@ -1018,164 +1018,10 @@ def sweep(
     return rows
 
 
-# ------------------------------------------------------------------- table
-def _int_text(v) -> str:
-    return "" if v is None else f"{int(v):,}"
-
-
-def _float_text(v, digits: int = 3) -> str:
-    if v is None:
-        return ""
-    v = float(v)
-    if v == 0:
-        return "0"
-    if abs(v) >= 1e6 or abs(v) < 1e-2:
-        return f"{v:.{digits}g}"
-    return f"{v:,.{digits - 1}f}" if abs(v) < 1000 else f"{v:,.0f}"
-
-
-def format_table(rows: Sequence[dict], *, notes: bool = True) -> str:
-    """A readable fixed-width table of sweep rows (exact integers with thousands separators).
-
-    Columns shown are those with at least one value; notes follow the table,
-    numbered.
-    """
-    cols = [
-        ("depth", "depth", _int_text), ("width", "width", _int_text), ("params", "params", _int_text),
-        ("zaslavsky", "zaslavsky", _int_text), ("lower", "lower bound", _int_text),
-        ("upper", "upper bound", _int_text), ("construction_count", "constructed", _int_text),
-        ("random_mean", "random mean", lambda v: _float_text(v, 4)),
-        ("random_std", "std", _float_text),
-        ("random_min", "min", _int_text), ("random_max", "max", _int_text),
-        ("lower_per_param", "lower/param", _float_text),
-        ("construction_per_param", "constr/param", _float_text),
-        ("random_mean_per_param", "random/param", _float_text),
-        ("seconds", "s", lambda v: "" if v is None else f"{v:.2f}"),
-    ]
-    cols = [c for c in cols if any(r.get(c[0]) is not None for r in rows)]
-    note_list = []
-    table = []
-    for r in rows:
-        cells = [fmt(r.get(k)) for k, _, fmt in cols]
-        if notes and r.get("note"):
-            note_list.append(r["note"])
-            cells.append(f"[{len(note_list)}]")
-        else:
-            cells.append("")
-        table.append(cells)
-    header = [label for _, label, _ in cols] + [""]
-    widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(header)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths[:-1]))
-    for t in table:
-        lines.append("  ".join(c.rjust(w) for c, w in zip(t, widths)).rstrip())
-    if rows:
-        r0 = rows[0]
-        head = f"input_dim {r0['input_dim']}, mode {r0.get('mode')}"
-        if r0.get("init"):
-            head += f", random: {r0['seeds']} seeds of init {r0['init']} on {r0['domain']}"
-        lines.insert(0, head)
-    for i, n in enumerate(note_list, 1):
-        lines.append(f"[{i}] {n}")
-    return "\n".join(lines)
-
-
-# -------------------------------------------------------------------- plot
-def plot(rows: Sequence[dict], ax=None, *, annotate: bool = True) -> dict:
-    """Regions against parameters on log axes, one curve per depth (Prince fig. 4.7).
-
-    Solid lines: the lower bound (the maximum reached by a construction);
-    open circles: constructions counted exactly; filled squares with dashed
-    lines: the mean of the random networks (error bars: min to max).  The
-    deepest, widest cell (the 471-parameter point of the default sweep) is
-    annotated.
-
-    Parameters
-    ----------
-    rows : sequence of dict
-        Rows of :func:`sweep` (or :func:`read_rows`).
-    ax : matplotlib Axes, optional
-        Drawn into; a new figure otherwise.
-
-    Returns
-    -------
-    dict
-        ``ax`` and the artists: ``bounds``, ``constructions``, ``random``
-        (lists, one per depth) and ``annotation``.
-    """
-    import matplotlib.pyplot as plt
-
-    if not rows:
-        raise RegionsError("expected at least one row to plot, got none")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 4.8))
-    depths = sorted({r["depth"] for r in rows})
-    cmap = plt.get_cmap("viridis")
-    out = {"ax": ax, "bounds": [], "constructions": [], "random": [], "annotation": None}
-    for i, k in enumerate(depths):
-        color = cmap(i / max(1, len(depths) - 1) * 0.9)
-        rs = sorted((r for r in rows if r["depth"] == k), key=lambda r: r["width"])
-        x = [r["params"] for r in rs]
-        (line,) = ax.plot(x, [float("nan") if r["lower"] is None else float(r["lower"]) for r in rs], "-", color=color, lw=1.6, label=f"{k} hidden layer" + ("s" if k > 1 else ""))
-        out["bounds"].append(line)
-        cx = [(r["params"], r["construction_count"]) for r in rs if r.get("construction_count") is not None]
-        if cx:
-            (pts,) = ax.plot([p for p, _ in cx], [float(c) for _, c in cx], "o", mfc="none", mec=color, ms=6)
-            out["constructions"].append(pts)
-        rx = [r for r in rs if r.get("random_mean") is not None]
-        if rx:
-            y = np.array([r["random_mean"] for r in rx])
-            err = np.array([[r["random_mean"] - r["random_min"] for r in rx], [r["random_max"] - r["random_mean"] for r in rx]])
-            eb = ax.errorbar([r["params"] for r in rx], y, yerr=err, fmt="s--", color=color, ms=3.5, lw=0.9,
-                             capsize=2, alpha=0.85)
-            out["random"].append(eb)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("number of parameters")
-    ax.set_ylabel("number of linear regions")
-    d = rows[0]["input_dim"]
-    ax.set_title(f"{d} input{'s' if d > 1 else ''}: regions vs parameters")
-    from matplotlib.lines import Line2D
-
-    handles, labels = ax.get_legend_handles_labels()
-    handles += [Line2D([], [], color="gray", lw=1.6), Line2D([], [], marker="o", mfc="none", mec="gray", ls=""),
-                Line2D([], [], marker="s", color="gray", ls="--", ms=3.5)]
-    labels += ["lower bound (max)", "construction, counted", "random init, mean (min-max)"]
-    ax.legend(handles, labels, fontsize=8, loc="upper left")
-    if annotate:
-        top = max(rows, key=lambda r: (r["depth"], r["width"]))
-        y = top.get("construction_count") or top["lower"] or top["upper"]
-        label = f"{top['params']:,} params\n{int(y):,} regions" if int(y) < 10**12 else \
-            f"{top['params']:,} params\n{float(y):.3g} regions"
-        out["annotation"] = ax.annotate(label, xy=(top["params"], float(y)), xytext=(-45, 0),
-                                        textcoords="offset points", fontsize=8, ha="right", va="center",
-                                        arrowprops={"arrowstyle": "->", "lw": 0.8})
-    ax.grid(True, which="major", alpha=0.3)
-    return out
-
-
-def save_plot(rows: Sequence[dict], path: str | os.PathLike) -> Path:
-    """Draw :func:`plot` and write it to ``path`` (.png, .svg or .pdf) atomically."""
-    import matplotlib
-
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        raise RegionsError(f"expected a plot file ending in .png, .svg or .pdf, got {str(path)!r}")
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo") and "DISPLAY" not in os.environ:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    try:
-        plot(rows, ax=ax)
-        fig.tight_layout()
-        from ..core.io import write_atomic
-
-        write_atomic(path, lambda fh: fig.savefig(fh, format=fmt, dpi=150), binary=True)
-    finally:
-        plt.close(fig)
-    return path
+# ------------------------------------------------------- table and figure
+# The presentation lives beside the other reports and pictures; these names stay here too.
+from .report import format_table  # noqa: E402
+from ..plot.sweep import plot_sweep as plot, save_sweep_plot as save_plot  # noqa: E402
 
 
 # ------------------------------------------------------ child-process entry

@@ -15,6 +15,11 @@ Coordinates are the domain's parameter coordinates ``(u, v)``.
   first ``l`` layers, each previous region in its own hue, subdivided into
   shades by the new layer's (bent) lines -- "composing networks in 2-D";
   the new layer's lines are drawn on top of the previous ones.
+
+Each function labels the axes it draws into (the inputs ``x1``, ``x2`` and
+their ranges for a 2-input network, the plane coordinates ``u``, ``v``
+otherwise) and gives them a title saying what is counted, unless the
+axes already have a label or title of their own.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from ..errors import RegionsError
 from ..model.network import Network
 
 __all__ = [
-    "plot_partition",
-    "plot_edges",
-    "plot_output",
+    "decision_segments",
+    "domain_text",
     "plot_decision_boundary",
+    "plot_edges",
     "plot_layers",
+    "plot_output",
+    "plot_partition",
     "region_colors",
 ]
 
@@ -55,6 +62,44 @@ def _frame(ax, part):
     ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
     ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
     ax.set_aspect("equal")
+
+
+def _range(lo: float, hi: float) -> str:
+    return f"[{lo:.3g}, {hi:.3g}]"
+
+
+def domain_text(domain) -> str:
+    """Where a 2-D partition lives, in words: ``"[-1, 1]^2"`` or ``"a plane through 3 points"``."""
+    lo, hi = domain.lo, domain.hi
+    if domain.basis is None and domain.vertices is None:
+        if lo[0] == lo[1] and hi[0] == hi[1]:
+            return f"{_range(lo[0], hi[0])}$^2$"
+        return f"{_range(lo[0], hi[0])} × {_range(lo[1], hi[1])}"
+    if domain.info.get("points_uv") is not None:
+        return f"the plane through {len(domain.info['points_uv'])} points"
+    return "a plane of input space"
+
+
+def _label(ax, part, title: str | None = None) -> None:
+    """Axis labels (inputs or plane coordinates, with their ranges) and a title, where none are set."""
+    dom = part.domain
+    lo, hi = dom.lo, dom.hi
+    if dom.basis is None and dom.vertices is None:
+        names = [f"input $x_1$ on {_range(lo[0], hi[0])}", f"input $x_2$ on {_range(lo[1], hi[1])}"]
+    else:
+        names = [f"$u$ (plane coordinate, input units) on {_range(lo[0], hi[0])}",
+                 f"$v$ (plane coordinate, input units) on {_range(lo[1], hi[1])}"]
+    if not ax.get_xlabel():
+        ax.set_xlabel(names[0])
+    if not ax.get_ylabel():
+        ax.set_ylabel(names[1])
+    if title and not ax.get_title():
+        ax.set_title(title)
+
+
+def _arch(part) -> str:
+    net = getattr(part, "network", None)
+    return getattr(net, "arch", "network")
 
 
 def _hues(n: int, seed: int) -> np.ndarray:
@@ -123,6 +168,10 @@ def plot_partition(part, ax=None, *, color: str = "region", facecolors=None, edg
                           alpha=alpha, **kwargs)
     ax.add_collection(coll)
     _frame(ax, part)
+    what = f"{part.n_pieces} affine pieces" if (facecolors is None and color == "piece") else \
+        f"{part.n_regions} linear regions"
+    partial = ", stopped at max_regions" if part.partial else ""
+    _label(ax, part, f"{_arch(part)} on {domain_text(part.domain)}:\n{what} (exact{partial})")
     return coll
 
 
@@ -139,6 +188,7 @@ def plot_edges(part, ax=None, *, color="k", linewidth: float = 0.4, boundary: bo
     coll = LineCollection(segs, colors=color, linewidths=linewidth, **kwargs)
     ax.add_collection(coll)
     _frame(ax, part)
+    _label(ax, part, f"{_arch(part)} on {domain_text(part.domain)}:\nedges of {part.n_regions} regions (exact)")
     return coll
 
 
@@ -179,6 +229,8 @@ def plot_output(part, ax=None, *, output: int = 0, cmap: str = "viridis", edges:
     n_out = Jall.shape[1]
     if not (0 <= output < n_out):
         raise RegionsError(f"expected output in 0..{n_out - 1}, got {output!r}")
+    _label(ax, part, f"{_arch(part)} on {domain_text(part.domain)}:\noutput {output}, exact on each of "
+                     f"{part.n_regions} regions")
     tri, region = _fan(part)
     P = part.vertices[tri]  # (T, 3, 2) corners, region-specific values below
     vals = np.einsum("tj,tkj->tk", Jall[region, output], P) + call[region, output][:, None]
@@ -188,7 +240,9 @@ def plot_output(part, ax=None, *, output: int = 0, cmap: str = "viridis", edges:
     if edges:
         art.append(plot_edges(part, ax, color=edgecolor, linewidth=linewidth))
     if colorbar:
-        art.append(ax.figure.colorbar(art[0], ax=ax))
+        cb = ax.figure.colorbar(art[0], ax=ax)
+        cb.set_label(f"network output {output}")
+        art.append(cb)
     _frame(ax, part)
     return art
 
@@ -237,6 +291,9 @@ def plot_decision_boundary(part, ax=None, *, output: int = 0, level: float = 0.0
                            linewidth: float = 1.5, **kwargs):
     """Draw the exact level set ``output = level`` (the decision boundary of a sign classifier).
 
+    The collection is labelled ``"decision boundary: output k = level"``
+    for a legend (``label=`` overrides it).
+
     Returns
     -------
     LineCollection
@@ -248,9 +305,12 @@ def plot_decision_boundary(part, ax=None, *, output: int = 0, level: float = 0.0
         raise RegionsError("expected a complete partition for the decision boundary, got a partial one")
     ax = _ax(ax)
     segs = decision_segments(part, output=output, level=level)
+    kwargs.setdefault("label", f"decision boundary: output {output} = {level:g}")
     coll = LineCollection(segs, colors=color, linewidths=linewidth, **kwargs)
     ax.add_collection(coll)
     _frame(ax, part)
+    _label(ax, part, f"{_arch(part)} on {domain_text(part.domain)}:\nexact decision boundary "
+                     f"(output {output} = {level:g}), {len(segs)} segments")
     return coll
 
 
@@ -321,9 +381,8 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
             arts.append(_segments(part, ax, edges[split & ~old], "w", linewidth * 0.8))
         else:
             arts.append(_segments(part, ax, edges[split], "k", linewidth * 0.8))
-        ax.set_title(f"layer {k}: {n_k} regions", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set_title(f"after hidden layer {k} of {net.arch}:\n{n_k} regions (exact)", fontsize=9)
+        _label(ax, part)
         out.append(arts)
         fc_prev, anc_prev = fc, anc
     return out
