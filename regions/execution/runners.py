@@ -259,20 +259,23 @@ class DaskRunner:
         self.scheduler = scheduler
         self.max_seconds = max_seconds
 
-    def results(self, fn: Callable, items: Sequence[tuple[str, tuple]], *, pure: bool) -> Iterator:
-        """Yield ``(key, fn(*args))`` per ``(key, args)`` item, in completion order.
+    def results(self, fn: Callable, items: Sequence[tuple[str, tuple]], *, pure: bool,
+                shared: tuple = ()) -> Iterator:
+        """Yield ``(key, fn(*shared, *args))`` per ``(key, args)`` item, in completion order.
 
         ``key`` is the Dask key of the task: with ``pure=True`` it must name
         the work (the same key, the same result), so a rerun or a retry
-        after a lost worker is harmless.
+        after a lost worker is harmless.  ``shared`` arguments (a network)
+        are sent to the cluster once, not with every task.
         """
         from distributed import as_completed
 
         client, own = connect(self.scheduler)
         futures = {}
         try:
+            common = [client.scatter(x, broadcast=False) for x in shared] if shared else []
             for key, args in items:
-                fut = client.submit(fn, *args, key=key, pure=pure)
+                fut = client.submit(fn, *common, *args, key=key, pure=pure)
                 futures[fut.key] = (key, fut)
             for fut in as_completed([f for _, f in futures.values()]):
                 yield futures[fut.key][0], fut.result()
