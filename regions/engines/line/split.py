@@ -27,7 +27,7 @@ from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Subproblem
-from .kernel import CHUNK, _default_domain, _same_map, _split_layer, _start
+from .kernel import _default_domain, _same_map, _split_layer, _start
 
 __all__ = ["count_line_subproblem", "merge_line", "split_line"]
 
@@ -35,6 +35,8 @@ __all__ = ["count_line_subproblem", "merge_line", "split_line"]
 OVERSPLIT = 4
 #: Largest prefix re-derived by every worker.
 MAX_PREFIX = 1 << 16
+#: Regions per chunk of the depth-first walk (a quarter of the single-process chunk: workers share a machine).
+CHUNK = 1 << 15
 
 
 def _prefix(net: Network, domain: Domain, depth: int):
