@@ -257,7 +257,8 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
     Returns
     -------
     CountResult
-        The merged count; ``extra["subproblems"]`` says how many.
+        The merged count; ``extra["subproblems"]`` says how many,
+        ``extra["resumed"]`` how many were read from ``state``.
     """
     if jobs is not None and scheduler is not None:
         raise RegionsError(f"expected either jobs or scheduler, got both (jobs={jobs!r}, scheduler={scheduler!r})")
@@ -281,6 +282,7 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
         st = SplitState(state, manifest)
     try:
         results = st.done(keys) if st is not None else {}
+        resumed = len(results)
         todo = [i for i in range(len(subs)) if i not in results]
         bar = _progress_bar(progress, len(subs), len(results), engine.name)
         t0 = time.perf_counter()
@@ -301,6 +303,8 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
             st.close()
     merged.extra = {k: v for k, v in merged.extra.items() if not k.startswith("_")}
     merged.extra["subproblems"] = len(subs)
+    if state is not None:
+        merged.extra["resumed"] = resumed
     merged.extra["split_seconds"] = round(time.perf_counter() - t0, 6)
     return merged
 
