@@ -56,16 +56,16 @@ def split_line(net: Network, domain: Domain | None, *, parts: int) -> list[Subpr
     """About ``parts`` subproblems of consecutive prefix regions (fewer when there are fewer regions).
 
     The prefix is the smallest number of hidden layers with at least
-    ``OVERSPLIT * parts`` regions (all hidden layers at most, and no deeper
+    ``OVERSPLIT * parts`` regions (all but the last hidden layer at most, and no deeper
     once it has ``MAX_PREFIX`` regions); runs hold equal numbers of prefix
     regions, ``work`` is that number.
     """
     domain = _default_domain(net, domain)
     n_hidden = len(net.layers) - 1
-    if n_hidden == 0 or parts <= 1:
+    if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
         return [Subproblem("line:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1, "ends": None}, 1.0)]
     depth, arrays = 0, None
-    for depth in range(1, n_hidden + 1):
+    for depth in range(1, n_hidden):  # the last hidden layer is never prefix: workers re-derive it
         _, arrays, _ = _prefix(net, domain, depth)
         n = arrays[0].shape[0]
         if n >= OVERSPLIT * parts or n >= MAX_PREFIX:

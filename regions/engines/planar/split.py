@@ -56,9 +56,9 @@ def split_plane(net: Network, domain: Domain | None, *, parts: int) -> list[Subp
     """About ``parts`` subproblems of consecutive prefix regions (fewer when there are fewer)."""
     domain = _default_domain(net, domain)
     n_hidden = len(net.layers) - 1
-    if n_hidden == 0 or parts <= 1:
+    if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
         return [Subproblem("planar:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
-    for depth in range(1, n_hidden + 1):
+    for depth in range(1, n_hidden):  # the last hidden layer is never prefix: workers re-derive it
         n = _prefix(net, domain, depth)[2].R
         if n >= OVERSPLIT * parts or n >= MAX_PREFIX:
             break

@@ -54,14 +54,14 @@ def split_polytope(net: Network, domain: Domain | None, *, parts: int) -> list[S
     """About ``parts`` subproblems of consecutive prefix regions (fewer when there are fewer).
 
     The prefix is the smallest number of hidden layers with at least
-    ``OVERSPLIT * parts`` regions (all hidden layers at most; no deeper once
+    ``OVERSPLIT * parts`` regions (all but the last hidden layer at most; no deeper once
     it has :data:`MAX_PREFIX`); runs hold equal numbers of prefix regions.
     """
     domain = _check(net, domain)
     n_hidden = len(net.layers) - 1
-    if n_hidden == 0 or parts <= 1:
+    if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
         return [Subproblem("polytope:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
-    for depth in range(1, n_hidden + 1):
+    for depth in range(1, n_hidden):  # the last hidden layer is never prefix: workers re-derive it
         n = _prefix_size(net, domain, depth)
         if n >= OVERSPLIT * parts or n >= MAX_PREFIX:
             break
