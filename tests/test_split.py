@@ -235,3 +235,31 @@ class TestDask:
         first = regions.count(net, whole(2), scheduler=cluster.scheduler_address, state=tmp_path / "s")
         again = regions.count(net, whole(2), jobs=2, state=tmp_path / "s")
         assert first.regions == again.regions == 352 and again.extra["resumed"] == again.extra["subproblems"]
+
+    def test_worker_killed_mid_run_is_retried_and_exact(self, cluster, tmp_path):
+        distributed = pytest.importorskip("distributed")
+        import threading
+
+        state = tmp_path / "s"
+        killed = []
+
+        def killer():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                done = state / "done"
+                if done.is_dir() and len(list(done.glob("*.json"))) >= 1:
+                    pids = client.run(os.getpid)
+                    pid = sorted(pids.values())[0]
+                    os.kill(pid, signal.SIGKILL)  # a worker process dies mid-run; its nanny restarts it
+                    killed.append(pid)
+                    return
+                time.sleep(0.02)
+
+        with distributed.Client(cluster) as client:
+            t = threading.Thread(target=killer)
+            t.start()
+            r = regions.count(constructions.sawtooth(depth=6, width=14), whole(1), scheduler=client, state=state)
+            t.join()
+        assert killed, "no worker was killed"
+        assert r.regions == r.pieces == 15**6
+        assert len(list((state / "done").glob("*.json"))) == r.extra["subproblems"]
