@@ -98,6 +98,11 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         click.echo(f"bounded      {result.bounded}   unbounded {result.unbounded}")
     click.echo(f"per layer    {', '.join(str(c) for c in result.layer_counts)}")
     click.echo(f"engine       {result.engine}   {seconds:.3f} s" + ("   verified" if checks else ""))
+    if "subproblems" in result.extra:
+        resumed = f", {result.extra['resumed']} read from --state" if result.extra.get("resumed") else ""
+        click.echo(f"split        {result.extra['subproblems']} subproblems{resumed}")
+    if "pieces_note" in result.extra:
+        click.echo(f"note         {result.extra['pieces_note']}")
 
 
 def _domain_text(domain) -> str:
