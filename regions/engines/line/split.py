@@ -39,8 +39,27 @@ MAX_PREFIX = 1 << 16
 CHUNK = 1 << 15
 
 
+#: The last prefix derived in this process (workers run many subproblems of one split).
+_LAST: dict = {}
+
+
 def _prefix(net: Network, domain: Domain, depth: int):
-    """The regions after the first ``depth`` hidden layers, as arrays, and the per-layer counts."""
+    """The regions after the first ``depth`` hidden layers, as arrays, and the per-layer counts.
+
+    Remembered for the next subproblem of the same split in this process
+    (keyed by the sha256 of the network and of the domain); callers copy
+    what they change.
+    """
+    from ...execution.split import domain_sha256, network_sha256  # noqa: PLC0415 -- no import cycle
+
+    key = (network_sha256(net), domain_sha256(domain), depth)
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = _derive_prefix(net, domain, depth)
+    return _LAST[key]
+
+
+def _derive_prefix(net: Network, domain: Domain, depth: int):
     pulled, left, end, rep, V, A, amax = _start(net, domain)
     hidden = pulled.layers[:-1]
     counts = []
@@ -66,7 +85,7 @@ def split_line(net: Network, domain: Domain | None, *, parts: int) -> list[Subpr
         return [Subproblem("line:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1, "ends": None}, 1.0)]
     depth, arrays = 0, None
     for depth in range(1, n_hidden):  # the last hidden layer is never prefix: workers re-derive it
-        _, arrays, _ = _prefix(net, domain, depth)
+        _, arrays, _ = _derive_prefix(net, domain, depth)
         n = arrays[0].shape[0]
         if n >= OVERSPLIT * parts or n >= MAX_PREFIX:
             break
@@ -99,6 +118,7 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
     depth, a, b = _parse(sub.key)
     payload = sub.payload or {}
     pulled, (left, end, rep, V, A, amax), prefix_counts = _prefix(net, domain, depth)
+    prefix_counts = list(prefix_counts)
     n = left.shape[0]
     if depth == 0:
         n = 1
@@ -118,7 +138,7 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
     e = left[b] if b < n else end
     if V is None:  # the prefix holds every hidden layer: values are not needed
         V = np.empty((n, 0))
-    left, rep, V, A, amax = left[a:b], rep[a:b], V[a:b], A[a:b], amax[a:b]
+    left, rep, V, A, amax = (x[a:b].copy() for x in (left, rep, V, A, amax))
     hidden = pulled.layers[:-1]
     Wout, _ = pulled.layers[-1]
     absWt_out = np.abs(Wout.T)

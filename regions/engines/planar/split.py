@@ -38,7 +38,26 @@ PIECES_NOTE = ("affine pieces not counted by a split 2-D count: a piece may cros
                "two subproblems (activation regions are exact)")
 
 
+#: The last prefix derived in this process (workers run many subproblems of one split).
+_LAST: dict = {}
+
+
 def _prefix(net: Network, domain: Domain, depth: int):
+    """The mesh after the first ``depth`` hidden layers, remembered for the next subproblem.
+
+    Keyed by the sha256 of the network and of the domain; :func:`_restrict`
+    copies what the subproblem changes.
+    """
+    from ...execution.split import domain_sha256, network_sha256  # noqa: PLC0415 -- no import cycle
+
+    key = (network_sha256(net), domain_sha256(domain), depth)
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = _derive_prefix(net, domain, depth)
+    return _LAST[key]
+
+
+def _derive_prefix(net: Network, domain: Domain, depth: int):
     layers, mags = planar_layers(net, domain)
     corners = _domain_ring(domain)
     mesh = _Mesh(corners)
@@ -59,7 +78,7 @@ def split_plane(net: Network, domain: Domain | None, *, parts: int) -> list[Subp
     if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
         return [Subproblem("planar:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
     for depth in range(1, n_hidden):  # the last hidden layer is never prefix: workers re-derive it
-        n = _prefix(net, domain, depth)[2].R
+        n = _derive_prefix(net, domain, depth)[2].R
         if n >= OVERSPLIT * parts or n >= MAX_PREFIX:
             break
     k = min(parts, n)
@@ -98,7 +117,11 @@ def count_plane_subproblem(net: Network, domain: Domain | None, sub: Subproblem)
     """The count of the final regions inside prefix regions ``a..b-1`` (see the module docstring)."""
     domain = _default_domain(net, domain)
     depth, a, b = _parse(sub.key)
-    layers, mags, mesh, H, Hm, counts = _prefix(net, domain, depth)
+    if depth == 0:
+        layers, mags, mesh, H, Hm, counts = _derive_prefix(net, domain, 0)
+    else:
+        layers, mags, mesh, H, Hm, counts = _prefix(net, domain, depth)
+    counts = list(counts)
     n = mesh.R
     want = (sub.payload or {}).get("n", n)
     if n != want or not (0 <= a < b <= n):
