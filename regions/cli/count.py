@@ -33,9 +33,15 @@ from ._common import (
               help="Progress bar per layer (n-D engine) [default: on when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON object to this file.")
+@click.option("--jobs", type=int, default=None,
+              help="Split the count into subproblems and run them in this many local processes.")
+@click.option("--scheduler", default=None, help="Split the count and run it on a Dask cluster (tcp://host:8786).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False), default=None,
+              help="Record finished subproblems in this folder; rerunning the same command resumes.")
 @guard
 def count(arch, init, bias_init, seed, weights, construction, depth, width, whole, box_text, segment_file,
-          line_file, plane_file, triangle, margin, max_regions, verify, progress, as_json, out):
+          line_file, plane_file, triangle, margin, max_regions, verify, progress, as_json, out,
+          jobs, scheduler, state_dir):
     """Count the activation regions and affine pieces of a network, exactly.
 
     \b
@@ -43,9 +49,17 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
       regions count --construction sawtooth --depth 5 --width 10 --whole --json
       regions count --arch 1-10-10-1 --seed 3 --box -2:2
       regions count --weights net.npz --plane points.npy
+      regions count --construction sawtooth --depth 8 --width 10 --whole --jobs 2 --state run8
     """
     if max_regions is not None and max_regions < 1:
         fail(f"expected --max-regions >= 1, got {max_regions}")
+    split = {k: v for k, v in (("jobs", jobs), ("scheduler", scheduler), ("state", state_dir)) if v is not None}
+    if jobs is not None and jobs < 0:
+        fail(f"expected --jobs >= 0, got {jobs}")
+    if jobs is not None and scheduler is not None:
+        fail(f"expected either --jobs or --scheduler, got both (--jobs {jobs}, --scheduler {scheduler})")
+    if split and (verify or max_regions is not None):
+        fail("expected --jobs/--scheduler/--state without --verify and --max-regions, got both kinds")
     net = build_network(arch, init, bias_init, seed, weights, construction, depth, width)
     domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
     if progress is None:
@@ -56,7 +70,7 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         result = part.count()
         checks = part.verify()
     else:
-        result = regions.count(net, domain, max_regions=max_regions, progress=progress)
+        result = regions.count(net, domain, max_regions=max_regions, progress=progress, **split)
         checks = None
     seconds = time.perf_counter() - t0
     record = {
@@ -84,6 +98,11 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         click.echo(f"bounded      {result.bounded}   unbounded {result.unbounded}")
     click.echo(f"per layer    {', '.join(str(c) for c in result.layer_counts)}")
     click.echo(f"engine       {result.engine}   {seconds:.3f} s" + ("   verified" if checks else ""))
+    if "subproblems" in result.extra:
+        resumed = f", {result.extra['resumed']} read from --state" if result.extra.get("resumed") else ""
+        click.echo(f"split        {result.extra['subproblems']} subproblems{resumed}")
+    if "pieces_note" in result.extra:
+        click.echo(f"note         {result.extra['pieces_note']}")
 
 
 def _domain_text(domain) -> str:

@@ -115,13 +115,26 @@ def partition(net: Network, domain: Domain | None = None, *, engine: str | None 
 
 
 def count(net: Network, domain: Domain | None = None, *, engine: str | None = None,
-          max_regions: int | None = None, progress: bool = False) -> CountResult:
+          max_regions: int | None = None, progress: bool = False, jobs: int | None = None,
+          scheduler=None, state=None) -> CountResult:
     """Count the activation regions (and affine pieces) of ``net`` on ``domain``.
 
     Uses each engine's count-only path (bounded memory).  Options as in
     :func:`partition`; with ``max_regions`` the result may be flagged
     ``partial``, and its numbers are then lower bounds.
+
+    ``jobs`` (local worker processes), ``scheduler`` (a Dask scheduler's
+    address or client) and ``state`` (a folder recording finished
+    subproblems, for resuming) split the count into independent subproblems
+    and merge them: :func:`regions.execution.split.count_split`.
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _check(net, domain)
+    if jobs is not None or scheduler is not None or state is not None:
+        if max_regions is not None:
+            raise RegionsError(f"expected max_regions=None with jobs, scheduler or state, got {max_regions!r}")
+        from ..execution.split import count_split  # noqa: PLC0415 -- execution imports the registry
+
+        return count_split(net, domain, select(net, domain, engine), jobs=jobs, scheduler=scheduler,
+                           state=state, progress=progress)
     return select(net, domain, engine).count(net, domain, max_regions=max_regions, progress=progress)

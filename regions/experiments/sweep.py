@@ -69,7 +69,6 @@ import io
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -82,6 +81,7 @@ import numpy as np
 from ..analysis import theory
 from ..errors import RegionsError
 from ..core.io import jsonable, write_text_atomic
+from ..execution import runners as _runners
 from ..model.network import INIT_SCHEMES, Network
 
 __all__ = [
@@ -505,148 +505,36 @@ def _timeout_note(seconds: float) -> str:
     return f"stopped after {seconds:g} s (max_seconds per cell)"
 
 
-def _worker_main(conn) -> None:  # pragma: no cover -- runs in the worker processes
-    """Loop of a local worker process: receive a cell, send its events."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    from ..engines import registry  # noqa: F401 -- warm up the engines before the first cell
-    while True:
-        try:
-            data = conn.recv()
-        except EOFError:
-            return
-        if data is None:
-            return
-        for ev in _safe_events(Cell.from_dict(data)):
-            conn.send(ev)
+def _cell_task(data: dict) -> Iterator[dict]:  # runs in the worker processes
+    """Task function of the shared runners: the events of one cell (given as a dict)."""
+    return _safe_events(Cell.from_dict(data))
 
 
-class LocalRunner:
+def _finish_cell(cell: Cell, events: list, seconds: float, interrupted: str | None) -> dict:
+    if interrupted is None:
+        return assemble_row(cell, events, seconds=None if events and events[-1].get("part") == "end" else seconds)
+    return assemble_row(cell, events, seconds=seconds, interrupted=interrupted)
+
+
+class LocalRunner(_runners.LocalRunner):
     """Runs cells in ``jobs`` local worker processes, killing a cell at its deadline.
 
-    Workers are started with the ``spawn`` method (safe beside threads) and
-    reused; a worker whose cell passes ``max_seconds`` is killed and replaced.
-    ``jobs=0`` runs the cells in this process (no time limit).
+    The shared :class:`regions.execution.LocalRunner`: workers are started
+    with the ``spawn`` method (safe beside threads) and reused; a worker
+    whose cell passes ``max_seconds`` is killed and replaced.  ``jobs=0``
+    runs the cells in this process (no time limit).
     """
 
     def __init__(self, jobs: int | None = None, *, max_seconds: float | None = None):
-        if jobs is None:
-            jobs = os.cpu_count() or 1
-        if isinstance(jobs, bool) or int(jobs) != jobs or jobs < 0:
-            raise RegionsError(f"expected a number of jobs >= 0, got {jobs!r}")
-        if max_seconds is not None and not (max_seconds > 0):
-            raise RegionsError(f"expected max_seconds > 0, got {max_seconds!r}")
-        self.jobs = int(jobs)
-        self.max_seconds = max_seconds
-        self._slots: list = []
-
-    def _start(self):
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="regions-sweep-worker")
-        # The worker must ignore Ctrl-C from its first instruction (the terminal signals the
-        # whole process group; the parent stops the workers itself): an ignored SIGINT is
-        # inherited through exec, and Python then installs no KeyboardInterrupt handler.
-        import threading
-
-        main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-        try:
-            proc.start()
-        finally:
-            if main:
-                signal.signal(signal.SIGINT, previous)
-        child.close()
-        return [proc, parent]
-
-    def _stop(self, slot, *, kill: bool = False):
-        proc, conn = slot
-        try:
-            if not kill:
-                conn.send(None)
-        except (OSError, BrokenPipeError):
-            kill = True
-        conn.close()
-        if kill:
-            proc.kill()
-        proc.join(timeout=5)
-        if proc.is_alive():  # pragma: no cover
-            proc.kill()
-            proc.join()
-
-    def close(self) -> None:
-        """Stop every worker (killing busy ones)."""
-        for slot in self._slots:
-            self._stop(slot, kill=True)
-        self._slots = []
+        super().__init__(jobs, max_seconds=max_seconds, timeout_note=_timeout_note)
 
     def run(self, cells: Sequence[Cell]) -> Iterator[dict]:
         """Yield the rows of ``cells`` as they finish (completion order)."""
-        if self.jobs == 0 or not cells:
+        if self.jobs == 0:
             for cell in cells:
                 yield run_cell(cell)
             return
-        from multiprocessing.connection import wait
-
-        pending = list(reversed(cells))
-        n = min(self.jobs, len(cells))
-        try:
-            self._slots = [self._start() for _ in range(n)]
-            busy: dict = {}  # slot index -> [cell, t0, events]
-            idle = list(range(n))
-            while pending or busy:
-                while pending and idle:
-                    i = idle.pop()
-                    cell = pending.pop()
-                    self._slots[i][1].send(cell.to_dict())
-                    busy[i] = [cell, time.perf_counter(), []]
-                timeout = None
-                if self.max_seconds is not None:
-                    now = time.perf_counter()
-                    timeout = max(0.0, min(t0 + self.max_seconds - now for _, t0, _ in busy.values()))
-                ready = wait([self._slots[i][1] for i in busy], timeout=timeout)
-                for i in list(busy):
-                    conn = self._slots[i][1]
-                    if conn not in ready:
-                        continue
-                    cell, t0, events = busy[i]
-                    done, died = False, False
-                    try:
-                        while conn.poll():
-                            ev = conn.recv()
-                            events.append(ev)
-                            if ev.get("part") in ("end", "error"):
-                                done = True
-                                break
-                    except (EOFError, OSError):
-                        died = True
-                    if done:
-                        del busy[i]
-                        idle.append(i)
-                        wall = time.perf_counter() - t0
-                        yield assemble_row(cell, events, seconds=None if events[-1].get("part") == "end" else wall)
-                    elif died:
-                        del busy[i]
-                        code = self._slots[i][0].exitcode
-                        self._stop(self._slots[i], kill=True)
-                        self._slots[i] = self._start()
-                        idle.append(i)
-                        yield assemble_row(cell, events, seconds=time.perf_counter() - t0,
-                                           interrupted=f"worker process died (exit code {code})")
-                if self.max_seconds is not None:
-                    now = time.perf_counter()
-                    for i in list(busy):
-                        cell, t0, events = busy[i]
-                        if now - t0 >= self.max_seconds:
-                            del busy[i]
-                            self._stop(self._slots[i], kill=True)
-                            self._slots[i] = self._start()
-                            idle.append(i)
-                            yield assemble_row(cell, events, seconds=now - t0,
-                                               interrupted=_timeout_note(self.max_seconds))
-        finally:
-            self.close()
+        yield from self.stream(_cell_task, [(cell, cell.to_dict()) for cell in cells], _finish_cell)
 
 
 def _cell_in_child(data: dict, max_seconds: float | None) -> dict:
@@ -675,7 +563,7 @@ def _cell_in_child(data: dict, max_seconds: float | None) -> dict:
     return assemble_row(cell, events, seconds=time.perf_counter() - t0, interrupted=interrupted)
 
 
-class DaskRunner:
+class DaskRunner(_runners.DaskRunner):
     """Runs cells as tasks on a Dask distributed cluster.
 
     Parameters
@@ -687,47 +575,12 @@ class DaskRunner:
         process (:func:`_child_main`) that is killed at the deadline.
     """
 
-    def __init__(self, scheduler, *, max_seconds: float | None = None):
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise RegionsError(
-                "expected the dask extra for --scheduler (pip install 'regions[dask]'), "
-                "got no module 'distributed'"
-            ) from None
-        if max_seconds is not None and not (max_seconds > 0):
-            raise RegionsError(f"expected max_seconds > 0, got {max_seconds!r}")
-        self.scheduler = scheduler
-        self.max_seconds = max_seconds
-
     def run(self, cells: Sequence[Cell]) -> Iterator[dict]:
         """Yield the rows of ``cells`` as they finish (completion order)."""
-        from distributed import Client, as_completed
-
-        own = not isinstance(self.scheduler, Client)
-        if own:
-            try:
-                client = Client(self.scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise RegionsError(
-                    f"expected a reachable Dask scheduler, got {self.scheduler!r} ({type(exc).__name__})"
-                ) from None
-        else:
-            client = self.scheduler
-        futures = []
-        try:
-            for cell in cells:
-                key = f"regions-sweep-{cell.input_dim}-{cell.depth}-{cell.width}-{os.getpid()}-{id(cells)}"
-                futures.append(client.submit(_cell_in_child, cell.to_dict(), self.max_seconds,
-                                             key=key, pure=False))
-            for fut in as_completed(futures):
-                yield fut.result()
-        finally:
-            for fut in futures:
-                if not fut.done():
-                    fut.cancel()
-            if own:
-                client.close()
+        items = [(f"regions-sweep-{c.input_dim}-{c.depth}-{c.width}-{os.getpid()}-{id(cells)}",
+                  (c.to_dict(), self.max_seconds)) for c in cells]
+        for _, row in self.results(_cell_in_child, items, pure=False):
+            yield row
 
 
 def run_cells(cells: Sequence[Cell], *, jobs: int | None = None, scheduler=None,

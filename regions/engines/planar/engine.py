@@ -28,3 +28,18 @@ class PlanarEngine(Engine):
 
     def _count(self, net, domain, *, max_regions, progress):
         return count_plane(net, domain, max_regions=max_regions, progress=progress)
+
+    def split(self, net, domain, *, parts):
+        from .split import split_plane  # noqa: PLC0415 -- only split counts need it
+
+        return split_plane(net, domain, parts=parts)
+
+    def count_subproblem(self, net, domain, sub):
+        from .split import count_plane_subproblem  # noqa: PLC0415
+
+        return count_plane_subproblem(net, domain, sub)
+
+    def merge(self, results):
+        from .split import merge_plane  # noqa: PLC0415
+
+        return merge_plane(results)

@@ -33,3 +33,18 @@ class PolytopeEngine(Engine):
 
     def _count(self, net, domain, *, max_regions, progress):
         return count_polytope(net, domain, max_regions=max_regions, progress=progress)
+
+    def split(self, net, domain, *, parts):
+        from .split import split_polytope  # noqa: PLC0415 -- only split counts need it
+
+        return split_polytope(net, domain, parts=parts)
+
+    def count_subproblem(self, net, domain, sub):
+        from .split import count_polytope_subproblem  # noqa: PLC0415
+
+        return count_polytope_subproblem(net, domain, sub)
+
+    def merge(self, results):
+        from .split import merge_polytope  # noqa: PLC0415
+
+        return merge_polytope(results)

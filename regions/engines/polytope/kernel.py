@@ -616,8 +616,12 @@ def _check(net: Network, domain: Domain | None) -> Domain:
 
 
 def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress: bool,
-          max_regions: int | None) -> tuple[list, bool, int]:
+          max_regions: int | None, select: Callable | None = None) -> tuple[list, bool, int]:
     """Run the engine depth-first; ``emit`` receives the final batches.
+
+    ``select(l, batch)``, when given, sees every finished batch of hidden
+    layer ``l`` and returns the regions to go on with (None: none); split
+    counts use it to keep one run of a prefix layer's regions.
 
     Returns the per-layer counts, whether it stopped early (``max_regions``)
     and, when it did, the regions of the last layer still being split (each
@@ -711,6 +715,8 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
         counts[l] += b.R
         if fresh:
             bars.update(l, n_in)
+        if select is not None and (b := select(l, b)) is None:
+            return
         if l == last:
             emit(b)
             state["found"] += b.R

@@ -1,0 +1,13 @@
+"""Running work in many processes and on many machines.
+
+* :mod:`regions.execution.runners` -- :class:`LocalRunner` (local worker
+  processes) and :class:`DaskRunner` (a Dask cluster), shared by sweeps
+  and split counts;
+* :mod:`regions.execution.split` -- one count split into independent
+  subproblems, run on either runner, resumable from a state folder
+  (:func:`count_split`).
+"""
+
+from .runners import DaskRunner, LocalRunner
+
+__all__ = ["DaskRunner", "LocalRunner"]
