@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BREAK_RTOL", "EPS", "ZERO_RTOL"]
+__all__ = ["BREAK_RTOL", "CHEB_RTOL", "EPS", "ZERO_RTOL"]
 
 EPS = float(np.finfo(np.float64).eps)
 #: Relative size under which a sum is zero (see module docstring).
 ZERO_RTOL = 256 * EPS  # ~5.7e-14
 #: Relative distance under which two breakpoints coincide (see module docstring).
 BREAK_RTOL = 64 * EPS  # ~1.4e-14
+#: Chebyshev radius (relative to the domain scale) above which a region has an interior (LP engine).
+CHEB_RTOL = 1e-8

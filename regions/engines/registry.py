@@ -15,6 +15,7 @@ from ..errors import RegionsError
 from ..model.network import Network
 from .base import Engine, check_options
 from .line.engine import LineEngine
+from .lp.engine import LPEngine
 from .planar.engine import PlanarEngine
 from .polytope.engine import PolytopeEngine
 
@@ -48,7 +49,7 @@ def get_engine(name: str) -> Engine:
         ) from None
 
 
-for _engine in (LineEngine(), PlanarEngine(), PolytopeEngine()):
+for _engine in (LineEngine(), PlanarEngine(), PolytopeEngine(), LPEngine()):
     register(_engine)
 
 
