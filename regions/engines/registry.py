@@ -125,4 +125,8 @@ def count(net: Network, domain: Domain | None = None, *, engine: str | None = No
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _check(net, domain)
+    if engine is None and domain.kind == "whole" and domain.basis is None and domain.dim > 2:
+        from .lp.reduce import count_whole  # noqa: PLC0415 -- all of R^d: reduce to the first layer's rank
+
+        return count_whole(net, max_regions=max_regions, progress=progress)
     return select(net, domain, engine).count(net, domain, max_regions=max_regions, progress=progress)
