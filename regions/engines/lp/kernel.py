@@ -522,16 +522,19 @@ def partition_lp(net: Network, domain: Domain, *, max_regions: int | None = None
     """
     domain = _check(net, domain)
     walk = _Walk(net, domain)
+    k = domain.dim
     pats, wits, radii = [], [], []
 
     def emit(fr: _Frame) -> None:
         pats.append(_pattern(fr))
         i = int(np.argmax(fr.rp))
-        wits.append(walk.x0 / walk.s + fr.P[i])
-        radii.append(fr.rp[i])
+        # LP points sit on the box's faces: move inside the box by at most rp / 2
+        delta = np.minimum(fr.rp[i] / (2 * np.sqrt(k)), 0.25 * (walk.hi - walk.lo))
+        u = np.clip(fr.P[i], walk.lo + delta, walk.hi - delta)
+        wits.append(walk.x0 / walk.s + u)
+        radii.append(fr.rp[i] / 2)
 
     counts, stopped, _, _ = walk.run(emit, max_regions, progress)
-    k = domain.dim
     W = np.array(wits).reshape(-1, k) * walk.s
     return LPPartition(net, domain, np.array(pats, dtype=bool).reshape(-1, net.n_hidden), W,
                        np.array(radii), tuple(counts), stopped, walk.lp.n)
