@@ -22,6 +22,9 @@ from .polytope.engine import PolytopeEngine
 __all__ = ["count", "default_domain", "engines", "get_engine", "partition", "register", "select"]
 
 _REGISTRY: dict[str, Engine] = {}
+#: Bounded boxes of this dimension or more go to the LP engine by default (crossover measured
+#: in benchmarks/bench_lp.py: the vertex engine carries 2^d box vertices).
+LP_MIN_DIM = 8
 
 
 def register(engine: Engine, *, replace: bool = False) -> Engine:
@@ -82,6 +85,8 @@ def select(net: Network, domain: Domain, engine: str | Engine | None = None) -> 
     name = {1: "line", 2: "planar"}.get(domain.dim, "polytope")
     if name == "planar" and not domain.bounded:
         name = "polytope"
+    if name == "polytope" and domain.dim >= LP_MIN_DIM and domain.bounded:
+        name = "lp"  # 2^d box vertices: the vertex engine's cost explodes (benchmarks/bench_lp.py)
     eng = _REGISTRY[name]
     eng._check_supported(net, domain)
     return eng

@@ -63,6 +63,26 @@ __all__ = ["LPPartition", "count_lp", "partition_lp"]
 POOL = 12
 
 
+def _quiet_highs(highspy):
+    """A ``highspy.Highs()`` without the banner its constructor prints on the C-level stdout."""
+    import os  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    try:
+        sys.stdout.flush()
+        fd = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no real stdout
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(fd, 1)
+        os.close(fd)
+    return h
+
+
 class _LP:
     """One HiGHS instance reused for every Chebyshev LP of a walk."""
 
@@ -76,7 +96,7 @@ class _LP:
         self.col_hi = np.append(np.where(np.isfinite(hi), hi, self.inf), 1.0)
         self.cost = np.zeros(k + 1)
         self.cost[k] = -1.0
-        self.h = highspy.Highs()
+        self.h = _quiet_highs(highspy)
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("presolve", "off")
         self.h.setOptionValue("primal_feasibility_tolerance", 1e-10)
