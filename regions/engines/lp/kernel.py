@@ -174,6 +174,7 @@ class _Walk:
         self.depth = len(self.layers) - 1
         self.lp = _LP(k, self.lo, self.hi)
         self.near = 0
+        self.mirrors = 0
         self.tol = CHEB_RTOL
 
     # ------------------------------------------------------------- maps
@@ -288,6 +289,14 @@ class _Walk:
         for side, known in ((1.0, pos), (-1.0, neg)):
             if known > tol:
                 continue
+            found = self._mirror(fr, a, s, side)
+            if found is not None:
+                newp[side] = found
+                if side > 0:
+                    pos = found[1]
+                else:
+                    neg = found[1]
+                continue
             # side +1: z > 0, row -a.u <= cj ; side -1: z < 0, row a.u <= -cj
             Ar = np.vstack([fr.A, -side * a])
             br = np.append(fr.b, side * cj)
@@ -319,6 +328,36 @@ class _Walk:
                 f"{fr.layer + 1}, got Chebyshev radii {pos:.3g} and {neg:.3g} on both (tolerance {tol:.3g})"
             )
         self._restrict(fr, a, cj, j, 1.0 if pos > tol else -1.0, newp.get(1.0 if pos > tol else -1.0))
+        return None
+
+    def _mirror(self, fr: _Frame, a, s, side):
+        """A point on side ``side`` without an LP: pool points reflected across the hyperplane.
+
+        For a pool point at normalised value ``s_p`` on the other side, try
+        ``p - (s_p - side t) a`` (its value becomes ``side * t``) for ``t`` its
+        mirror distance and its radius; a candidate inside the box whose
+        certified radius (rows and the new row) exceeds the tolerance is used.
+        Returns ``(u, radius)`` or None.
+        """
+        other = -side * s > self.tol
+        if not other.any():
+            return None
+        P, sv, rp = fr.P[other], s[other], fr.rp[other]
+        t = np.concatenate([np.abs(sv), np.minimum(rp, np.abs(sv))])
+        base = np.concatenate([P, P])
+        sv2 = np.concatenate([sv, sv])
+        Q = base - (sv2 - side * t)[:, None] * a[None, :]
+        inbox = np.all((Q >= self.lo) & (Q <= self.hi), axis=1)
+        if not inbox.any():
+            return None
+        Q, t = Q[inbox], t[inbox]
+        rad = np.minimum(t, 1.0)
+        if fr.A.shape[0]:
+            rad = np.minimum(rad, np.min(fr.b[None, :] - Q @ fr.A.T, axis=1))
+        i = int(np.argmax(rad))
+        if rad[i] > self.tol:
+            self.mirrors += 1
+            return Q[i], float(rad[i])
         return None
 
     def _add_row(self, fr, a, b, j, sg):
@@ -574,7 +613,7 @@ def count_lp(net: Network, domain: Domain, *, max_regions: int | None = None,
     domain = _check(net, domain)
     walk = _Walk(net, domain)
     counts, stopped, found, pending = walk.run(lambda fr: None, max_regions, progress)
-    extra = {"lps": int(walk.lp.n)}
+    extra = {"lps": int(walk.lp.n), "mirrored": int(walk.mirrors)}
     if walk.near:
         extra["near_threshold"] = int(walk.near)
     if stopped:
