@@ -135,3 +135,27 @@ def test_invariance_rescaling_permutation_and_partial():
     assert part.partial and 5 < part.regions <= n
     with pytest.raises(RegionsError):
         count_lp(net, regions.polygon([[0, 0], [1, 0], [0, 1]]))
+
+
+@pytest.mark.parametrize("dim", [None, 2, 3])
+def test_local_complexity_against_other_engines(dim):
+    from regions.domains import affine_slice
+    from regions.experiments.local import local_complexity
+
+    net = Network.from_arch("4-6-5-1", seed=5)
+    X = np.random.default_rng(1).normal(size=(2, 4)) * 0.3
+    out = local_complexity(net, X, 0.4, dim=dim, seed=2)
+    rng = np.random.default_rng(2)
+    for i in range(2):
+        if dim is None:
+            dom = box(X[i] - 0.4, X[i] + 0.4, dim=4)
+            ref = regions.partition(net, dom, engine="polytope")
+        else:
+            Q, _ = np.linalg.qr(rng.normal(size=(4, dim)))
+            ref = regions.partition(net, affine_slice(X[i], Q, -0.4, 0.4),
+                                    engine="planar" if dim == 2 else "polytope")
+        assert out["regions"][i] == ref.n_regions
+        P = ref.patterns
+        assert out["units_cut"][i] == np.count_nonzero(P.any(0) & ~P.all(0))
+    with pytest.raises(RegionsError):
+        local_complexity(net, X, -1.0)
