@@ -159,3 +159,28 @@ def test_local_complexity_against_other_engines(dim):
         assert out["units_cut"][i] == np.count_nonzero(P.any(0) & ~P.all(0))
     with pytest.raises(RegionsError):
         local_complexity(net, X, -1.0)
+
+
+def test_cli_local_and_engine(tmp_path):
+    from click.testing import CliRunner
+
+    from regions.cli.main import main
+
+    pts = tmp_path / "pts.npy"
+    np.save(pts, np.random.default_rng(0).normal(size=(2, 5)) * 0.2)
+    out = tmp_path / "local.csv"
+    r = CliRunner().invoke(main, ["local", "--arch", "5-6-4-1", "--points", str(pts), "--radius", "0.3",
+                                  "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    net = Network.from_arch("5-6-4-1", seed=0)
+    X = np.load(pts)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "point,regions,units_cut,partial"
+    for i, line in enumerate(lines[1:]):
+        ref = regions.count(net, box(X[i] - 0.3, X[i] + 0.3, dim=5), engine="polytope").regions
+        assert int(line.split(",")[1]) == ref
+    r = CliRunner().invoke(main, ["local", "--arch", "5-6-4-1", "--points", str(pts), "--radius", "0.3",
+                                  "--out", str(out)])
+    assert r.exit_code == 2 and "--force" in r.output
+    r = CliRunner().invoke(main, ["count", "--arch", "4-6-1", "--engine", "lp", "--json"])
+    assert r.exit_code == 0 and '"engine": "lp"' in r.output
