@@ -29,6 +29,7 @@ from .model.network import Network
 
 __all__ = [
     "Domain",
+    "affine_slice",
     "box",
     "whole",
     "interval",
@@ -290,6 +291,25 @@ def plane_through(x0, x1, x2, *, margin: float = 0.5, triangle: bool = False) ->
     lo, hi = uv.min(0), uv.max(0)
     pad = margin * (hi - lo)
     return Domain(lo - pad, hi + pad, origin=centroid, basis=basis, kind="plane", info=info)
+
+
+def affine_slice(origin, basis, lo=-1.0, hi=1.0) -> Domain:
+    """The k-dimensional slice ``x = origin + basis @ u`` over the box ``lo <= u <= hi``.
+
+    ``basis`` is shaped (d, k) with linearly independent columns; scalar
+    bounds are broadcast to the k parameters.
+    """
+    origin = _vec(origin, "origin")
+    try:
+        B = np.array(basis, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise RegionsError(f"expected basis as a (d, k) array of numbers, got {basis!r}") from None
+    if B.ndim != 2 or B.shape[0] != origin.shape[0] or B.shape[1] < 1:
+        raise RegionsError(f"expected basis shaped ({origin.shape[0]}, k), got shape {B.shape}")
+    if not np.isfinite(B).all() or np.linalg.matrix_rank(B) < B.shape[1]:
+        raise RegionsError(f"expected {B.shape[1]} finite, linearly independent directions, got a rank-deficient basis")
+    lo_, hi_ = _bounds(lo, hi, B.shape[1])
+    return Domain(lo_, hi_, origin=origin, basis=B, kind="slice")
 
 
 def polygon(vertices, *, origin=None, basis=None) -> Domain:

@@ -28,6 +28,8 @@ from ._common import (
 @domain_options
 @click.option("--max-regions", type=int, default=None,
               help="Stop after this many regions; the count is then reported as partial.")
+@click.option("--engine", default=None,
+              help="Force an engine: line, planar, polytope (vertices) or lp [default: chosen by cost].")
 @click.option("--verify", is_flag=True, help="Build the full partition and check its invariants.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar per layer (n-D engine) [default: on when stderr is a terminal].")
@@ -40,7 +42,7 @@ from ._common import (
               help="Record finished subproblems in this folder; rerunning the same command resumes.")
 @guard
 def count(arch, init, bias_init, seed, weights, construction, depth, width, whole, box_text, segment_file,
-          line_file, plane_file, triangle, margin, max_regions, verify, progress, as_json, out,
+          line_file, plane_file, triangle, margin, max_regions, engine, verify, progress, as_json, out,
           jobs, scheduler, state_dir):
     """Count the activation regions and affine pieces of a network, exactly.
 
@@ -66,11 +68,11 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         progress = sys.stderr.isatty()
     t0 = time.perf_counter()
     if verify:
-        part = regions.partition(net, domain)
+        part = regions.partition(net, domain, engine=engine)
         result = part.count()
         checks = part.verify()
     else:
-        result = regions.count(net, domain, max_regions=max_regions, progress=progress, **split)
+        result = regions.count(net, domain, engine=engine, max_regions=max_regions, progress=progress, **split)
         checks = None
     seconds = time.perf_counter() - t0
     record = {

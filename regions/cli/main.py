@@ -20,6 +20,7 @@ COMMANDS = {
     "slice": ("regions.cli.workflows", "slice_cmd"),
     "train-digits": ("regions.cli.workflows", "train_digits"),
     "checkpoints": ("regions.cli.workflows", "checkpoints"),
+    "local": ("regions.cli.local", "local"),
 }
 
 

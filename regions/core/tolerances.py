@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BREAK_RTOL", "EPS", "MAP_RTOL", "MEASURE_RTOL", "PIECE_RTOL", "ZERO_RTOL"]
+__all__ = ["BREAK_RTOL", "CHEB_RTOL", "EPS", "MAP_RTOL", "MEASURE_RTOL", "PIECE_RTOL", "ZERO_RTOL"]
 
 EPS = float(np.finfo(np.float64).eps)
 #: Relative size under which a sum is zero (see module docstring).
@@ -60,3 +60,6 @@ MEASURE_RTOL = 1e-8
 #: than ``MAP_RTOL`` times the inequality's magnitude.  Far above rounding of
 #: well-conditioned sums, far below any real disagreement.
 MAP_RTOL = 1e-7
+
+#: Chebyshev radius (relative to the domain scale) above which a region has an interior (LP engine).
+CHEB_RTOL = 1e-8

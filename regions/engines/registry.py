@@ -15,12 +15,16 @@ from ..errors import RegionsError
 from ..model.network import Network
 from .base import Engine, check_options
 from .line.engine import LineEngine
+from .lp.engine import LPEngine
 from .planar.engine import PlanarEngine
 from .polytope.engine import PolytopeEngine
 
 __all__ = ["count", "default_domain", "engines", "get_engine", "partition", "register", "select"]
 
 _REGISTRY: dict[str, Engine] = {}
+#: Bounded boxes of this dimension or more go to the LP engine by default (crossover measured
+#: in benchmarks/bench_lp.py: the vertex engine carries 2^d box vertices).
+LP_MIN_DIM = 8
 
 
 def register(engine: Engine, *, replace: bool = False) -> Engine:
@@ -48,7 +52,7 @@ def get_engine(name: str) -> Engine:
         ) from None
 
 
-for _engine in (LineEngine(), PlanarEngine(), PolytopeEngine()):
+for _engine in (LineEngine(), PlanarEngine(), PolytopeEngine(), LPEngine()):
     register(_engine)
 
 
@@ -81,6 +85,8 @@ def select(net: Network, domain: Domain, engine: str | Engine | None = None) -> 
     name = {1: "line", 2: "planar"}.get(domain.dim, "polytope")
     if name == "planar" and not domain.bounded:
         name = "polytope"
+    if name == "polytope" and domain.dim >= LP_MIN_DIM and domain.bounded:
+        name = "lp"  # 2^d box vertices: the vertex engine's cost explodes (benchmarks/bench_lp.py)
     eng = _REGISTRY[name]
     eng._check_supported(net, domain)
     return eng
@@ -137,4 +143,8 @@ def count(net: Network, domain: Domain | None = None, *, engine: str | None = No
 
         return count_split(net, domain, select(net, domain, engine), jobs=jobs, scheduler=scheduler,
                            state=state, progress=progress)
+    if engine is None and domain.kind == "whole" and domain.basis is None and domain.dim > 2:
+        from .lp.reduce import count_whole  # noqa: PLC0415 -- all of R^d: reduce to the first layer's rank
+
+        return count_whole(net, max_regions=max_regions, progress=progress)
     return select(net, domain, engine).count(net, domain, max_regions=max_regions, progress=progress)

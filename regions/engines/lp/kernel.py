@@ -1,0 +1,622 @@
+"""The LP engine: activation regions in high-dimensional boxes, one region at a time.
+
+Definition
+----------
+As for the other engines: an activation region is a maximal connected open
+set on which every hidden unit keeps one state, active (pre-activation
+``> 0``) or inactive (``<= 0``).  A unit splits a region only if *both*
+open sides have an interior; a hyperplane that only touches a region, or a
+unit identically zero on it, splits nothing.
+
+Representation
+--------------
+A region is held by its H-representation: one row per hidden unit whose
+sign was decided by a screen or an LP (the unit's local pre-activation,
+normalised to unit norm, with the sign of the pattern), plus a small pool
+of interior points with certified radii.  The domain box enters every LP
+as variable bounds, never as rows.  Coordinates are normalised first:
+``u = (x - x0) / s`` with ``s`` = :attr:`regions.domains.Domain.scale`, so
+the box has sides at most 1.
+
+Interior test
+-------------
+A side has an interior iff its *Chebyshev radius* exceeds
+:data:`regions.core.tolerances.CHEB_RTOL` (relative to the domain scale):
+the largest ``r`` such that some ``u`` in the box satisfies
+``a_i . u + r <= b_i`` for every (unit-norm) row, ``r`` capped at 1 (one
+domain scale; this also bounds the LP on unbounded domains).  The radius is
+*certified*: it is recomputed in float64 from the point the LP returns, so
+solver tolerances can only make it smaller.
+
+Screens before any LP, in order:
+
+* a unit whose local gradient is zero (to ``ZERO_RTOL`` of its magnitude)
+  is constant on the region: its state is the sign of its constant;
+* interval bounds of the unit over the box: if its maximum over the box
+  is ``<= CHEB_RTOL`` (normalised) the positive side has no interior, and
+  symmetrically;
+* signs at the known interior points: a point with radius ``rp`` where the
+  normalised value is ``s`` certifies a radius ``min(rp, s)`` on the
+  positive side.
+
+Only the sides no screen decides get an LP (HiGHS through ``highspy``).
+
+The walk is depth-first (memory bounded by the depth times the pool of
+points), so counting never holds the regions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...core.result import CountResult
+from ...core.tolerances import CHEB_RTOL, ZERO_RTOL
+from ...domains import Domain
+from ...errors import NumericalError, RegionsError
+from ...model.network import Network
+
+__all__ = ["LPPartition", "count_lp", "partition_lp"]
+
+#: Interior points kept per region (most recent first).
+POOL = 12
+
+
+def _quiet_highs(highspy):
+    """A ``highspy.Highs()`` without the banner its constructor prints on the C-level stdout."""
+    import os  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    try:
+        sys.stdout.flush()
+        fd = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no real stdout
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(fd, 1)
+        os.close(fd)
+    return h
+
+
+class _LP:
+    """One HiGHS instance reused for every Chebyshev LP of a walk."""
+
+    def __init__(self, k: int, lo: np.ndarray, hi: np.ndarray):
+        import highspy  # noqa: PLC0415 -- only when the LP engine runs
+
+        self.hs = highspy
+        self.k = k
+        self.inf = highspy.kHighsInf
+        self.col_lo = np.append(np.where(np.isfinite(lo), lo, -self.inf), 0.0)
+        self.col_hi = np.append(np.where(np.isfinite(hi), hi, self.inf), 1.0)
+        self.cost = np.zeros(k + 1)
+        self.cost[k] = -1.0
+        self.h = _quiet_highs(highspy)
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("presolve", "off")
+        self.h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        self.h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        self.n = 0
+
+    def solve(self, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """Max ``r`` s.t. ``A u + r <= b``, u in the box, ``0 <= r <= 1``: ``(u, r*)`` or ``(None, -inf)``."""
+        hs, k = self.hs, self.k
+        m = A.shape[0]
+        lp = hs.HighsLp()
+        lp.num_col_ = k + 1
+        lp.num_row_ = m
+        lp.col_cost_ = self.cost
+        lp.col_lower_ = self.col_lo
+        lp.col_upper_ = self.col_hi
+        lp.row_lower_ = np.full(m, -self.inf)
+        lp.row_upper_ = b
+        M = np.hstack([A, np.ones((m, 1))])
+        lp.a_matrix_.format_ = hs.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.arange(0, m * (k + 1) + 1, k + 1, dtype=np.int32)
+        lp.a_matrix_.index_ = np.tile(np.arange(k + 1, dtype=np.int32), m)
+        lp.a_matrix_.value_ = M.ravel()
+        self.h.passModel(lp)
+        self.h.run()
+        self.n += 1
+        st = self.h.getModelStatus()
+        if st == hs.HighsModelStatus.kInfeasible:
+            return None, -np.inf
+        if st != hs.HighsModelStatus.kOptimal:
+            raise NumericalError(
+                f"expected HiGHS to solve a Chebyshev LP of {m} rows in {k} dimensions, "
+                f"got status {self.h.modelStatusToString(st)}"
+            )
+        x = np.array(self.h.getSolution().col_value)
+        return x[:k], float(x[k])
+
+
+def _certified(A: np.ndarray, b: np.ndarray, u: np.ndarray) -> float:
+    """The radius certified at ``u``: ``min(1, min_i b_i - A_i u)`` (rows of unit norm)."""
+    if A.shape[0] == 0:
+        return 1.0
+    return float(min(1.0, np.min(b - A @ u)))
+
+
+@dataclass
+class _Frame:
+    A: np.ndarray          # (m, k) unit-norm rows
+    b: np.ndarray          # (m,)
+    P: np.ndarray          # (p, k) interior points
+    rp: np.ndarray         # (p,) certified radii
+    layer: int
+    unit: int              # next unit of the layer to decide
+    maps: tuple            # (A_l, c_l, MA_l, Mc_l) of the current layer
+    pat: list              # bool arrays of the finished layers + the current one
+    weight: float
+
+
+class _Walk:
+    def __init__(self, net: Network, domain: Domain):
+        k = domain.dim
+        self.k = k
+        lo, hi = domain.lo, domain.hi
+        s = domain.scale
+        x0 = np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * (lo + hi),
+                      np.where(np.isfinite(lo), lo, np.where(np.isfinite(hi), hi, 0.0)))
+        x0 = np.where(np.isfinite(x0), x0, 0.0)
+        self.x0, self.s = x0, s
+        self.lo = (lo - x0) / s
+        self.hi = (hi - x0) / s
+        pulled = domain.pullback(net)
+        W0, b0 = pulled.layers[0]
+        self.layers = [(W0 * s, b0 + W0 @ x0)] + list(pulled.layers[1:])
+        self.slope = pulled.negative_slope
+        self.depth = len(self.layers) - 1
+        self.lp = _LP(k, self.lo, self.hi)
+        self.near = 0
+        self.mirrors = 0
+        self.tol = CHEB_RTOL
+
+    # ------------------------------------------------------------- maps
+    def _first(self):
+        W, b = self.layers[0]
+        return W, b, np.abs(W), np.abs(b)
+
+    def _next(self, l: int, maps, act: np.ndarray):
+        A, c, MA, Mc = maps
+        f = np.where(act, 1.0, self.slope)
+        W, b = self.layers[l]
+        aW = np.abs(W)
+        return (W @ (f[:, None] * A), W @ (f * c) + b, aW @ (np.abs(f)[:, None] * MA),
+                aW @ (np.abs(f) * Mc) + np.abs(b))
+
+    # ------------------------------------------------------------- screen
+    def _screen(self, maps):
+        """States decided for the whole box: +1 active, -1 inactive, 0 undecided; and a row flag."""
+        A, c, MA, Mc = maps
+        norm = np.linalg.norm(A, axis=1)
+        zero = norm <= ZERO_RTOL * np.linalg.norm(MA, axis=1)
+        state = np.zeros(A.shape[0], dtype=np.int8)
+        state[zero] = np.where(c[zero] > ZERO_RTOL * Mc[zero], 1, -1)
+        with np.errstate(invalid="ignore"):
+            up = np.where(A > 0, A * self.hi, np.where(A < 0, A * self.lo, 0.0)).sum(axis=1) + c
+            dn = np.where(A > 0, A * self.lo, np.where(A < 0, A * self.hi, 0.0)).sum(axis=1) + c
+        nz = ~zero
+        safe = np.where(nz, norm, 1.0)
+        inact = nz & (up / safe <= self.tol)
+        act = nz & (dn / safe >= -self.tol)
+        state[inact] = -1
+        state[act & ~inact] = 1
+        # a row is needed where the decided side is not strictly the whole box
+        row = (inact & (up > 0)) | (act & ~inact & (dn <= 0))
+        return state, row, norm
+
+    # --------------------------------------------------------------- run
+    def run(self, emit, max_regions, progress):
+        k = self.k
+        tqdm = None
+        if progress:
+            try:
+                from tqdm.auto import tqdm  # noqa: PLC0415
+            except ImportError:  # pragma: no cover
+                tqdm = None
+        bar = tqdm(total=100.0, unit="%", desc="lp engine (share of the search tree)",
+                   bar_format="{l_bar}{bar}| {n:.1f}/{total:.0f}% {postfix}") if tqdm else None
+        counts = [0] * self.depth
+        p0 = np.clip(np.zeros(k), self.lo, self.hi)[None, :]
+        root = _Frame(np.zeros((0, k)), np.zeros(0), p0, np.ones(1), 0, 0, self._first(), [], 1.0)
+        stack = [root]
+        found = 0
+        stopped = False
+        self._enter(root)
+        while stack:
+            if max_regions is not None and found > max_regions:
+                stopped = True
+                break
+            fr = stack.pop()
+            while True:
+                W = fr.maps[0]
+                if fr.unit == W.shape[0]:
+                    counts[fr.layer] += 1
+                    if fr.layer == self.depth - 1:
+                        found += 1
+                        emit(fr)
+                        if bar is not None:
+                            bar.update(100.0 * fr.weight)
+                            bar.set_postfix_str(f"{found} regions, {self.lp.n} LPs", refresh=False)
+                        break
+                    act = fr.pat[-1] > 0
+                    fr.maps = self._next(fr.layer + 1, fr.maps, act)
+                    fr.layer += 1
+                    fr.unit = 0
+                    self._enter(fr)
+                    continue
+                other = self._decide(fr)
+                if other is not None:
+                    stack.append(other)
+        if bar is not None:
+            bar.close()
+        return counts, stopped, found, len(stack)
+
+    def _enter(self, fr: _Frame) -> None:
+        """Start a layer: screen all its units over the box, values at the pool points."""
+        state, row, norm = self._screen(fr.maps)
+        fr.pat.append(state.astype(np.int8))
+        fr.norm = norm
+        fr.row = row
+        A, c = fr.maps[0], fr.maps[1]
+        fr.S = (fr.P @ A.T + c) / np.where(norm > 0, norm, 1.0)  # (p, n)
+
+    def _decide(self, fr: _Frame):
+        """Decide unit ``fr.unit``; on a split return the second child (fr becomes the first)."""
+        j = fr.unit
+        fr.unit += 1
+        st = fr.pat[-1][j]
+        A, c = fr.maps[0], fr.maps[1]
+        tol = self.tol
+        if st != 0:
+            if fr.row[j]:
+                a = A[j] / fr.norm[j]
+                sg = -1.0 if st > 0 else 1.0
+                self._add_row(fr, sg * a, -sg * c[j] / fr.norm[j], j, sg)
+            return None
+        a = A[j] / fr.norm[j]
+        cj = c[j] / fr.norm[j]
+        s = fr.S[:, j]
+        pos = float(np.max(np.minimum(fr.rp, s), initial=-np.inf))
+        neg = float(np.max(np.minimum(fr.rp, -s), initial=-np.inf))
+        newp = {}
+        for side, known in ((1.0, pos), (-1.0, neg)):
+            if known > tol:
+                continue
+            found = self._mirror(fr, a, s, side)
+            if found is not None:
+                newp[side] = found
+                if side > 0:
+                    pos = found[1]
+                else:
+                    neg = found[1]
+                continue
+            # side +1: z > 0, row -a.u <= cj ; side -1: z < 0, row a.u <= -cj
+            Ar = np.vstack([fr.A, -side * a])
+            br = np.append(fr.b, side * cj)
+            u, rstar = self.lp.solve(Ar, br)
+            if u is None:
+                rc = -np.inf
+            else:
+                u = np.clip(u, self.lo, self.hi)
+                rc = _certified(Ar, br, u)
+                if rc > 0.25 * tol and rc < 4 * tol or (rstar > tol) != (rc > tol):
+                    self.near += 1
+                if rc > tol:
+                    newp[side] = (u, rc)
+            if side > 0:
+                pos = rc
+            else:
+                neg = rc
+        if pos > tol and neg > tol:
+            other = _Frame(fr.A, fr.b, fr.P, fr.rp, fr.layer, fr.unit, fr.maps,
+                           [p.copy() for p in fr.pat], fr.weight / 2)
+            other.norm, other.row, other.S = fr.norm, fr.row, fr.S
+            fr.weight /= 2
+            self._restrict(fr, a, cj, j, 1.0, newp.get(1.0))
+            self._restrict(other, a, cj, j, -1.0, newp.get(-1.0))
+            return other
+        if pos <= tol and neg <= tol:
+            raise NumericalError(
+                f"expected a region with an interior to keep one on some side of unit {j} of layer "
+                f"{fr.layer + 1}, got Chebyshev radii {pos:.3g} and {neg:.3g} on both (tolerance {tol:.3g})"
+            )
+        self._restrict(fr, a, cj, j, 1.0 if pos > tol else -1.0, newp.get(1.0 if pos > tol else -1.0))
+        return None
+
+    def _mirror(self, fr: _Frame, a, s, side):
+        """A point on side ``side`` without an LP: pool points reflected across the hyperplane.
+
+        For a pool point at normalised value ``s_p`` on the other side, try
+        ``p - (s_p - side t) a`` (its value becomes ``side * t``) for ``t`` its
+        mirror distance and its radius; a candidate inside the box whose
+        certified radius (rows and the new row) exceeds the tolerance is used.
+        Returns ``(u, radius)`` or None.
+        """
+        other = -side * s > self.tol
+        if not other.any():
+            return None
+        P, sv, rp = fr.P[other], s[other], fr.rp[other]
+        t = np.concatenate([np.abs(sv), np.minimum(rp, np.abs(sv))])
+        base = np.concatenate([P, P])
+        sv2 = np.concatenate([sv, sv])
+        Q = base - (sv2 - side * t)[:, None] * a[None, :]
+        inbox = np.all((Q >= self.lo) & (Q <= self.hi), axis=1)
+        if not inbox.any():
+            return None
+        Q, t = Q[inbox], t[inbox]
+        rad = np.minimum(t, 1.0)
+        if fr.A.shape[0]:
+            rad = np.minimum(rad, np.min(fr.b[None, :] - Q @ fr.A.T, axis=1))
+        i = int(np.argmax(rad))
+        if rad[i] > self.tol:
+            self.mirrors += 1
+            return Q[i], float(rad[i])
+        return None
+
+    def _add_row(self, fr, a, b, j, sg):
+        fr.A = np.vstack([fr.A, a])
+        fr.b = np.append(fr.b, b)
+
+    def _restrict(self, fr: _Frame, a, cj, j, side, new):
+        """Keep the side ``side`` of unit j: row, pattern bit, pool of points."""
+        fr.A = np.vstack([fr.A, -side * a])
+        fr.b = np.append(fr.b, side * cj)
+        fr.pat[-1] = fr.pat[-1].copy()
+        fr.pat[-1][j] = 1 if side > 0 else -1
+        s = side * fr.S[:, j]
+        rp = np.minimum(fr.rp, s)
+        keep = rp > self.tol
+        P, rp, S = fr.P[keep], rp[keep], fr.S[keep]
+        if new is not None:
+            u, r = new
+            Ai, ci = fr.maps[0], fr.maps[1]
+            srow = (u @ Ai.T + ci) / np.where(fr.norm > 0, fr.norm, 1.0)
+            P, rp, S = np.vstack([u[None, :], P]), np.append(r, rp), np.vstack([srow[None, :], S])
+        fr.P, fr.rp, fr.S = P[:POOL], rp[:POOL], S[:POOL]
+
+    def witness(self, fr: _Frame) -> np.ndarray:
+        i = int(np.argmax(fr.rp))
+        return fr.P[i]
+
+
+def _check(net, domain) -> Domain:
+    if not isinstance(net, Network):
+        raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
+    if not isinstance(domain, Domain):
+        raise RegionsError(f"expected a regions.domains.Domain, got {type(domain).__name__}")
+    if domain.vertices is not None:
+        raise RegionsError(f"expected a box-shaped domain for the LP engine, got a {domain.kind}")
+    if net.depth < 1:
+        raise RegionsError(f"expected a network with at least one hidden layer, got {net.arch}")
+    return domain
+
+
+@dataclass(eq=False)
+class LPPartition:
+    """Activation regions found by the LP engine.
+
+    Attributes
+    ----------
+    network, domain, engine
+    patterns : ndarray of bool, shape (R, n_hidden)
+    witnesses : ndarray, shape (R, k)
+        An interior point of each region (parameter coordinates).
+    radii : ndarray, shape (R,)
+        Certified radius of a ball around the witness inside the region's
+        unit-state inequalities (in units of the domain scale, capped at 1).
+    layer_counts : tuple of int
+    partial : bool
+    lps : int
+        Chebyshev LPs solved.
+    """
+
+    network: Network
+    domain: Domain
+    patterns: np.ndarray
+    witnesses: np.ndarray
+    radii: np.ndarray
+    layer_counts: tuple
+    partial: bool = False
+    lps: int = 0
+    engine: str = "lp"
+    _maps: tuple | None = field(default=None, repr=False)
+
+    @property
+    def n_regions(self) -> int:
+        return int(self.patterns.shape[0])
+
+    @property
+    def n_pieces(self) -> None:
+        """Affine pieces are not computed by the LP engine (None)."""
+        return None
+
+    @property
+    def measures(self) -> np.ndarray:
+        """Volumes; inf where the domain is unbounded; computed (qhull) only for ``k <= 6``."""
+        k = self.domain.dim
+        if not self.domain.bounded:
+            return np.full(self.n_regions, np.inf)
+        if k > 6:
+            raise RegionsError(f"expected a domain of dimension <= 6 for region volumes, got {k}")
+        from scipy.spatial import ConvexHull, HalfspaceIntersection  # noqa: PLC0415
+
+        out = np.empty(self.n_regions)
+        for i in range(self.n_regions):
+            A, c = self.hrep(i)
+            hs = np.hstack([A, -c[:, None]])
+            V = HalfspaceIntersection(hs, self.witnesses[i]).intersections
+            out[i] = ConvexHull(V).volume if k > 1 else float(V.max() - V.min())
+        return out
+
+    def points(self) -> np.ndarray:
+        return self.domain.to_input(self.witnesses)
+
+    def local_maps(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per layer ``(A, c)`` shaped (R, n_l, k), (R, n_l): pre-activations in parameter coordinates."""
+        if self._maps is not None:
+            return self._maps
+        pulled = self.domain.pullback(self.network)
+        R, k = self.n_regions, self.domain.dim
+        H = np.broadcast_to(np.eye(k), (R, k, k))
+        h = np.zeros((R, k))
+        out, col = [], 0
+        slope = pulled.negative_slope
+        for l, (W, b) in enumerate(pulled.layers):
+            A = np.einsum("oi,rik->rok", W, H)
+            c = h @ W.T + b
+            out.append((A, c))
+            if l < len(pulled.layers) - 1:
+                f = np.where(self.patterns[:, col:col + W.shape[0]], 1.0, slope)
+                col += W.shape[0]
+                H = A * f[:, :, None]
+                h = c * f
+        self._maps = out
+        return out
+
+    def output_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.local_maps()[-1]
+
+    def hrep(self, i: int, *, irredundant: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``A u <= c`` of region ``i``: finite box faces, then one row per non-constant hidden unit.
+
+        With ``irredundant=True`` only rows that are facets are kept: a row is
+        dropped when maximising it over the other rows and the box stays
+        below its bound (one LP per row; duplicates kept once).
+        """
+        k = self.domain.dim
+        rows, rhs = [], []
+        for j in range(k):
+            for bound, sg in ((self.domain.lo[j], -1.0), (self.domain.hi[j], 1.0)):
+                if np.isfinite(bound):
+                    e = np.zeros(k)
+                    e[j] = sg
+                    rows.append(e)
+                    rhs.append(sg * bound)
+        col = 0
+        for A, c in self.local_maps()[:-1]:
+            n = A.shape[1]
+            sg = np.where(self.patterns[i, col:col + n], -1.0, 1.0)
+            rows.extend(sg[:, None] * A[i])
+            rhs.extend(-sg * c[i])
+            col += n
+        A = np.array(rows).reshape(-1, k)
+        c = np.array(rhs)
+        nrm = np.linalg.norm(A, axis=1)
+        keep = nrm > 0
+        A, c = A[keep], c[keep]
+        if not irredundant:
+            return A, c
+        from scipy.optimize import linprog  # noqa: PLC0415
+
+        An = A / np.linalg.norm(A, axis=1)[:, None]
+        cn = c / np.linalg.norm(A, axis=1)
+        scale = self.domain.scale
+        kept = []
+        seen = []
+        for r in range(A.shape[0]):
+            if any(np.allclose(An[r], An[q]) and np.isclose(cn[r], cn[q], atol=1e-12 * scale) for q in seen):
+                continue
+            others = [q for q in range(A.shape[0]) if q != r]
+            # facet iff relaxing it lets a_r.u exceed its bound
+            res = linprog(-An[r], A_ub=An[others], b_ub=cn[others], bounds=[(None, None)] * k,
+                          method="highs")
+            if res.status == 3 or (res.status == 0 and -res.fun > cn[r] + CHEB_RTOL * scale):
+                kept.append(r)
+                seen.append(r)
+        return A[kept], c[kept]
+
+    def count(self) -> CountResult:
+        return CountResult(self.n_regions, None, list(self.layer_counts), "lp", partial=self.partial,
+                           extra={"lps": int(self.lps)})
+
+    def verify(self) -> dict:
+        """Witness patterns equal the recorded ones, patterns are unique, radii are positive.
+
+        Raises
+        ------
+        VerificationError
+        """
+        from ...errors import VerificationError  # noqa: PLC0415
+
+        got = self.network.patterns(self.points())
+        bad = np.nonzero(np.any(got != self.patterns, axis=1))[0]
+        if bad.size:
+            raise VerificationError(f"expected witness patterns equal to the recorded ones, got {bad.size} that differ")
+        uniq = np.unique(np.packbits(self.patterns, axis=1), axis=0).shape[0] if self.n_regions else 0
+        if uniq != self.n_regions:
+            raise VerificationError(f"expected unique patterns, got {self.n_regions - uniq} repeated")
+        if np.any(self.radii <= CHEB_RTOL):
+            raise VerificationError("expected every region's certified radius above CHEB_RTOL, got smaller ones")
+        return {"regions": self.n_regions, "ok": True, "min_radius": float(self.radii.min(initial=np.inf))}
+
+
+def _pattern(fr: _Frame) -> np.ndarray:
+    return np.concatenate([p > 0 for p in fr.pat])
+
+
+def partition_lp(net: Network, domain: Domain, *, max_regions: int | None = None,
+                 progress: bool = False) -> LPPartition:
+    """The activation regions of ``net`` on a box (any dimension) by the LP engine.
+
+    Parameters
+    ----------
+    net : Network
+    domain : Domain
+        A box (bounded or not) or a segment/plane slice with box parameters.
+    max_regions : int, keyword-only, optional
+        Stop once more regions than this have been found (``partial``).
+    progress : bool, keyword-only
+        A progress bar over the share of the search tree explored.
+
+    Returns
+    -------
+    LPPartition
+    """
+    domain = _check(net, domain)
+    walk = _Walk(net, domain)
+    k = domain.dim
+    pats, wits, radii = [], [], []
+
+    def emit(fr: _Frame) -> None:
+        pats.append(_pattern(fr))
+        i = int(np.argmax(fr.rp))
+        # LP points sit on the box's faces: move inside the box by at most rp / 2
+        delta = np.minimum(fr.rp[i] / (2 * np.sqrt(k)), 0.25 * (walk.hi - walk.lo))
+        u = np.clip(fr.P[i], walk.lo + delta, walk.hi - delta)
+        wits.append(walk.x0 / walk.s + u)
+        radii.append(fr.rp[i] / 2)
+
+    counts, stopped, _, _ = walk.run(emit, max_regions, progress)
+    W = np.array(wits).reshape(-1, k) * walk.s
+    return LPPartition(net, domain, np.array(pats, dtype=bool).reshape(-1, net.n_hidden), W,
+                       np.array(radii), tuple(counts), stopped, walk.lp.n)
+
+
+def count_lp(net: Network, domain: Domain, *, max_regions: int | None = None,
+             progress: bool = False) -> CountResult:
+    """Count the activation regions on a box by the LP engine, depth-first (bounded memory).
+
+    ``extra`` holds ``lps`` (Chebyshev LPs solved) and, when non-zero,
+    ``near_threshold`` (LP decisions whose certified radius was within a
+    factor 4 of :data:`~regions.core.tolerances.CHEB_RTOL`).  Affine pieces
+    are not computed (``pieces`` is None).  With ``max_regions`` the count
+    stops early, is flagged ``partial`` and is a lower bound (regions found
+    plus regions still pending, each holding at least one).
+    """
+    domain = _check(net, domain)
+    walk = _Walk(net, domain)
+    counts, stopped, found, pending = walk.run(lambda fr: None, max_regions, progress)
+    extra = {"lps": int(walk.lp.n), "mirrored": int(walk.mirrors)}
+    if walk.near:
+        extra["near_threshold"] = int(walk.near)
+    if stopped:
+        extra["message"] = (f"stopped at max_regions={max_regions} with {found + pending} regions found "
+                            f"(partial count: the numbers are lower bounds)")
+    return CountResult(found + pending, None, counts, "lp", partial=stopped, extra=extra)

@@ -1,0 +1,186 @@
+"""The LP engine and the reduction of R^d, against independent values."""
+
+from __future__ import annotations
+
+import itertools
+from math import comb
+
+import numpy as np
+import pytest
+
+import regions
+from regions import Network, box, whole
+from regions.domains import plane, segment
+from regions.engines.lp import count_lp, partition_lp
+from regions.engines.lp.reduce import count_whole, reduce_whole
+from regions.errors import RegionsError
+
+from polytope_reference import lp_tree
+
+
+def _one_layer(d: int, D: int, seed: int, *, zero_bias: bool = False) -> Network:
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(D, d))
+    b = np.zeros(D) if zero_bias else rng.normal(size=D)
+    return Network([(W, b), (rng.normal(size=(1, D)), np.zeros(1))])
+
+
+def _vertex_box(net: Network) -> regions.domains.Domain:
+    """A box holding every vertex of the first layer's arrangement (d hyperplanes meet in one point)."""
+    W, b = net.layers[0]
+    d = W.shape[1]
+    m = 1.0
+    for S in itertools.combinations(range(W.shape[0]), d):
+        S = list(S)
+        m = max(m, float(np.abs(np.linalg.solve(W[S], -b[S])).max()))
+    return box(-1.5 * m, 1.5 * m, dim=d)
+
+
+@pytest.mark.parametrize("d,D", [(3, 6), (4, 7), (5, 7), (6, 8)])
+def test_zaslavsky_generic_layer(d, D):
+    net = _one_layer(d, D, seed=d)
+    expected = sum(comb(D, j) for j in range(d + 1))
+    assert count_lp(net, _vertex_box(net)).regions == expected
+    assert regions.count(net, whole(d)).regions == expected
+
+
+@pytest.mark.parametrize("d,D", [(8, 5), (16, 6), (64, 7)])
+def test_all_patterns_when_units_at_most_dim(d, D):
+    """D <= d hyperplanes through the origin, independent normals: 2^D regions in any box around 0."""
+    net = _one_layer(d, D, seed=D, zero_bias=True)
+    assert count_lp(net, box(-1, 1, dim=d)).regions == 2 ** D
+    res = regions.count(net, whole(d))
+    assert (res.regions, res.extra["reduced_dim"], res.bounded) == (2 ** D, D, 0)
+
+
+def _degenerate(kind: str, d: int, seed: int) -> Network:
+    net = Network.from_arch(f"{d}-6-5-1", seed=seed, bias="zero" if kind == "zero_bias" else "same")
+    if kind == "duplicate":
+        (W0, b0), (W1, b1), last = net.layers
+        W0 = np.vstack([W0, W0[:2]]); b0 = np.append(b0, b0[:2])
+        W1 = np.hstack([W1, np.zeros((W1.shape[0], 2))])
+        W1 = np.vstack([W1, W1[:1]]); b1 = np.append(b1, b1[:1])
+        last = (np.hstack([last[0], last[0][:, :1]]), last[1])
+        net = Network([(W0, b0), (W1, b1), last])
+    return net
+
+
+@pytest.mark.parametrize("kind", ["random", "zero_bias", "duplicate"])
+@pytest.mark.parametrize("d", [3, 4, 5, 7])
+def test_agrees_with_vertex_engine(kind, d):
+    net = _degenerate(kind, d, seed=10 + d)
+    dom = box(-1, 1, dim=d)
+    ref = regions.count(net, dom, engine="polytope")
+    got = regions.count(net, dom, engine="lp")
+    assert (got.regions, got.layer_counts) == (ref.regions, ref.layer_counts)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_agrees_with_1d_and_2d_engines_on_slices(seed):
+    net = Network.from_arch("6-8-8-1", seed=seed)
+    rng = np.random.default_rng(seed)
+    x0, a, b = rng.normal(size=(3, 6))
+    pl = plane(x0, a, b, u=(-1, 1), v=(-1.5, 1))
+    assert regions.count(net, pl, engine="lp").regions == regions.count(net, pl, engine="planar").regions
+    sg = segment(x0, x0 + 2 * a)
+    assert regions.count(net, sg, engine="lp").regions == regions.count(net, sg, engine="line").regions
+
+
+@pytest.mark.parametrize("d,r", [(4, 2), (5, 3), (6, 6)])
+def test_reduction_vs_direct_count(d, r):
+    rng = np.random.default_rng(d)
+    W1 = rng.normal(size=(7, r)) @ rng.normal(size=(r, d))
+    net = Network([(W1, rng.normal(size=7)), (rng.normal(size=(5, 7)), rng.normal(size=5)),
+                   (rng.normal(size=(1, 5)), np.zeros(1))])
+    red, C = reduce_whole(net)
+    assert C.shape == (r, d)
+    direct = regions.count(net, whole(d), engine="polytope")
+    via = count_whole(net)
+    assert via.regions == direct.regions
+    assert (via.bounded, via.unbounded) == (direct.bounded, direct.unbounded)
+
+
+@pytest.mark.parametrize("arch,seed", [("3-5-4-1", 0), ("4-5-3-1", 1), ("3-4-4-1", 2)])
+def test_lp_tree_reference(arch, seed):
+    net = Network.from_arch(arch, seed=seed)
+    dom = box(-1, 1, dim=net.input_dim)
+    assert count_lp(net, dom).regions == lp_tree(net, dom)["regions"]
+
+
+def test_partition_invariants_and_maps():
+    net = Network.from_arch("5-6-6-2", seed=3)
+    dom = box(-1, 1, dim=5)
+    part = partition_lp(net, dom)
+    out = part.verify()
+    assert out["ok"] and part.n_regions == regions.count(net, dom, engine="polytope").regions
+    J, c = part.output_maps()
+    X = part.points()
+    assert np.allclose(np.einsum("rok,rk->ro", J, part.witnesses) + c, net(X))
+    A, rhs = part.hrep(0, irredundant=True)
+    assert np.all(A @ part.witnesses[0] < rhs)
+    vol = part.measures.sum()
+    assert np.isclose(vol, dom.measure, rtol=1e-8)
+
+
+def test_invariance_rescaling_permutation_and_partial():
+    net = Network.from_arch("6-7-5-1", seed=4)
+    dom = box(-1, 1, dim=6)
+    n = count_lp(net, dom).regions
+    (W0, b0), (W1, b1), last = net.layers
+    p = np.random.default_rng(0).permutation(7)
+    s = np.linspace(0.5, 3.0, 7)
+    net2 = Network([((W0 * s[:, None])[p], (b0 * s)[p]), ((W1 / s)[:, p], b1), last])
+    assert count_lp(net2, dom).regions == n
+    part = count_lp(net, dom, max_regions=5)
+    assert part.partial and 5 < part.regions <= n
+    with pytest.raises(RegionsError):
+        count_lp(net, regions.polygon([[0, 0], [1, 0], [0, 1]]))
+
+
+@pytest.mark.parametrize("dim", [None, 2, 3])
+def test_local_complexity_against_other_engines(dim):
+    from regions.domains import affine_slice
+    from regions.experiments.local import local_complexity
+
+    net = Network.from_arch("4-6-5-1", seed=5)
+    X = np.random.default_rng(1).normal(size=(2, 4)) * 0.3
+    out = local_complexity(net, X, 0.4, dim=dim, seed=2)
+    rng = np.random.default_rng(2)
+    for i in range(2):
+        if dim is None:
+            dom = box(X[i] - 0.4, X[i] + 0.4, dim=4)
+            ref = regions.partition(net, dom, engine="polytope")
+        else:
+            Q, _ = np.linalg.qr(rng.normal(size=(4, dim)))
+            ref = regions.partition(net, affine_slice(X[i], Q, -0.4, 0.4),
+                                    engine="planar" if dim == 2 else "polytope")
+        assert out["regions"][i] == ref.n_regions
+        P = ref.patterns
+        assert out["units_cut"][i] == np.count_nonzero(P.any(0) & ~P.all(0))
+    with pytest.raises(RegionsError):
+        local_complexity(net, X, -1.0)
+
+
+def test_cli_local_and_engine(tmp_path):
+    from click.testing import CliRunner
+
+    from regions.cli.main import main
+
+    pts = tmp_path / "pts.npy"
+    np.save(pts, np.random.default_rng(0).normal(size=(2, 5)) * 0.2)
+    out = tmp_path / "local.csv"
+    r = CliRunner().invoke(main, ["local", "--arch", "5-6-4-1", "--points", str(pts), "--radius", "0.3",
+                                  "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    net = Network.from_arch("5-6-4-1", seed=0)
+    X = np.load(pts)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "point,regions,units_cut,partial"
+    for i, line in enumerate(lines[1:]):
+        ref = regions.count(net, box(X[i] - 0.3, X[i] + 0.3, dim=5), engine="polytope").regions
+        assert int(line.split(",")[1]) == ref
+    r = CliRunner().invoke(main, ["local", "--arch", "5-6-4-1", "--points", str(pts), "--radius", "0.3",
+                                  "--out", str(out)])
+    assert r.exit_code == 2 and "--force" in r.output
+    r = CliRunner().invoke(main, ["count", "--arch", "4-6-1", "--engine", "lp", "--json"])
+    assert r.exit_code == 0 and '"engine": "lp"' in r.output
