@@ -15,8 +15,8 @@ def _rng(seed):
 def residual(seed=0, d=3, zero_inner=False):
     r = _rng(seed)
     W1, W2 = r.normal(size=(5, d)), r.normal(size=(d, 5))
-    if zero_inner:
-        W2 = np.zeros_like(W2)
+    if zero_inner:  # inner map zero: its units are constant and split nothing
+        W1, W2 = np.zeros_like(W1), np.zeros_like(W2)
     return Graph([Affine(r.normal(size=(d, d)), r.normal(size=d)), Activation.relu(),
                   Affine(W1, r.normal(size=5)), Activation.relu(), Affine(W2),
                   Node(Add(), (2, 5)), Activation.leaky_relu(0.1), Affine(r.normal(size=(2, d)))], d)
