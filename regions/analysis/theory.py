@@ -289,8 +289,8 @@ def montufar2014_maxout_lower_bound(input_dim: int, widths: Sequence[int], rank:
 
     Examples
     --------
-    >>> montufar2014_maxout_lower_bound(2, [2, 2, 2], 3)
-    243
+    >>> montufar2014_maxout_lower_bound(2, [2, 2, 2], 3)  # 3^(3 - 1) * 3^2
+    81
     """
     d = _dim(input_dim)
     k = _rank(rank)
