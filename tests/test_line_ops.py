@@ -79,6 +79,10 @@ def test_witness_patterns_are_exact_and_grid_is_a_lower_bound(name):
     for t, p in zip(part.witnesses, pats):
         _, bits = forward_exact(g, a + t * (b - a))
         assert p.tolist() == bits
+    # output slopes against central differences of the graph's own forward (exact inside a region)
+    w, h = part.witnesses, 1e-6 * np.diff(part.breaks).min()
+    fd = (g.forward(a + (w + h)[:, None] * (b - a)) - g.forward(a + (w - h)[:, None] * (b - a))) / (2 * h)
+    assert np.allclose(fd, part.slopes, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(part.slopes).max()))
     t = np.linspace(0, 1, 20001)
     grid = low.patterns(a + t[:, None] * (b - a))
     runs = 1 + int(np.count_nonzero(np.any(grid[1:] != grid[:-1], axis=1)))
