@@ -47,6 +47,9 @@ __all__ = [
     "one_dim_maximum",
     "lower_bound_applies",
     "bounds",
+    "maxout_bounds",
+    "montufar2014_maxout_lower_bound",
+    "serra_maxout_upper_bound",
     "uniform_widths",
 ]
 
@@ -241,3 +244,79 @@ def bounds(input_dim: int, widths: Sequence[int], output_dim: int = 1) -> dict:
     if d == 1:
         out["one_dim_maximum"] = one_dim_maximum(ws)
     return out
+
+
+# ------------------------------------------------------------------ maxout
+def _rank(k) -> int:
+    if isinstance(k, bool) or int(k) != k or int(k) < 2:
+        raise RegionsError(f"expected a maxout rank k >= 2 (candidates per unit), got {k!r}")
+    return int(k)
+
+
+def serra_maxout_upper_bound(input_dim: int, widths: Sequence[int], rank: int) -> int:
+    """Upper bound of Serra, Tjandraatmadja and Ramalingam 2018 for maxout networks.
+
+    .. math:: \\prod_{l=1}^{L} \\sum_{j=0}^{d_l} \\binom{\\tfrac{k(k-1)}{2} n_l}{j},
+              \\quad d_l = \\min(n_0, n_1, \\dots, n_l)
+
+    for ``n_l`` rank-``k`` maxout units in layer ``l`` (Serra et al. 2018,
+    Theorem 10 [4]_): each unit's region boundaries lie on the
+    ``k (k - 1) / 2`` hyperplanes where two of its candidates tie.
+
+    Examples
+    --------
+    >>> serra_maxout_upper_bound(2, [3], 2) == zaslavsky(3, 2)  # rank 2: one hyperplane per unit
+    True
+    """
+    d = _dim(input_dim)
+    k = _rank(rank)
+    out = 1
+    for n in _widths(widths):
+        d = min(d, n)
+        out *= zaslavsky(k * (k - 1) // 2 * n, d)
+    return out
+
+
+def montufar2014_maxout_lower_bound(input_dim: int, widths: Sequence[int], rank: int) -> int:
+    """Lower bound of Montufar, Pascanu, Cho and Bengio 2014 for maxout networks.
+
+    .. math:: k^{L - 1} \\, k^{n_0}
+
+    regions are attained by a rank-``k`` maxout network with ``L`` layers of
+    width ``n_0`` (Montufar et al. 2014, Theorem 10 [2]_); wider layers
+    contain that network, so the bound holds whenever every ``n_l >= n_0``
+    (refused otherwise).
+
+    Examples
+    --------
+    >>> montufar2014_maxout_lower_bound(2, [2, 2, 2], 3)  # 3^(3 - 1) * 3^2
+    81
+    """
+    d = _dim(input_dim)
+    k = _rank(rank)
+    ws = _widths(widths)
+    if min(ws) < d:
+        raise RegionsError(
+            f"expected every maxout layer to have at least input_dim = {d} units for the "
+            f"Montufar 2014 maxout lower bound, got widths {list(ws)}"
+        )
+    return k ** (len(ws) - 1 + d)
+
+
+def maxout_bounds(input_dim: int, widths: Sequence[int], rank: int) -> dict:
+    """The maxout bounds above for one architecture, as exact integers.
+
+    Returns
+    -------
+    dict
+        ``rank``, ``maxout_serra_upper`` and ``maxout_montufar2014_lower``
+        (None when some width is below ``input_dim``).
+    """
+    d = _dim(input_dim)
+    ws = _widths(widths)
+    k = _rank(rank)
+    return {
+        "rank": k,
+        "maxout_montufar2014_lower": montufar2014_maxout_lower_bound(d, ws, k) if min(ws) >= d else None,
+        "maxout_serra_upper": serra_maxout_upper_bound(d, ws, k),
+    }

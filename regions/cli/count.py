@@ -134,9 +134,11 @@ def _parse_widths(text: str) -> list[int]:
 @click.option("--depth", type=int, help="Number of hidden layers (with --width).")
 @click.option("--widths", help="Hidden widths, e.g. 10,20,10 (instead of --width/--depth).")
 @click.option("--output-dim", type=int, default=1, show_default=True, help="Number of outputs.")
+@click.option("--maxout-rank", "maxout_rank", type=int, default=None,
+              help="Also the maxout bounds for rank-k maxout units (k >= 2 candidates per unit).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (integers exact).")
 @guard
-def bound(input_dim, width, depth, widths, output_dim, as_json):
+def bound(input_dim, width, depth, widths, output_dim, maxout_rank, as_json):
     """Parameters and the published bounds on the number of regions, as exact integers.
 
     \b
@@ -154,7 +156,11 @@ def bound(input_dim, width, depth, widths, output_dim, as_json):
         ws = list(theory.uniform_widths(width, depth))
     if input_dim < 1 or output_dim < 1:
         fail(f"expected --input-dim and --output-dim >= 1, got {input_dim} and {output_dim}")
+    if maxout_rank is not None and maxout_rank < 2:
+        fail(f"expected --maxout-rank >= 2, got {maxout_rank}")
     values = theory.bounds(input_dim, ws, output_dim)
+    if maxout_rank is not None:
+        values.update(theory.maxout_bounds(input_dim, ws, maxout_rank))
     record = {"input_dim": input_dim, "widths": ws, "output_dim": output_dim, **values}
     if as_json:
         echo_json(record)
@@ -168,11 +174,16 @@ def bound(input_dim, width, depth, widths, output_dim, as_json):
         "montufar2014_lower": "lower (Montufar 2014)",
         "serra_upper": "upper (Serra 2018)",
         "montufar2017_upper": "upper (Montufar 2017)",
+        "rank": "maxout rank",
+        "maxout_montufar2014_lower": "maxout lower (M. 2014)",
+        "maxout_serra_upper": "maxout upper (S. 2018)",
     }
     for key, label in labels.items():
         if key in values:
             v = values[key]
             if v is None:
-                click.echo(f"{label:<23}-   (proved only for widths >= 3 * input_dim = {3 * input_dim})")
+                need = "input_dim" if key.startswith("maxout") else "3 * input_dim"
+                mult = 1 if key.startswith("maxout") else 3
+                click.echo(f"{label:<23}-   (proved only for widths >= {need} = {mult * input_dim})")
                 continue
             click.echo(f"{label:<23}{v:,}" + (f"   (~{float(v):.3e})" if v >= 10**7 else ""))
