@@ -19,6 +19,8 @@ class LPEngine(Engine):
     def supports(self, net: Network, domain: Domain) -> str | None:
         if domain.vertices is not None:
             return f"it takes box-shaped domains, got a {domain.kind}"
+        if domain.dim < 2:
+            return f"it takes domains of 2 or more dimensions (the 1-D engine is exact and faster), got a {domain.dim}-D {domain.kind}"
         return None
 
     def estimate(self, net: Network, domain: Domain) -> Estimate:
