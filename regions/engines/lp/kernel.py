@@ -450,9 +450,13 @@ class LPPartition:
         out = np.empty(self.n_regions)
         for i in range(self.n_regions):
             A, c = self.hrep(i)
+            if k == 1:  # an interval: the tightest bounds of a x <= c on each side
+                a = A[:, 0]
+                out[i] = float(np.min((c / a)[a > 0]) - np.max((c / a)[a < 0]))
+                continue
             hs = np.hstack([A, -c[:, None]])
             V = HalfspaceIntersection(hs, self.witnesses[i]).intersections
-            out[i] = ConvexHull(V).volume if k > 1 else float(V.max() - V.min())
+            out[i] = ConvexHull(V).volume
         return out
 
     def points(self) -> np.ndarray:
