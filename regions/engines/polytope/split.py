@@ -29,7 +29,7 @@ from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Subproblem
-from .kernel import _Batch, _check, _Pieces, _walk
+from .kernel import VERTEX_RTOL, _Batch, _check, _Pieces, _walk
 
 __all__ = ["count_polytope_subproblem", "merge_polytope", "split_polytope"]
 
@@ -89,7 +89,7 @@ def count_polytope_subproblem(net: Network, domain: Domain | None, sub: Subprobl
     domain = _check(net, domain)
     depth, a, b = _parse(sub.key)
     k = domain.dim
-    pieces = _Pieces(domain.pullback(net), k)
+    pieces = _Pieces(domain.pullback(net), k, VERTEX_RTOL)
     tally = {"n": 0, "unb": 0, "seen": 0}
 
     def select(l, batch: _Batch):
