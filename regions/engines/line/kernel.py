@@ -175,8 +175,9 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
     with the magnitudes bounded by ``cmax l1 + |b|`` and ``amax l1`` (``l1``
     the unit's absolute row sum); a crossing is inside its region when it
     is farther from both ends than its own and the end's tolerance, and two
-    crossings of a region are one breakpoint when they are closer than the
-    sum of their tolerances.
+    crossings of a region are one breakpoint when they are closer than twice
+    the largest tolerance among the region's crossings.  None of this
+    depends on the domain's size.
     """
     R = left.shape[0]
     m = W.shape[0]
@@ -206,26 +207,34 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
     # crossings t* = -Z / S, strictly inside (left, right) beyond their tolerances
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         T = -Z / S  # (R, m); inf/nan where S == 0
-        aS = np.abs(S)
-        tol = BREAK_RTOL * ((cmax[:, None] * l1 + absb) + np.abs(T) * (amax[:, None] * l1)) / aS
-        inside = (T - left[:, None] > tol + ltol[:, None]) & (right[:, None] - T > tol + rtol[:, None])
+        # tol = BREAK_RTOL * ((|T| amax + cmax) l1 + |b|) / |S|, in place
+        tol = np.abs(T)
+        tol *= amax[:, None]
+        tol += cmax[:, None]
+        tol *= BREAK_RTOL * l1
+        tol += BREAK_RTOL * absb
+        tol /= S
+        np.abs(tol, out=tol)
+        inside = T - tol > (left + ltol)[:, None]
+        inside &= T + tol < (right - rtol)[:, None]
     counts = np.ones(R, dtype=np.intp)
     if inside.any():
-        order = np.argsort(np.where(inside, T, np.inf), axis=1)
-        T = np.take_along_axis(np.where(inside, T, np.inf), order, axis=1)
-        tol = np.take_along_axis(np.where(inside, tol, 0.0), order, axis=1)
+        # one tolerance per region: the largest of its crossings' own (all of the region's scale)
+        rowtol = np.where(inside, tol, 0.0).max(axis=1)  # (R,)
+        T = np.where(inside, T, np.inf)
+        T.sort(axis=1)
         k = inside.sum(axis=1)  # (R,) crossings per region
         keep = np.arange(m)[None, :] < k[:, None]  # (R, m)
-        # coincident crossings (within their tolerances of the previous one) are one breakpoint
+        # coincident crossings (within the region's tolerance of the previous one) are one breakpoint
         with np.errstate(invalid="ignore"):
-            keep[:, 1:] &= ~(T[:, 1:] - T[:, :-1] <= tol[:, 1:] + tol[:, :-1])
+            keep[:, 1:] &= ~(T[:, 1:] - T[:, :-1] <= 2.0 * rowtol[:, None])
         E = np.concatenate([left[:, None], T], axis=1)  # (R, m+1) left ends of the pieces
-        Et = np.concatenate([ltol[:, None], tol], axis=1)
         mask = np.concatenate([np.ones((R, 1), dtype=bool), keep], axis=1)
         # for r in range(R): for j in range(m+1): if mask[r, j]: emit piece (r, E[r, j])
         counts += keep.sum(axis=1)
         new_left = E[mask]  # (R',) row-major: children of a region stay consecutive
-        new_ltol = Et[mask]
+        new_ltol = np.repeat(rowtol, counts)
+        new_ltol[np.cumsum(counts) - counts] = ltol  # first child keeps its parent's left end
         new_right = np.empty_like(new_left)
         new_right[:-1] = new_left[1:]
         new_right[-1] = end
@@ -240,7 +249,8 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
     # than the tolerances of both ends) away from every kept breakpoint, and
     # constant units that are zero up to rounding were set to exactly 0.
     with np.errstate(over="ignore", invalid="ignore"):
-        Zr = Zc + Sc * new_rep[:, None]
+        Zr = Sc * new_rep[:, None]
+        Zr += Zc
     active = Zr > 0  # (R', m)
     if slope == 0.0:
         Cn = np.multiply(Zc, active, out=Zc) if values else None
