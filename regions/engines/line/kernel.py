@@ -14,20 +14,25 @@ continuous, so equal slopes mean equal maps).
 
 Algorithm
 ---------
-Layer by layer, every region carries the value ``V`` and the derivative
-``A = dh/dt`` of the layer's input at one interior *representative* point.
-A unit's pre-activation on the region is ``z(t) = Z + S (t - rep)`` with
-``Z = W V + b`` and ``S = W A``; where ``S != 0`` it changes sign at
-``t* = rep - Z / S``.  Crossings strictly inside a region split it; the
-pieces inherit ``V`` and ``A`` moved to their own representative points and
-masked by their new activation pattern.  All of this is vectorised over the
-regions of a layer; no Python loop runs per region.
+Layer by layer, every region carries the affine map of the layer's input
+on it, ``h(t) = C + A t`` (intercept at ``t = 0`` and slope).  A unit's
+pre-activation on the region is ``z(t) = Z + S t`` with ``Z = W C + b`` and
+``S = W A``; where ``S != 0`` it changes sign at ``t* = -Z / S``.  Crossings
+strictly inside a region split it; the pieces inherit ``Z`` and ``S`` masked
+by their new activation pattern (read at an interior representative point).
+All of this is vectorised over the regions of a layer; no Python loop runs
+per region.
 
-Working at a representative point rather than at ``t = 0`` keeps the sums
-well conditioned: ``Z`` is of the size of the unit's values in the region,
-not of ``|S| |t|``.
+Scale: nothing depends on the domain's size.  ``t*`` is computed from the
+map's own coefficients, so its rounding is relative to ``|t*|`` and to the
+magnitudes of ``Z`` and ``S``; every comparison of crossings uses a
+tolerance from those magnitudes (``BREAK_RTOL``, see
+:func:`_split_layer`), and a layer whose values overflow float64 is refused
+with :class:`~regions.errors.NumericalError`.  Counts are the same on
+``[-1e9, 1e9]``, ``[-1e300, 1e300]`` and ``R`` once every breakpoint is
+inside, and unchanged by positive rescaling of any layer.
 
-Exactness: see :mod:`regions._common` for the two named tolerances.  For
+Exactness: see :mod:`regions.core.tolerances` for the named tolerances.  For
 ``ReLU(0)`` the unit counts as inactive; a unit whose pre-activation is zero
 on a whole region is inactive there and splits nothing; crossings that
 coincide (duplicate neurons, hyperplanes through an existing breakpoint) are

@@ -67,12 +67,12 @@ Exactness
   is compared with the size of the numbers it was computed from, not with
   its own rounding noise.
 * **Scale.**  The walk starts at the domain's corners with magnitude
-  ``|x| + scale`` per coordinate (:attr:`~regions.domains.Domain.scale`), so
-  every tolerance is relative to the domain's size as well as to the
-  weights; for a plane slice the first layer's magnitudes are those of the
+  ``|x|`` per coordinate (each vertex's own size, never the domain's), new
+  vertices are interpolated from the end of their edge nearer the crossing,
+  and a sign that rounding at the domain's size cannot decide is refused
+  (:class:`~regions.errors.NumericalError`, see ``MESH_RTOL``); for a plane slice the first layer's magnitudes are those of the
   original sums, ``|W0| |basis|`` and ``|b0| + |W0| |x0|`` (784 inputs
-  cancel in ``W0 x0``).  ``M`` is stored in float32: it only sets a
-  tolerance.
+  cancel in ``W0 x0``).  ``M`` is float64 (float32 would overflow past 3.4e38).
 * **Patterns.**  A neuron is active on a region iff some vertex of the
   region has ``Z_j > tol`` (read off the parent's vertices when the neuron
   does not cross the parent); a neuron that is zero on a whole region is
@@ -290,7 +290,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     Parameters
     ----------
     H : (V, n) float64, the layer's input at every vertex.
-    Hm : (V, n) float32, its magnitude (carried, see the module docstring).
+    Hm : (V, n) float64, its magnitude (carried, see the module docstring).
     W, b, aW, ab : the layer and the absolute values of its weights.
 
     Returns

@@ -590,8 +590,13 @@ def _next_values(batch: _Batch, ncols_prev: int, W: np.ndarray, bvec: np.ndarray
         H = np.where(act, Sp, slope * Sp)
         Hm = np.where(act, Mp, slope * Mp)
     t = batch.G[:, k]
-    S = W @ H + bvec[:, None] * t[None, :]  # (n_next, N)
-    M = np.abs(W) @ Hm + np.abs(bvec)[:, None] * t[None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = W @ H + bvec[:, None] * t[None, :]  # (n_next, N)
+        M = np.abs(W) @ Hm + np.abs(bvec)[:, None] * t[None, :]
+    if not np.isfinite(M).all():  # M >= |S| entrywise: one check covers both
+        raise NumericalError(
+            "expected pre-activations within float64's range, got an overflow (inf or nan): the weights, "
+            "biases or domain are so large that their products exceed 1.8e308")
     return S, M
 
 
