@@ -12,10 +12,11 @@ the whole space), or, in 2-D, a convex polygon.
 
 Scale and tolerances
 --------------------
-Tolerances of the engines are relative to :attr:`Domain.scale`: the largest
-side of the bounding box for a bounded domain, else the largest finite bound
-in absolute value, else 1 (inputs are assumed to be of order one, as after
-the usual normalisation, when the domain is all of ``R^k``).
+:attr:`Domain.scale` is the largest side of the bounding box for a bounded
+domain, else the largest finite bound in absolute value, else 1.  It sizes
+witnesses and plots; engine tolerances are relative to the quantities each
+decision compares (see :mod:`regions.core.tolerances`), not to the domain's
+size, so a bigger domain never holds fewer regions.
 """
 
 from __future__ import annotations

@@ -14,20 +14,25 @@ continuous, so equal slopes mean equal maps).
 
 Algorithm
 ---------
-Layer by layer, every region carries the value ``V`` and the derivative
-``A = dh/dt`` of the layer's input at one interior *representative* point.
-A unit's pre-activation on the region is ``z(t) = Z + S (t - rep)`` with
-``Z = W V + b`` and ``S = W A``; where ``S != 0`` it changes sign at
-``t* = rep - Z / S``.  Crossings strictly inside a region split it; the
-pieces inherit ``V`` and ``A`` moved to their own representative points and
-masked by their new activation pattern.  All of this is vectorised over the
-regions of a layer; no Python loop runs per region.
+Layer by layer, every region carries the affine map of the layer's input
+on it, ``h(t) = C + A t`` (intercept at ``t = 0`` and slope).  A unit's
+pre-activation on the region is ``z(t) = Z + S t`` with ``Z = W C + b`` and
+``S = W A``; where ``S != 0`` it changes sign at ``t* = -Z / S``.  Crossings
+strictly inside a region split it; the pieces inherit ``Z`` and ``S`` masked
+by their new activation pattern (read at an interior representative point).
+All of this is vectorised over the regions of a layer; no Python loop runs
+per region.
 
-Working at a representative point rather than at ``t = 0`` keeps the sums
-well conditioned: ``Z`` is of the size of the unit's values in the region,
-not of ``|S| |t|``.
+Scale: nothing depends on the domain's size.  ``t*`` is computed from the
+map's own coefficients, so its rounding is relative to ``|t*|`` and to the
+magnitudes of ``Z`` and ``S``; every comparison of crossings uses a
+tolerance from those magnitudes (``BREAK_RTOL``, see
+:func:`_split_layer`), and a layer whose values overflow float64 is refused
+with :class:`~regions.errors.NumericalError`.  Counts are the same on
+``[-1e9, 1e9]``, ``[-1e300, 1e300]`` and ``R`` once every breakpoint is
+inside, and unchanged by positive rescaling of any layer.
 
-Exactness: see :mod:`regions._common` for the two named tolerances.  For
+Exactness: see :mod:`regions.core.tolerances` for the named tolerances.  For
 ``ReLU(0)`` the unit counts as inactive; a unit whose pre-activation is zero
 on a whole region is inactive there and splits nothing; crossings that
 coincide (duplicate neurons, hyperplanes through an existing breakpoint) are
@@ -51,7 +56,7 @@ from ...core.patterns import from_ancestry
 from ...core.progress import Progress
 from ...core.result import CountResult
 from ...core.tolerances import BREAK_RTOL, ZERO_RTOL
-from ...errors import RegionsError
+from ...errors import NumericalError, RegionsError
 from ...domains import Domain, interval
 from ...model.network import Network
 from ..base import check_options
@@ -61,24 +66,52 @@ __all__ = ["LinePartition", "partition_line", "count_line"]
 
 #: Regions per chunk in the count-only walk (bounds its memory).
 CHUNK = 1 << 17
+_FMAX = float(np.finfo(np.float64).max)
 
 
 # ----------------------------------------------------------------- kernels
-def _reps(left: np.ndarray, right: np.ndarray, scale: float) -> np.ndarray:
-    """Representative (interior) points of the intervals ``(left, right)``."""
-    with np.errstate(invalid="ignore"):
-        rep = 0.5 * (left + right)
+def _reps(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Representative (interior) points of the intervals ``(left, right)``.
+
+    Midpoints, computed as ``left/2 + right/2`` (no overflow near the ends
+    of float64's range); an unbounded end region gets a point at its own
+    bounded end's distance from it (``hi - max(|hi|, 1)``), never a point
+    chosen from the domain's size.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        rep = 0.5 * left + 0.5 * right
     if np.isinf(left[0]) or np.isinf(right[-1]):  # only the two ends can be unbounded
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             for i in {0, rep.shape[0] - 1}:
                 lo, hi = left[i], right[i]
                 if np.isinf(lo) and np.isinf(hi):
                     rep[i] = 0.0
                 elif np.isinf(lo):
-                    rep[i] = hi - max(scale, abs(hi))
+                    rep[i] = hi - max(abs(hi), 1.0)
+                    if not np.isfinite(rep[i]):
+                        rep[i] = -_FMAX
                 elif np.isinf(hi):
-                    rep[i] = lo + max(scale, abs(lo))
+                    rep[i] = lo + max(abs(lo), 1.0)
+                    if not np.isfinite(rep[i]):
+                        rep[i] = _FMAX
+    if not np.all((rep > left) & (rep < right)):
+        bad = int(np.flatnonzero(~((rep > left) & (rep < right)))[0])
+        raise NumericalError(
+            f"two breakpoints at t = {left[bad]!r} and {right[bad]!r} are distinct but have no float64 "
+            f"number between them, so their region has no representable witness"
+        )
     return rep
+
+
+def _check_finite(*arrays: np.ndarray) -> None:
+    """Raise :class:`NumericalError` where float64 overflowed (inf or nan from finite inputs)."""
+    for X in arrays:
+        if not np.isfinite(X).all():
+            raise NumericalError(
+                "expected pre-activations within float64's range, got an overflow (inf or nan): "
+                f"the weights, biases or domain reach {np.nanmax(np.abs(X[np.isfinite(X)]), initial=0.0):.3g} "
+                "and their products exceed 1.8e308"
+            )
 
 
 def _near_zero(X: np.ndarray, H: np.ndarray, Wt: np.ndarray, absb: np.ndarray | float) -> np.ndarray:
@@ -119,83 +152,120 @@ def _zero_small_slopes(S: np.ndarray, A: np.ndarray, Wt: np.ndarray, amax: np.nd
         S[rows] = Sr
 
 
-def _split_layer(left, end, rep, V, A, amax, W, b, slope, scale, *, values=True):
+def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=True):
     """Split the regions by one hidden layer.
+
+    On a region the layer's input is affine in ``t``: ``h(t) = C + A t``
+    (intercept at ``t = 0`` and slope), so a unit's pre-activation is
+    ``z(t) = Z + S t`` with ``Z = C W^T + b``, ``S = A W^T`` and its crossing
+    is ``t* = -Z / S``, whatever the domain's size.
 
     Parameters
     ----------
     left : (R,) left endpoints, increasing; ``end`` is the right end of the last.
+    ltol : (R,) the absolute uncertainty of each left endpoint (0 at the domain's end).
     rep : (R,) representative points.
-    V, A : (R, n) value and derivative of the layer's input at ``rep``.
-    amax : (R,) an upper bound of ``max_j |A_ij|``.
+    C, A : (R, n) intercept and slope of the layer's input on each region.
+    cmax, amax : (R,) upper bounds of the magnitudes of ``C`` and ``A`` (see
+        :data:`~regions.core.tolerances.BREAK_RTOL`).
     W, b : (m, n), (m,) the layer.
     values : bool
-        Compute ``V'`` (not needed after the last hidden layer when counting).
+        Compute ``C'`` (not needed after the last hidden layer when counting).
 
     Returns
     -------
-    left', rep', V', A', amax' for the R' >= R new regions, ``counts`` (R,)
-    the number of pieces of each old region (its children are consecutive),
-    and ``active`` (R', m) bool.
+    left', ltol', rep', C', A', cmax', amax' for the R' >= R new regions,
+    ``counts`` (R,) the number of pieces of each old region (its children are
+    consecutive), and ``active`` (R', m) bool.
+
+    Tolerances are those of each crossing: ``BREAK_RTOL * (|Z|_abs + |t*| |S|_abs) / |S|``
+    with the magnitudes bounded by ``cmax l1 + |b|`` and ``amax l1`` (``l1``
+    the unit's absolute row sum); a crossing is inside its region when it
+    is farther from both ends than its own and the end's tolerance, and two
+    crossings of a region are one breakpoint when they are closer than twice
+    the largest tolerance among the region's crossings.  None of this
+    depends on the domain's size.
     """
     R = left.shape[0]
     m = W.shape[0]
     Wt = W.T
-    Z = V @ Wt + b  # (R, m) pre-activation at rep
-    S = A @ Wt  # (R, m) slope dz/dt
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = C @ Wt + b  # (R, m) pre-activation at t = 0
+        S = A @ Wt  # (R, m) slope dz/dt
+    _check_finite(Z, S)
     _zero_small_slopes(S, A, Wt, amax)
+    l1 = np.abs(W).sum(axis=1)  # (m,)
+    absb = np.abs(b)
     smax = np.abs(S).max(axis=1, initial=0.0)  # (R,) bounds max |A'| of the children
+    zmax = np.abs(Z).max(axis=1, initial=0.0)  # (R,) bounds max |C'| of the children
     flat = S == 0.0  # (R, m) units constant on their region
     if flat.any():
         # constant units: exactly zero (hence inactive) when zero up to rounding
         rows = np.nonzero(flat.any(axis=1))[0]
         Zr = Z[rows]
-        Zr[flat[rows] & _near_zero(Zr, V[rows], Wt, np.abs(b))] = 0.0
+        Zr[flat[rows] & _near_zero(Zr, C[rows], Wt, absb)] = 0.0
         Z[rows] = Zr
     right = np.empty_like(left)
     right[:-1] = left[1:]
     right[-1] = end
-    # crossings t* = rep - Z / S, strictly inside (left, right)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        T = rep[:, None] - Z / S  # (R, m); inf/nan where S == 0
-        tol = BREAK_RTOL * np.maximum(scale, np.abs(T))
-        inside = (T > left[:, None] + tol) & (T < right[:, None] - tol)
+    rtol = np.empty_like(ltol)
+    rtol[:-1] = ltol[1:]
+    rtol[-1] = 0.0
+    # crossings t* = -Z / S, strictly inside (left, right) beyond their tolerances
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        T = -Z / S  # (R, m); inf/nan where S == 0
+        # tol = BREAK_RTOL * ((|T| amax + cmax) l1 + |b|) / |S|, in place
+        tol = np.abs(T)
+        tol *= amax[:, None]
+        tol += cmax[:, None]
+        tol *= BREAK_RTOL * l1
+        tol += BREAK_RTOL * absb
+        tol /= S
+        np.abs(tol, out=tol)
+        inside = T - tol > (left + ltol)[:, None]
+        inside &= T + tol < (right - rtol)[:, None]
     counts = np.ones(R, dtype=np.intp)
     if inside.any():
+        # one tolerance per region: the largest of its crossings' own (all of the region's scale)
+        rowtol = np.where(inside, tol, 0.0).max(axis=1)  # (R,)
         T = np.where(inside, T, np.inf)
         T.sort(axis=1)
         k = inside.sum(axis=1)  # (R,) crossings per region
         keep = np.arange(m)[None, :] < k[:, None]  # (R, m)
-        # coincident crossings (within tol of the previous one) are one breakpoint
+        # coincident crossings (within the region's tolerance of the previous one) are one breakpoint
         with np.errstate(invalid="ignore"):
-            keep[:, 1:] &= ~(T[:, 1:] - T[:, :-1] <= BREAK_RTOL * np.maximum(scale, np.abs(T[:, 1:])))
+            keep[:, 1:] &= ~(T[:, 1:] - T[:, :-1] <= 2.0 * rowtol[:, None])
         E = np.concatenate([left[:, None], T], axis=1)  # (R, m+1) left ends of the pieces
         mask = np.concatenate([np.ones((R, 1), dtype=bool), keep], axis=1)
         # for r in range(R): for j in range(m+1): if mask[r, j]: emit piece (r, E[r, j])
         counts += keep.sum(axis=1)
         new_left = E[mask]  # (R',) row-major: children of a region stay consecutive
+        new_ltol = np.repeat(rowtol, counts)
+        new_ltol[np.cumsum(counts) - counts] = ltol  # first child keeps its parent's left end
         new_right = np.empty_like(new_left)
         new_right[:-1] = new_left[1:]
         new_right[-1] = end
-        new_rep = _reps(new_left, new_right, scale)
-        dt = new_rep - np.repeat(rep, counts)  # (R',)
+        new_rep = _reps(new_left, new_right)
         Sc = np.repeat(S, counts, axis=0)  # (R', m) slopes of the children
-        Zc = np.repeat(Z, counts, axis=0)  # (R', m)
-        Zc += Sc * dt[:, None]  # pre-activation at the children's reps
+        Zc = np.repeat(Z, counts, axis=0)  # (R', m) intercepts of the children
         smax = np.repeat(smax, counts)
+        zmax = np.repeat(zmax, counts)
     else:
-        new_left, new_rep, Sc, Zc = left, rep, S, Z
-    # Signs are reliable here: a child's rep is at least half its width (>= the
-    # breakpoint tolerance) away from every crossing, and constant units that are
-    # zero up to rounding were set to exactly 0.
-    active = Zc > 0  # (R', m)
+        new_left, new_ltol, new_rep, Sc, Zc = left, ltol, rep, S, Z
+    # Signs at the children's reps: a rep is half its region's width (more
+    # than the tolerances of both ends) away from every kept breakpoint, and
+    # constant units that are zero up to rounding were set to exactly 0.
+    with np.errstate(over="ignore", invalid="ignore"):
+        Zr = Sc * new_rep[:, None]
+        Zr += Zc
+    active = Zr > 0  # (R', m)
     if slope == 0.0:
-        Vn = np.maximum(Zc, 0.0, out=Zc) if values else None
+        Cn = np.multiply(Zc, active, out=Zc) if values else None
         An = np.multiply(Sc, active, out=Sc)
     else:
-        Vn = np.where(active, Zc, slope * Zc) if values else None
+        Cn = np.where(active, Zc, slope * Zc) if values else None
         An = np.where(active, Sc, slope * Sc)
-    return new_left, new_rep, Vn, An, smax, counts, active
+    return new_left, new_ltol, new_rep, Cn, An, zmax, smax, counts, active
 
 
 def _same_map(S1, S2, A1, A2, ub1, ub2, absWt) -> np.ndarray:
@@ -226,11 +296,13 @@ def _start(net: Network, domain: Domain):
     pulled = domain.pullback(net)  # network on t
     lo, hi = float(domain.lo[0]), float(domain.hi[0])
     left = np.array([lo])
-    rep = _reps(left, np.array([hi]), domain.scale)
-    V = rep[:, None].copy()  # (1, 1): the input t itself
-    A = np.ones((1, 1))
+    ltol = np.zeros(1)
+    rep = _reps(left, np.array([hi]))
+    C = np.zeros((1, 1))  # (1, 1): the input is t itself, intercept 0 ...
+    A = np.ones((1, 1))  # ... and slope 1
+    cmax = np.zeros(1)
     amax = np.ones(1)
-    return pulled, left, hi, rep, V, A, amax
+    return pulled, left, ltol, hi, rep, C, A, cmax, amax
 
 
 def _default_domain(net: Network, domain: Domain | None) -> Domain:
@@ -278,15 +350,14 @@ def partition_line(net: Network, domain: Domain | None = None, *, max_regions: i
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
-    pulled, left, end, rep, V, A, amax = _start(net, domain)
-    scale = domain.scale
+    pulled, left, ltol, end, rep, C, A, cmax, amax = _start(net, domain)
     parents, actives, counts = [], [], []
     partial = False
     hidden = pulled.layers[:-1]
     with Progress(progress, [(f"layer {l + 1}/{len(hidden)}", None) for l in range(len(hidden))]) as bar:
         for l, (W, b) in enumerate(hidden):
-            left, rep, V, A, amax, counts_l, active = _split_layer(left, end, rep, V, A, amax, W, b,
-                                                                   pulled.negative_slope, scale)
+            left, ltol, rep, C, A, cmax, amax, counts_l, active = _split_layer(
+                left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope)
             parents.append(np.repeat(np.arange(counts_l.shape[0]), counts_l))
             actives.append(active)
             counts.append(int(left.shape[0]))
@@ -303,9 +374,10 @@ def partition_line(net: Network, domain: Domain | None = None, *, max_regions: i
         intercepts = S.copy()
         piece_starts = np.arange(R)
     else:
-        S = A @ W.T  # (R, n_out) output slopes
-        Z = V @ W.T + b  # (R, n_out) output at the reps
-        intercepts = Z - S * rep[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            S = A @ W.T  # (R, n_out) output slopes
+            intercepts = C @ W.T + b  # (R, n_out) output intercepts (at t = 0)
+        _check_finite(S, intercepts)
         ub = amax * np.abs(W).sum(axis=1).max()
         same = _same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], np.abs(W.T))
         piece_starts = np.concatenate([[0], np.nonzero(~same)[0] + 1])
@@ -345,8 +417,7 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
-    pulled, left, end, rep, V, A, amax = _start(net, domain)
-    scale = domain.scale
+    pulled, left, ltol, end, rep, C, A, cmax, amax = _start(net, domain)
     hidden = pulled.layers[:-1]
     Wout, bout = pulled.layers[-1]
     absWt_out = np.abs(Wout.T)
@@ -354,17 +425,20 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
     counts = [0] * len(hidden)
     state = {"regions": 0, "merges": 0, "last": None, "partial": False}
 
-    def chunks(left, end, rep, V, A, amax) -> Iterator[tuple]:
+    def chunks(left, ltol, end, rep, C, A, cmax, amax) -> Iterator[tuple]:
         n = left.shape[0]
         for s in range(0, n, CHUNK):
             e = min(n, s + CHUNK)
-            yield left[s:e], (left[e] if e < n else end), rep[s:e], V[s:e], A[s:e], amax[s:e]
+            yield (left[s:e], ltol[s:e], (left[e] if e < n else end), rep[s:e], C[s:e], A[s:e],
+                   cmax[s:e], amax[s:e])
 
-    def walk(layer, left, end, rep, V, A, amax):
+    def walk(layer, left, ltol, end, rep, C, A, cmax, amax):
         if state["partial"]:
             return
         if layer == len(hidden):
-            S = A @ Wout.T  # (R, n_out) output slopes
+            with np.errstate(over="ignore", invalid="ignore"):
+                S = A @ Wout.T  # (R, n_out) output slopes
+            _check_finite(S)
             ub = amax * l1_out
             merges = int(np.count_nonzero(_same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], absWt_out)))
             if state["last"] is not None:
@@ -378,17 +452,17 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
             return
         W, b = hidden[layer]
         last = layer == len(hidden) - 1  # the output needs slopes only
-        nl, nrep, nV, nA, namax, _, _ = _split_layer(left, end, rep, V, A, amax, W, b, pulled.negative_slope,
-                                                     scale, values=not last)
+        nl, nlt, nrep, nC, nA, ncmax, namax, _, _ = _split_layer(
+            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=not last)
         counts[layer] += nl.shape[0]
         bar.update(layer, nl.shape[0])
         if last:
-            nV = np.empty((nl.shape[0], 0))  # unused
-        for chunk in chunks(nl, end, nrep, nV, nA, namax):
+            nC = np.empty((nl.shape[0], 0))  # unused
+        for chunk in chunks(nl, nlt, end, nrep, nC, nA, ncmax, namax):
             walk(layer + 1, *chunk)
 
     with Progress(progress, [(f"layer {l + 1}/{len(hidden)}", None) for l in range(len(hidden))]) as bar:
-        walk(0, left, end, rep, V, A, amax)
+        walk(0, left, ltol, end, rep, C, A, cmax, amax)
     regions = state["regions"]
     return CountResult(
         regions=regions,

@@ -27,7 +27,7 @@ from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Subproblem
-from .kernel import _default_domain, _same_map, _split_layer, _start
+from .kernel import _check_finite, _default_domain, _same_map, _split_layer, _start
 
 __all__ = ["count_line_subproblem", "merge_line", "split_line"]
 
@@ -60,15 +60,15 @@ def _prefix(net: Network, domain: Domain, depth: int):
 
 
 def _derive_prefix(net: Network, domain: Domain, depth: int):
-    pulled, left, end, rep, V, A, amax = _start(net, domain)
+    pulled, left, ltol, end, rep, C, A, cmax, amax = _start(net, domain)
     hidden = pulled.layers[:-1]
     counts = []
     for l in range(depth):
         W, b = hidden[l]
-        left, rep, V, A, amax, _, _ = _split_layer(left, end, rep, V, A, amax, W, b, pulled.negative_slope,
-                                                   domain.scale, values=l != len(hidden) - 1)
+        left, ltol, rep, C, A, cmax, amax, _, _ = _split_layer(
+            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=l != len(hidden) - 1)
         counts.append(int(left.shape[0]))
-    return pulled, (left, end, rep, V, A, amax), counts
+    return pulled, (left, ltol, end, rep, C, A, cmax, amax), counts
 
 
 def split_line(net: Network, domain: Domain | None, *, parts: int) -> list[Subproblem]:
@@ -89,7 +89,7 @@ def split_line(net: Network, domain: Domain | None, *, parts: int) -> list[Subpr
         n = arrays[0].shape[0]
         if n >= OVERSPLIT * parts or n >= MAX_PREFIX:
             break
-    left, end = arrays[0], arrays[1]
+    left, end = arrays[0], arrays[2]
     n = left.shape[0]
     k = min(parts, n)
     cuts = [round(i * n / k) for i in range(k + 1)]
@@ -117,7 +117,7 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
     domain = _default_domain(net, domain)
     depth, a, b = _parse(sub.key)
     payload = sub.payload or {}
-    pulled, (left, end, rep, V, A, amax), prefix_counts = _prefix(net, domain, depth)
+    pulled, (left, ltol, end, rep, C, A, cmax, amax), prefix_counts = _prefix(net, domain, depth)
     prefix_counts = list(prefix_counts)
     n = left.shape[0]
     if depth == 0:
@@ -136,20 +136,21 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
                 f"(floating point differs between the splitting and the counting machine)"
             )
     e = left[b] if b < n else end
-    if V is None:  # the prefix holds every hidden layer: values are not needed
-        V = np.empty((n, 0))
-    left, rep, V, A, amax = (x[a:b].copy() for x in (left, rep, V, A, amax))
+    if C is None:  # the prefix holds every hidden layer: values are not needed
+        C = np.empty((n, 0))
+    left, ltol, rep, C, A, cmax, amax = (x[a:b].copy() for x in (left, ltol, rep, C, A, cmax, amax))
     hidden = pulled.layers[:-1]
     Wout, _ = pulled.layers[-1]
     absWt_out = np.abs(Wout.T)
     l1_out = float(np.abs(Wout).sum(axis=1).max())
     counts = [0] * (len(hidden) - depth)
     state = {"regions": 0, "merges": 0, "last": None, "first": None}
-    scale = domain.scale
 
-    def walk(layer, left, end, rep, V, A, amax):
+    def walk(layer, left, ltol, end, rep, C, A, cmax, amax):
         if layer == len(hidden):
-            S = A @ Wout.T  # (R, n_out) output slopes
+            with np.errstate(over="ignore", invalid="ignore"):
+                S = A @ Wout.T  # (R, n_out) output slopes
+            _check_finite(S)
             ub = amax * l1_out
             merges = int(np.count_nonzero(_same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], absWt_out)))
             if state["last"] is not None:
@@ -163,17 +164,18 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
             return
         W, b = hidden[layer]
         last = layer == len(hidden) - 1
-        nl, nrep, nV, nA, namax, _, _ = _split_layer(left, end, rep, V, A, amax, W, b, pulled.negative_slope,
-                                                     scale, values=not last)
+        nl, nlt, nrep, nC, nA, ncmax, namax, _, _ = _split_layer(
+            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=not last)
         counts[layer - depth] += nl.shape[0]
         if last:
-            nV = np.empty((nl.shape[0], 0))
+            nC = np.empty((nl.shape[0], 0))
         m = nl.shape[0]
         for s in range(0, m, CHUNK):
             t = min(m, s + CHUNK)
-            walk(layer + 1, nl[s:t], (nl[t] if t < m else end), nrep[s:t], nV[s:t], nA[s:t], namax[s:t])
+            walk(layer + 1, nl[s:t], nlt[s:t], (nl[t] if t < m else end), nrep[s:t], nC[s:t], nA[s:t],
+                 ncmax[s:t], namax[s:t])
 
-    walk(depth, left, e, rep, V, A, amax)
+    walk(depth, left, ltol, e, rep, C, A, cmax, amax)
     S_last, A_last, _ = state["last"]
     S_first, mag_first = state["first"]
     ends = {

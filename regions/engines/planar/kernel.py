@@ -67,12 +67,12 @@ Exactness
   is compared with the size of the numbers it was computed from, not with
   its own rounding noise.
 * **Scale.**  The walk starts at the domain's corners with magnitude
-  ``|x| + scale`` per coordinate (:attr:`~regions.domains.Domain.scale`), so
-  every tolerance is relative to the domain's size as well as to the
-  weights; for a plane slice the first layer's magnitudes are those of the
+  ``|x|`` per coordinate (each vertex's own size, never the domain's), new
+  vertices are interpolated from the end of their edge nearer the crossing,
+  and a sign that rounding at the domain's size cannot decide is refused
+  (:class:`~regions.errors.NumericalError`, see ``MESH_RTOL``); for a plane slice the first layer's magnitudes are those of the
   original sums, ``|W0| |basis|`` and ``|b0| + |W0| |x0|`` (784 inputs
-  cancel in ``W0 x0``).  ``M`` is stored in float32: it only sets a
-  tolerance.
+  cancel in ``W0 x0``).  ``M`` is float64 (float32 would overflow past 3.4e38).
 * **Patterns.**  A neuron is active on a region iff some vertex of the
   region has ``Z_j > tol`` (read off the parent's vertices when the neuron
   does not cross the parent); a neuron that is zero on a whole region is
@@ -115,8 +115,8 @@ from ...core import affine
 from ...core.patterns import from_ancestry, pack
 from ...core.progress import Progress
 from ...core.result import CountResult
-from ...core.tolerances import PIECE_RTOL, ZERO_RTOL  # noqa: F401 -- PIECE_RTOL re-exported
-from ...errors import RegionsError
+from ...core.tolerances import MESH_RTOL, PIECE_RTOL, ZERO_RTOL  # noqa: F401 -- PIECE_RTOL re-exported
+from ...errors import NumericalError, RegionsError
 from ...domains import Domain, box
 from ...model.network import Network
 from ..base import check_options
@@ -244,14 +244,43 @@ def _or_over_rings(bits: np.ndarray, ring: np.ndarray, nv: np.ndarray) -> np.nda
     return out
 
 
+def _undecided(z: np.ndarray, tol: np.ndarray, err: np.ndarray, Hv: np.ndarray | None,
+               aWj: np.ndarray, abj) -> None:
+    """Refuse sign decisions that float64 cannot make at this domain's size.
+
+    ``z`` (vertices x units) is undecided when it is "zero" (within its carried
+    rounding ``tol``) only because its carried magnitude was inherited from far
+    vertices, yet farther from zero than the error that interpolation along
+    edges as long as the domain may have put into it (``err``, see
+    :data:`~regions.core.tolerances.MESH_RTOL`): ``|z| <= tol`` but
+    ``|z| > ZERO_RTOL * (|W| |h| + |b|) + err`` with ``h`` the vertex's own
+    input (``Hv``, rows of ``z``; the local magnitude).  Exact zeros made by
+    cancellation of huge values are not caught (see the report of issue 15).
+    """
+    az = np.abs(z)
+    small = (az <= tol) & (az > err)
+    bad = np.zeros_like(small)
+    if Hv is not None and small.any():
+        rows = np.flatnonzero(small.reshape(small.shape[0], -1).any(axis=1))
+        loc = (np.abs(Hv[rows]) @ aWj.T + abj).reshape(az[rows].shape)
+        bad[rows] |= small[rows] & (az[rows] > ZERO_RTOL * loc + err)
+    if bad.any():
+        raise NumericalError(
+            f"expected every vertex to be resolved by float64, got a pre-activation of "
+            f"{float(az[bad].max()):.3g} that rounding at this domain's size (vertex values "
+            f"interpolated along edges as long as the domain) cannot tell from zero: use a smaller "
+            f"domain, or whole(2) (the n-D engine) for all of R^2"
+        )
+
+
 def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: float,
-               max_regions: int | None, *, first: bool = False):
+               max_regions: int | None, *, first: bool = False, err: np.ndarray | None = None):
     """Cut every region by the lines of one layer.
 
     Parameters
     ----------
     H : (V, n) float64, the layer's input at every vertex.
-    Hm : (V, n) float32, its magnitude (carried, see the module docstring).
+    Hm : (V, n) float64, its magnitude (carried, see the module docstring).
     W, b, aW, ab : the layer and the absolute values of its weights.
 
     Returns
@@ -277,12 +306,18 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     Zg.n = V0
     np.matmul(H, W.T, out=Zg.a[:V0])
     Zg.a[:V0] += b  # (V0, m)
-    Mg = _Grow(np.empty((0, m), dtype=np.float32), cap)
+    Mg = _Grow(np.empty((0, m)), cap)
     Mg.n = V0
-    np.matmul(Hm, aW.T.astype(np.float32), out=Mg.a[:V0])  # (V0, m) float32: a tolerance
-    Mg.a[:V0] += ab.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.matmul(Hm, aW.T, out=Mg.a[:V0])  # (V0, m) float64: float32 would overflow past 3.4e38
+        Mg.a[:V0] += ab
+    if not (np.isfinite(Zg.a[:V0]).all() and np.isfinite(Mg.a[:V0]).all()):
+        raise NumericalError(
+            "expected pre-activations within float64's range, got an overflow (inf or nan): "
+            "the weights, biases or domain are so large that their products exceed 1.8e308"
+        )
     mesh.uv.reserve(cap - V0)
-    del H, Hm
+    del Hm
     # which parents have both signs for which neuron (packed bits, OR over rings)
     ring0, nv0 = mesh.ring[:R0], mesh.nv[:R0]
     nbytes = (m + 7) // 8
@@ -292,9 +327,12 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     for s in range(0, V0, step):  # chunks of vertices stay in cache
         e = min(V0, s + step)
         z = Zg.a[s:e]
-        t = Mg.a[s:e] * np.float32(ZERO_RTOL)
+        t = Mg.a[s:e] * ZERO_RTOL
+        if err is not None:
+            _undecided(z, t, err, H[s:e], aW, ab)
         vpos[s:e] = np.packbits(z > t, axis=1)
         vneg[s:e] = np.packbits(z < -t, axis=1)
+    del H
     P = _or_over_rings(vpos, ring0, nv0)  # (R0, nbytes) some vertex positive
     N = _or_over_rings(vneg, ring0, nv0)  # some vertex negative
     del vpos, vneg
@@ -304,7 +342,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     del N
     parent = _Grow(np.arange(R0, dtype=np.int64), act.a.shape[0])
     partial = False
-    f32tol = np.float32(ZERO_RTOL)
+    f32tol = ZERO_RTOL
     if first:  # bounding boxes (R, 4): u_lo, u_hi, v_lo, v_hi
         C = mesh.uv.a[:V0]
         bb = _Grow(np.array([[C[:, 0].min(), C[:, 0].max(), C[:, 1].min(), C[:, 1].max()]]), R0 + int(ncross.sum()) + 16)
@@ -334,6 +372,8 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         rv = mesh.ring[cand]  # (c, K) vertex ids, padded with the first vertex
         z = Zg.a[rv, j]  # (c, K)
         tol = Mg.a[rv, j] * f32tol
+        if err is not None:
+            _undecided(z, tol, err[j], mesh.uv.a[rv] if first else None, aW[j], ab[j])
         pos = z > tol
         neg = z < -tol
         haspos = pos.any(axis=1)
@@ -374,14 +414,20 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         ukey, inv = np.unique(np.minimum(ea, eb) * _KEY + np.maximum(ea, eb), return_inverse=True)
         ulo, uhi = ukey // _KEY, ukey % _KEY
         zl = Zg.a[ulo, j]
-        tt = zl / (zl - Zg.a[uhi, j])  # (u,) in (0, 1): the ends have strictly opposite signs
+        zh = Zg.a[uhi, j]
+        # interpolate from the end nearer the crossing (|z| smaller there), with that end's own
+        # fraction: the new vertex is then exact to rounding of its own size, however long the edge
+        near_hi = np.abs(zh) < np.abs(zl)
+        ulo, uhi = np.where(near_hi, uhi, ulo), np.where(near_hi, ulo, uhi)
+        zl = np.where(near_hi, zh, zl)
+        tt = zl / (zl - Zg.a[uhi, j])  # (u,) in (0, 1/2]: the ends have strictly opposite signs
         nu = ukey.shape[0]
         Zg.reserve(nu)
         Mg.reserve(nu)
         mesh.uv.reserve(nu)
         V = Zg.n
         t2 = tt[:, None]
-        for g, tv in ((Zg, t2), (Mg, t2.astype(np.float32)), (mesh.uv, t2)):
+        for g, tv in ((Zg, t2), (Mg, t2), (mesh.uv, t2)):
             out = g.a[V : V + nu]
             lo_rows = g.a[ulo]
             np.subtract(g.a[uhi], lo_rows, out=out)
@@ -443,7 +489,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
             mg[neg] = 0.0
             np.maximum(z, 0.0, out=z)
         else:
-            mg[neg] *= np.float32(slope)
+            mg[neg] *= abs(slope)
             np.multiply(z, slope, out=z, where=z <= 0)
     R = mesh.R
     return Z, M, parent.a[:R].copy(), act.a[:R].copy(), partial
@@ -482,20 +528,39 @@ class _Walked:
         return from_ancestry(self.parents, self.actives, self.widths())
 
 
-def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool = False) -> _Walked:
-    layers, mags = planar_layers(net, domain)
-    slope = net.negative_slope
+def _start_mesh(domain: Domain, mags: list) -> tuple:
+    """The domain as one region, its vertex values and magnitudes, and the per-layer vertex errors.
+
+    Returns ``mesh, H (V, 2), Hm (V, 2), errs``: ``errs[l]`` (n_l,) bounds the
+    error that interpolation along edges as long as the domain may put into
+    layer ``l``'s pre-activations at a vertex (``MESH_RTOL`` times the
+    diameter, times the absolute weights on the way; see the module docstring).
+    """
     corners = domain_ring(domain)
     mesh = _Mesh(corners)
     H = corners.copy()  # (V, 2) input of the first layer
-    Hm = (np.abs(corners) + domain.scale).astype(np.float32)  # relative to the domain's scale
+    Hm = np.abs(corners)  # each vertex's own magnitude, never the domain's size
+    diam = float(np.abs(corners).max() + np.ptp(corners, axis=0).max())
+    err = np.full(2, MESH_RTOL * diam)
+    errs = []
+    for aW, _ in mags[:-1]:
+        with np.errstate(over="ignore"):
+            err = aW @ err
+        errs.append(err)
+    return mesh, H, Hm, errs
+
+
+def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool = False) -> _Walked:
+    layers, mags = planar_layers(net, domain)
+    slope = net.negative_slope
+    mesh, H, Hm, errs = _start_mesh(domain, mags)
     parents, actives, counts = [], [], []
     partial = False
     depth = len(layers) - 1
     with Progress(progress, [(f"{depth} hidden layers", depth)], unit="layers") as bar:
-        for (W, b), (aW, ab) in zip(layers[:-1], mags[:-1]):
+        for (W, b), (aW, ab), err in zip(layers[:-1], mags[:-1], errs):
             H, Hm, parent, active, partial = _cut_layer(mesh, H, Hm, W, b, aW, ab, slope, max_regions,
-                                                        first=not parents)
+                                                        first=not parents, err=err)
             parents.append(parent)
             actives.append(active)
             counts.append(mesh.R)

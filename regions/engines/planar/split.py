@@ -26,7 +26,7 @@ from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Subproblem
-from .kernel import _cut_layer, count_plane, _default_domain, _domain_ring, _Grow, _Mesh, planar_layers
+from .kernel import _cut_layer, _default_domain, _Grow, _Mesh, _start_mesh, count_plane, planar_layers
 
 __all__ = ["count_plane_subproblem", "merge_plane", "split_plane"]
 
@@ -59,14 +59,12 @@ def _prefix(net: Network, domain: Domain, depth: int):
 
 def _derive_prefix(net: Network, domain: Domain, depth: int):
     layers, mags = planar_layers(net, domain)
-    corners = _domain_ring(domain)
-    mesh = _Mesh(corners)
-    H = corners.copy()
-    Hm = (np.abs(corners) + domain.scale).astype(np.float32)
+    mesh, H, Hm, errs = _start_mesh(domain, mags)
     counts = []
     for l in range(depth):
         (W, b), (aW, ab) = layers[l], mags[l]
-        H, Hm, _, _, _ = _cut_layer(mesh, H, Hm, W, b, aW, ab, net.negative_slope, None, first=l == 0)
+        H, Hm, _, _, _ = _cut_layer(mesh, H, Hm, W, b, aW, ab, net.negative_slope, None, first=l == 0,
+                                    err=errs[l])
         counts.append(int(mesh.R))
     return layers, mags, mesh, H, Hm, counts
 
@@ -122,6 +120,7 @@ def count_plane_subproblem(net: Network, domain: Domain | None, sub: Subproblem)
     else:
         layers, mags, mesh, H, Hm, counts = _prefix(net, domain, depth)
     counts = list(counts)
+    errs = _start_mesh(domain, mags)[3]
     n = mesh.R
     want = (sub.payload or {}).get("n", n)
     if n != want or not (0 <= a < b <= n):
@@ -139,7 +138,8 @@ def count_plane_subproblem(net: Network, domain: Domain | None, sub: Subproblem)
     mesh, H, Hm = _restrict(mesh, H, Hm, a, b)
     for l in range(depth, len(layers) - 1):
         (W, bias), (aW, ab) = layers[l], mags[l]
-        H, Hm, _, _, _ = _cut_layer(mesh, H, Hm, W, bias, aW, ab, net.negative_slope, None, first=l == 0)
+        H, Hm, _, _, _ = _cut_layer(mesh, H, Hm, W, bias, aW, ab, net.negative_slope, None, first=l == 0,
+                                    err=errs[l])
         counts.append(int(mesh.R))
     return CountResult(
         regions=int(mesh.R), pieces=None, layer_counts=counts, engine="planar",

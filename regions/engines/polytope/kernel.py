@@ -126,8 +126,8 @@ from ...core.patterns import pack_words
 from ...core.pieces import merge_pieces
 from ...core.progress import Progress
 from ...core.result import CountResult
-from ...core.tolerances import PIECE_RTOL  # noqa: F401 -- re-exported (__all__)
-from ...errors import RegionsError
+from ...core.tolerances import PIECE_RTOL, ZERO_RTOL  # noqa: F401 -- PIECE_RTOL re-exported (__all__)
+from ...errors import NumericalError, RegionsError
 from ...domains import Domain, box
 from ...model.network import Network
 from .bitsets import mask_upto as _mask_upto
@@ -209,7 +209,7 @@ def _normalise(G: np.ndarray, S: np.ndarray, M: np.ndarray, k: int) -> None:
     t = G[:, k]
     scale = np.where(t > 0, t, np.max(np.abs(G[:, :k]), axis=1, initial=0.0))
     if np.any(~(scale > 0)) or not np.all(np.isfinite(scale)):
-        raise RegionsError(
+        raise NumericalError(
             "expected finite non-zero generators, got a degenerate one: the network's "
             "weights are too large or too ill-conditioned for float64 (numerical failure)"
         )
@@ -462,13 +462,20 @@ class _Work:
             u, w = u[adj], w[adj]
             su = self.S[col, u]
             sw = self.S[col, w]
+            # scale each pair by a power of two (exact, positive) so that |su|, |sw| <= 1 and the larger
+            # is >= 1/2: products with tiny or huge values neither underflow nor overflow
+            e = np.frexp(np.maximum(np.abs(su), np.abs(sw)))[1]
+            su = np.ldexp(su, -e)
+            sw = np.ldexp(sw, -e)
             nG = su[:, None] * self.G[w] - sw[:, None] * self.G[u]
             nS = su[None, :] * self.S[:, w] - sw[None, :] * self.S[:, u]
             nM = su[None, :] * self.M[:, w] - sw[None, :] * self.M[:, u]
             nS[col] = 0.0
             _normalise(nG, nS, nM, k)
             if not np.all(np.isfinite(nS)):
-                raise RegionsError("expected finite values at new vertices, got NaN or inf (numerical failure)")
+                raise NumericalError(
+                    "expected finite values at new vertices, got an overflow (inf or nan): the weights, "
+                    "biases or domain are so large that their products exceed float64's 1.8e308")
             nbits = self.bits[u] & self.bits[w]
             nbits[:, word] |= onebit
             new = (nG, nS, nM, self.rid[u], u)
@@ -564,8 +571,13 @@ def _next_values(batch: _Batch, ncols_prev: int, W: np.ndarray, bvec: np.ndarray
         H = np.where(act, Sp, slope * Sp)
         Hm = np.where(act, Mp, slope * Mp)
     t = batch.G[:, k]
-    S = W @ H + bvec[:, None] * t[None, :]  # (n_next, N)
-    M = np.abs(W) @ Hm + np.abs(bvec)[:, None] * t[None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = W @ H + bvec[:, None] * t[None, :]  # (n_next, N)
+        M = np.abs(W) @ Hm + np.abs(bvec)[:, None] * t[None, :]
+    if not np.isfinite(M).all():  # M >= |S| entrywise: one check covers both
+        raise NumericalError(
+            "expected pre-activations within float64's range, got an overflow (inf or nan): the weights, "
+            "biases or domain are so large that their products exceed 1.8e308")
     return S, M
 
 
