@@ -523,7 +523,18 @@ class _Work:
         sel = np.nonzero(ok)[0]
         if sel.size == 0:
             return keep
+        # A *simple* generator is tight on exactly need + 1 constraints (the fewest an extreme
+        # generator can have): they are independent, and any need of them define a 2-face holding
+        # it and exactly one other generator.  A pair with a simple end and >= need common tight
+        # constraints is therefore an edge, with no third generator to look for.
         u, w, common = u[sel], w[sel], common[sel]
+        needp = need[sel] + 1
+        simple = (_popcount(bits[u]) == needp) | (_popcount(bits[w]) == needp)
+        keep[sel[simple]] = True
+        rest = ~simple
+        if not rest.any():
+            return keep
+        sel, u, w, common = sel[rest], u[rest], w[rest], common[rest]
         r = rid[u]
         f = first[r]
         size = last[r] - f  # (P,)
@@ -1534,6 +1545,32 @@ def count_polytope(
     """
     domain = _check(net, domain)
     max_regions = _check_max(max_regions)
+    fast = _count_skeleton(net, domain, max_regions, progress)
+    if fast is not None:
+        return fast
+    return _count_walk(net, domain, max_regions, progress)
+
+
+def _count_skeleton(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult | None:
+    """The count from the shared vertex-edge skeleton (:mod:`.skeleton`) where it applies, else None.
+
+    It applies to bounded boxes of dimension 2 or more without ``max_regions``, and holds only while the
+    partition stays generic (no vertex on a later hyperplane); otherwise the walk runs instead.
+    """
+    from .skeleton import Degenerate, skeleton_count  # noqa: PLC0415 -- the fast path's own module
+
+    if max_regions is not None or not domain.bounded or domain.dim < 2 or net.depth < 1:
+        return None
+    try:
+        n, counts, n_pieces = skeleton_count(domain.pullback(net), domain, rtol=2 * VERTEX_RTOL,
+                                             first_values=_first_values, inert=_inert, progress=progress)
+    except Degenerate:
+        return None
+    return CountResult(n, n_pieces, counts, "polytope")
+
+
+def _count_walk(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult:
+    """The count by the depth-first walk over regions (any box, degenerate input, ``max_regions``)."""
     k = domain.dim
     tally = {"n": 0, "unb": 0}
     pieces = _Pieces(domain.pullback(net), k)
