@@ -49,8 +49,10 @@ from ...model.network import Network
 
 __all__ = ["Degenerate", "skeleton_count"]
 
+#: Vertices per block of values (:class:`_Values`).
+_BLOCK = 1 << 15
 #: Completed patterns held at once while counting (rows x words), before a unique pass.
-_KEYS_CHUNK = 1 << 21
+_KEYS_CHUNK = 1 << 19
 
 
 class Degenerate(Exception):
@@ -80,6 +82,68 @@ def _unique_rows(K: np.ndarray) -> np.ndarray:
     return K[keep]
 
 
+class _Values:
+    """Values (float64) and magnitudes (float32) of the current layer's units, per vertex, in fixed blocks.
+
+    Blocks of :data:`_BLOCK` vertices, one ``(n, _BLOCK)`` array each: a unit's values are contiguous
+    within a block, and growing never copies or over-allocates (fresh pages are costly on virtual
+    machines, and huge pages make any touched part of a row resident).
+    """
+
+    def __init__(self, S: np.ndarray, M: np.ndarray):
+        self.n = S.shape[0]
+        self.S: list[np.ndarray] = []
+        self.M: list[np.ndarray] = []
+        self.V = 0
+        self.append(S, M)
+
+    def append(self, S: np.ndarray, M: np.ndarray) -> None:
+        m, at = S.shape[1], 0
+        while at < m:
+            off = self.V % _BLOCK
+            if off == 0:
+                self.S.append(np.empty((self.n, _BLOCK)))
+                self.M.append(np.empty((self.n, _BLOCK), dtype=np.float32))
+            take = min(m - at, _BLOCK - off)
+            self.S[-1][:, off:off + take] = S[:, at:at + take]
+            self.M[-1][:, off:off + take] = M[:, at:at + take]
+            at += take
+            self.V += take
+
+    def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Values and magnitudes of unit ``j`` at every vertex, (V,) each."""
+        last = self.V - _BLOCK * (len(self.S) - 1)
+        if len(self.S) == 1:
+            return self.S[0][j, :last], self.M[0][j, :last]
+        return (np.concatenate([b[j] for b in self.S[:-1]] + [self.S[-1][j, :last]]),
+                np.concatenate([b[j] for b in self.M[:-1]] + [self.M[-1][j, :last]]))
+
+    def gather(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All units' values and magnitudes at the vertices ``ids``, (n, m) each."""
+        if len(self.S) == 1:
+            return self.S[0][:, ids], self.M[0][:, ids]
+        blk, off = np.divmod(ids, _BLOCK)
+        S = np.empty((self.n, ids.size))
+        M = np.empty((self.n, ids.size), dtype=np.float32)
+        for b in np.flatnonzero(np.bincount(blk)):
+            sel = np.flatnonzero(blk == b)
+            S[:, sel] = self.S[b][:, off[sel]]
+            M[:, sel] = self.M[b][:, off[sel]]
+        return S, M
+
+    def map_blocks(self, fn) -> None:
+        """Replace every block ``(S, M)`` by ``fn(S, M)`` (the next layer's values), one block at a time."""
+        for i in range(len(self.S)):
+            used = min(_BLOCK, self.V - i * _BLOCK)
+            S2, M2 = fn(self.S[i][:, :used], self.M[i][:, :used])
+            self.S[i] = np.empty((S2.shape[0], _BLOCK))
+            self.S[i][:, :used] = S2
+            self.M[i] = np.empty((S2.shape[0], _BLOCK), dtype=np.float32)
+            self.M[i][:, :used] = M2
+            _check_float32(M2)
+        self.n = self.S[0].shape[0]
+
+
 class _Skeleton:
     """Vertices (values, magnitudes, positive and zero bit sets) and edges, grown in place."""
 
@@ -87,12 +151,11 @@ class _Skeleton:
         V = P.shape[0]
         cap = max(1024, 4 * V)
         self.V = V
-        self.S = np.empty((S.shape[0], cap)); self.S[:, :V] = S
-        self.M = np.empty((M.shape[0], cap)); self.M[:, :V] = M
+        self.vals = _Values(S, M)  # magnitudes in float32: they only set a tolerance
         self.P = np.empty((cap, P.shape[1]), dtype=np.uint64); self.P[:V] = P
         self.Z = np.empty((cap, Z.shape[1]), dtype=np.uint64); self.Z[:V] = Z
         self.nE = E.shape[0]
-        self.E = np.empty((max(1024, 4 * self.nE), 2), dtype=np.int64); self.E[: self.nE] = E
+        self.E = np.empty((max(1024, 4 * self.nE), 2), dtype=np.int32); self.E[: self.nE] = E
 
     def _grow_vertices(self, extra: int) -> None:
         need = self.V + extra
@@ -100,29 +163,27 @@ class _Skeleton:
         if need <= cap:
             return
         cap = max(need, 2 * cap)
+        if cap >= 2**31:
+            raise Degenerate("more than 2^31 vertices")
         V = self.V
         for name in ("P", "Z"):
             old = getattr(self, name)
             arr = np.empty((cap, old.shape[1]), dtype=old.dtype); arr[:V] = old[:V]
-            setattr(self, name, arr)
-        for name in ("S", "M"):
-            old = getattr(self, name)
-            arr = np.empty((old.shape[0], cap)); arr[:, :V] = old[:, :V]
             setattr(self, name, arr)
 
     def _grow_edges(self, extra: int) -> None:
         need = self.nE + extra
         if need <= self.E.shape[0]:
             return
-        arr = np.empty((max(need, 2 * self.E.shape[0]), 2), dtype=np.int64)
+        arr = np.empty((max(need, 2 * self.E.shape[0]), 2), dtype=np.int32)
         arr[: self.nE] = self.E[: self.nE]
         self.E = arr
 
     def cut(self, col: int, bit: int, k: int, n_box: int, rtol: float) -> None:
         """Subdivide by the unit in row ``col`` of the values, incidence bit ``bit``."""
         V = self.V
-        s = self.S[col, :V]
-        if np.any(np.abs(s) <= rtol * self.M[col, :V]):
+        s, mag = self.vals.column(col)
+        if np.any(np.abs(s) <= rtol * mag):
             raise Degenerate(f"a vertex lies on unit {bit - n_box}'s hyperplane")
         pos = s > 0.0
         word, onebit = bit >> 6, np.uint64(1) << np.uint64(bit & 63)
@@ -140,11 +201,22 @@ class _Skeleton:
         su, sw = s[u], s[w]
         den = su - sw
         alpha, beta = su / den, -sw / den  # new = alpha w + beta u: both in (0, 1)
+        a32, b32 = alpha.astype(np.float32), beta.astype(np.float32)
         self._grow_vertices(ns)
         ids = np.arange(V, V + ns)
-        self.S[:, V:V + ns] = self.S[:, w] * alpha + self.S[:, u] * beta
-        self.M[:, V:V + ns] = self.M[:, w] * alpha + self.M[:, u] * beta
-        self.S[col, V:V + ns] = 0.0
+        Sw, Mw = self.vals.gather(w)
+        Su, Mu = self.vals.gather(u)
+        Sw *= alpha
+        Su *= beta
+        Sw += Su
+        Sw[col] = 0.0
+        # magnitudes in float32, rounded up so that they never shrink below the float64 combination
+        Mw *= alpha.astype(np.float32)
+        Mu *= beta.astype(np.float32)
+        Mw += Mu
+        Mw *= np.float32(1.0 + 2.0**-20)
+        self.vals.append(Sw, Mw)
+        del Sw, Su, Mw, Mu
         Pn = self.P[u] | self.P[w]
         Pn[:, word] &= ~onebit
         Ze = self.Z[u] & self.Z[w]  # the edge's tight constraints
@@ -192,23 +264,33 @@ class _Skeleton:
 
     def next_layer(self, W: np.ndarray, b: np.ndarray, slope: float, rtol: float) -> None:
         """Replace the values by the next layer's pre-activations (magnitudes conservative at zeros)."""
-        V = self.V
-        S, M = self.S[:, :V], self.M[:, :V]
-        neg = S < -(rtol * M)
-        if slope == 0.0:
-            H = np.where(S > 0.0, S, 0.0)
-            Hm = np.where(neg, 0.0, M)  # a zero unit may be active on a region around the vertex
-        else:
-            H = np.where(S > 0.0, S, slope * S)
-            Hm = np.where(neg, slope * M, M)
-        cap = self.P.shape[0]
-        S2 = np.empty((W.shape[0], cap))
-        M2 = np.empty((W.shape[0], cap))
-        np.matmul(W, H, out=S2[:, :V])
-        S2[:, :V] += b[:, None]
-        np.matmul(np.abs(W), Hm, out=M2[:, :V])
-        M2[:, :V] += np.abs(b)[:, None]
-        self.S, self.M = S2, M2
+        aW, ab = np.abs(W).astype(np.float32), np.abs(b).astype(np.float32)[:, None]
+
+        def fn(S, M):
+            # the layer's output and its magnitude, in place (a unit at zero may be active on a region
+            # around the vertex, so its magnitude is kept)
+            neg = S < -(rtol * M)
+            if slope == 0.0:
+                np.maximum(S, 0.0, out=S)
+                M[neg] = 0.0
+            else:
+                np.multiply(S, slope, out=S, where=S < 0.0)
+                M[neg] *= np.float32(slope)
+            S2 = W @ S
+            S2 += b[:, None]
+            M2 = aW @ M
+            M2 += ab
+            M2 *= np.float32(1.0 + 2.0**-16)  # float32 sums rounded up: never below the float64 ones
+            return S2, M2
+
+        self.vals.map_blocks(fn)
+
+
+def _check_float32(M: np.ndarray) -> None:
+    """Magnitudes far inside float32's normal range (else the float64 walk decides)."""
+    pos = M[M > 0]
+    if pos.size and (pos.min() < 1e-30 or pos.max() > 1e30):
+        raise Degenerate("magnitudes outside float32's range")
 
 
 def _box_skeleton(domain: Domain, W0: np.ndarray, b0: np.ndarray, nw: int, first_values):
@@ -219,6 +301,8 @@ def _box_skeleton(domain: Domain, W0: np.ndarray, b0: np.ndarray, nw: int, first
     X = np.where(hi, domain.hi[None, :], domain.lo[None, :])
     G = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
     S, M = first_values(G, W0, b0, k)
+    _check_float32(M)
+    M = (M * (1.0 + 2.0**-20)).astype(np.float32)
     P = np.zeros((X.shape[0], nw), dtype=np.uint64)
     Z = np.zeros_like(P)
     for i in range(k):
@@ -298,6 +382,7 @@ def skeleton_count(pulled: Network, domain: Domain, *, rtol: float, first_values
             bar.close()
     V = sk.V
     P, Z = sk.P[:V], sk.Z[:V]
+    del sk  # values and edges are not needed to count
     # hidden bits only, shifted to start at bit 0 of word 0
     nh = nbits - n_box
     hw = (nh + 63) // 64
@@ -307,7 +392,7 @@ def skeleton_count(pulled: Network, domain: Domain, *, rtol: float, first_values
         kz = np.unpackbits(Zh.view(np.uint8), axis=1).sum(axis=1)
     uniq, chunks, held = [], [], 0
     comp = []  # per group: (vertex rows, tight bit positions) for the pieces
-    for h in np.unique(kz):
+    for h in np.flatnonzero(np.bincount(kz)):
         rows = np.nonzero(kz == h)[0]
         h = int(h)
         if h == 0:
