@@ -305,6 +305,7 @@ def main(argv=None) -> int:
     ap.add_argument("--archs", default=None,
                     help="comma-separated architectures to run instead of the default list (with 5 or more "
                          "inputs: box only)")
+    ap.add_argument("--box-only", action="store_true", help="run the box rows only")
     ap.add_argument("--out", default=str(HERE / "polytope.md"))
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--engine-worker", nargs=2, metavar=("ARCH", "DOMAIN"), help=argparse.SUPPRESS)
@@ -323,6 +324,8 @@ def main(argv=None) -> int:
                                                      (BOX_ONLY_QUICK if args.quick else BOX_ONLY)]
     if args.archs:
         plan = [(a, ("box", "whole") if int(a.split("-")[0]) < 5 else ("box",)) for a in args.archs.split(",")]
+    if args.box_only:
+        plan = [(a, ("box",)) for a, _ in plan]
     for arch, kinds in plan:
         net = Network.from_arch(arch, init="he", seed=0)
         d = net.input_dim
