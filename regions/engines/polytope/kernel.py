@@ -76,6 +76,18 @@ homogenised cones, extreme rays are generators like vertices, and a unit
 cuts an unbounded region "at infinity" exactly when its slopes along two
 rays differ in sign.  ``bounded``/``unbounded`` are read off the generators.
 
+Fast path for counts on bounded boxes
+-------------------------------------
+Above, a vertex is stored once per region around it (``2^k`` times where
+``k`` hyperplanes meet).  :func:`count_polytope` on a bounded box first
+tries :mod:`.skeleton`: the same unit-by-unit subdivision on the shared
+vertex-edge skeleton (each vertex and edge once, values carried as the same
+linear combinations, the same tolerance doubled), regions read off the
+vertices' sign vectors.  It holds only while the partition is generic (no
+vertex within tolerance of a later hyperplane, every 2-face cut exactly
+twice); anything else -- zero biases, duplicate units, hyperplanes through
+vertices, unbounded domains, ``max_regions`` -- runs the walk above.
+
 Affine pieces
 -------------
 Pieces are the connected components of the graph whose edges join regions
@@ -1522,7 +1534,9 @@ def count_polytope(
     Same numbers as ``partition_polytope(net, domain).count()`` without
     keeping the regions (memory bounded by :data:`CHUNK`, plus two packed
     patterns per facet across which the output map does not change; none
-    in a generic network).  On unbounded domains the result splits the
+    in a generic network).  On a bounded box a generic partition is counted
+    on its shared vertex-edge skeleton instead (see the module docstring;
+    memory: one copy of every vertex and edge).  On unbounded domains the result splits the
     count into ``bounded`` and ``unbounded`` regions.  ``pieces`` counts the
     affine pieces (see the module docstring); None when stopped early.
     ``extra["one_sided_merges"]`` (only when non-zero) counts merging facets

@@ -436,7 +436,7 @@ def skeleton_count(pulled: Network, domain: Domain, *, rtol: float, first_values
                 if sub >> i & 1:
                     continue
                 r1, r2 = idx[sub], idx[sub | (1 << i)]
-                m = ine[r1, cols[:, i]]
+                m = ine[r1, cols[:, i]] & ine[r2, cols[:, i]]  # inert seen from both sides, as the walk
                 a_all.append(r1[m]); b_all.append(r2[m])
     a = np.concatenate(a_all) if a_all else np.zeros(0, np.int64)
     b = np.concatenate(b_all) if b_all else np.zeros(0, np.int64)
