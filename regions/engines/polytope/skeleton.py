@@ -83,46 +83,54 @@ def _unique_rows(K: np.ndarray) -> np.ndarray:
 
 
 class _Values:
-    """Values (float64) and magnitudes (float32) of the current layer's units, per vertex, in fixed blocks.
+    """Values (float64) and magnitudes (float32) of the current layer's units, per vertex, in blocks.
 
-    Blocks of :data:`_BLOCK` vertices, one ``(n, _BLOCK)`` array each: a unit's values are contiguous
-    within a block, and growing never copies or over-allocates (fresh pages are costly on virtual
-    machines, and huge pages make any touched part of a row resident).
+    One ``(n, size)`` array per block, sizes doubling from 1024 up to :data:`_BLOCK` vertices: a unit's
+    values are contiguous within a block, and growing never copies nor over-allocates much (fresh pages
+    are costly on virtual machines, and huge pages make any touched part of a row resident).
     """
 
     def __init__(self, S: np.ndarray, M: np.ndarray):
         self.n = S.shape[0]
         self.S: list[np.ndarray] = []
         self.M: list[np.ndarray] = []
+        self.starts = [0]  # first vertex of every block, and one past the last block's capacity
         self.V = 0
         self.append(S, M)
 
     def append(self, S: np.ndarray, M: np.ndarray) -> None:
         m, at = S.shape[1], 0
         while at < m:
-            off = self.V % _BLOCK
-            if off == 0:
-                self.S.append(np.empty((self.n, _BLOCK)))
-                self.M.append(np.empty((self.n, _BLOCK), dtype=np.float32))
-            take = min(m - at, _BLOCK - off)
+            if self.V == self.starts[-1]:  # the last block is full
+                size = min(_BLOCK, max(1024, 2 * (self.S[-1].shape[1] if self.S else 0), m - at))
+                self.S.append(np.empty((self.n, size)))
+                self.M.append(np.empty((self.n, size), dtype=np.float32))
+                self.starts.append(self.starts[-1] + size)
+            off = self.V - self.starts[-2]
+            take = min(m - at, self.starts[-1] - self.V)
             self.S[-1][:, off:off + take] = S[:, at:at + take]
             self.M[-1][:, off:off + take] = M[:, at:at + take]
             at += take
             self.V += take
 
+    def _used(self, i: int) -> int:
+        return min(self.starts[i + 1], self.V) - self.starts[i]
+
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         """Values and magnitudes of unit ``j`` at every vertex, (V,) each."""
-        last = self.V - _BLOCK * (len(self.S) - 1)
         if len(self.S) == 1:
+            last = self._used(0)
             return self.S[0][j, :last], self.M[0][j, :last]
-        return (np.concatenate([b[j] for b in self.S[:-1]] + [self.S[-1][j, :last]]),
-                np.concatenate([b[j] for b in self.M[:-1]] + [self.M[-1][j, :last]]))
+        nb = len(self.S)
+        return (np.concatenate([self.S[i][j, :self._used(i)] for i in range(nb)]),
+                np.concatenate([self.M[i][j, :self._used(i)] for i in range(nb)]))
 
     def gather(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All units' values and magnitudes at the vertices ``ids``, (n, m) each."""
         if len(self.S) == 1:
             return self.S[0][:, ids], self.M[0][:, ids]
-        blk, off = np.divmod(ids, _BLOCK)
+        blk = np.searchsorted(np.asarray(self.starts), ids, side="right") - 1
+        off = ids - np.asarray(self.starts)[blk]
         S = np.empty((self.n, ids.size))
         M = np.empty((self.n, ids.size), dtype=np.float32)
         for b in np.flatnonzero(np.bincount(blk)):
@@ -134,11 +142,11 @@ class _Values:
     def map_blocks(self, fn) -> None:
         """Replace every block ``(S, M)`` by ``fn(S, M)`` (the next layer's values), one block at a time."""
         for i in range(len(self.S)):
-            used = min(_BLOCK, self.V - i * _BLOCK)
+            used, size = self._used(i), self.S[i].shape[1]
             S2, M2 = fn(self.S[i][:, :used], self.M[i][:, :used])
-            self.S[i] = np.empty((S2.shape[0], _BLOCK))
+            self.S[i] = np.empty((S2.shape[0], size))
             self.S[i][:, :used] = S2
-            self.M[i] = np.empty((S2.shape[0], _BLOCK), dtype=np.float32)
+            self.M[i] = np.empty((S2.shape[0], size), dtype=np.float32)
             self.M[i][:, :used] = M2
             _check_float32(M2)
         self.n = self.S[0].shape[0]
