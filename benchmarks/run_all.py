@@ -644,6 +644,10 @@ def write_report(out_dir: Path, names: Sequence[str], run_id: str | None = None,
         r = env["run"]
         lines.append(f"| {name} | {r.get('seconds', 0):,.0f} s | "
                      + ("ok" if "error" not in r else "**failed** (see below)") + " |")
+    if (out_dir / "revisions.md").exists():
+        lines += ["", "Before/after comparisons of the engines against an earlier revision, side by side in their "
+                  "own runs (not this one): [`revisions.md`](revisions.md), written by "
+                  "`benchmarks/compare_revisions.py`."]
     lines += ["", "## Growth of time with the number of regions", "",
               f"Slope `k` of the least-squares line `log time = k log regions + c` over the points that took at "
               f"least {MIN_FIT_SECONDS:g} s (faster points measure fixed costs, not growth; a series with fewer "
