@@ -426,11 +426,16 @@ def skeleton_count(pulled: Network, domain: Domain, *, rtol: float, first_values
         off += wl
         counts.append(int(_unique_rows(keys & _low_mask(off, hw)[None, :]).shape[0]))
     counts.append(R)
-    pat = np.unpackbits(np.ascontiguousarray(keys, dtype="<u8").view(np.uint8), axis=1, count=nh,
+    # whether a unit is inert depends only on the states of the later layers: evaluate it once per
+    # distinct pattern with the first layer's states cleared
+    suffix = keys & ~_low_mask(widths[0], hw)[None, :]
+    usuf = _unique_rows(suffix)
+    pat = np.unpackbits(np.ascontiguousarray(usuf, dtype="<u8").view(np.uint8), axis=1, count=nh,
                         bitorder="little").view(bool)
-    ine = inert(pulled.layers, slope, pat, widths)
-    if not ine.any():
+    ine_u = inert(pulled.layers, slope, pat, widths)
+    if not ine_u.any():
         return R, counts, R
+    ine = ine_u[_find_rows(usuf, suffix)]
     # neighbours across a facet on one inert unit, from the completions of each vertex
     a_all, b_all = [], []
     for rows, cols in comp:
