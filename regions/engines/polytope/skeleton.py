@@ -144,9 +144,10 @@ class _Values:
         for i in range(len(self.S)):
             used, size = self._used(i), self.S[i].shape[1]
             S2, M2 = fn(self.S[i][:, :used], self.M[i][:, :used])
-            self.S[i] = np.empty((S2.shape[0], size))
+            if S2.shape[0] != self.S[i].shape[0]:  # another width: new blocks (else reuse the touched pages)
+                self.S[i] = np.empty((S2.shape[0], size))
+                self.M[i] = np.empty((S2.shape[0], size), dtype=np.float32)
             self.S[i][:, :used] = S2
-            self.M[i] = np.empty((S2.shape[0], size), dtype=np.float32)
             self.M[i][:, :used] = M2
             _check_float32(M2)
         self.n = self.S[0].shape[0]
