@@ -26,7 +26,8 @@ run id).
 
 Peers are optional: regioncam (``pip install regioncam``) for the 1-D and 2-D
 benchmarks, relucent (in its own interpreter, ``RELUCENT_PYTHON`` or
-``--relucent-python``) for the polytope benchmark; the LP-per-region search
+``--relucent-python``) and edge subdivision (a checkout named by
+``--edge-subdivision`` or ``EDGE_SUBDIVISION``) for the polytope benchmark; the LP-per-region search
 (``tests/polytope_reference.lp_bfs``) always runs.  ``--skip-peers`` hides
 regioncam from the benchmarks (a module on ``PYTHONPATH`` that fails to
 import) and runs no relucent.
@@ -60,7 +61,8 @@ from regions.core.io import write_atomic, write_text_atomic  # noqa: E402
 NAMES = ("line", "planar", "polytope")
 TITLES = {"line": "1-D engine (`regions.engines.line`) vs regioncam's Regioncam1D",
           "planar": "2-D engine (`regions.engines.planar`) vs regioncam",
-          "polytope": "nD engine (`regions.engines.polytope`) vs the LP-per-region search and relucent"}
+          "polytope": "nD engine (`regions.engines.polytope`) vs edge subdivision, the LP-per-region search "
+                      "and relucent"}
 #: points below this time are dominated by fixed costs (process start, set-up) and left out of the fits
 MIN_FIT_SECONDS = 0.05
 
@@ -137,7 +139,8 @@ def peer_versions(relucent_py: str | None) -> dict[str, str | None]:
     return {"regioncam": rc, "relucent": rel}
 
 
-def bench_command(name: str, raw: Path, quick: bool, skip_peers: bool, relucent_py: str | None) -> list[str]:
+def bench_command(name: str, raw: Path, quick: bool, skip_peers: bool, relucent_py: str | None,
+                  edge_subdivision: str | None = None) -> list[str]:
     """The command line that runs benchmark ``name`` with its outputs in folder ``raw``.
 
     Parameters
@@ -152,6 +155,9 @@ def bench_command(name: str, raw: Path, quick: bool, skip_peers: bool, relucent_
         Run no relucent (regioncam is hidden through the environment, see :func:`bench_env`).
     relucent_py : str or None
         Interpreter with relucent, passed to the polytope benchmark.
+    edge_subdivision : str or None
+        Checkout (or git directory) of relu_edge_subdivision, passed to the polytope benchmark
+        (not with ``skip_peers``).
 
     Returns
     -------
@@ -173,6 +179,8 @@ def bench_command(name: str, raw: Path, quick: bool, skip_peers: bool, relucent_
             cmd += ["--relucent", "3-16-16-1:box"]
         if relucent_py and not skip_peers:
             cmd += ["--relucent-python", relucent_py]
+        if edge_subdivision and not skip_peers:
+            cmd += ["--edge-subdivision", edge_subdivision]
     else:
         raise ValueError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMES)}")
     if quick:
@@ -388,7 +396,11 @@ def series_polytope(data: Any) -> list[Series]:
     ref = Series("LP-per-region search (HiGHS)", False, fit=False,
                  style={"color": "C1", "marker": "v"})
     rel = Series("relucent (Gurobi LPs)", False, fit=False, style={"color": "C3", "marker": "^"})
+    es = Series("edge subdivision (Berzins 2023), box", False, style={"color": "C2", "marker": "s"})
     for r in data["rows"]:
+        q = r.get("edge_subdivision") or {}
+        if q.get("status") == "ok":
+            es.add(q.get("regions"), q.get("seconds"))
         (box if r.get("domain") == "box" else whole).add(r.get("regions"), r.get("seconds"))
         q = r.get("reference") or {}
         ref.add(r.get("regions"), q.get("estimate"), hollow=not q.get("complete", False))
@@ -399,7 +411,7 @@ def series_polytope(data: Any) -> list[Series]:
                   seconds=box.seconds + whole.seconds, hollow=box.hollow + whole.hollow)
     box.fit = whole.fit = False  # one slope over both domains: the engine is the same
     both.fit, both.style = True, {"color": "C0", "marker": None}
-    return [box, whole, both, ref, rel]
+    return [box, whole, both, ref, rel] + ([es] if es.regions else [])
 
 
 SERIES: dict[str, Callable[[Any], list[Series]]] = {
@@ -448,6 +460,10 @@ def ratios(name: str, data: Any) -> list[tuple[str, list[float]]]:
                                                              for r in rows]))
         out.append(("relucent / ours", [q(r["relucent"]["seconds"], r["seconds"]) for r in rows
                                         if (r.get("relucent") or {}).get("status") == "ok"]))
+        out.append(("edge subdivision / ours (box), counts equal",
+                    [q(r["edge_subdivision"]["seconds"], r["seconds"]) for r in rows
+                     if (r.get("edge_subdivision") or {}).get("status") == "ok"
+                     and r["edge_subdivision"].get("regions") == r["regions"]]))
     return [(d, [x for x in v if x is not None]) for d, v in out]
 
 
@@ -628,6 +644,10 @@ def write_report(out_dir: Path, names: Sequence[str], run_id: str | None = None,
         r = env["run"]
         lines.append(f"| {name} | {r.get('seconds', 0):,.0f} s | "
                      + ("ok" if "error" not in r else "**failed** (see below)") + " |")
+    if (out_dir / "revisions.md").exists():
+        lines += ["", "Before/after comparisons of the engines against an earlier revision, side by side in their "
+                  "own runs (not this one): [`revisions.md`](revisions.md), written by "
+                  "`benchmarks/compare_revisions.py`."]
     lines += ["", "## Growth of time with the number of regions", "",
               f"Slope `k` of the least-squares line `log time = k log regions + c` over the points that took at "
               f"least {MIN_FIT_SECONDS:g} s (faster points measure fixed costs, not growth; a series with fewer "
@@ -706,6 +726,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="hide regioncam and run no relucent (the LP-per-region search still runs)")
     ap.add_argument("--relucent-python", default=None,
                     help="interpreter with relucent (default: $RELUCENT_PYTHON, else this one if it has it)")
+    ap.add_argument("--edge-subdivision", default=None, metavar="PATH",
+                    help="checkout (or git directory) of arturs-berzins/relu_edge_subdivision for the polytope "
+                         "benchmark (default: $EDGE_SUBDIVISION; skipped when neither is given)")
     ap.add_argument("--out-dir", default=str(HERE),
                     help="folder for REPORT.md, figures/ and each benchmark's .md and .json (default: benchmarks/)")
     ap.add_argument("--note", default="", help="a sentence added to the report's header (e.g. the machine was shared)")
@@ -748,7 +771,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in names:
             raw = Path(tmp) / name
             raw.mkdir()
-            cmd = bench_command(name, raw, args.quick, args.skip_peers, rpy)
+            cmd = bench_command(name, raw, args.quick, args.skip_peers, rpy,
+                                os.environ.get("EDGE_SUBDIVISION") if args.edge_subdivision is None
+                                else args.edge_subdivision)
             print(f"== {name}: {' '.join(cmd)}", flush=True)
             results[name] = run_benchmark(name, cmd, env, raw)
             if "error" in results[name]:

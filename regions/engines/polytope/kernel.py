@@ -81,6 +81,18 @@ homogenised cones, extreme rays are generators like vertices, and a unit
 cuts an unbounded region "at infinity" exactly when its slopes along two
 rays differ in sign.  ``bounded``/``unbounded`` are read off the generators.
 
+Fast path for counts on bounded boxes
+-------------------------------------
+Above, a vertex is stored once per region around it (``2^k`` times where
+``k`` hyperplanes meet).  :func:`count_polytope` on a bounded box first
+tries :mod:`.skeleton`: the same unit-by-unit subdivision on the shared
+vertex-edge skeleton (each vertex and edge once, values carried as the same
+linear combinations, the same tolerance doubled), regions read off the
+vertices' sign vectors.  It holds only while the partition is generic (no
+vertex within tolerance of a later hyperplane, every 2-face cut exactly
+twice); anything else -- zero biases, duplicate units, hyperplanes through
+vertices, unbounded domains, ``max_regions`` -- runs the walk above.
+
 Affine pieces
 -------------
 Pieces are the connected components of the graph whose edges join regions
@@ -132,7 +144,7 @@ from ...domains import Domain, box
 from ...model.network import Network
 from .bitsets import mask_upto as _mask_upto
 from .bitsets import popcount as _popcount
-from .pieces import _Pieces
+from .pieces import _inert, _Pieces
 from .result import PolytopePartition
 from ..base import check_options
 
@@ -511,7 +523,18 @@ class _Work:
         sel = np.nonzero(ok)[0]
         if sel.size == 0:
             return keep
+        # A *simple* generator is tight on exactly need + 1 constraints (the fewest an extreme
+        # generator can have): they are independent, and any need of them define a 2-face holding
+        # it and exactly one other generator.  A pair with a simple end and >= need common tight
+        # constraints is therefore an edge, with no third generator to look for.
         u, w, common = u[sel], w[sel], common[sel]
+        needp = need[sel] + 1
+        simple = (_popcount(bits[u]) == needp) | (_popcount(bits[w]) == needp)
+        keep[sel[simple]] = True
+        rest = ~simple
+        if not rest.any():
+            return keep
+        sel, u, w, common = sel[rest], u[rest], w[rest], common[rest]
         r = rid[u]
         f = first[r]
         size = last[r] - f  # (P,)
@@ -900,7 +923,9 @@ def count_polytope(
     Same numbers as ``partition_polytope(net, domain).count()`` without
     keeping the regions (memory bounded by :data:`CHUNK`, plus two packed
     patterns per facet across which the output map does not change; none
-    in a generic network).  On unbounded domains the result splits the
+    in a generic network).  On a bounded box a generic partition is counted
+    on its shared vertex-edge skeleton instead (see the module docstring;
+    memory: one copy of every vertex and edge).  On unbounded domains the result splits the
     count into ``bounded`` and ``unbounded`` regions.  ``pieces`` counts the
     affine pieces (see the module docstring); None when stopped early.
     ``extra["one_sided_merges"]`` (only when non-zero) counts merging facets
@@ -923,6 +948,32 @@ def count_polytope(
     """
     domain = _check(net, domain)
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    fast = _count_skeleton(net, domain, max_regions, progress)
+    if fast is not None:
+        return fast
+    return _count_walk(net, domain, max_regions, progress)
+
+
+def _count_skeleton(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult | None:
+    """The count from the shared vertex-edge skeleton (:mod:`.skeleton`) where it applies, else None.
+
+    It applies to bounded boxes of dimension 2 or more without ``max_regions``, and holds only while the
+    partition stays generic (no vertex on a later hyperplane); otherwise the walk runs instead.
+    """
+    from .skeleton import Degenerate, skeleton_count  # noqa: PLC0415 -- the fast path's own module
+
+    if max_regions is not None or not domain.bounded or domain.dim < 2 or net.depth < 1:
+        return None
+    try:
+        n, counts, n_pieces = skeleton_count(domain.pullback(net), domain, rtol=2 * VERTEX_RTOL,
+                                             first_values=_first_values, inert=_inert, progress=progress)
+    except Degenerate:
+        return None
+    return CountResult(n, n_pieces, counts, "polytope")
+
+
+def _count_walk(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult:
+    """The count by the depth-first walk over regions (any box, degenerate input, ``max_regions``)."""
     k = domain.dim
     tally = {"n": 0, "unb": 0}
     pieces = _Pieces(domain.pullback(net), k, VERTEX_RTOL)
