@@ -112,7 +112,8 @@ def check_output_path(path, *, force: bool = False, append: bool = False, what: 
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise RegionsError(f"expected {what} to be a regular file, a new path, a pipe or a device, got {text!r}")
     if suffixes is not None and p.suffix.lower() not in suffixes:
-        raise RegionsError(f"expected {what} to end in {', '.join(suffixes)}, got {text!r}")
+        names = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
+        raise RegionsError(f"expected {what} to end in {names}, got {text!r}")
     real = Path(os.path.realpath(p)) if p.is_symlink() else p
     directory = real.parent if str(real.parent) else Path(".")
     if not directory.is_dir():
