@@ -17,7 +17,7 @@ ARGS = ["--depths", "1:5", "--widths", "3:10", "--seeds", "60", "-j", "2", "--no
 
 
 def strip(rows):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    return [{k: v for k, v in r.items() if k not in ("seconds", "settings")} for r in rows]
 
 
 def complete_lines(path):

@@ -32,26 +32,138 @@ References
 
 from __future__ import annotations
 
-from math import comb, prod
+from itertools import accumulate
+from math import comb, log2, prod
 from typing import Sequence
 
 from ..errors import RegionsError
 
 __all__ = [
-    "n_params",
-    "zaslavsky",
-    "serra_lower_bound",
-    "montufar2014_lower_bound",
-    "serra_upper_bound",
-    "montufar2017_upper_bound",
-    "one_dim_maximum",
-    "lower_bound_applies",
+    "bound_bits",
     "bounds",
+    "format_int",
+    "lower_bound_applies",
     "maxout_bounds",
+    "montufar2014_lower_bound",
     "montufar2014_maxout_lower_bound",
+    "montufar2017_upper_bound",
+    "n_params",
+    "one_dim_maximum",
+    "serra_lower_bound",
     "serra_maxout_upper_bound",
+    "serra_upper_bound",
     "uniform_widths",
+    "zaslavsky",
 ]
+
+
+#: Largest bound (in bits) computed: beyond it the integer alone would take
+#: megabytes and its products minutes.
+MAX_BITS = 1 << 24
+
+#: Largest work of :func:`serra_upper_bound`: sum over layers of the states
+#: times the bits of the partial sums times the words of one binomial
+#: (measured at 5e9 to 2e10 per second), about a minute at most.
+MAX_WORK = 5 * 10**11
+
+
+def _binomial_row(n: int, top: int) -> list[int]:
+    """``[C(n, 0), ..., C(n, top)]`` by the multiplicative recurrence (exact)."""
+    row = [1]
+    c = 1
+    for j in range(1, top + 1):
+        c = c * (n - j + 1) // j
+        row.append(c)
+    return row
+
+
+def _log2_zaslavsky(n: int, d: int) -> float:
+    """An upper estimate of ``log2(sum_{j<=d} C(n, j))`` without computing it."""
+    if d >= n:
+        return float(n)
+    # sum_{j<=d} C(n, j) <= (e n / d)^d
+    return min(float(n), d * (log2(n / d) + 1.4427)) + 1.0
+
+
+def bound_bits(input_dim: int, widths: Sequence[int]) -> float:
+    """An upper estimate of the number of bits of the largest bound of :func:`bounds`.
+
+    Each layer multiplies the count by at most Zaslavsky's
+    ``sum_{j<=d} C(n_l, j)``, so the bits add up over the layers.
+    """
+    d = _dim(input_dim)
+    total = 0.0
+    for n in _widths(widths):
+        total += _log2_zaslavsky(n, d)
+        d = min(d, n)
+    return total
+
+
+def _check_size(d0: int, ws: tuple[int, ...]) -> None:
+    bits = 0.0
+    work = 0.0
+    d = d0
+    for n in ws:
+        row_bits = _log2_zaslavsky(n, d)
+        bits += row_bits
+        d = min(d, n)
+        work += (d + 1) * bits * (1.0 + row_bits / 64.0)
+    if work > MAX_WORK and bits <= MAX_BITS:
+        raise RegionsError(
+            f"expected bounds computable in about a minute, got an estimated {work:.1e} bit operations "
+            f"(limit {MAX_WORK:.0e}) for input dimension {d0} and {len(ws)} hidden layers "
+            f"(widths up to {max(ws)}); choose fewer or narrower layers"
+        )
+    if bits > MAX_BITS:
+        raise RegionsError(
+            f"expected bounds of at most {MAX_BITS:,} bits ({int(MAX_BITS * 0.30103):,} decimal digits), "
+            f"got an estimated {bits:,.0f} bits for input dimension {d0} and {len(ws)} hidden layers "
+            f"(widths up to {max(ws)}); choose fewer or narrower layers"
+        )
+
+
+def format_int(value: int, *, digits: int = 3, plain: int = 10**7) -> str:
+    """An exact integer for reading: ``1,234,567`` below ``plain``, else ``1.23e4567``.
+
+    The mantissa and exponent are taken from the decimal digits of the
+    integer itself (no float conversion), so integers of any size format.
+
+    Examples
+    --------
+    >>> format_int(12345)
+    '12,345'
+    >>> format_int(11 ** 1000)
+    '2.47e1041'
+    """
+    value = int(value)
+    if abs(value) < plain:
+        return f"{value:,}"
+    sign = "-" if value < 0 else ""
+    text = _decimal(abs(value))
+    exponent = len(text) - 1
+    head = int(text[: digits + 1])  # one guard digit, rounded half up
+    head = (head + 5) // 10
+    if head >= 10 ** digits:  # 9.995 -> 10.0
+        head //= 10
+        exponent += 1
+    mantissa = str(head)
+    mantissa = mantissa[0] + ("." + mantissa[1:] if digits > 1 else "")
+    return f"{sign}{mantissa}e{exponent}"
+
+
+def _decimal(value: int) -> str:
+    """The decimal digits of a non-negative integer of any size."""
+    try:
+        return str(value)
+    except ValueError:  # Python's limit on int -> str conversion
+        import sys  # noqa: PLC0415
+
+        old = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)
+        try:
+            return str(value)
+        finally:
+            sys.set_int_max_str_digits(old)
 
 
 def _dim(d) -> int:
@@ -105,7 +217,7 @@ def zaslavsky(n: int, d: int) -> int:
     """
     if int(n) < 0:
         raise RegionsError(f"expected a number of hyperplanes >= 0, got {n!r}")
-    return sum(comb(int(n), j) for j in range(_dim(d) + 1))
+    return sum(_binomial_row(int(n), min(int(n), _dim(d))))
 
 
 def lower_bound_applies(input_dim: int, widths: Sequence[int]) -> bool:
@@ -170,7 +282,9 @@ def serra_upper_bound(input_dim: int, widths: Sequence[int]) -> int:
 
     The minimum is the dimension the image can still have after the earlier
     layers.  The sum over ``J`` is evaluated exactly by dynamic programming
-    over that dimension, so wide and deep networks cost nothing [4]_.
+    over that dimension: per layer, prefix sums of one row of binomials and
+    suffix sums of the states, so the cost is ``O(L * min(n_0, n_l))``
+    big-integer additions and products (polynomial in depth and width) [4]_.
 
     Examples
     --------
@@ -181,16 +295,31 @@ def serra_upper_bound(input_dim: int, widths: Sequence[int]) -> int:
     """
     d0 = _dim(input_dim)
     ws = _widths(widths)
+    _check_size(d0, ws)
     # ways[d]: sum of products over the prefixes (j_1..j_l) whose running min is d
-    ways = {d0: 1}
+    ways = [0] * d0 + [1]
     for n in ws:
-        nxt: dict[int, int] = {}
-        for d, w in ways.items():
-            for j in range(min(d, n) + 1):
-                key = min(d, n - j)
-                nxt[key] = nxt.get(key, 0) + w * comb(n, j)
+        top = min(len(ways) - 1, n)  # j never exceeds min(d, n)
+        row = _binomial_row(n, top)  # C(n, 0..top)
+        prefix = list(accumulate(row))
+        size = len(ways)
+        suffix = [0] * (size + 1)  # suffix[k] = sum of ways[d] for d >= k
+        for d in range(size - 1, -1, -1):
+            suffix[d] = suffix[d + 1] + ways[d]
+        nxt = [0] * (min(size - 1, n) + 1)
+        for d, w in enumerate(ways):
+            # j <= n - d keeps the dimension d (key min(d, n - j) = d)
+            if w and n - d >= 0:
+                nxt[d] += w * prefix[min(d, n - d)]
+        for k in range(len(nxt)):
+            # j = n - k > n - d lowers the dimension to k: every d >= max(k + 1, n - k)
+            j = n - k
+            if j <= top:
+                lo = max(k + 1, j)
+                if lo < size:
+                    nxt[k] += row[j] * suffix[lo]
         ways = nxt
-    return sum(ways.values())
+    return sum(ways)
 
 
 def montufar2017_upper_bound(input_dim: int, widths: Sequence[int]) -> int:
@@ -202,6 +331,7 @@ def montufar2017_upper_bound(input_dim: int, widths: Sequence[int]) -> int:
     [3]_.
     """
     d = _dim(input_dim)
+    _check_size(d, _widths(widths))
     out = 1
     for n in _widths(widths):
         d = min(d, n)
@@ -232,6 +362,7 @@ def bounds(input_dim: int, widths: Sequence[int], output_dim: int = 1) -> dict:
     """
     d = _dim(input_dim)
     ws = _widths(widths)
+    _check_size(d, ws)
     out = {
         "params": n_params(d, ws, output_dim),
         "serra_lower": serra_lower_bound(d, ws) if lower_bound_applies(d, ws) else None,

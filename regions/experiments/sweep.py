@@ -64,6 +64,7 @@ CSV, Python ints in JSON.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -80,7 +81,8 @@ import numpy as np
 
 from ..analysis import theory
 from ..errors import RegionsError
-from ..core.io import jsonable, write_text_atomic
+from ..core.io import check_output_path, jsonable, lock_output, write_text_atomic
+from ..core.parsing import parse_int_list
 from ..execution import runners as _runners
 from ..model.network import INIT_SCHEMES, Network
 
@@ -99,6 +101,9 @@ __all__ = [
     "LocalRunner",
     "DaskRunner",
     "RowWriter",
+    "MAX_CELLS",
+    "SETTINGS",
+    "settings_of",
     "read_rows",
     "check_output",
     "sweep",
@@ -121,19 +126,23 @@ COLUMNS = (
     "init", "domain", "seeds",
     "random_mean", "random_std", "random_min", "random_max",
     "lower_per_param", "upper_per_param", "construction_per_param", "random_mean_per_param",
-    "seconds", "mode", "note", "random_counts",
+    "seconds", "mode", "note", "random_counts", "settings",
 )
 _INT_COLUMNS = {"input_dim", "depth", "width", "params", "zaslavsky", "lower", "upper",
                 "construction_count", "seeds", "random_min", "random_max"}
 _FLOAT_COLUMNS = {"random_mean", "random_std", "lower_per_param", "upper_per_param",
                   "construction_per_param", "random_mean_per_param", "seconds"}
-#: Settings that must agree between a file's rows and a resumed sweep.
-_SETTINGS = ("input_dim", "mode", "init", "domain", "seeds")
+#: Settings that make a row: stored in every row (``settings``) and compared on resume.
+SETTINGS = ("input_dim", "mode", "seeds", "init", "bias", "domain", "lo", "hi", "max_regions", "base_seed")
+#: Most cells of one sweep (and values of one range), checked before anything is built.
+MAX_CELLS = 100_000
 
 
 # ---------------------------------------------------------------- the cells
 def parse_range(text: str | int | Sequence[int], *, name: str = "range") -> list[int]:
     """Parse ``"1:5"`` (inclusive), ``"2:50:2"`` (step), ``"3,10,50"`` or a mix.
+
+    At most :data:`MAX_CELLS` values (counted before ranges are expanded).
 
     Parameters
     ----------
@@ -157,48 +166,8 @@ def parse_range(text: str | int | Sequence[int], *, name: str = "range") -> list
     >>> parse_range("3,10,50")
     [3, 10, 50]
     """
-    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
-        items = [int(text)]
-    elif isinstance(text, str):
-        items = []
-        parts = [p.strip() for p in text.split(",")]
-        if not text.strip() or any(not p for p in parts):
-            raise RegionsError(
-                f"expected {name} as integers, ranges START:STOP[:STEP] or lists such as "
-                f"1:5, 2:50:2 or 3,10,50, got {text!r}"
-            )
-        for part in parts:
-            bits = part.split(":")
-            try:
-                nums = [int(b) for b in bits]
-            except ValueError:
-                raise RegionsError(
-                    f"expected {name} as integers, ranges START:STOP[:STEP] or lists such as "
-                    f"1:5, 2:50:2 or 3,10,50, got {text!r}"
-                ) from None
-            if len(nums) == 1:
-                items.append(nums[0])
-            elif len(nums) in (2, 3):
-                start, stop = nums[0], nums[1]
-                step = nums[2] if len(nums) == 3 else 1
-                if step < 1 or stop < start:
-                    raise RegionsError(
-                        f"expected {name} ranges START:STOP[:STEP] with START <= STOP and STEP >= 1, "
-                        f"got {part!r} in {text!r}"
-                    )
-                items.extend(range(start, stop + 1, step))
-            else:
-                raise RegionsError(
-                    f"expected {name} ranges as START:STOP or START:STOP:STEP, got {part!r} in {text!r}"
-                )
-    else:
-        try:
-            items = [int(v) for v in text]
-        except (TypeError, ValueError):
-            raise RegionsError(f"expected {name} as a sequence of integers, got {text!r}") from None
-    if not items or min(items) < 1:
-        raise RegionsError(f"expected {name} of integers >= 1, got {text!r}")
-    return sorted(set(items))
+    return parse_int_list(text, name=name, ranges=True, sort=True, limit=MAX_CELLS,
+                          example="1:5, 2:50:2 or 3,10,50")
 
 
 @dataclass(frozen=True)
@@ -261,6 +230,11 @@ def make_cells(
     """
     depths = parse_range(depths, name="depths")
     widths = parse_range(widths, name="widths")
+    if len(depths) * len(widths) > MAX_CELLS:
+        raise RegionsError(
+            f"expected at most {MAX_CELLS:,} cells in one sweep, got {len(depths) * len(widths):,} "
+            f"({len(depths):,} depths x {len(widths):,} widths); take a slice of the depths or widths"
+        )
     if isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer)) or input_dim < 1:
         raise RegionsError(f"expected an input dimension >= 1, got {input_dim!r}")
     if mode not in MODES:
@@ -595,6 +569,8 @@ def run_cells(cells: Sequence[Cell], *, jobs: int | None = None, scheduler=None,
 def _csv_value(v):
     if v is None:
         return ""
+    if isinstance(v, dict):
+        return json.dumps(jsonable(v), sort_keys=True)
     if isinstance(v, list):
         return " ".join(str(int(x)) for x in v)
     if isinstance(v, float):
@@ -602,20 +578,39 @@ def _csv_value(v):
     return str(v)
 
 
-def _from_csv(rec: dict) -> dict:
+def _from_csv(rec: dict, where: str) -> dict:
     row = {}
     for k in COLUMNS:
         v = rec.get(k, "")
         if v == "" or v is None:
             row[k] = [] if k == "random_counts" and rec.get("mode") in ("random", "all") else None
-        elif k in _INT_COLUMNS:
-            row[k] = int(v)
-        elif k in _FLOAT_COLUMNS:
-            row[k] = float(v)
-        elif k == "random_counts":
-            row[k] = [int(x) for x in v.split()]
-        else:
-            row[k] = v
+            continue
+        try:
+            if k in _INT_COLUMNS:
+                row[k] = int(v)
+            elif k in _FLOAT_COLUMNS:
+                row[k] = float(v)
+            elif k == "random_counts":
+                row[k] = [int(x) for x in v.split()]
+            elif k == "settings":
+                row[k] = json.loads(v)
+            else:
+                row[k] = v
+        except (ValueError, TypeError):
+            raise RegionsError(f"expected a valid {k} in {where}, got {v[:40]!r}") from None
+    return row
+
+
+def _check_row(row, where: str) -> dict:
+    """A row read back from a file: an object with integer input_dim, depth and width."""
+    if not isinstance(row, dict):
+        raise RegionsError(f"expected a JSON object per row in {where}, got {type(row).__name__}")
+    for k in ("input_dim", "depth", "width"):
+        v = row.get(k)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise RegionsError(f"expected an integer {k} >= 1 in {where}, got {v!r}")
+    if row.get("settings") is not None and not isinstance(row["settings"], dict):
+        raise RegionsError(f"expected the settings of {where} as an object, got {row['settings']!r}")
     return row
 
 
@@ -626,16 +621,21 @@ def _format(path: Path) -> str:
     return ext[1:]
 
 
-def check_output(path: str | os.PathLike, *, resume: bool = False) -> Path:
-    """Check an output path before a sweep: suffix, folder, and (resume) that its rows read."""
-    path = Path(path)
-    _format(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise RegionsError(f"expected an existing folder for the output, got {str(directory)!r}")
+def check_output(path: str | os.PathLike, *, resume: bool = False, force: bool = False) -> Path:
+    """Check an output path before a sweep, touching nothing.
+
+    Its suffix and folder; a regular file or a new path (never a pipe or a
+    device: rows are appended and rewritten); an existing file only with
+    ``resume`` (its rows are then read and checked) or ``force``.
+    """
+    target = check_output_path(path, force=force, append=resume, what="the rows file",
+                               suffixes=(".csv", ".json", ".jsonl"))
+    if not target.is_file:
+        raise RegionsError(f"expected the rows file to be a regular file or a new path (rows are appended "
+                           f"and rewritten), got {str(path)!r}")
     if resume:
         read_rows(path)
-    return path
+    return Path(path)
 
 
 def read_rows(path: str | os.PathLike) -> list[dict]:
@@ -650,17 +650,25 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
     fmt = _format(path)
     if not path.exists():
         return []
-    text = path.read_text()
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegionsError(f"expected a text file of sweep rows in {str(path)!r}, got binary bytes at "
+                           f"offset {exc.start}") from None
+    except OSError as exc:
+        raise RegionsError(f"expected a readable sweep file, got {str(path)!r} ({exc.strerror})") from None
+    if "\x00" in text:
+        raise RegionsError(f"expected a text file of sweep rows in {str(path)!r}, got NUL bytes")
     if fmt == "json":
         if not text.strip():
             return []
         try:
             doc = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise RegionsError(f"expected a sweep JSON document in {str(path)!r}, got invalid JSON ({exc})") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
             raise RegionsError(f"expected a sweep JSON document with a 'rows' list in {str(path)!r}, got {type(doc).__name__}")
-        return doc["rows"]
+        return [_check_row(r, f"row {n} of {str(path)!r}") for n, r in enumerate(doc["rows"], 1)]
     complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
     if fmt == "jsonl":
         rows = []
@@ -668,14 +676,20 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
+                row = json.loads(line)
+            except (json.JSONDecodeError, RecursionError):
                 raise RegionsError(f"expected one JSON row per line in {str(path)!r}, got a bad line {n}") from None
+            rows.append(_check_row(row, f"line {n} of {str(path)!r}"))
         return rows
-    reader = csv.DictReader(io.StringIO(complete))
-    if complete and reader.fieldnames and "depth" not in reader.fieldnames:
-        raise RegionsError(f"expected a sweep CSV with a header row in {str(path)!r}, got {reader.fieldnames[:4]}")
-    return [_from_csv(rec) for rec in reader]
+    try:
+        reader = csv.DictReader(io.StringIO(complete))
+        if complete and reader.fieldnames and "depth" not in reader.fieldnames:
+            raise RegionsError(f"expected a sweep CSV with a header row in {str(path)!r}, "
+                               f"got {reader.fieldnames[:4]}")
+        return [_check_row(_from_csv(rec, f"line {n} of {str(path)!r}"), f"line {n} of {str(path)!r}")
+                for n, rec in enumerate(reader, 2)]
+    except csv.Error as exc:
+        raise RegionsError(f"expected a sweep CSV in {str(path)!r}, got a malformed line ({exc})") from None
 
 
 class RowWriter:
@@ -755,13 +769,19 @@ class RowWriter:
 
 
 # ------------------------------------------------------------------- sweep
-def _settings(row_or_cell) -> dict:
-    if isinstance(row_or_cell, Cell):
-        c = row_or_cell
-        dom = None if c.mode in ("bound", "construct") else (c.domain if c.domain != "box" else f"box {c.lo:g}:{c.hi:g}")
-        init = None if c.mode in ("bound", "construct") else c.init
-        return {"input_dim": c.input_dim, "mode": c.mode, "init": init, "domain": dom, "seeds": c.seeds}
-    return {k: row_or_cell.get(k) for k in _SETTINGS}
+def settings_of(cell: Cell) -> dict:
+    """Every setting that changes a row of ``cell`` (:data:`SETTINGS`), stored in each row."""
+    return {k: getattr(cell, k) for k in SETTINGS}
+
+
+def _mismatch(path, have: dict | None, want: dict) -> RegionsError:
+    if have is None:
+        got = "rows without stored settings (written by an older version)"
+    else:
+        diff = [k for k in SETTINGS if have.get(k) != want[k]]
+        got = ", ".join(f"{k} {have.get(k)!r} (this run: {want[k]!r})" for k in diff)
+    return RegionsError(f"expected the rows of {str(path)!r} to have this sweep's settings to resume, "
+                        f"got {got}; write to another file or run with the file's settings")
 
 
 def sweep(
@@ -783,6 +803,7 @@ def sweep(
     max_seconds: float | None = None,
     out: str | os.PathLike | None = None,
     resume: bool = False,
+    force: bool = False,
     on_row: Callable[[dict], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
@@ -820,7 +841,10 @@ def sweep(
         ``.csv``, ``.jsonl`` or ``.json`` file; each row is written as soon as
         it is finished, and the file is rewritten sorted at the end.
     resume : bool
-        Keep the rows already in ``out`` and compute only the missing cells.
+        Keep the rows already in ``out`` and compute only the missing cells;
+        every row must carry this sweep's settings (:data:`SETTINGS`).
+    force : bool
+        Replace an existing ``out`` (otherwise refused unless ``resume``).
     on_row : callable, optional
         Called with each new row as it finishes (progress).
     on_start : callable, optional
@@ -835,38 +859,54 @@ def sweep(
                        lo=lo, hi=hi, max_regions=max_regions, base_seed=base_seed)
     if resume and out is None:
         raise RegionsError("expected an output file to resume, got resume without out")
-    writer = None
-    done: dict = {}
+    want = settings_of(cells[0])
+    # every check before any file is touched: options, runner (a scheduler is connected now), output
+    if scheduler is not None:
+        runner = DaskRunner(scheduler, max_seconds=max_seconds)
+    else:
+        runner = LocalRunner(jobs, max_seconds=max_seconds)
     if out is not None:
-        meta = {**_settings(cells[0]), "depths": parse_range(depths, name="depths"),
-                "widths": parse_range(widths, name="widths"), "bias": bias, "lo": lo, "hi": hi,
-                "max_regions": max_regions, "base_seed": base_seed}
-        if resume:
-            want = _settings(cells[0])
-            for row in read_rows(out):
-                have = _settings(row)
-                if have != want:
-                    diff = {k: have[k] for k in have if have[k] != want[k]}
-                    raise RegionsError(
-                        f"expected the rows of {str(out)!r} to match this sweep's settings {want} "
-                        f"to resume, got {diff}; write to another file or drop --resume"
-                    )
-                done[(row["input_dim"], row["depth"], row["width"])] = row
-        writer = RowWriter(out, resume=resume, meta=meta)
-        if resume:  # keep only one row per cell, and only ours
-            writer.rows = list(done.values())
-    todo = [c for c in cells if c.key not in done]
-    if on_start is not None:
-        on_start(len(todo), len(cells) - len(todo))
-    rows = [done[c.key] for c in cells if c.key in done]
-    for row in run_cells(todo, jobs=jobs, scheduler=scheduler, max_seconds=max_seconds):
-        rows.append(row)
+        check_output(out, resume=resume, force=force)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if scheduler is not None and isinstance(scheduler, str):
+            from distributed import Client  # noqa: PLC0415 -- DaskRunner checked it is installed
+
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise RegionsError(
+                    f"expected a reachable Dask scheduler, got {scheduler!r} ({type(exc).__name__})"
+                ) from None
+            stack.callback(client.close)
+            runner.scheduler = client
+        writer = None
+        done: dict = {}
+        if out is not None:
+            stack.enter_context(lock_output(out, what="the rows file"))
+            meta = {**want, "depths": parse_range(depths, name="depths"),
+                    "widths": parse_range(widths, name="widths")}
+            if resume:
+                for row in read_rows(out):
+                    if row.get("settings") != want:
+                        raise _mismatch(out, row.get("settings"), want)
+                    done[(row["input_dim"], row["depth"], row["width"])] = row
+            writer = RowWriter(out, resume=resume, meta=meta)
+            if resume:  # keep only one row per cell
+                writer.rows = list(done.values())
+        todo = [c for c in cells if c.key not in done]
+        if on_start is not None:
+            on_start(len(todo), len(cells) - len(todo))
+        rows = [done[c.key] for c in cells if c.key in done]
+        for row in runner.run(todo):
+            row = {**row, "settings": want}
+            rows.append(row)
+            if writer is not None:
+                writer.append(row)
+            if on_row is not None:
+                on_row(row)
         if writer is not None:
-            writer.append(row)
-        if on_row is not None:
-            on_row(row)
-    if writer is not None:
-        writer.finish()
+            writer.finish()
     rows.sort(key=lambda r: (r["input_dim"], r["depth"], r["width"]))
     return rows
 
