@@ -7,6 +7,9 @@ command line's entry point with those arguments and ``python ...`` runs
 with this interpreter, the repository importable; lines that set up an
 environment (``&&`` chains, ``.venv/...``) or run the test suite itself are
 skipped.  Examples that need the torch extra are skipped without it.
+Blocks fenced as ``sh`` are shown, not run: minutes-long counts (the
+11^8 and 11^9 split runs, checked at a smaller size in ``test_split.py``)
+and cluster set-up that needs other machines.
 """
 
 from __future__ import annotations
