@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from regions.core.io import read_points
+from regions.core.parsing import parse_int_list
 from regions.experiments import workflows
 
 from ._common import echo_json, fail, guard, to_json, write_output
@@ -14,18 +16,20 @@ from ._common import echo_json, fail, guard, to_json, write_output
 
 # ------------------------------------------------------------------ options
 def _data_options(fn):
-    """--digits / --samples / --points, --triangle, --margin."""
+    """--digits / --samples / --segment / --plane, --triangle, --margin (the names of ``regions count``)."""
     decorators = [
         click.option("--digits", "digit_labels", metavar="LABELS",
                      help="Labels of the bundled 8x8 digits, e.g. 3,8 (segment) or 0,1,2 (plane): the first "
                           "sample of each label (a repeated label takes the next one)."),
         click.option("--samples", metavar="INDICES",
-                     help="Row indices into the bundled digits instead, e.g. 0,10,20."),
-        click.option("--points", "points_file", type=click.Path(dir_okay=False),
-                     help="Your own data points: an .npy (2, d) or (3, d), or an .npz with x0, x1[, x2]."),
-        click.option("--triangle", is_flag=True, help="Plane only: the triangle itself, not the box around it."),
+                     help="Row indices into the bundled digits instead, e.g. 0,10,20 (two: segment, three: plane)."),
+        click.option("--segment", "segment_file", type=click.Path(dir_okay=False),
+                     help="Segment between two points of your own: an .npy (2, d) or .npz with arrays x0, x1."),
+        click.option("--plane", "plane_file", type=click.Path(dir_okay=False),
+                     help="Plane through three points of your own: an .npy (3, d) or .npz with arrays x0, x1, x2."),
+        click.option("--triangle", is_flag=True, help="With a plane: the triangle itself, not the default extent."),
         click.option("--margin", type=float, default=0.5, show_default=True,
-                     help="Plane only: margin around the triangle's bounding box, in units of its size."),
+                     help="With a plane: margin around the triangle's bounding box, in units of its size."),
     ]
     for d in reversed(decorators):
         fn = d(fn)
@@ -50,19 +54,20 @@ def _load_options(fn):
 def _shape(text):
     if text is None:
         return None
-    try:
-        return tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
-    except ValueError:
-        fail(f"expected --input-shape as integers joined by commas such as 1,8,8, got {text!r}")
+    return tuple(parse_int_list(text.replace("x", ","), name="--input-shape", example="1,8,8"))
 
 
-def _points(digit_labels, samples, points_file):
+def _points(digit_labels, samples, segment_file, plane_file):
     """(points, description) from the data options."""
-    given = [n for n, v in (("--digits", digit_labels), ("--samples", samples), ("--points", points_file)) if v]
+    given = [n for n, v in (("--digits", digit_labels), ("--samples", samples), ("--segment", segment_file),
+                            ("--plane", plane_file)) if v]
     if len(given) != 1:
-        fail(f"expected exactly one of --digits, --samples or --points, got {' and '.join(given) or 'none'}")
-    if points_file:
-        return workflows.read_points(points_file), f"points of {points_file}"
+        fail(f"expected exactly one of --digits, --samples, --segment or --plane, got "
+             f"{' and '.join(given) or 'none'}")
+    if segment_file or plane_file:
+        path = segment_file or plane_file
+        pts = read_points(path, count=2 if segment_file else 3, what="--segment" if segment_file else "--plane")
+        return pts, f"points of {path}"
     X, y = workflows.load_digits()
     if digit_labels:
         return workflows.pick_points(X, y, digits=digit_labels), f"digits {digit_labels}"
@@ -90,17 +95,17 @@ def _unit(kind: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON object to this file.")
 @guard
-def slice_cmd(weights, digit_labels, samples, points_file, triangle, margin, activation, input_shape, verify,
-              as_json, out):
+def slice_cmd(weights, digit_labels, samples, segment_file, plane_file, triangle, margin, activation, input_shape,
+              verify, as_json, out):
     """Exact regions along the segment between two data points, or in the plane through three.
 
     \b
     Examples:
       regions slice --weights runs/digits/step_000215.pt --digits 3,8
       regions slice --weights runs/digits/step_000215.pt --digits 0,1,2 --json
-      regions slice --weights model.pt --points pts.npy --triangle
+      regions slice --weights model.pt --plane pts.npy --triangle
     """
-    points, what = _points(digit_labels, samples, points_file)
+    points, what = _points(digit_labels, samples, segment_file, plane_file)
     if activation is None:
         activation = workflows.run_activation(Path(weights).parent) or "relu"
     net = workflows.load_network(weights, input_shape=_shape(input_shape), activation=activation)
@@ -125,13 +130,7 @@ def slice_cmd(weights, digit_labels, samples, points_file, triangle, margin, act
 
 # ------------------------------------------------------------ train-digits
 def _widths(text: str) -> list[int]:
-    try:
-        ws = [int(w) for w in text.split(",") if w.strip()]
-    except ValueError:
-        fail(f"expected --hidden as integers joined by commas such as 32,32, got {text!r}")
-    if not ws or min(ws) < 1:
-        fail(f"expected --hidden as positive integers joined by commas such as 32,32, got {text!r}")
-    return ws
+    return parse_int_list(text, name="--hidden", example="32,32")
 
 
 @click.command("train-digits")
@@ -181,16 +180,17 @@ def train_digits(out_dir, epochs, hidden, activation, lr, batch_size, save_every
 @click.option("--out", type=click.Path(dir_okay=False),
               help="CSV file, one row per checkpoint, rewritten atomically after each [default: CSV on stdout].")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Also draw regions against step (.png, .pdf, .svg).")
-@click.option("--verify", is_flag=True, help="Build and verify the full partition of every checkpoint.")
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="Check every checkpoint's partition: measures sum to the domain's, witness patterns match.")
 @guard
-def checkpoints(checkpoints, digit_labels, samples, points_file, triangle, margin, activation, input_shape, out,
-                plot, verify):
+def checkpoints(checkpoints, digit_labels, samples, segment_file, plane_file, triangle, margin, activation,
+                input_shape, out, plot, verify):
     """Count the same data slice for every checkpoint of a training run, in order.
 
     CHECKPOINTS is a run folder (its .pt/.pth/.npz files ordered by the step
     number in their names) or checkpoint files in the order given.  The
     domain is the segment between two data points or the plane through
-    three (--digits, --samples or --points).  Each CSV row holds the
+    three (--digits, --samples, --segment or --plane).  Each CSV row holds the
     checkpoint, step, regions, pieces, layer_1..layer_L (regions after the
     first l hidden layers), measure and mean_measure (mean region
     length/area in input space), seconds, and the run's history.csv
@@ -202,7 +202,7 @@ def checkpoints(checkpoints, digit_labels, samples, points_file, triangle, margi
       regions checkpoints runs/digits --digits 0,1,2 --out series.csv --plot series.png
       regions checkpoints runs/digits --digits 3,8 --out segment.csv
     """
-    points, what = _points(digit_labels, samples, points_file)
+    points, what = _points(digit_labels, samples, segment_file, plane_file)
     domain = _domain(points, triangle, margin)
     source = checkpoints[0] if len(checkpoints) == 1 else list(checkpoints)
 

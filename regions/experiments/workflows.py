@@ -51,6 +51,7 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..core.io import write_atomic, write_text_atomic
+from ..core.parsing import parse_int_list
 from ..domains import Domain, plane_through, segment
 from ..model.network import Network
 
@@ -144,17 +145,9 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _int_list(values, name: str) -> list[int]:
-    if isinstance(values, str):
-        parts = [p for p in re.split(r"[,\s]+", values.strip()) if p]
-    else:
-        parts = list(values)
-    try:
-        out = [int(v) for v in parts]
-    except (TypeError, ValueError):
-        raise RegionsError(f"expected {name} as integers such as 0,1,2, got {values!r}") from None
-    if not out:
-        raise RegionsError(f"expected {name} as integers such as 0,1,2, got {values!r}")
-    return out
+    if isinstance(values, str):  # commas or blanks between the integers
+        values = ",".join(p for p in re.split(r"[,\s]+", values.strip()) if p)
+    return parse_int_list(values, name=name, minimum=0, example="0,1,2")
 
 
 def pick_points(
@@ -458,7 +451,7 @@ def checkpoint_series(
     input_shape: Sequence[int] | int | None = None,
     activation: str | float | None = None,
     out: str | os.PathLike | None = None,
-    verify: bool = False,
+    verify: bool = True,
     on_row: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Count the same domain for each checkpoint, in order.
@@ -482,7 +475,8 @@ def checkpoint_series(
         CSV file, rewritten atomically after every checkpoint (a reader
         never sees a torn file; an interrupted run keeps its rows).
     verify : bool
-        Build and verify the full partition for each checkpoint.
+        Build and verify the full partition for each checkpoint (default,
+        as :func:`slice_through`); ``False`` only counts.
     on_row : callable, optional
         Called with each row as soon as it is computed (progress).
 
