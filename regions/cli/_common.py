@@ -70,9 +70,13 @@ def network_options(fn):
                      help="Network from an .npz file with arrays W0, b0, W1, b1, ... (W shaped (out, in)), "
                      "or a torch file (.pt/.pth: state dict of an nn.Sequential of Linear+ReLU, or a "
                      "saved module of supported layers; read with weights_only=True)."),
-        click.option("--construction", help="A network with a known count: 'sawtooth'."),
+        click.option("--construction", metavar="[" + "|".join(regions.constructions.CONSTRUCTIONS) + "]",
+                     help="A network with a known count: sawtooth (1 input, (width+1)^depth regions) or "
+                          "folding (--input-dim inputs, Serra et al.'s lower bound; the network of `sweep`)."),
         click.option("--depth", type=int, help="Hidden layers of --construction."),
         click.option("--width", type=int, help="Units per hidden layer of --construction."),
+        click.option("--input-dim", "input_dim", type=int, default=None,
+                     help="Number of inputs d of --construction folding [default: 1]."),
     ]
     for d in reversed(decorators):
         fn = d(fn)
@@ -89,10 +93,14 @@ def parse_bias(text: str) -> str | float:
         fail(f"expected --bias to be 'same', 'zero' or a number, got {text!r}")
 
 
-def build_network(arch, init, bias_init, seed, weights, construction, depth, width) -> regions.Network:
+def build_network(arch, init, bias_init, seed, weights, construction, depth, width,
+                  input_dim: int | None = None) -> regions.Network:
     given = [x for x in (arch, weights, construction) if x is not None]
     if len(given) != 1:
         fail(f"expected exactly one of --arch, --weights or --construction, got {len(given)}")
+    if input_dim is not None and construction is None:
+        fail(f"expected --input-dim only with --construction (--arch and --weights say it), got {input_dim}")
+    input_dim = 1 if input_dim is None else input_dim
     if arch is not None:
         return regions.Network.from_arch(arch, init=init, bias=parse_bias(bias_init), seed=seed)
     if weights is not None:
@@ -103,30 +111,63 @@ def build_network(arch, init, bias_init, seed, weights, construction, depth, wid
         fail(f"expected --construction to be one of {', '.join(regions.constructions.CONSTRUCTIONS)}, "
              f"got {construction!r}")
     if depth is None or width is None:
-        fail("expected --depth K and --width D with --construction sawtooth, got "
+        fail(f"expected --depth K and --width D with --construction {construction}, got "
              f"depth={depth}, width={width}")
+    if construction == "folding":
+        if depth < 1 or width < 1 or input_dim < 1:
+            fail(f"expected --depth, --width and --input-dim >= 1 with --construction folding, got "
+                 f"{depth}, {width} and {input_dim}")
+        return regions.constructions.folding(input_dim, [width] * depth)
+    if input_dim != 1:
+        fail(f"expected --input-dim 1 with --construction sawtooth (a one-input network), got {input_dim}")
     return regions.constructions.sawtooth(depth=depth, width=width)
 
 
+def hidden_alias(other: str, target: str):
+    """Callback for an option and for its old spelling, kept hidden; both fill the parameter ``target``.
+
+    Whichever is processed second keeps the value the first one set;
+    giving both is refused in one sentence.
+    """
+
+    def callback(ctx, param, value):
+        have = ctx.params.get(target)
+        if value is not None and have is not None:
+            fail(f"expected either {param.opts[0]} or its other spelling {other}, got both")
+        if not param.expose_value:  # the hidden spelling: store into the visible option's parameter
+            if value is not None:
+                ctx.params[target] = value
+            return None
+        return value if value is not None else have
+
+    return callback
+
+
 # ------------------------------------------------------------------- domains
-def domain_options(fn):
-    """--whole, --box, --segment, --line, --plane, --triangle."""
-    decorators = [
-        click.option("--whole", is_flag=True, help="All of R^d (R for one input)."),
-        click.option("--box", "box_text", help="Box LO:HI (every coordinate) or LO1:HI1,LO2:HI2,... "
-                     "[default: -1:1]."),
-        click.option("--segment", "segment_file", type=click.Path(dir_okay=False),
-                     help="Segment between two points: an .npy (2, d) or .npz with arrays x0, x1."),
-        click.option("--line", "line_file", type=click.Path(dir_okay=False),
-                     help="Whole line through two points (same file format as --segment)."),
-        click.option("--plane", "plane_file", type=click.Path(dir_okay=False),
-                     help="Plane through three points: an .npy (3, d) or .npz with arrays x0, x1, x2."),
-        click.option("--triangle", is_flag=True, help="With --plane: the triangle itself, not the default extent."),
-        click.option("--margin", type=float, default=0.5, show_default=True,
-                     help="With --plane: margin around the triangle's bounding box, in units of its size."),
+def domain_options(fn=None, *, hide: tuple[str, ...] = ()):
+    """--whole, --box, --segment, --line, --plane, --triangle.
+
+    ``hide``: options a command always refuses (``plot`` draws 2-D domains
+    only); still parsed, so the command refuses them in one sentence, but
+    not listed by ``--help``.
+    """
+    if fn is None:
+        return lambda f: domain_options(f, hide=hide)
+    options = [
+        (("--whole",), dict(is_flag=True, help="All of R^d (R for one input).")),
+        (("--box", "box_text"), dict(help="Box LO:HI (every coordinate) or LO1:HI1,LO2:HI2,... [default: -1:1].")),
+        (("--segment", "segment_file"), dict(type=click.Path(dir_okay=False),
+         help="Segment between two points: an .npy (2, d) or .npz with arrays x0, x1.")),
+        (("--line", "line_file"), dict(type=click.Path(dir_okay=False),
+         help="Whole line through two points (same file format as --segment).")),
+        (("--plane", "plane_file"), dict(type=click.Path(dir_okay=False),
+         help="Plane through three points: an .npy (3, d) or .npz with arrays x0, x1, x2.")),
+        (("--triangle",), dict(is_flag=True, help="With --plane: the triangle itself, not the default extent.")),
+        (("--margin",), dict(type=float, default=0.5, show_default=True,
+         help="With --plane: margin around the triangle's bounding box, in units of its size.")),
     ]
-    for d in reversed(decorators):
-        fn = d(fn)
+    for names, kwargs in reversed(options):
+        fn = click.option(*names, hidden=names[0] in hide, **kwargs)(fn)
     return fn
 
 

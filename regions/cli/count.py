@@ -17,6 +17,7 @@ from ._common import (
     echo_json,
     fail,
     guard,
+    hidden_alias,
     network_options,
     to_json,
     write_output,
@@ -43,7 +44,7 @@ from ._common import (
 @guard
 def count(arch, init, bias_init, seed, weights, construction, depth, width, whole, box_text, segment_file,
           line_file, plane_file, triangle, margin, max_regions, engine, verify, progress, as_json, out,
-          jobs, scheduler, state_dir):
+          jobs, scheduler, state_dir, input_dim=None):
     """Count the activation regions and affine pieces of a network, exactly.
 
     \b
@@ -62,7 +63,7 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         fail(f"expected either --jobs or --scheduler, got both (--jobs {jobs}, --scheduler {scheduler})")
     if split and (verify or max_regions is not None):
         fail("expected --jobs/--scheduler/--state without --verify and --max-regions, got both kinds")
-    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width)
+    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width, input_dim)
     domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
     if progress is None:
         progress = sys.stderr.isatty()
@@ -122,9 +123,9 @@ def _parse_widths(text: str) -> list[int]:
     try:
         ws = [int(w) for w in text.split(",") if w.strip()]
     except ValueError:
-        fail(f"expected --widths as integers joined by commas such as 10,10,10, got {text!r}")
+        fail(f"expected --hidden as integers joined by commas such as 10,10,10, got {text!r}")
     if not ws or min(ws) < 1:
-        fail(f"expected --widths of integers >= 1 such as 10,10,10, got {text!r}")
+        fail(f"expected --hidden of integers >= 1 such as 10,10,10, got {text!r}")
     return ws
 
 
@@ -132,7 +133,9 @@ def _parse_widths(text: str) -> list[int]:
 @click.option("--input-dim", "input_dim", type=int, required=True, help="Number of inputs d.")
 @click.option("--width", type=int, help="Units per hidden layer (with --depth).")
 @click.option("--depth", type=int, help="Number of hidden layers (with --width).")
-@click.option("--widths", help="Hidden widths, e.g. 10,20,10 (instead of --width/--depth).")
+@click.option("--hidden", "widths", callback=hidden_alias("--widths", "widths"),
+              help="Hidden widths, e.g. 10,20,10 (instead of --width/--depth; as in train-digits).")
+@click.option("--widths", "old_widths", hidden=True, expose_value=False, callback=hidden_alias("--hidden", "widths"))
 @click.option("--output-dim", type=int, default=1, show_default=True, help="Number of outputs.")
 @click.option("--maxout-rank", "maxout_rank", type=int, default=None,
               help="Also the maxout bounds for rank-k maxout units (k >= 2 candidates per unit).")
@@ -147,11 +150,11 @@ def bound(input_dim, width, depth, widths, output_dim, maxout_rank, as_json):
     """
     if widths is not None:
         if width is not None or depth is not None:
-            fail("expected either --widths or --width with --depth, got both")
+            fail("expected either --hidden or --width with --depth, got both")
         ws = _parse_widths(widths)
     else:
         if width is None or depth is None:
-            fail("expected --width and --depth (or --widths), got "
+            fail("expected --width and --depth (or --hidden), got "
                  f"width={width}, depth={depth}")
         ws = list(theory.uniform_widths(width, depth))
     if input_dim < 1 or output_dim < 1:

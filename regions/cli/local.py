@@ -24,7 +24,7 @@ from ._common import build_network, echo_json, fail, guard, network_options, to_
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @guard
 def local(arch, init, bias_init, seed, weights, construction, depth, width, points_file, radius, dim,
-          frame_seed, max_regions, out, force, as_json):
+          frame_seed, max_regions, out, force, as_json, input_dim=None):
     """Exact number of regions meeting a box around each data point, and the units cutting it.
 
     \b
@@ -38,7 +38,7 @@ def local(arch, init, bias_init, seed, weights, construction, depth, width, poin
             fail(f"expected a new --out file or --force, got the existing {out!r}")
     if max_regions is not None and max_regions < 1:
         fail(f"expected --max-regions >= 1, got {max_regions}")
-    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width)
+    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width, input_dim)
     p = Path(points_file)
     if not p.is_file():
         fail(f"expected an existing .npy file of points, got {points_file!r}")

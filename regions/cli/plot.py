@@ -18,7 +18,7 @@ FORMATS = (".png", ".svg", ".pdf")
 
 @click.command()
 @network_options
-@domain_options
+@domain_options(hide=("--whole", "--segment", "--line"))
 @click.option("--kind", type=click.Choice(KINDS), default="partition", show_default=True,
               help="partition: regions in random colours; output: the output as a heat map with "
                    "edges; layers: one panel per hidden layer; boundary: regions and the exact "
@@ -32,7 +32,7 @@ FORMATS = (".png", ".svg", ".pdf")
 @click.option("--max-regions", type=int, default=None, help="Refuse partitions with more regions than this.")
 @guard
 def plot(arch, init, bias_init, seed, weights, construction, depth, width, whole, box_text, segment_file,
-         line_file, plane_file, triangle, margin, kind, out, output_index, level, dpi, size, max_regions):
+         line_file, plane_file, triangle, margin, kind, out, output_index, level, dpi, size, max_regions, input_dim=None):
     """Draw the exact partition of a 2-input network or of a plane through three points.
 
     \b
@@ -46,7 +46,7 @@ def plot(arch, init, bias_init, seed, weights, construction, depth, width, whole
         fail(f"expected --out to end in .png, .svg or .pdf, got {out!r}")
     if dpi < 10 or size <= 0:
         fail(f"expected --dpi >= 10 and --size > 0, got {dpi} and {size}")
-    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width)
+    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width, input_dim)
     domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
     if domain.dim != 2:
         fail(f"expected a 2-D domain (a 2-input network, or --plane), got a {domain.dim}-D {domain.kind}")
