@@ -36,7 +36,7 @@ from ._common import (
               help="Progress bar per layer (n-D engine) [default: on when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON object to this file.")
-@click.option("--jobs", type=int, default=None,
+@click.option("-j", "--jobs", type=int, default=None,
               help="Split the count into subproblems and run them in this many local processes.")
 @click.option("--scheduler", default=None, help="Split the count and run it on a Dask cluster (tcp://host:8786).")
 @click.option("--state", "state_dir", type=click.Path(file_okay=False), default=None,
