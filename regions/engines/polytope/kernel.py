@@ -133,7 +133,7 @@ from typing import Callable
 
 import numpy as np
 
-from ...analysis.theory import serra_upper_bound
+from ...analysis.theory import format_int, serra_upper_bound
 from ...core.patterns import pack_words
 from ...core.pieces import merge_pieces
 from ...core.progress import Progress
@@ -675,7 +675,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
     except RegionsError:  # pragma: no cover
         bound = None
     # regions entering each layer, as an open count with a rate (depth-first: no total until the end)
-    stages = [(f"layer {l + 1}/{len(hidden)}" + (f" (bound {bound:.3g})" if l == len(hidden) - 1 and bound
+    stages = [(f"layer {l + 1}/{len(hidden)}" + (f" (bound {format_int(bound)})" if l == len(hidden) - 1 and bound
                is not None else ""), None) for l in range(len(hidden))]
     bars = Progress(progress, stages)
     state = {"stop": False, "found": 0, "pending": 0}

@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.pieces import merge_pieces
+from ...core.progress import Progress
 from ...domains import Domain
 from ...model.network import Network
 
@@ -370,25 +371,15 @@ def skeleton_count(pulled: Network, domain: Domain, *, rtol: float, first_values
     sk = _box_skeleton(domain, W0, b0, nw, first_values)
     slope = pulled.negative_slope
     bit = n_box
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm  # noqa: PLC0415 -- optional
-            bar = tqdm(total=nh_total, desc="hidden units", unit="unit", dynamic_ncols=True)
-        except ImportError:  # pragma: no cover - optional
-            bar = None
-    try:
+    # the units are known up front: a fraction and an ETA that mean something
+    with Progress(progress, [("hidden units", nh_total)], unit="units") as bar:
         for l, (W, _) in enumerate(hidden):
             for j in range(W.shape[0]):
                 sk.cut(j, bit + j, k, n_box, rtol)
-                if bar is not None:
-                    bar.update(1)
+                bar.update(0)
             bit += W.shape[0]
             if l + 1 < len(hidden):
                 sk.next_layer(*hidden[l + 1], slope, rtol)
-    finally:
-        if bar is not None:
-            bar.close()
     V = sk.V
     P, Z = sk.P[:V], sk.Z[:V]
     del sk  # values and edges are not needed to count
