@@ -9,6 +9,7 @@ import click
 
 import regions
 from regions import theory
+from regions.core.parsing import parse_int_list
 
 from ._common import (
     build_domain,
@@ -120,13 +121,7 @@ def _domain_text(domain) -> str:
 
 
 def _parse_widths(text: str) -> list[int]:
-    try:
-        ws = [int(w) for w in text.split(",") if w.strip()]
-    except ValueError:
-        fail(f"expected --hidden as integers joined by commas such as 10,10,10, got {text!r}")
-    if not ws or min(ws) < 1:
-        fail(f"expected --hidden of integers >= 1 such as 10,10,10, got {text!r}")
-    return ws
+    return parse_int_list(text, name="--hidden", example="10,10,10")
 
 
 @click.command()
