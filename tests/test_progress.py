@@ -134,3 +134,17 @@ def test_progress_object_keeps_its_totals():
     with Progress(False, [("a", 3)]) as q:
         q.update(0, 99)
         assert q.totals == [] and q.counts == []
+
+
+def test_split_count_subproblems_known_up_front(bars, tmp_path):
+    """A count split into subproblems: a bar over the subproblems, resumed ones shown as done."""
+    net = regions.constructions.sawtooth(depth=4, width=3)
+    first = regions.count(net, regions.whole(1), jobs=0, state=tmp_path / "st", progress=True)
+    again = regions.count(net, regions.whole(1), jobs=0, state=tmp_path / "st", progress=True)
+    assert first.regions == again.regions == 4 ** 4
+    split = [b for b in bars if b.unit == "subproblem"]
+    assert len(split) == 2
+    for bar in bars:
+        honest(bar)
+    assert split[0].n == split[0].total and split[1].n == split[1].total == split[0].total
+    assert split[1].steps == [] or sum(split[1].steps) == 0  # all read back from the state: nothing to run
