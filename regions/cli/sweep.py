@@ -111,6 +111,9 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
         fail(f"expected -j/--jobs >= 0, got {jobs}")
     if base_seed < 0:
         fail(f"expected --base-seed >= 0, got {base_seed}")
+    for name, value in (("--input-dim", input_dim), ("--seeds", seeds), ("--max-regions", max_regions)):
+        if value < 1:
+            fail(f"expected {name} >= 1, got {value}")
     # check everything (ranges, sizes, options) before any file is named or touched
     settings = dict(mode=mode, seeds=seeds, init=init, bias=bias, domain=kind, lo=lo, hi=hi,
                     max_regions=max_regions, base_seed=base_seed)
