@@ -371,6 +371,18 @@ def test_cli_existing_files_need_force_or_resume(existing, args, words):
     assert S.read_rows(existing / "a.csv") == S.read_rows(existing / "a.csv")  # readable after the replace
 
 
+@pytest.mark.parametrize("what", ["--out", "--plot"])
+def test_cli_refuses_a_pipe_before_running(tmp_path, monkeypatch, what):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / ("rows.csv" if what == "--out" else "fig.png"))
+    res = CliRunner().invoke(main, ["sweep", "--mode", "bound", "--depths", "1", "--widths", "3", "-j", "0",
+                                    "--out", "rows.csv", "--plot", "fig.png"])
+    assert res.exit_code == 2 and "regular file or a new path" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png" if what == "--plot" else "rows.csv"]
+
+
 def test_cli_default_names_keep_the_readme_sweeps_apart(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     first = CliRunner().invoke(main, ["sweep", "--mode", "bound", "-j", "0"])

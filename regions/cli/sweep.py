@@ -133,7 +133,9 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
         if out is not None and plot_file == out:
             fail(f"expected --plot and --out to be two files, got {out!r} for both")
         # the figure is redrawn from all the rows on --resume
-        check_output_path(plot_file, force=force or resume, what="--plot", suffixes=(".png", ".svg", ".pdf"))
+        target = check_output_path(plot_file, force=force or resume, what="--plot", suffixes=(".png", ".svg", ".pdf"))
+        if not target.is_file:
+            fail(f"expected --plot to be a regular file or a new path (it is written atomically), got {plot_file!r}")
 
     with contextlib.ExitStack() as stack:
         if plot_file is not None:  # a second sweep drawing the same figure is refused now, not at the end
