@@ -371,16 +371,27 @@ def test_cli_existing_files_need_force_or_resume(existing, args, words):
     assert S.read_rows(existing / "a.csv") == S.read_rows(existing / "a.csv")  # readable after the replace
 
 
-@pytest.mark.parametrize("what", ["--out", "--plot"])
-def test_cli_refuses_a_pipe_before_running(tmp_path, monkeypatch, what):
+def test_cli_rows_to_a_pipe_refused_before_running(tmp_path, monkeypatch):
+    """Rows are appended and rewritten: a pipe is refused up front (the figure may go into one)."""
     import os
 
     monkeypatch.chdir(tmp_path)
-    os.mkfifo(tmp_path / ("rows.csv" if what == "--out" else "fig.png"))
+    os.mkfifo(tmp_path / "rows.csv")
     res = CliRunner().invoke(main, ["sweep", "--mode", "bound", "--depths", "1", "--widths", "3", "-j", "0",
-                                    "--out", "rows.csv", "--plot", "fig.png"])
+                                    "--out", "rows.csv", "--no-plot"])
     assert res.exit_code == 2 and "regular file or a new path" in res.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png" if what == "--plot" else "rows.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]
+
+
+def test_cli_figure_into_a_device_is_not_replaced(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["sweep", "--mode", "bound", "--depths", "1", "--widths", "3", "-j", "0",
+                                    "--no-out", "--plot", os.devnull])
+    assert res.exit_code == 0, res.output
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and not list(tmp_path.iterdir())
 
 
 def test_cli_default_names_keep_the_readme_sweeps_apart(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from regions.core.io import check_output_path, lock_output
+from regions.core.io import check_output_path, lock_output, write_output
 from regions.domains import parse_box
 from regions.experiments import sweep as sweeplib
 from regions.model.network import INIT_SCHEMES
@@ -133,19 +133,35 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
         if out is not None and plot_file == out:
             fail(f"expected --plot and --out to be two files, got {out!r} for both")
         # the figure is redrawn from all the rows on --resume
-        target = check_output_path(plot_file, force=force or resume, what="--plot", suffixes=(".png", ".svg", ".pdf"))
-        if not target.is_file:
-            fail(f"expected --plot to be a regular file or a new path (it is written atomically), got {plot_file!r}")
+        plot_target = check_output_path(plot_file, force=force or resume, what="--plot",
+                                        suffixes=(".png", ".svg", ".pdf"))
 
     with contextlib.ExitStack() as stack:
-        if plot_file is not None:  # a second sweep drawing the same figure is refused now, not at the end
+        if plot_file is not None and plot_target.is_file:  # a second sweep drawing it is refused now
             stack.enter_context(lock_output(plot_file, what="the figure"))
         _run(cells, input_dim, depths, widths, settings, jobs, scheduler, max_seconds, out, resume, force,
-             plot_file, as_json, wide)
+             plot_file, plot_target if plot_file is not None else None, as_json, wide)
+
+
+def _figure_bytes(rows, name: str) -> bytes:
+    """The figure as bytes, for a pipe or a device (format from the name, else PNG)."""
+    import io  # noqa: PLC0415
+
+    from matplotlib.figure import Figure  # noqa: PLC0415 -- no pyplot, no backend switch
+
+    from regions.plot.style import figure_style  # noqa: PLC0415
+
+    fmt = name.lower().rsplit(".", 1)[-1] if "." in name else "png"
+    buf = io.BytesIO()
+    with figure_style():
+        fig = Figure(figsize=(7.2, 5.2), layout="constrained")
+        sweeplib.plot(rows, ax=fig.add_subplot())
+        fig.savefig(buf, format=fmt if fmt in ("png", "svg", "pdf") else "png", dpi=150)
+    return buf.getvalue()
 
 
 def _run(cells, input_dim, depths, widths, settings, jobs, scheduler, max_seconds, out, resume, force,
-         plot_file, as_json, wide):
+         plot_file, plot_target, as_json, wide):
     state = {"bar": None}
 
     def on_start(todo, done):
@@ -181,7 +197,10 @@ def _run(cells, input_dim, depths, widths, settings, jobs, scheduler, max_second
         click.echo(sweeplib.format_table(rows, wide=wide))
     written = [str(out)] if out else []
     if plot_file:
-        sweeplib.save_plot(rows, plot_file)
+        if plot_target.is_file:
+            sweeplib.save_plot(rows, plot_file)
+        else:  # a pipe or a device: written straight into, never replaced
+            write_output(plot_target, _figure_bytes(rows, str(plot_file)))
         written.append(str(plot_file))
     if written:
         click.echo(f"wrote {' and '.join(written)}", err=as_json)
