@@ -448,6 +448,23 @@ def test_resume_with_the_same_settings_adds_cells(tmp_path):
     assert rows[2]["upper"] == theory.serra_upper_bound(1, [3, 3, 3])  # 4^3 = 64
 
 
+def test_resume_computes_again_the_cells_cut_short(tmp_path):
+    """A cell stopped at its deadline is not 'done': --resume (with more time) computes it again."""
+    path = tmp_path / "rows.jsonl"
+    slow, quick = S.make_cells(1, [5], [10], seeds=3, mode="construct") + S.make_cells(1, [1], [3], mode="construct")
+    rows = [S.assemble_row(slow, [], seconds=1.0, interrupted="stopped after 1 s (max_seconds per cell)"),
+            S.run_cell(quick)]
+    settings = S.settings_of(slow)
+    path.write_text("".join(json.dumps({**r, "settings": settings}) + "\n" for r in rows))
+    seen = []
+    again = S.sweep(1, "1,5", "3,10", seeds=3, mode="construct", jobs=0, out=path, resume=True,
+                    on_start=lambda todo, done: seen.append((todo, done)))
+    assert seen == [(3, 1)]  # the stopped cell and the two never run; the finished one kept
+    row = [r for r in again if (r["depth"], r["width"]) == (5, 10)][0]
+    assert row["construction_count"] == 11 ** 5 and row["note"] is None
+    assert len(S.read_rows(path)) == 4
+
+
 GOOD = ('{"input_dim": 1, "depth": 1, "width": 3, "mode": "bound", '
         '"settings": {"input_dim": 1, "mode": "bound", "seeds": 10, "init": "he", "bias": "same", "domain": "box", '
         '"lo": -1.0, "hi": 1.0, "max_regions": 10000000, "base_seed": 0}')

@@ -54,8 +54,8 @@ from ._common import fail, guard, parse_bias, to_json
                    "[default: the rows file's name with .png].")
 @click.option("--no-plot", is_flag=True, help="Draw no figure.")
 @click.option("--resume", is_flag=True,
-              help="Keep the rows already in --out and compute only the missing cells (refused when the "
-                   "file's rows were made with other settings).")
+              help="Keep the rows already in --out and compute only the missing cells and those cut short "
+                   "by --max-seconds-per-cell (refused when the file's rows were made with other settings).")
 @click.option("--force", is_flag=True, help="Replace an existing rows file or figure (never done without it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON (exact integers) instead of the table.")
 @click.option("--wide", is_flag=True,

@@ -765,6 +765,12 @@ def check_output(path: str | os.PathLike, *, resume: bool = False, force: bool =
     return Path(path)
 
 
+def _cut_short(row: dict) -> bool:
+    """Whether a row was cut short by its deadline or a dead worker (``--resume`` computes it again)."""
+    note = row.get("note") or ""
+    return note.startswith(("stopped after", "worker process died"))
+
+
 def _check_settings(path, rows: list[dict], want: dict) -> None:
     for row in rows:
         if row.get("settings") != want:
@@ -995,8 +1001,10 @@ def sweep(
         ``.csv``, ``.jsonl`` or ``.json`` file; each row is written as soon as
         it is finished, and the file is rewritten sorted at the end.
     resume : bool
-        Keep the rows already in ``out`` and compute only the missing cells;
-        every row must carry this sweep's settings (:data:`SETTINGS`).
+        Keep the rows already in ``out`` and compute only the missing cells
+        (and the cells cut short by ``max_seconds`` or a dead worker, which
+        may get more time now); every row must carry this sweep's settings
+        (:data:`SETTINGS`), else nothing runs.
     force : bool
         Replace an existing ``out`` (otherwise refused unless ``resume``).
     on_row : callable, optional
@@ -1034,7 +1042,11 @@ def sweep(
                 rows_now = read_rows(out)
                 _check_settings(out, rows_now, want)
                 for row in rows_now:
-                    done[(row["input_dim"], row["depth"], row["width"])] = row
+                    key = (row["input_dim"], row["depth"], row["width"])
+                    if _cut_short(row):  # stopped at its deadline or lost with its worker: computed again
+                        done.pop(key, None)
+                    else:
+                        done[key] = row
             elif check_output_path(out, force=True, what="the rows file").exists and not force:
                 raise RegionsError(f"expected the rows file to name a new file, got the existing {str(out)!r} "
                                    f"(written since the check); pass --force to replace it")
