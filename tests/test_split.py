@@ -60,7 +60,7 @@ def _numbers(r, *, pieces: bool = True):
     return (r.regions, r.pieces if pieces else None, list(r.layer_counts), r.bounded, r.unbounded, r.engine)
 
 
-@pytest.mark.parametrize("parts", [1, 3, 24])
+@pytest.mark.parametrize("parts", [1, 24])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_split_equals_one_process(case, parts):
     name, net, dom = CASES[case]
@@ -113,11 +113,10 @@ def test_planar_split_agrees_with_the_nd_engine():
 
 
 def test_local_processes_equal_one_process():
-    net = constructions.sawtooth(depth=5, width=4)
-    r = regions.count(net, whole(1), jobs=2)
-    assert r.regions == r.pieces == 5**5 and r.extra["subproblems"] > 1
+    # 1-D over local processes: test_cli_jobs_two (the sawtooth's 11^5)
     net = Network.from_arch("2-10-10-1", seed=6)
-    assert regions.count(net, jobs=2).regions == regions.count(net).regions
+    r = regions.count(net, jobs=2)
+    assert _numbers(r) == _numbers(regions.count(net)) and r.extra["subproblems"] > 1
 
 
 def test_cli_jobs_two():
@@ -180,8 +179,8 @@ def test_state_refuses_a_folder_of_other_files(tmp_path):
 
 def test_sigkill_mid_run_then_resume_is_exact(tmp_path):
     state = tmp_path / "state"
-    cmd = [sys.executable, "-m", "regions.cli.main", "count", "--construction", "sawtooth", "--depth", "7",
-           "--width", "10", "--whole", "--state", str(state), "--json"]
+    cmd = [sys.executable, "-m", "regions.cli.main", "count", "--construction", "sawtooth", "--depth", "6",
+           "--width", "12", "--whole", "--state", str(state), "--json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(cmd + ["--jobs", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -198,8 +197,8 @@ def test_sigkill_mid_run_then_resume_is_exact(tmp_path):
     out = subprocess.run(cmd + ["--jobs", "2"], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     rec = json.loads(out.stdout)
-    assert rec["regions"] == rec["pieces"] == 11**7
-    assert rec["layer_counts"] == [11**k for k in range(1, 8)]
+    assert rec["regions"] == rec["pieces"] == 13**6
+    assert rec["layer_counts"] == [13**k for k in range(1, 7)]
     assert rec["resumed"] >= before
 
 
@@ -254,10 +253,10 @@ class TestDask:
         with distributed.Client(cluster) as client:
             t = threading.Thread(target=killer)
             t.start()
-            r = regions.count(constructions.sawtooth(depth=6, width=14), whole(1), scheduler=client, state=state)
+            r = regions.count(constructions.sawtooth(depth=6, width=11), whole(1), scheduler=client, state=state)
             t.join()
         assert killed, "no worker was killed"
-        assert r.regions == r.pieces == 15**6
+        assert r.regions == r.pieces == 12**6
         assert len(list((state / "done").glob("*.json"))) == r.extra["subproblems"]
 
 
