@@ -73,7 +73,7 @@ def _measure(spec: dict, how: dict, queue) -> None:  # runs in a fresh process
     seconds = time.perf_counter() - t0
     mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    queue.put({"regions": r.regions, "seconds": seconds, "client_rss": mine, "worker_rss": workers or None,
+    queue.put({"regions": r.regions, "pieces": r.pieces, "seconds": seconds, "client_rss": mine, "worker_rss": workers or None,
                "subproblems": r.extra.get("subproblems")})
 
 
@@ -117,6 +117,7 @@ def main(argv=None) -> int:
     ap.add_argument("--depth", type=int, default=None, help="sawtooth depth (default 8, 6 with --quick)")
     ap.add_argument("--planar", action="store_true", help="also 2-512-512-512-1 on [-1, 1]^2 (long)")
     ap.add_argument("--nd", action="store_true", help="also 4-64-64-1 on R^4 (long)")
+    ap.add_argument("--no-sawtooth", action="store_true", help="only the --planar/--nd rows")
     ap.add_argument("--check-depth", type=int, default=None, help="sawtooth depth whose runs --check-runs counts")
     ap.add_argument("--check-runs", default="", help="comma-separated subproblem indices (of 64) to count alone")
     ap.add_argument("--out-dir", default=str(HERE), help="where split.md and split.json go")
@@ -135,16 +136,17 @@ def main(argv=None) -> int:
         write_text_atomic(out / "split_check.json", json.dumps({"checks": checks}, indent=1) + "\n")
         return 0
     depth = args.depth or (6 if args.quick else 8)
-    rows = []
-    saw = {"kind": "sawtooth", "depth": depth, "width": 10, "name": f"sawtooth {depth}x10 on R"}
-    base = measure(saw, {"mode": "one"})
-    rows.append({"job": saw["name"], "how": "1 process", **base})
-    for jobs in (1, 2):
-        rows.append({"job": saw["name"], "how": f"--jobs {jobs}", **measure(saw, {"mode": "jobs", "jobs": jobs})})
-    small = {"kind": "sawtooth", "depth": 6, "width": 10, "name": "sawtooth 6x10 on R"}
-    over = []
-    for parts in (1, 16, 64, 256):
-        over.append({"job": small["name"], **measure(small, {"mode": "inproc", "parts": parts})})
+    rows, over = [], []
+    if not args.no_sawtooth:
+        saw = {"kind": "sawtooth", "depth": depth, "width": 10, "name": f"sawtooth {depth}x10 on R"}
+        base = measure(saw, {"mode": "one"})
+        rows.append({"job": saw["name"], "how": "1 process", **base})
+        for jobs in (1, 2):
+            rows.append({"job": saw["name"], "how": f"--jobs {jobs}",
+                         **measure(saw, {"mode": "jobs", "jobs": jobs})})
+        small = {"kind": "sawtooth", "depth": 6, "width": 10, "name": "sawtooth 6x10 on R"}
+        for parts in (1, 16, 64, 256):
+            over.append({"job": small["name"], **measure(small, {"mode": "inproc", "parts": parts})})
     extra = []
     if args.planar:
         extra.append({"kind": "he", "arch": "2-512-512-512-1", "seed": 0, "domain": "box",
@@ -158,18 +160,19 @@ def main(argv=None) -> int:
 
     lines = [f"Split counts, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
              f"times in seconds, memory = peak resident MB per process.", "",
-             "| job | run | regions | subproblems | seconds | speed-up | client MB | largest worker MB |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| job | run | regions | pieces | subproblems | seconds | speed-up | client MB | largest worker MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     ref = {}
     for r in rows:
         if r["how"] == "1 process":
             ref[r["job"]] = r["seconds"]
-        lines.append(f"| {r['job']} | {r['how']} | {r['regions']:,} | {r.get('subproblems') or '-'} | "
+        pieces = "-" if r.get("pieces") is None else f"{r['pieces']:,}"
+        lines.append(f"| {r['job']} | {r['how']} | {r['regions']:,} | {pieces} | {r.get('subproblems') or '-'} | "
                      f"{r['seconds']:.2f} | {ref[r['job']] / r['seconds']:.2f} | {_mb(r['client_rss'])} | "
                      f"{_mb(r['worker_rss']) if r['how'] != '1 process' else '-'} |")
     lines += ["", "Per-subproblem overhead (split run in the measuring process, no worker start-up):", "",
               "| job | subproblems | regions | seconds | overhead per subproblem (ms) |", "|---|---:|---:|---:|---:|"]
-    t1 = over[0]["seconds"]
+    t1 = over[0]["seconds"] if over else 0.0
     for r in over:
         per = "-" if r["parts"] == 1 else f"{1000 * (r['seconds'] - t1) / r['subproblems']:.1f}"
         lines.append(f"| {r['job']} | {r['subproblems']} | {r['regions']:,} | {r['seconds']:.2f} | {per} |")
