@@ -170,8 +170,9 @@ def main(argv=None) -> int:
         lines.append(f"| {r['job']} | {r['how']} | {r['regions']:,} | {pieces} | {r.get('subproblems') or '-'} | "
                      f"{r['seconds']:.2f} | {ref[r['job']] / r['seconds']:.2f} | {_mb(r['client_rss'])} | "
                      f"{_mb(r['worker_rss']) if r['how'] != '1 process' else '-'} |")
-    lines += ["", "Per-subproblem overhead (split run in the measuring process, no worker start-up):", "",
-              "| job | subproblems | regions | seconds | overhead per subproblem (ms) |", "|---|---:|---:|---:|---:|"]
+    if over:
+        lines += ["", "Per-subproblem overhead (split run in the measuring process, no worker start-up):", "",
+                  "| job | subproblems | regions | seconds | overhead per subproblem (ms) |", "|---|---:|---:|---:|---:|"]
     t1 = over[0]["seconds"] if over else 0.0
     for r in over:
         per = "-" if r["parts"] == 1 else f"{1000 * (r['seconds'] - t1) / r['subproblems']:.1f}"
