@@ -48,6 +48,7 @@ __all__ = [
     "MaxGroups",
     "Node",
     "Units",
+    "graph_from_network",
     "lower",
 ]
 
@@ -458,3 +459,13 @@ def lower(graph: Graph) -> Lowered:
     M, c = expr[N]
     layers.append((M, c))
     return Lowered(tuple(layers), tuple(units), graph.n_params)
+
+
+def graph_from_network(net) -> Graph:
+    """The op :class:`Graph` computing a plain :class:`~regions.model.network.Network` (same patterns)."""
+    nodes: list = []
+    for W, b in net.layers[:-1]:
+        nodes += [Affine(W, b), Activation(net.negative_slope, 1.0, name="relu" if not net.negative_slope
+                                           else f"leaky_relu({net.negative_slope:g})")]
+    nodes.append(Affine(*net.layers[-1]))
+    return Graph(nodes, net.input_dim)
