@@ -43,10 +43,27 @@ class OpLinePartition:
     layer_counts: tuple
     n_pieces: int
     engine: str = "line"
+    network: object = None
+    domain: Domain | None = None
+    partial: bool = False
+    _low: Lowered | None = None
 
     @property
     def n_regions(self) -> int:
         return int(self.witnesses.shape[0])
+
+    @property
+    def measures(self) -> np.ndarray:
+        """Lengths of the intervals (parameter coordinates; inf for unbounded ends)."""
+        return np.diff(self.breaks)
+
+    def points(self) -> np.ndarray:
+        return self.domain.to_input(self.witnesses[:, None])
+
+    def output_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(J, c)``: output ``= J[i] @ t + c[i]`` on interval ``i``, shapes (R, n_out, 1), (R, n_out)."""
+        y = self._low(self.points())
+        return self.slopes[:, :, None], y - self.slopes * self.witnesses[:, None]
 
     def count(self) -> CountResult:
         return CountResult(self.n_regions, self.n_pieces, list(self.layer_counts), self.engine)
@@ -94,7 +111,7 @@ def _candidates(Z, S, u: Units):
         return np.stack(out, axis=1) if out else np.zeros((Z.shape[0], 0))
 
 
-def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
+def partition_line_ops(low: Lowered, domain: Domain, *, network=None) -> OpLinePartition:
     """The activation regions of a lowered op network along a 1-D domain, exactly.
 
     Parameters
@@ -117,7 +134,7 @@ def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
     scale = domain.scale
     lo, hi = float(domain.lo[0]), float(domain.hi[0])
     left, right = np.array([lo]), np.array([hi])
-    rep = _reps(left, right, scale)
+    rep = _reps(left, right)
     V, A = rep[:, None].copy(), np.ones((1, 1))
     pats = np.zeros((1, 0), dtype=bool)
     counts = []
@@ -145,7 +162,7 @@ def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
         ends = np.cumsum(n_child) - 1
         cr[ends] = right
         parent = np.repeat(np.arange(R), n_child)
-        crep = _reps(cl, cr, scale)
+        crep = _reps(cl, cr)
         dt = crep - rep[parent]
         Vp, Ap = V[parent], A[parent]
         Zc = Z[parent] + S[parent] * dt[:, None]
@@ -161,7 +178,7 @@ def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
         starts = np.nonzero(first)[0]
         stops = np.append(starts[1:], cl.shape[0]) - 1
         left, right = cl[starts], cr[stops]
-        rep = _reps(left, right, scale)
+        rep = _reps(left, right)
         # values at the merged reps: the children of a merged run share one map
         dt2 = rep - crep[starts]
         V = Vn[starts] + An[starts] * dt2[:, None]
@@ -179,4 +196,7 @@ def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
         witnesses=rep,
         layer_counts=tuple(counts),
         n_pieces=int(left.shape[0] - np.count_nonzero(same)),
+        network=network,
+        domain=domain,
+        _low=low,
     )
