@@ -73,8 +73,9 @@ class _Geometry:
         lo, hi = domain.lo, domain.hi
         self.k = domain.dim
         self.s = float(domain.scale)
-        centre = np.where(np.isfinite(lo) & np.isfinite(hi), (lo + hi) / 2,
-                          np.where(np.isfinite(lo), lo, np.where(np.isfinite(hi), hi, 0.0)))
+        with np.errstate(invalid="ignore"):
+            centre = np.where(np.isfinite(lo) & np.isfinite(hi), (lo + hi) / 2,
+                              np.where(np.isfinite(lo), lo, np.where(np.isfinite(hi), hi, 0.0)))
         self.centre = np.where(np.isfinite(centre), centre, 0.0)
         self.lo = (lo - self.centre) / self.s
         self.hi = (hi - self.centre) / self.s
