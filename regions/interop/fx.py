@@ -47,6 +47,20 @@ _AFFINE_MODULES = ("Linear", "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "
 _VANISH = ("Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout")
 
 
+def _max_over_dim(shape, dim, keepdim=False):
+    """MaxGroups of a max over one non-batch dimension (``dim`` counts the batch) of a tensor ``shape``."""
+    nd = len(shape) + 1
+    if not isinstance(dim, int) or dim % nd == 0:
+        raise RegionsError(f"expected a max over a non-batch dimension, got dim={dim!r}")
+    ax = dim % nd - 1
+    idx = np.arange(int(np.prod(shape))).reshape(shape)
+    groups = np.moveaxis(idx, ax, -1).reshape(-1, shape[ax])
+    out = tuple(s for i, s in enumerate(shape) if i != ax)
+    if keepdim:
+        out = tuple(1 if i == ax else s for i, s in enumerate(shape))
+    return MaxGroups(groups), out or (1,)
+
+
 def graph_from_torch(module, input_shape) -> Graph:
     """The op graph of ``module`` (eval mode, float64) for inputs shaped ``input_shape`` (no batch).
 
@@ -117,6 +131,26 @@ def graph_from_torch(module, input_shape) -> Graph:
         op, out = MaxGroups.pool(shp, kernel, stride or None, padding, dilation, ceil_mode)
         return add(op, [idx], n.name), out
 
+    tup: dict = {}  # fx node of a (values, indices) max -> its values
+
+    def max_dim(n, args, kwargs, pair):
+        idx, shp = val[args[0]]
+        dim = args[1] if len(args) > 1 else kwargs["dim"]
+        keep = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
+        if isinstance(dim, (tuple, list)):
+            if len(dim) != 1:
+                refuse(n, f"a max over several dimensions {dim}")
+            dim = dim[0]
+        try:
+            op, out = _max_over_dim(shp, dim, keep)
+        except RegionsError as exc:
+            refuse(n, str(exc))
+        res = (add(op, [idx], n.name), out)
+        if pair:  # (values, indices): read through getitem / .values
+            tup[n] = res
+            return None
+        return res
+
     fn_kinds = {F.relu: "relu", torch.relu: "relu", F.leaky_relu: "leaky_relu", F.hardtanh: "hardtanh",
                 F.relu6: "relu6"}
     mod_kinds = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.PReLU: "prelu", nn.ReLU6: "relu6",
@@ -171,6 +205,14 @@ def graph_from_torch(module, input_shape) -> Graph:
                     refuse(n, f"concatenation along dim {dim}; only the first non-batch dimension is supported")
                 val[n] = (add(Concat(), [val[p][0] for p in parts], n.name),
                           (sum(s[0] for s in shapes), *shapes[0][1:]))
+            elif t in (torch.max, torch.amax) and args[0] in val and (len(args) > 1 or "dim" in n.kwargs):
+                res = max_dim(n, args, n.kwargs, t is torch.max)
+                if res is not None:
+                    val[n] = res
+            elif t in (operator.getitem, getattr) and args[0] in tup:
+                if args[1] not in (0, "values"):
+                    refuse(n, "the indices of a max; only its values are supported")
+                val[n] = tup[args[0]]
             elif t in (F.max_pool1d, F.max_pool2d):
                 kw = dict(n.kwargs)
                 names = ["kernel_size", "stride", "padding", "dilation", "ceil_mode"]
@@ -197,6 +239,10 @@ def graph_from_torch(module, input_shape) -> Graph:
                 val[n] = affine(n, lambda x, m=n.target: getattr(x, m)(*rest), val[args[0]])
             elif n.target == "relu":
                 val[n] = activation_of(n, "relu", args, n.kwargs)
+            elif n.target in ("max", "amax") and args[0] in val and (len(args) > 1 or "dim" in n.kwargs):
+                res = max_dim(n, args, n.kwargs, n.target == "max")
+                if res is not None:
+                    val[n] = res
             else:
                 refuse(n, f"tensor method {n.target!r} is not supported")
         else:  # get_attr and anything else
@@ -440,6 +486,19 @@ def graph_from_aten(gm, input_shape) -> Graph:
                                        kw.get("dilation", 1), kw.get("ceil_mode", False))
                 res = (add(op, [idx], n.name), o)
                 if "with_indices" in name:
+                    tup[n] = res
+                else:
+                    val[n] = res
+            elif name in ("max", "amax") and args[0] in val and len(args) > 1:
+                idx, shp = val[args[0]]
+                dim = args[1][0] if isinstance(args[1], (list, tuple)) and len(args[1]) == 1 else args[1]
+                keep = args[2] if len(args) > 2 else kw.get("keepdim", False)
+                try:
+                    op, o = _max_over_dim(shp, dim, keep)
+                except RegionsError as exc:
+                    refuse(n, str(exc))
+                res = (add(op, [idx], n.name), o)
+                if name == "max":
                     tup[n] = res
                 else:
                     val[n] = res
