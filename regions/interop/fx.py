@@ -373,7 +373,7 @@ def graph_from_program(ep, input_shape=None) -> Graph:
 #: ATen ops applied to one state tensor (other tensor arguments constant): affine maps.
 _ATEN_AFFINE = {"linear", "conv1d", "conv2d", "convolution", "flatten", "avg_pool1d", "avg_pool2d",
                 "adaptive_avg_pool1d", "adaptive_avg_pool2d", "_adaptive_avg_pool2d", "addmm", "mm",
-                "mul", "div", "sub", "add", "clone", "contiguous", "alias", "_native_batch_norm_legit_no_training"}
+                "mul", "div", "sub", "add", "clone", "contiguous", "alias", "unflatten", "_native_batch_norm_legit_no_training"}
 _ATEN_RESHAPE = {"view", "reshape", "_unsafe_view"}
 _ATEN_VANISH = {"dropout", "detach", "_assert_tensor_metadata"}
 
