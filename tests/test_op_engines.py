@@ -183,3 +183,28 @@ def test_refusals(kw, match):
 def test_wrong_domain_dimension_is_refused():
     with pytest.raises(RegionsError, match="2 inputs"):
         count(SMALL["maxout"](), box(-1.0, 1.0, dim=3))
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_montufar_maxout_construction_meets_the_lower_bound(k):
+    # unit i: max_j (s_j x_i - s_j^2 / 2), a k-piece convex function of x_i; d units: a k^d grid
+    from regions import theory
+
+    s = np.arange(k) - (k - 1) / 2
+    W = np.zeros((2 * k, 2))
+    W[:k, 0], W[k:, 1] = s, s
+    g = Graph([Affine(W, np.tile(-s**2 / 2, 2)), MaxGroups.maxout(2 * k, k), Affine([[1.0, 1.0]])], 2)
+    assert count(g, box(-1.0, 1.0, dim=2)).regions == k**2 == theory.montufar2014_maxout_lower_bound(2, [2], k)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_maxout_nets_stay_below_serra(seed):
+    from regions import theory
+
+    r = _r(seed)
+    g = Graph([Affine(r.normal(size=(6, 2)), r.normal(size=6)), MaxGroups.maxout(6, 3),
+               Affine(r.normal(size=(6, 2)), r.normal(size=6)), MaxGroups.maxout(6, 2), Affine(r.normal(size=(1, 3)))], 2)
+    got = count(g, whole(2))
+    assert 2 <= got.layer_counts[0] <= theory.serra_maxout_upper_bound(2, [2], 3)
+    # mixed ranks: Serra's product, layer by layer (3 ties per rank-3 unit, 1 per rank-2 unit)
+    assert got.regions <= theory.serra_maxout_upper_bound(2, [2], 3) * theory.serra_maxout_upper_bound(2, [3], 2)
