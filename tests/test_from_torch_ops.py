@@ -115,3 +115,22 @@ def test_unreadable_program_is_refused(tmp_path):
     path.write_bytes(b"not a program")
     with pytest.raises(RegionsError, match="torch.export.save"):
         load_program(str(path))
+
+
+def test_cli_counts_an_exported_residual_net(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from regions.cli.main import main
+
+    m = _model("residual")
+    path = tmp_path / "resnet.pt2"
+    torch.export.save(torch.export.export(m, (torch.zeros(3, 2, dtype=torch.float64),)), str(path))
+    r = CliRunner().invoke(main, ["count", "--weights", str(path), "--box", "-1:1", "--json"])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.output)
+    g = regions.from_torch(m)
+    assert rec["regions"] == count_exact_lp(g, -1.0, 1.0) and rec["arch"] == g.arch
+    bad = CliRunner().invoke(main, ["count", "--weights", str(path), "--engine", "planar"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

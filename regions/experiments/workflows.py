@@ -107,6 +107,10 @@ def load_network(
         return source
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if path.suffix.lower() == ".pt2":  # a torch.export program: an op graph (torch.export.load)
+            from ..interop.fx import load_program  # noqa: PLC0415 -- torch is optional
+
+            return load_program(str(path))
         if path.suffix.lower() not in TORCH_SUFFIXES:
             return Network.load(path)
         from ..interop.pytorch import load_torch  # noqa: PLC0415 -- torch is optional

@@ -280,6 +280,26 @@ class Graph:
     def n_params(self) -> int:
         return sum(n.op.n_params for n in self.nodes)
 
+    @property
+    def arch(self) -> str:
+        """Sizes through the graph, non-linear operations named: ``"2-relu4-add4-leaky_relu4-1"``."""
+        parts = [str(self.input_dim)]
+        for i, node in enumerate(self.nodes, start=1):
+            op = node.op
+            if isinstance(op, Activation):
+                parts.append(f"{op.name.split('(')[0]}{self.dims[i]}")
+            elif isinstance(op, Clamp):
+                parts.append(f"clamp{self.dims[i]}")
+            elif isinstance(op, MaxGroups):
+                parts.append(f"max{self.dims[i]}")
+            elif isinstance(op, (Add, Concat)):
+                parts.append(f"{type(op).__name__.lower()}{self.dims[i]}")
+        parts.append(str(self.output_dim))
+        return "-".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Graph({self.arch!r}, params={self.n_params})"
+
     def forward(self, X) -> np.ndarray:
         """The graph evaluated directly in float64 at points ``X`` (n, input_dim)."""
         vals = [np.atleast_2d(np.asarray(X, dtype=np.float64))]
