@@ -64,6 +64,31 @@ class _Region:
     M: np.ndarray   # (n, k) carrier map: value = M u + c
     c: np.ndarray   # (n,)
     bits: list = field(default_factory=list)
+    V: np.ndarray | None = None  # (p, 2) polygon vertices (bounded 2-D domains only): a screen
+
+
+def _clip(V: np.ndarray | None, A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """The convex polygon ``V`` cut to ``A u <= b`` (Sutherland-Hodgman, one row at a time)."""
+    if V is None:
+        return None
+    for a, beta in zip(np.atleast_2d(A), np.atleast_1d(b)):
+        if V.shape[0] == 0:
+            break
+        f = V @ a - beta
+        inside = f <= 0
+        if inside.all():
+            continue
+        nxt = []
+        n = V.shape[0]
+        for i in range(n):
+            j = (i + 1) % n
+            if inside[i]:
+                nxt.append(V[i])
+            if inside[i] != inside[j]:
+                t = f[i] / (f[i] - f[j])
+                nxt.append(V[i] + t * (V[j] - V[i]))
+        V = np.array(nxt).reshape(-1, 2)
+    return V
 
 
 class _Geometry:
@@ -113,7 +138,8 @@ def _cut(geo: _Geometry, R: _Region, a: np.ndarray, beta: float):
     """The part of ``R`` where ``a u + beta <= 0`` (``a`` unit norm): a child region or None."""
     d = -(a @ R.w + beta)
     if d >= R.r:  # the witness ball lies on this side
-        return _Region(np.vstack([R.A, a]), np.append(R.b, -beta), R.w, R.r, R.M, R.c, R.bits)
+        return _Region(np.vstack([R.A, a]), np.append(R.b, -beta), R.w, R.r, R.M, R.c, R.bits,
+                       _clip(R.V, a, -beta))
     if geo.bounded:
         lo, _ = geo.box_range(a, beta)
         if lo >= -CHEB_RTOL:  # a u + beta >= -tol over the whole box: no interior
@@ -122,7 +148,7 @@ def _cut(geo: _Geometry, R: _Region, a: np.ndarray, beta: float):
     u, r = geo.cheb(A, b)
     if u is None or r <= CHEB_RTOL:
         return None
-    return _Region(A, b, u, r, R.M, R.c, R.bits)
+    return _Region(A, b, u, r, R.M, R.c, R.bits, _clip(R.V, a, -beta))
 
 
 def _split_sign(geo, R, g, h, gmag, hmag):
@@ -131,6 +157,14 @@ def _split_sign(geo, R, g, h, gmag, hmag):
     if n <= ZERO_RTOL * gmag:  # constant on the region
         return [(bool(h > ZERO_RTOL * hmag), R)]
     a, beta = g / n, h / n
+    if R.V is not None and R.V.shape[0]:
+        # affine on a polygon: its extremes are at the vertices; a side within CHEB_RTOL / 2 of
+        # the line has a Chebyshev radius below CHEB_RTOL, so it has no interior (as the LP decides)
+        vals = R.V @ a + beta
+        if vals.min() >= -CHEB_RTOL / 2:
+            return [(True, R)]
+        if vals.max() <= CHEB_RTOL / 2:
+            return [(False, R)]
     out = []
     pos = _cut(geo, R, -a, -beta)   # -(a u + beta) <= 0
     if pos is not None:
@@ -148,14 +182,21 @@ def _split_sign(geo, R, g, h, gmag, hmag):
 def _split_max(geo, R, G, H, gmag, hmag):
     """Children ``[(selected, region)]`` of ``R`` for one max group with candidates ``G u + H``."""
     m = G.shape[0]
-    rep = np.arange(m)
-    for q in range(1, m):
-        for p in range(q):
-            if rep[p] == p and np.linalg.norm(G[q] - G[p]) <= ZERO_RTOL * (gmag[q] + gmag[p]) \
-                    and abs(H[q] - H[p]) <= ZERO_RTOL * (hmag[q] + hmag[p]):
-                rep[q] = p
-                break
-    keep = np.nonzero(rep == np.arange(m))[0]
+    # candidates with one map (to ZERO_RTOL of their magnitudes) are one: the lowest index stays
+    ng = np.linalg.norm(G[:, None, :] - G[None, :, :], axis=2)
+    same = (ng <= ZERO_RTOL * (gmag[:, None] + gmag[None, :])) & \
+           (np.abs(H[:, None] - H[None, :]) <= ZERO_RTOL * (hmag[:, None] + hmag[None, :]))
+    keep = np.nonzero(np.argmax(same, axis=1) == np.arange(m))[0]
+    if R.V is not None and R.V.shape[0] and keep.size > 1:
+        # candidate i has no cell when another candidate j stays above it (by CHEB_RTOL / 2 of
+        # their tie line) at every vertex of the polygon: affine differences peak at vertices
+        C = R.V @ G[keep].T + H[keep]
+        D = np.min(C[:, None, :] - C[:, :, None], axis=0)  # D[i, j] = min over vertices of c_j - c_i
+        N = ng[np.ix_(keep, keep)]
+        flat = N <= ZERO_RTOL * (gmag[keep][:, None] + gmag[keep][None, :])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dom = ~flat & (D >= CHEB_RTOL / 2 * N)
+        keep = keep[~dom.any(axis=1)]
     if keep.size == 1:
         return [(int(keep[0]), R)]
     vals = G[keep] @ R.w + H[keep]
@@ -183,13 +224,14 @@ def _split_max(geo, R, G, H, gmag, hmag):
             A, b = np.array(rows), np.array(rhs)
             d = float(np.min(b - A @ R.w))
             if d >= R.r:
-                child = _Region(np.vstack([R.A, A]), np.concatenate([R.b, b]), R.w, R.r, R.M, R.c, R.bits)
+                child = _Region(np.vstack([R.A, A]), np.concatenate([R.b, b]), R.w, R.r, R.M, R.c, R.bits,
+                                _clip(R.V, A, b))
             else:
                 A2, b2 = np.vstack([R.A, A]), np.concatenate([R.b, b])
                 u, r = geo.cheb(A2, b2)
                 ok = u is not None and r > CHEB_RTOL
                 if ok:
-                    child = _Region(A2, b2, u, r, R.M, R.c, R.bits)
+                    child = _Region(A2, b2, u, r, R.M, R.c, R.bits, _clip(R.V, A, b))
         if ok:
             out.append((j, child))
     if not out:  # every cell thinner than the tolerance: keep the witness's winner
@@ -220,7 +262,7 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
             act[units] = sides
             slope = np.where(act, u.positive, u.negative)
             # linear units: equal slopes, side irrelevant
-            out.append(_Region(P.A, P.b, P.w, P.r, slope[:, None] * G, slope * H, [*R.bits, act[units]]))
+            out.append(_Region(P.A, P.b, P.w, P.r, slope[:, None] * G, slope * H, [*R.bits, act[units]], P.V))
         return out
     pieces = [(R, [])]
     for gi, g in enumerate(u.groups):
@@ -243,7 +285,7 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
             pick[gi] = int(g[j])
             bits.append(np.arange(g.size) == j)
         bits = np.concatenate(bits) if bits else np.zeros(0, dtype=bool)
-        out.append(_Region(P.A, P.b, P.w, P.r, G[pick], H[pick], [*R.bits, bits]))
+        out.append(_Region(P.A, P.b, P.w, P.r, G[pick], H[pick], [*R.bits, bits], P.V))
     return out
 
 
@@ -390,7 +432,11 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
     u0, r0 = geo.cheb(geo.A0, geo.b0)
     if u0 is None or r0 <= CHEB_RTOL:
         raise RegionsError(f"expected a domain with an interior, got a degenerate {domain.kind}")
-    regions = [_Region(geo.A0, geo.b0, u0, r0, np.eye(k), np.zeros(k))]
+    V0 = None
+    if k == 2 and geo.bounded:  # the box (or polygon) as a polygon: vertex screens spare most LPs
+        V0 = _clip(np.array([[geo.lo[0], geo.lo[1]], [geo.hi[0], geo.lo[1]], [geo.hi[0], geo.hi[1]],
+                             [geo.lo[0], geo.hi[1]]]), geo.A0, geo.b0)
+    regions = [_Region(geo.A0, geo.b0, u0, r0, np.eye(k), np.zeros(k), [], V0)]
     counts, partial = [], False
     for (W, bvec), u in zip(layers[:-1], low.units):
         nxt = []
