@@ -247,10 +247,23 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
     absW = np.abs(W)
     gmag = np.linalg.norm(absW @ np.abs(R.M), axis=1)
     hmag = absW @ np.abs(R.c) + np.abs(bvec)
+    has_v = R.V is not None and R.V.shape[0] > 0
     if u.groups is None:
         units = np.nonzero(u.splitting)[0]
+        fixed = {}
+        if has_v and units.size:  # units that keep one side on R keep it on every child (one screen)
+            n = np.linalg.norm(G[units], axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                vals = (R.V @ G[units].T + H[units]) / n
+            flat = n <= ZERO_RTOL * gmag[units]
+            up = ~flat & (vals.min(axis=0) >= -CHEB_RTOL / 2)
+            down = ~flat & (vals.max(axis=0) <= CHEB_RTOL / 2)
+            fixed = {int(i): True for i in units[up]} | {int(i): False for i in units[down]}
         pieces = [(R, [])]
         for i in units:
+            if int(i) in fixed:
+                pieces = [(P, sides + [fixed[int(i)]]) for P, sides in pieces]
+                continue
             nxt = []
             for P, sides in pieces:
                 for side, C in _split_sign(geo, P, G[i], H[i], gmag[i], hmag[i]):
@@ -264,9 +277,29 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
             # linear units: equal slopes, side irrelevant
             out.append(_Region(P.A, P.b, P.w, P.r, slope[:, None] * G, slope * H, [*R.bits, act[units]], P.V))
         return out
+    fixed = {}
+    if has_v:  # groups whose candidate on top at every vertex beats the others there decide once
+        C = R.V @ G.T + H
+        for gi, g in enumerate(u.groups):
+            if g.size < 2:
+                continue
+            Cg = C[:, g]
+            top = Cg.argmax(axis=1)
+            if (top != top[0]).any():
+                continue
+            w = int(top[0])
+            n = np.linalg.norm(G[g] - G[g[w]], axis=1)
+            gap = np.min(Cg[:, [w]] - Cg, axis=0)
+            others = np.arange(g.size) != w
+            tol = ZERO_RTOL * (gmag[g] + gmag[g[w]])
+            if np.all((n[others] > tol[others]) & (gap[others] >= CHEB_RTOL / 2 * n[others])):
+                fixed[gi] = w
     pieces = [(R, [])]
     for gi, g in enumerate(u.groups):
         if g.size < 2:
+            continue
+        if gi in fixed:
+            pieces = [(P, sel + [(gi, fixed[gi])]) for P, sel in pieces]
             continue
         nxt = []
         for P, sel in pieces:
