@@ -208,3 +208,35 @@ def test_random_maxout_nets_stay_below_serra(seed):
     assert 2 <= got.layer_counts[0] <= theory.serra_maxout_upper_bound(2, [2], 3)
     # mixed ranks: Serra's product, layer by layer (3 ties per rank-3 unit, 1 per rank-2 unit)
     assert got.regions <= theory.serra_maxout_upper_bound(2, [2], 3) * theory.serra_maxout_upper_bound(2, [3], 2)
+
+
+def test_compose_with_op_graphs():
+    from regions import compose
+
+    f, g = SMALL["residual"](), Network.from_arch("2-4-2", seed=2)
+    h = compose(f, g)
+    X = _r(9).normal(size=(30, 2))
+    assert np.allclose(h.forward(X), g(f.forward(X)), rtol=1e-12, atol=1e-12)
+    assert h.n_params == f.n_params + g.n_params
+    # plain nets composed as graphs count as the composed Network (polytope engine)
+    a, b = Network.from_arch("2-5-2", seed=3), Network.from_arch("2-5-1", seed=4)
+    dom = box(-1.0, 1.0, dim=2)
+    assert count(compose(graph_from_network(a), b), dom).regions == count(compose(a, b), dom,
+                                                                           engine="polytope").regions
+
+
+def test_polygon_domains_partial_runs_and_all_of_r3():
+    from regions import plane_through
+
+    g = residual(d=3)
+    tri = plane_through(np.zeros(3), np.array([2.0, 0, 0]), np.array([0, 2.0, 0]), triangle=True)
+    part = partition(g, tri)
+    part.verify()  # areas sum to the triangle's
+    t = np.linspace(0, 1, 201)
+    U = np.stack(np.meshgrid(t, t), -1).reshape(-1, 2) * (tri.hi - tri.lo) + tri.lo
+    U = U[tri.contains(U)]
+    assert {p.tobytes() for p in lower(g).patterns(tri.to_input(U))} <= {p.tobytes() for p in part.patterns}
+    stopped = count(SMALL["pool"](), box(-1.0, 1.0, dim=2), max_regions=5)
+    assert stopped.partial and stopped.regions > 5
+    # all of R^3 holds at least the regions of any box in it
+    assert count(g, whole(3)).regions >= count(g, box(-3.0, 3.0, dim=3)).regions >= 2

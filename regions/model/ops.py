@@ -48,6 +48,7 @@ __all__ = [
     "MaxGroups",
     "Node",
     "Units",
+    "compose_graphs",
     "graph_from_network",
     "lower",
 ]
@@ -489,3 +490,23 @@ def graph_from_network(net) -> Graph:
                                            else f"leaky_relu({net.negative_slope:g})")]
     nodes.append(Affine(*net.layers[-1]))
     return Graph(nodes, net.input_dim)
+
+
+def compose_graphs(f, g) -> Graph:
+    """The op graph computing ``g(f(x))``; either may be a :class:`~regions.model.network.Network`.
+
+    ``g``'s nodes read ``f``'s output where they read ``g``'s input;
+    parameters add up.
+    """
+    from .network import Network  # noqa: PLC0415 -- network imports nothing from here
+
+    f = graph_from_network(f) if isinstance(f, Network) else f
+    g = graph_from_network(g) if isinstance(g, Network) else g
+    if not isinstance(f, Graph) or not isinstance(g, Graph):
+        raise RegionsError(f"expected Networks or op graphs, got {type(f).__name__} and {type(g).__name__}")
+    if f.output_dim != g.input_dim:
+        raise RegionsError(f"expected f's output dimension to equal g's input dimension, "
+                           f"got {f.output_dim} and {g.input_dim}")
+    shift = len(f.nodes)
+    nodes = list(f.nodes) + [Node(n.op, tuple(j + shift for j in n.inputs), n.name) for n in g.nodes]
+    return Graph(nodes, f.input_dim)
