@@ -240,3 +240,15 @@ def test_polygon_domains_partial_runs_and_all_of_r3():
     assert stopped.partial and stopped.regions > 5
     # all of R^3 holds at least the regions of any box in it
     assert count(g, whole(3)).regions >= count(g, box(-3.0, 3.0, dim=3)).regions >= 2
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_the_lp_walk_on_segments_matches_the_1d_walk(name):
+    # two engines on the same 1-D domain: the exact interval walk and the H-polytope walk
+    g = SMALL[name]()
+    for s in range(2):
+        a, b = _r(20 + s).uniform(-1.5, 1.5, size=(2, 2))
+        dom = segment(a, b)
+        one, lp = partition(g, dom), partition(g, dom, engine="lp")
+        assert one.n_regions == lp.n_regions
+        assert {p.tobytes() for p in one.patterns} == {p.tobytes() for p in lp.patterns}
