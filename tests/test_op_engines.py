@@ -252,3 +252,26 @@ def test_the_lp_walk_on_segments_matches_the_1d_walk(name):
         one, lp = partition(g, dom), partition(g, dom, engine="lp")
         assert one.n_regions == lp.n_regions
         assert {p.tobytes() for p in one.patterns} == {p.tobytes() for p in lp.patterns}
+
+
+@pytest.mark.parametrize("arch,slope,seed", [("2-6-6-6-1", 0.0, 1), ("2-8-8-2", 0.2, 2), ("2-10-10-1", 0.0, 5)])
+def test_pieces_in_2d_match_the_planar_engine(arch, slope, seed):
+    net = Network.from_arch(arch, seed=seed, negative_slope=slope)
+    W, b = net.layers[-1]
+    W = W.copy()
+    W[:, ::2] = 0.0  # the output ignores half the last layer: neighbours merge into pieces
+    net = Network([*net.layers[:-1], (W, b)], negative_slope=slope)
+    dom = box(-1.0, 1.0, dim=2)
+    got, ref = count(graph_from_network(net), dom), count(net, dom, engine="planar")
+    assert (got.regions, got.pieces) == (ref.regions, ref.pieces)
+    assert got.pieces < got.regions
+
+
+def test_pieces_of_op_graphs():
+    # max of tangent planes: every region its own map; a zero output: one piece
+    P = np.array([[0.5, 0.0], [-0.5, 0.3], [0.0, -0.6]])
+    g = Graph([Affine(2 * P, -np.sum(P**2, 1)), MaxGroups([[0, 1, 2]]), Affine([[1.0]])], 2)
+    assert count(g, box(-1.0, 1.0, dim=2)).pieces == 3
+    flat = Graph([*[n for n in SMALL["pool"]().nodes[:-1]], Node(Affine(np.zeros((1, 4))), (3,))], 2)
+    got = count(flat, box(-1.0, 1.0, dim=2))
+    assert got.pieces == 1 and got.regions > 1

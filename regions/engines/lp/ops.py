@@ -35,8 +35,12 @@ capped at 1 (one domain scale), certified in float64 at the returned
 point; a side has an interior iff that radius exceeds ``CHEB_RTOL``.  A
 witness ball that lies on one side certifies that side without an LP.
 
-Affine pieces are not computed here (``n_pieces`` is None), as in the LP
-engine for plain networks.
+Bounded 2-D domains also keep each region's polygon (clipped from the
+domain's, Sutherland-Hodgman): its vertices screen units and max candidates
+that cannot split a region (no LP), and give the affine pieces: regions
+that share an edge longer than ``EDGE_TOL`` and whose output Jacobians agree
+to ``PIECE_RTOL`` (as in the other engines) are merged.  Elsewhere
+``n_pieces`` is None (not computed), as in the LP engine for plain networks.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ class _Region:
     c: np.ndarray   # (n,)
     bits: list = field(default_factory=list)
     V: np.ndarray | None = None  # (p, 2) polygon vertices (bounded 2-D domains only): a screen
+    Mabs: np.ndarray | None = None  # (n, k) the carrier's Jacobian computed with absolute values
 
 
 def _clip(V: np.ndarray | None, A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
@@ -245,6 +250,7 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
     """The children of ``R`` after one lowered layer, with their carriers and pattern bits."""
     G, H = W @ R.M, W @ R.c + bvec
     absW = np.abs(W)
+    Gabs = absW @ R.Mabs
     gmag = np.linalg.norm(absW @ np.abs(R.M), axis=1)
     hmag = absW @ np.abs(R.c) + np.abs(bvec)
     has_v = R.V is not None and R.V.shape[0] > 0
@@ -275,7 +281,8 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
             act[units] = sides
             slope = np.where(act, u.positive, u.negative)
             # linear units: equal slopes, side irrelevant
-            out.append(_Region(P.A, P.b, P.w, P.r, slope[:, None] * G, slope * H, [*R.bits, act[units]], P.V))
+            out.append(_Region(P.A, P.b, P.w, P.r, slope[:, None] * G, slope * H, [*R.bits, act[units]], P.V,
+                               np.abs(slope)[:, None] * Gabs))
         return out
     fixed = {}
     if has_v:  # groups whose candidate on top at every vertex beats the others there decide once
@@ -318,8 +325,58 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
             pick[gi] = int(g[j])
             bits.append(np.arange(g.size) == j)
         bits = np.concatenate(bits) if bits else np.zeros(0, dtype=bool)
-        out.append(_Region(P.A, P.b, P.w, P.r, G[pick], H[pick], [*R.bits, bits], P.V))
+        out.append(_Region(P.A, P.b, P.w, P.r, G[pick], H[pick], [*R.bits, bits], P.V, Gabs[pick]))
     return out
+
+
+#: Edges shorter than this (normalised coordinates, domain scale 1) carry no adjacency; two edges
+#: are on one line when their end points are within it of each other's line.
+EDGE_TOL = 1e-9
+
+
+def _shares_edge(P: np.ndarray, Q: np.ndarray) -> bool:
+    """Whether the convex counter-clockwise polygons ``P`` and ``Q`` share an edge of positive length."""
+    dP, dQ = np.roll(P, -1, 0) - P, np.roll(Q, -1, 0) - Q
+    lP, lQ = np.linalg.norm(dP, axis=1), np.linalg.norm(dQ, axis=1)
+    okP, okQ = lP > EDGE_TOL, lQ > EDGE_TOL
+    P0, dP, lP = P[okP], dP[okP] / lP[okP, None], lP[okP]
+    Q0, Q1 = Q[okQ], np.roll(Q, -1, 0)[okQ]
+    dQ = dQ[okQ] / lQ[okQ, None]
+    nP = np.stack([dP[:, 1], -dP[:, 0]], 1)
+    opposite = (dP @ dQ.T) <= -1 + 1e-9                                   # (eP, eQ)
+    on0 = np.abs(np.einsum("ik,jk->ij", nP, Q0) - np.sum(nP * P0, 1)[:, None]) <= EDGE_TOL
+    on1 = np.abs(np.einsum("ik,jk->ij", nP, Q1) - np.sum(nP * P0, 1)[:, None]) <= EDGE_TOL
+    t0 = np.einsum("ik,jk->ij", dP, Q0) - np.sum(dP * P0, 1)[:, None]      # along P's edge
+    t1 = np.einsum("ik,jk->ij", dP, Q1) - np.sum(dP * P0, 1)[:, None]
+    lo = np.maximum(np.minimum(t0, t1), 0.0)
+    hi = np.minimum(np.maximum(t0, t1), lP[:, None])
+    return bool(np.any(opposite & on0 & on1 & (hi - lo > EDGE_TOL)))
+
+
+def _pieces_2d(polys: list, J: np.ndarray, Jabs: np.ndarray) -> int:
+    """Connected components of regions that share an edge and have one output map.
+
+    Maps are equal when ``|J_r - J_s| <= PIECE_RTOL (|J|_r + |J|_s)`` entrywise, as in the
+    other engines; only pairs with equal maps are tested for a shared edge.
+    """
+    from ...core.pieces import merge_pieces  # noqa: PLC0415
+    from ...core.tolerances import PIECE_RTOL  # noqa: PLC0415
+
+    R = J.shape[0]
+    Jf, Af = J.reshape(R, -1), Jabs.reshape(R, -1)
+    r1, r2 = [], []
+    step = max(1, (1 << 22) // max(1, R * Jf.shape[1]))
+    for i0 in range(0, R, step):
+        i = np.arange(i0, min(R, i0 + step))
+        eq = np.all(np.abs(Jf[i, None, :] - Jf[None, :, :]) <= PIECE_RTOL * (Af[i, None, :] + Af[None, :, :]), axis=2)
+        a, b = np.nonzero(eq)
+        a = i[a]
+        keep = a < b
+        for x, y in zip(a[keep], b[keep]):
+            if _shares_edge(polys[x], polys[y]):
+                r1.append(x), r2.append(y)
+    _, n = merge_pieces(R, np.array(r1, dtype=np.intp), np.array(r2, dtype=np.intp))
+    return int(n)
 
 
 def _centre(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -366,15 +423,17 @@ class OpLPPartition:
     _J: np.ndarray = field(default=None, repr=False)
     _c: np.ndarray = field(default=None, repr=False)
     _H: list = field(default=None, repr=False)
+    _n_pieces: int | None = None
 
     @property
     def n_regions(self) -> int:
         return int(self.patterns.shape[0])
 
     @property
-    def n_pieces(self) -> None:
-        """Affine pieces are not computed by the LP walk (None)."""
-        return None
+    def n_pieces(self) -> int | None:
+        """Affine pieces (neighbours sharing an edge with one output map merged) in bounded 2-D
+        domains; None elsewhere (not computed)."""
+        return self._n_pieces
 
     def output_maps(self) -> tuple[np.ndarray, np.ndarray]:
         """``(J, c)``: output ``= J[i] @ t + c[i]`` on region ``i`` (parameter coordinates)."""
@@ -416,7 +475,7 @@ class OpLPPartition:
         return self.domain.to_input(self.witnesses)
 
     def count(self) -> CountResult:
-        return CountResult(self.n_regions, None, list(self.layer_counts), self.engine, self.partial)
+        return CountResult(self.n_regions, self.n_pieces, list(self.layer_counts), self.engine, self.partial)
 
     def verify(self, low: Lowered | None = None) -> dict:
         """Checks: patterns unique; each witness reproduces its pattern; volumes sum to the domain's."""
@@ -469,7 +528,7 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
     if k == 2 and geo.bounded:  # the box (or polygon) as a polygon: vertex screens spare most LPs
         V0 = _clip(np.array([[geo.lo[0], geo.lo[1]], [geo.hi[0], geo.lo[1]], [geo.hi[0], geo.hi[1]],
                              [geo.lo[0], geo.hi[1]]]), geo.A0, geo.b0)
-    regions = [_Region(geo.A0, geo.b0, u0, r0, np.eye(k), np.zeros(k), [], V0)]
+    regions = [_Region(geo.A0, geo.b0, u0, r0, np.eye(k), np.zeros(k), [], V0, np.eye(k))]
     counts, partial = [], False
     for (W, bvec), u in zip(layers[:-1], low.units):
         nxt = []
@@ -480,18 +539,22 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         if max_regions is not None and len(regions) > max_regions:
             partial = True
             break
+    n_pieces = None
     if partial:
         J = c = None
     else:
         W, bvec = layers[-1]
         J = np.stack([W @ R.M for R in regions]) / geo.s
         c = np.stack([W @ R.c + bvec for R in regions]) - np.einsum("rok,k->ro", J, geo.centre)
+        if V0 is not None:
+            Jabs = np.stack([np.abs(W) @ R.Mabs for R in regions]) / geo.s
+            n_pieces = _pieces_2d([R.V for R in regions], J, Jabs)
     pats = [np.concatenate(R.bits) if R.bits else np.zeros(0, dtype=bool) for R in regions]
     return OpLPPartition(
         network=network, domain=domain,
         patterns=np.array(pats, dtype=bool).reshape(len(regions), -1),
         witnesses=geo.centre + geo.s * np.array([R.w for R in regions]),
         radii=np.array([R.r for R in regions]),
-        layer_counts=tuple(counts), partial=partial, lps=geo.lp.n,
+        layer_counts=tuple(counts), partial=partial, lps=geo.lp.n, _n_pieces=n_pieces,
         _J=J, _c=c, _H=[(R.A, R.b, geo.centre, geo.s) for R in regions],
     )
