@@ -275,3 +275,30 @@ def test_pieces_of_op_graphs():
     flat = Graph([*[n for n in SMALL["pool"]().nodes[:-1]], Node(Affine(np.zeros((1, 4))), (3,))], 2)
     got = count(flat, box(-1.0, 1.0, dim=2))
     assert got.pieces == 1 and got.regions > 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_residual_and_max_pool_against_regioncam(seed):
+    # a separately written tool (regioncam, float32) on random nets with no ties
+    rc = pytest.importorskip("regioncam")
+    r = _r(seed)
+    W1, b1 = r.normal(size=(8, 2)), r.normal(size=8)
+    W3, b3, Wo = 0.5 * r.normal(size=(8, 8)), 0.5 * r.normal(size=8), r.normal(size=(1, 8))
+    W2, b2 = r.normal(size=(5, 8)), r.normal(size=5)
+    f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+    cam = rc.Regioncam(1.0)
+    cam.linear(f32(W1.T), f32(b1))
+    cam.relu()
+    cam.add(rc.nn.Residual(rc.nn.Sequential(rc.nn.Linear(f32(W3.T), f32(b3)), rc.nn.ReLU())))
+    cam.linear(f32(Wo.T), f32(np.zeros(1)))
+    res = Graph([Affine(W1, b1), Activation.relu(), Affine(W3, b3), Activation.relu(), Node(Add(), (2, 4)),
+                 Affine(Wo)], 2)
+    pool_cam = rc.Regioncam(1.0)
+    pool_cam.linear(f32(W1.T), f32(b1))
+    pool_cam.relu()
+    pool_cam.linear(f32(W2.T), f32(b2))
+    pool_cam.max_pool()  # the max over all five units
+    pool = Graph([Affine(W1, b1), Activation.relu(), Affine(W2, b2), MaxGroups([list(range(5))]), Affine([[1.0]])], 2)
+    dom = box(-1.0, 1.0, dim=2)
+    assert count(res, dom).regions == cam.num_faces
+    assert count(pool, dom).regions == pool_cam.num_faces
