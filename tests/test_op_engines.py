@@ -302,3 +302,17 @@ def test_residual_and_max_pool_against_regioncam(seed):
     dom = box(-1.0, 1.0, dim=2)
     assert count(res, dom).regions == cam.num_faces
     assert count(pool, dom).regions == pool_cam.num_faces
+
+
+@pytest.mark.parametrize("dom", [segment(np.array([-1.0, 0.2]), np.array([1.0, -0.4])), box(-1.0, 1.0, dim=2)])
+def test_op_partitions_follow_the_partition_protocol(dom):
+    from regions.engines.base import Partition
+
+    g = SMALL["maxout"]()
+    part = partition(g, dom)
+    assert isinstance(part, Partition)
+    rep = part.verify()
+    assert rep["witness_mismatches"] == 0 and rep["unique_patterns"]
+    assert part.count().regions == part.n_regions == len(part.layer_counts and part.patterns)
+    J, c = part.output_maps()
+    assert J.shape[0] == c.shape[0] == part.n_regions

@@ -68,6 +68,22 @@ class OpLinePartition:
     def count(self) -> CountResult:
         return CountResult(self.n_regions, self.n_pieces, list(self.layer_counts), self.engine)
 
+    def verify(self) -> dict:
+        """Checks: consecutive intervals differ in pattern (convex regions: patterns unique); every
+        witness reproduces its pattern in the lowered network; lengths sum to the domain's."""
+        from ...errors import VerificationError  # noqa: PLC0415
+
+        pats = self._low.patterns(self.points())
+        bad = int(np.count_nonzero(np.any(pats != self.patterns, axis=1)))
+        unique = len({p.tobytes() for p in self.patterns}) == self.n_regions
+        out = {"witness_mismatches": bad, "unique_patterns": unique}
+        if np.isfinite(self.breaks).all():
+            total = float(self.breaks[-1] - self.breaks[0])
+            out["measure_rel_error"] = abs(float(self.measures.sum()) - total) / total
+        if bad or not unique or out.get("measure_rel_error", 0.0) > 1e-9:
+            raise VerificationError(f"expected a consistent partition, got {out}")
+        return out
+
 
 def _layer_state(Z, S, mag, smag, u: Units):
     """Pattern bits, next values and next slopes of one layer at the regions' reps."""
