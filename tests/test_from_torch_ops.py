@@ -134,3 +134,35 @@ def test_cli_counts_an_exported_residual_net(tmp_path):
     assert rec["regions"] == count_exact_lp(g, -1.0, 1.0) and rec["arch"] == g.arch
     bad = CliRunner().invoke(main, ["count", "--weights", str(path), "--engine", "planar"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_slices_and_checkpoint_series_of_a_residual_net(tmp_path):
+    from regions.experiments.workflows import checkpoint_series, data_domain, slice_through
+    from regions.model.ops import lower
+
+    class Res8(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.o = nn.Linear(8, 6), nn.Linear(6, 6), nn.Linear(6, 3)
+
+        def forward(self, x):
+            h = torch.relu(self.a(x))
+            return self.o(h + torch.relu(self.b(h)))
+
+    torch.manual_seed(1)
+    m = Res8()
+    P = np.random.default_rng(0).normal(size=(3, 8))
+    seg, pl = slice_through(m, P[:2]), slice_through(m, P)  # verified partitions
+    assert pl.record["arch"] == "8-relu6-relu6-add6-3" and seg.record["regions"] >= 2
+    # every pattern on a grid of the plane is a region (a lower bound)
+    dom = pl.domain
+    t = np.linspace(0, 1, 151)
+    U = np.stack(np.meshgrid(t, t), -1).reshape(-1, 2) * (dom.hi - dom.lo) + dom.lo
+    grid = {p.tobytes() for p in lower(regions.from_torch(m)).patterns(dom.to_input(U))}
+    assert grid <= {p.tobytes() for p in pl.partition.patterns}
+    for step in (0, 5):  # checkpoints of a residual net: torch.export programs
+        torch.export.save(torch.export.export(m, (torch.zeros(2, 8),)), str(tmp_path / f"step_{step:06d}.pt2"))
+        with torch.no_grad():
+            m.b.weight.mul_(2.0)
+    rows = checkpoint_series(tmp_path, data_domain(P), verify=True)
+    assert [r["step"] for r in rows] == [0, 5] and rows[0]["regions"] == pl.record["regions"]
