@@ -166,3 +166,20 @@ def test_slices_and_checkpoint_series_of_a_residual_net(tmp_path):
             m.b.weight.mul_(2.0)
     rows = checkpoint_series(tmp_path, data_domain(P), verify=True)
     assert [r["step"] for r in rows] == [0, 5] and rows[0]["regions"] == pl.record["regions"]
+
+
+def test_residual_digits_run_and_its_checkpoints(tmp_path):
+    from regions.experiments import digits
+    from regions.experiments.workflows import checkpoint_series, load_digits
+    from regions.interop.fx import load_program
+
+    run = digits.train_digits(tmp_path / "res", hidden=(8,), residual_blocks=1, epochs=1, max_steps=4,
+                              save_every=2, seed=0)
+    assert [r["checkpoint"] for r in run.history] == ["step_000000.pt2", "step_000002.pt2", "step_000004.pt2"]
+    X, _ = load_digits()
+    last = load_program(str(run.checkpoints[-1]))
+    ref = run.model.double()(torch.from_numpy(X[:20])).detach().numpy()
+    assert np.abs(last.forward(X[:20]) - ref).max() < 1e-12  # the program is the trained module
+    dom = regions.segment(X[0], X[1])
+    rows = checkpoint_series(tmp_path / "res", dom)
+    assert rows[-1]["regions"] == regions.count(run.network(), dom).regions >= 1
