@@ -30,7 +30,6 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..core.io import write_atomic, write_text_atomic
-from ..model.network import Network
 from ..interop.pytorch import _torch, parse_activation
 from .workflows import series_csv, load_digits
 
