@@ -49,14 +49,22 @@ def from_torch(
     *,
     state_dict: "dict | None" = None,
     activation: "str | float" = "relu",
-) -> Network:
-    """The exact :class:`Network` of a PyTorch model (see :func:`regions.interop.pytorch.from_torch`).
+):
+    """The exact network of a PyTorch model, ready for :func:`count` and :func:`partition`.
 
-    PyTorch is imported only when this is called (``pip install 'regions[torch]'``).
+    A plain ``nn.Sequential`` chain with one activation gives a
+    :class:`Network` (:func:`regions.interop.pytorch.from_torch`); any other
+    module traceable with ``torch.fx`` (hand-written ``forward``, residual
+    blocks, max pooling, maxout, per-layer slopes) or a
+    ``torch.export.ExportedProgram`` gives an op graph
+    (:class:`regions.model.ops.Graph`, see :func:`regions.interop.fx.from_torch_any`).
+    State dicts are read only as plain ``Linear`` chains with the stated
+    ``activation``.  PyTorch is imported only when this is called
+    (``pip install 'regions[torch]'``).
     """
-    from .interop.pytorch import from_torch as _from_torch  # noqa: PLC0415 -- torch is optional
+    from .interop.fx import from_torch_any  # noqa: PLC0415 -- torch is optional
 
-    return _from_torch(module, input_shape, state_dict=state_dict, activation=activation)
+    return from_torch_any(module, input_shape, state_dict=state_dict, activation=activation)
 
 
 __all__ = [

@@ -13,9 +13,11 @@ from ..core.result import CountResult
 from ..domains import Domain, box
 from ..errors import RegionsError
 from ..model.network import Network
+from ..model.ops import Graph
 from .base import Engine, check_options
 from .line.engine import LineEngine
 from .lp.engine import LPEngine
+from .opgraph import count_graph, partition_graph
 from .planar.engine import PlanarEngine
 from .polytope.engine import PolytopeEngine
 
@@ -63,7 +65,7 @@ def default_domain(net: Network) -> Domain:
 
 def _check(net, domain) -> Domain:
     if not isinstance(net, Network):
-        raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
+        raise RegionsError(f"expected a regions.Network or an op graph (regions.from_torch), got {type(net).__name__}")
     if domain is None:
         domain = default_domain(net)
     if not isinstance(domain, Domain):
@@ -116,6 +118,8 @@ def partition(net: Network, domain: Domain | None = None, *, engine: str | None 
         ``PolytopePartition``); all follow :class:`~regions.engines.base.Partition`.
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    if isinstance(net, Graph):  # residual, max and per-layer operations: regions.engines.opgraph
+        return partition_graph(net, domain, engine=engine, max_regions=max_regions, progress=progress)
     domain = _check(net, domain)
     return select(net, domain, engine).partition(net, domain, max_regions=max_regions, progress=progress)
 
@@ -135,6 +139,9 @@ def count(net: Network, domain: Domain | None = None, *, engine: str | None = No
     and merge them: :func:`regions.execution.split.count_split`.
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    if isinstance(net, Graph):  # residual, max and per-layer operations: regions.engines.opgraph
+        return count_graph(net, domain, engine=engine, max_regions=max_regions, progress=progress,
+                           jobs=jobs, scheduler=scheduler, state=state)
     domain = _check(net, domain)
     if jobs is not None or scheduler is not None or state is not None:
         if max_regions is not None:

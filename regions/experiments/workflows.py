@@ -76,7 +76,7 @@ __all__ = [
 
 #: File suffixes read with :func:`regions.torch_import.load_torch`.
 TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
-_CHECKPOINT_SUFFIXES = (".npz", *TORCH_SUFFIXES)
+_CHECKPOINT_SUFFIXES = (".npz", ".pt2", *TORCH_SUFFIXES)
 
 
 # ---------------------------------------------------------------- networks
@@ -92,11 +92,14 @@ def load_network(
     Parameters
     ----------
     source : Network, torch.nn.Module, state dict, str or path-like
-        A Network (returned as is); a PyTorch module or state dict
-        (:func:`regions.from_torch`); a ``.pt``, ``.pth``, ``.ckpt`` or
-        ``.bin`` file, read with :func:`regions.torch_import.load_torch`
-        (``weights_only=True``); any other file is an ``.npz`` archive
-        (:meth:`Network.load`).
+        A Network or an op graph (returned as is); a PyTorch module or
+        state dict (:func:`regions.from_torch`: residual, max-pool and other
+        traceable modules give op graphs); a ``.pt2`` program
+        (``torch.export.save``, read with ``torch.export.load``: any
+        architecture, e.g. the checkpoints of a residual net); a ``.pt``,
+        ``.pth``, ``.ckpt`` or ``.bin`` file, read with
+        :func:`regions.torch_import.load_torch` (``weights_only=True``; plain
+        chains); any other file is an ``.npz`` archive (:meth:`Network.load`).
     module, input_shape, activation
         Passed to the torch import (see :func:`regions.from_torch`).
 
@@ -104,20 +107,26 @@ def load_network(
     -------
     Network
     """
-    if isinstance(source, Network):
+    from ..model.ops import Graph  # noqa: PLC0415
+
+    if isinstance(source, (Network, Graph)):
         return source
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if path.suffix.lower() == ".pt2":  # a torch.export program: an op graph (torch.export.load)
+            from ..interop.fx import load_program  # noqa: PLC0415 -- torch is optional
+
+            return load_program(str(path))
         if path.suffix.lower() not in TORCH_SUFFIXES:
             return Network.load(path)
         from ..interop.pytorch import load_torch  # noqa: PLC0415 -- torch is optional
 
         return load_torch(path, module=module, input_shape=input_shape, activation=activation)
-    from ..interop.pytorch import from_torch  # noqa: PLC0415
+    from ..interop.fx import from_torch_any  # noqa: PLC0415 -- plain chains: Network; others: op graphs
 
     if module is not None:
-        return from_torch(module, input_shape, state_dict=source)
-    return from_torch(source, input_shape, activation=activation)
+        return from_torch_any(module, input_shape, state_dict=source)
+    return from_torch_any(source, input_shape, activation=activation)
 
 
 # -------------------------------------------------------------------- data
@@ -304,7 +313,7 @@ def _summary(net: Network, domain: Domain, part, seconds: float, verified: bool)
     n = int(part.n_regions)
     return {
         "regions": n,
-        "pieces": int(part.n_pieces),
+        "pieces": None if part.n_pieces is None else int(part.n_pieces),
         "layer_counts": [int(c) for c in part.layer_counts],
         "engine": getattr(part, "engine", None),
         "kind": domain.kind,
@@ -313,7 +322,7 @@ def _summary(net: Network, domain: Domain, part, seconds: float, verified: bool)
         "verified": bool(verified),
         "seconds": round(float(seconds), 6),
         "arch": net.arch,
-        "negative_slope": net.negative_slope,
+        "negative_slope": getattr(net, "negative_slope", None),  # None for op graphs (slopes per op)
     }
 
 
