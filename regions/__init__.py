@@ -48,7 +48,7 @@ def from_torch(
     input_shape: "tuple[int, ...] | int | None" = None,
     *,
     state_dict: "dict | None" = None,
-    activation: "str | float" = "relu",
+    activation: "str | float | None" = None,
 ) -> Network:
     """The exact :class:`Network` of a PyTorch model (see :func:`regions.interop.pytorch.from_torch`).
 

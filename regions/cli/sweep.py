@@ -7,9 +7,8 @@ import sys
 import click
 
 from regions.experiments import sweep as sweeplib
-from regions.domains import parse_box
 
-from ._common import fail, guard, parse_bias, to_json
+from ._common import emit, fail, force_option, guard, output_target, parse_bias, parse_box_option, to_json
 
 
 @click.command()
@@ -49,12 +48,13 @@ from ._common import fail, guard, parse_bias, to_json
               help="Figure: regions vs parameters, one curve per depth (.png, .svg or .pdf).")
 @click.option("--no-plot", is_flag=True, help="Draw no figure.")
 @click.option("--resume", is_flag=True, help="Keep the rows already in --out and compute only the missing cells.")
+@force_option
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON (exact integers) instead of the table.")
 @click.option("--wide", is_flag=True,
               help="Table with every column and exact integers, however wide (default: at most 100 columns).")
 @guard
 def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, whole, domain_kind, max_regions,
-          max_seconds, jobs, scheduler, base_seed, out, no_out, plot_file, no_plot, resume, as_json, wide):
+          max_seconds, jobs, scheduler, base_seed, out, no_out, plot_file, no_plot, resume, force, as_json, wide):
     """Regions per parameter across depth and width: bounds, constructions, exact counts.
 
     One row per depth x width: parameters; the bounds (Zaslavsky at depth 1,
@@ -85,7 +85,7 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
         fail("expected either --whole or --box, got both")
     lo, hi = -1.0, 1.0
     if box_text is not None:
-        dom = parse_box(box_text, 1)
+        dom = parse_box_option(box_text, 1)
         lo, hi = float(dom.lo[0]), float(dom.hi[0])
     bias = parse_bias(bias_init)
     if scheduler is not None and jobs is not None:
@@ -95,13 +95,12 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
             fail("expected --out FILE to resume from, got --no-out")
         out = None
     plot_file = None if no_plot else plot_file
-    if plot_file is not None and not plot_file.lower().endswith((".png", ".svg", ".pdf")):
-        fail(f"expected --plot to end in .png, .svg or .pdf, got {plot_file!r}")
+    plot_target = output_target(plot_file, force or resume, what="--plot", suffixes=(".png", ".svg", ".pdf"))
     # check everything (ranges, options, file type) before any work
     cells = sweeplib.make_cells(input_dim, depths, widths, mode=mode, seeds=seeds, init=init, bias=bias,
                                 domain=kind, lo=lo, hi=hi, max_regions=max_regions, base_seed=base_seed)
     if out is not None:
-        sweeplib.check_output(out, resume=resume)
+        sweeplib.check_output(out, resume=resume, force=force)
 
     state = {"bar": None}
 
@@ -120,7 +119,7 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
         rows = sweeplib.sweep(input_dim, depths, widths, mode=mode, seeds=seeds, init=init, bias=bias, domain=kind,
                               lo=lo, hi=hi, max_regions=max_regions, base_seed=base_seed, jobs=jobs,
                               scheduler=scheduler, max_seconds=max_seconds, out=out, resume=resume,
-                              on_row=on_row, on_start=on_start)
+                              force=force, on_row=on_row, on_start=on_start)
     except KeyboardInterrupt:
         if state["bar"] is not None:
             state["bar"].__exit__(None, None, None)
@@ -137,11 +136,28 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
     else:
         click.echo(sweeplib.format_table(rows, wide=wide))
     written = [str(out)] if out else []
-    if plot_file:
-        sweeplib.save_plot(rows, plot_file)
+    if plot_target is not None:
+        emit(plot_target, _figure_bytes(rows, plot_file))
         written.append(plot_file)
     if written:
         click.echo(f"wrote {' and '.join(written)}", err=as_json)
+
+
+def _figure_bytes(rows, name: str) -> bytes:
+    """The sweep figure as .png/.svg/.pdf bytes (format from the name; PNG for a pipe without one)."""
+    import io  # noqa: PLC0415
+
+    from matplotlib.figure import Figure  # noqa: PLC0415 -- no pyplot, no backend switch
+
+    from regions.plot.style import figure_style  # noqa: PLC0415
+
+    fmt = name.lower().rsplit(".", 1)[-1] if "." in name else "png"
+    buf = io.BytesIO()
+    with figure_style():
+        fig = Figure(figsize=(7.2, 5.2), layout="constrained")
+        sweeplib.plot(rows, ax=fig.add_subplot())
+        fig.savefig(buf, format=fmt if fmt in ("png", "svg", "pdf") else "png", dpi=150)
+    return buf.getvalue()
 
 
 __all__ = ["sweep"]

@@ -84,7 +84,7 @@ def load_network(
     *,
     module=None,
     input_shape: Sequence[int] | int | None = None,
-    activation: str | float = "relu",
+    activation: str | float | None = None,
 ) -> Network:
     """A :class:`~regions.network.Network` from whatever holds one.
 
@@ -97,7 +97,10 @@ def load_network(
         (``weights_only=True``); any other file is an ``.npz`` archive
         (:meth:`Network.load`).
     module, input_shape, activation
-        Passed to the torch import (see :func:`regions.from_torch`).
+        Passed to the torch import (see :func:`regions.from_torch`); for a
+        torch file the activation defaults to the one recorded in a
+        ``config.json`` beside it (:func:`run_activation`); a plain state
+        dict without either is refused.
 
     Returns
     -------
@@ -111,6 +114,8 @@ def load_network(
             return Network.load(path)
         from ..interop.pytorch import load_torch  # noqa: PLC0415 -- torch is optional
 
+        if activation is None and module is None:
+            activation = run_activation(path.parent)  # as recorded by the run, never guessed
         return load_torch(path, module=module, input_shape=input_shape, activation=activation)
     from ..interop.pytorch import from_torch  # noqa: PLC0415
 
@@ -477,7 +482,8 @@ def checkpoint_series(
     activation : str or float, optional
         For plain state dicts; default: the ``activation`` of a
         ``config.json`` beside the checkpoints (as written by
-        :func:`regions.digits.train_digits`), else ``"relu"``.
+        :func:`regions.digits.train_digits`); a plain state dict without
+        either is refused (its activation is not recorded in it).
     out : path, optional
         CSV file, rewritten atomically after every checkpoint (a reader
         never sees a torn file; an interrupted run keeps its rows).
@@ -513,7 +519,7 @@ def checkpoint_series(
             raise RegionsError("expected at least one checkpoint file, got none")
         folder = paths[0].parent
     if activation is None:
-        activation = run_activation(folder) or "relu"
+        activation = run_activation(folder)  # a bare state dict without it is refused
     history = _history(folder)
     measure = input_measure(domain) if domain.bounded else float("inf")
     rows: list[dict] = []
