@@ -257,8 +257,8 @@ def build_domain(net: regions.Network, whole, box_text, segment_file, line_file,
     if whole:
         return regions.whole(d)
     if segment_file is not None or line_file is not None:
-        x0, x1 = _read_points(segment_file or line_file, ("x0", "x1"))
-        return regions.segment(x0, x1) if segment_file else regions.line(x0, x1)
+        x0, x1 = _read_points(segment_file if segment_file is not None else line_file, ("x0", "x1"))
+        return regions.segment(x0, x1) if segment_file is not None else regions.line(x0, x1)
     if plane_file is not None:
         x0, x1, x2 = _read_points(plane_file, ("x0", "x1", "x2"))
         return regions.plane_through(x0, x1, x2, margin=margin, triangle=triangle)

@@ -83,7 +83,7 @@ def _points(digit_labels, samples, points_file):
     name = "--digits" if digit_labels is not None else "--samples"
     values = parse_int_list(labels, name=name, minimum=0, example="0,1,2")
     if len(values) not in (2, 3):
-        fail(f"expected two (a segment) or three (a plane) values in {name}, got {len(values)} from {labels!r}")
+        fail(f"expected 2 points (a segment) or 3 points (a plane) from {name}, got {len(values)} from {labels!r}")
     if digit_labels is not None and max(values) > 9:
         fail(f"expected --digits labels in 0..9, got {labels!r}")
     X, y = workflows.load_digits()

@@ -205,23 +205,24 @@ class _Builder:
 def _check_tensor(t, where: str) -> None:
     """Refuse tensors whose values cannot be read as real numbers without a silent cast or a guess."""
     torch = _torch()
-    name = f"the tensor {where}" if where else "a tensor"
+    at = f" at {where}" if where else ""
     if not isinstance(t, torch.Tensor):
         raise RegionsError(f"expected a tensor at {where or 'this entry'}, got {type(t).__name__}")
     if t.layout != torch.strided:
-        raise RegionsError(f"expected dense tensors, got {name} with layout {t.layout}; save t.to_dense() instead")
+        raise RegionsError(f"expected dense tensors, got a tensor with layout {t.layout}{at}; save t.to_dense() "
+                           f"instead")
     if t.is_meta:
-        raise RegionsError(f"expected tensors with values, got {name} on the meta device (it holds no "
+        raise RegionsError(f"expected tensors with values, got a tensor on the meta device{at} (it holds no "
                            f"numbers); save the trained weights instead")
     if t.is_quantized:
-        raise RegionsError(f"expected float tensors, got the quantized {name} ({t.dtype}); save "
+        raise RegionsError(f"expected float tensors, got a quantized tensor{at} ({t.dtype}); save "
                            f"t.dequantize() instead")
     if t.is_complex():
-        raise RegionsError(f"expected real tensors, got the complex {name} ({t.dtype}); the imaginary part "
+        raise RegionsError(f"expected real tensors, got a complex tensor{at} ({t.dtype}); its imaginary part "
                            f"is never dropped silently")
     if not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32, torch.int64,
                                                   torch.uint8, torch.bool)):
-        raise RegionsError(f"expected real numeric tensors, got {name} of dtype {t.dtype}")
+        raise RegionsError(f"expected real numeric tensors, got a tensor of dtype {t.dtype}{at}")
 
 
 def _np(t, where: str = "") -> np.ndarray:
