@@ -324,6 +324,8 @@ WRITERS = [
     (["plot", *NET], "--out", "p.png"),
     (["slice", "--weights", "net.npz", "--points", "pts2.npy"], "--out", "s.json"),
     (["local", *NET, "--points", "pts2.npy", "--radius", "0.1"], "--out", "l.csv"),
+    (["checkpoints", "net.npz", "net_deep.npz", "--points", "pts2.npy"], "--out", "k.csv"),
+    (["checkpoints", "net.npz", "--points", "pts2.npy"], "--plot", "k.png"),
     (["sweep", "--depths", "1", "--widths", "2", "--mode", "bound", "-j", "0", "--no-plot"], "--out", "w.csv"),
     (["sweep", "--depths", "1", "--widths", "2", "--mode", "bound", "-j", "0", "--no-out"], "--plot", "w.png"),
 ]
@@ -381,10 +383,12 @@ FIFO_WRITERS = [
      lambda b: b.startswith(b"point,regions")),
     (["sweep", "--depths", "1", "--widths", "2", "--mode", "bound", "-j", "0", "--no-out"], "--plot",
      lambda b: b.startswith(b"\x89PNG")),
+    (["checkpoints", "net.npz", "net_deep.npz", "--points", "pts2.npy"], "--out",
+     lambda b: b.decode().splitlines()[0].startswith("checkpoint,step,regions") and len(b.splitlines()) == 3),
 ]
 
 
-@pytest.mark.parametrize("cmd,opt,check", FIFO_WRITERS, ids=[c[0] for c, _, _ in FIFO_WRITERS])
+@pytest.mark.parametrize("cmd,opt,check", FIFO_WRITERS, ids=[f"{c[0]} {o}" for c, o, _ in FIFO_WRITERS])
 def test_fifo_written_straight(tmp_path, d, monkeypatch, cmd, opt, check):
     monkeypatch.chdir(d)
     fifo = tmp_path / "pipe"

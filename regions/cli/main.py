@@ -55,8 +55,7 @@ class LazyGroup(click.Group):
         """Run the command; every refusal is one line on stderr and exit code 2."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:  # the filters in force stay as they are
             try:
                 rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             except click.exceptions.Abort:

@@ -267,9 +267,8 @@ def checkpoints(checkpoints, digit_labels, samples, points_file, triangle, margi
                        f"pieces {row['pieces']:<8} mean {_unit(domain.kind)} {row['mean_measure']:.4g}")
 
     with contextlib.ExitStack() as stack:
-        for t, name in ((target, "--out"), (plot_target, "--plot")):
-            if t is not None and t.is_file:
-                stack.enter_context(lock_output(t.path, what=name))
+        if target is not None and target.is_file:  # rewritten after every row: one writer at a time
+            stack.enter_context(lock_output(target.path, what="--out"))
         rows = workflows.checkpoint_series(
             source, domain, input_shape=shape, activation=activation,
             out=target.path if target is not None and target.is_file else None, verify=verify, on_row=show)
