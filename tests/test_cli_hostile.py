@@ -210,6 +210,10 @@ OPTIONS = [
     (["train-digits", "--out-dir", "run", "--activation", "tanh"], "activation"),
     (["train-digits", "--out-dir", "run", "--activation", "leaky_relu:abc"], "numeric slope"),
     (["train-digits", "--out-dir", "run", "--activation", "leaky_relu:nan"], "slope"),
+    # sizes that cannot be held
+    (["count", "--construction", "sawtooth", "--depth", "100000", "--width", "100000"], "parameters"),
+    (["count", "--arch", "100000-100000-1"], "parameters"),
+    (["count", "--arch", "3-20000-20000-1", "--whole"], "parameters"),
     # budgets
     (["count", "--arch", "2-8-8-1", "--verify", "--max-regions", "3"], "--max-regions 3 regions to verify"),
     (["count", "--arch", "1-8-8-1", "--verify", "--max-regions", "2"], "--max-regions 2 regions to verify"),
@@ -453,6 +457,32 @@ def test_format_int_reads_the_digits(value):
         mantissa, exponent = text.split("e")
         assert int(exponent) in (len(digits) - 1, len(digits))
         assert abs(float(mantissa) * 10 ** (int(exponent) - len(digits) + 1) - int(digits[:4]) / 1000) < 0.006
+
+
+def _serra_by_enumeration(d0, ws):
+    """Serra et al. 2018, Theorem 1, summed over every (j_1..j_L) directly."""
+    import itertools
+
+    total = 0
+    for js in itertools.product(*[range(n + 1) for n in ws]):
+        cap, ok = d0, True
+        for j, n in zip(js, ws):
+            if j > min(cap, n):
+                ok = False
+                break
+            cap = min(cap, n - j)
+        if ok:
+            total += math.prod(math.comb(n, j) for j, n in zip(js, ws))
+    return total
+
+
+@pytest.mark.parametrize("input_dim", ["7", "99999999999999999999"])
+def test_bound_any_input_dimension(input_dim):
+    r = run("bound", "--input-dim", input_dim, "--widths", "3,4,2", "--json")
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout)
+    assert rec["serra_upper"] == _serra_by_enumeration(int(input_dim), [3, 4, 2])
+    assert rec["params"] == int(input_dim) * 3 + 3 + 3 * 4 + 4 + 4 * 2 + 2 + 2 + 1
 
 
 def test_bound_refuses_what_cannot_be_held():

@@ -189,6 +189,11 @@ def build_network(arch, init, bias_init, seed, weights, construction, depth, wid
     if activation is not None and weights is None:
         fail(f"expected --activation only with --weights (a torch state dict), got --activation {activation}")
     if arch is not None:
+        try:
+            sizes = [int(x) for x in str(arch).split("-")]
+        except ValueError:
+            sizes = []  # malformed: the library says how
+        _check_params(sum(a * b + b for a, b in zip(sizes, sizes[1:])), f"--arch {arch}")
         return regions.Network.from_arch(arch, init=init, bias=parse_bias(bias_init), seed=seed)
     if weights is not None:
         from pathlib import Path  # noqa: PLC0415
@@ -206,7 +211,19 @@ def build_network(arch, init, bias_init, seed, weights, construction, depth, wid
     if depth is None or width is None:
         fail("expected --depth K and --width D with --construction sawtooth, got "
              f"depth={depth}, width={width}")
+    _check_params(2 * width + (depth - 1) * (width * width + width) + width + 1,
+                  f"--construction sawtooth --depth {depth} --width {width}")
     return regions.constructions.sawtooth(depth=depth, width=width)
+
+
+#: Most parameters of a network built from options (800 MB of float64 weights).
+MAX_PARAMS = 10**8
+
+
+def _check_params(n: int, what: str) -> None:
+    if n > MAX_PARAMS:
+        fail(f"expected a network of at most {MAX_PARAMS:,} parameters ({MAX_PARAMS * 8 // 10**6:,} MB of "
+             f"float64), got {n:,} from {what}")
 
 
 # ------------------------------------------------------------------- domains

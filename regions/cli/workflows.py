@@ -207,9 +207,7 @@ def _run_folder(out_dir: str, force: bool) -> Path:
     if folder.exists() and not folder.is_dir():
         fail(f"expected --out-dir to be a folder, got the existing file {out_dir!r}")
     if not folder.exists():
-        if folder.parent != folder and not (folder.parent if str(folder.parent) else Path(".")).is_dir():
-            fail(f"expected --out-dir inside an existing folder, got {out_dir!r}")
-        return folder
+        return folder  # made with its parents by the trainer
     old = sorted(folder.glob("step_*.pt")) + [p for p in (folder / "history.csv", folder / "config.json")
                                                if p.exists()]
     if old and not force:
