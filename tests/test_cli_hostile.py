@@ -511,3 +511,18 @@ def test_plot_cli_leaves_the_backend_alone(d, monkeypatch, tmp_path):
     r = run("plot", *NET, "--out", tmp_path / "x.svg")
     assert r.exit_code == 0, r.output
     assert matplotlib.get_backend() == before
+
+
+def test_plot_layers_titles_say_partial():
+    from matplotlib.figure import Figure
+
+    from regions import plotting
+
+    net = regions.Network.from_arch("2-8-8-1", seed=0)
+    axes = Figure().subplots(1, 2)
+    plotting.plot_layers(net, regions.box([-1, -1], [1, 1]), axes, max_regions=3)
+    titles = [ax.get_title() for ax in axes if ax.get_title()]
+    assert titles and all("partial" in t and "exact" not in t for t in titles)
+    axes = Figure().subplots(1, 2)
+    plotting.plot_layers(net, regions.box([-1, -1], [1, 1]), axes)
+    assert all("(exact)" in ax.get_title() for ax in axes)
