@@ -50,7 +50,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import RegionsError
-from ..core.io import write_atomic, write_text_atomic
+from ..core.io import write_output, write_text_atomic
 from ..domains import Domain, plane_through, segment
 from ..model.network import Network
 
@@ -633,5 +633,7 @@ def save_series_plot(series, path: str | os.PathLike, *, title: str | None = Non
         fig.suptitle(title, fontsize="medium")
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    write_atomic(path, lambda fh: fig.savefig(fh, format=fmt, dpi=120), binary=True)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=120)
+    write_output(path, buf.getvalue(), force=True, what="the plot file")  # straight into a pipe or device
     return path
