@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import sys
+import warnings
 
 import click
 import numpy as np
@@ -63,9 +64,16 @@ def guard(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                # a float64 overflow or NaN that no engine expected: refuse rather than print its result
+                warnings.filterwarnings("error", category=RuntimeWarning,
+                                        message=r"(overflow|invalid value) encountered")
+                return fn(*args, **kwargs)
         except RegionsError as exc:
             fail(str(exc))
+        except RuntimeWarning as exc:
+            fail(f"expected a computation within float64's range, got {exc} on the way, so no result is "
+                 f"reported; use a smaller domain or rescale the network")
         except (OSError, MemoryError) as exc:
             fail(f"{type(exc).__name__}: {exc}")
 

@@ -79,8 +79,12 @@ class LazyGroup(click.Group):
             except KeyboardInterrupt:
                 click.echo("interrupted", err=True)
                 sys.exit(130)
-        for w in caught:  # the run succeeded: show what it warned about, one line each
-            click.echo(f"warning: {_sentence(w.message)}", err=True)
+        seen = set()
+        for w in caught:  # the run succeeded: show what it warned about, once each, one line each
+            text = f"{w.category.__name__}: {_sentence(w.message)}"
+            if text not in seen:
+                seen.add(text)
+                click.echo(f"warning: {text}", err=True)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
