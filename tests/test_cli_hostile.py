@@ -526,3 +526,19 @@ def test_plot_layers_titles_say_partial():
     axes = Figure().subplots(1, 2)
     plotting.plot_layers(net, regions.box([-1, -1], [1, 1]), axes)
     assert all("(exact)" in ax.get_title() for ax in axes)
+
+
+@pytest.mark.parametrize("arch", ["1-8-8-1", "2-4-1", "2-6-6-1", pytest.param("3-4-4-1", marks=pytest.mark.xfail(
+    reason="issue 15 section 1: the n-D engine counts 54 of 85 regions on a box of +-1e250 (numerics2)",
+    strict=False))])
+@pytest.mark.parametrize("half", ["1e300", "1e250"])
+def test_huge_box_is_exact_or_refused(arch, half):
+    """A box far larger than every breakpoint holds every region of the whole space: the CLI prints
+    that count or refuses in one sentence; it never prints another number."""
+    whole = run("count", "--arch", arch, "--whole", "--json")
+    assert whole.exit_code == 0, whole.output
+    r = run("count", "--arch", arch, "--box", f"-{half}:{half}", "--json")
+    if r.exit_code == 0:
+        assert json.loads(r.stdout)["regions"] == json.loads(whole.stdout)["regions"]
+    else:
+        assert_refused(r, "float64")
