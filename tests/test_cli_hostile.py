@@ -214,6 +214,7 @@ OPTIONS = [
     (["count", "--construction", "sawtooth", "--depth", "100000", "--width", "100000"], "parameters"),
     (["count", "--arch", "100000-100000-1"], "parameters"),
     (["count", "--arch", "3-20000-20000-1", "--whole"], "parameters"),
+    (["count", "--arch", "3-300-300-1"], "--max-regions N to count up to a budget"),
     # budgets
     (["count", "--arch", "2-8-8-1", "--verify", "--max-regions", "3"], "--max-regions 3 regions to verify"),
     (["count", "--arch", "1-8-8-1", "--verify", "--max-regions", "2"], "--max-regions 2 regions to verify"),
