@@ -159,6 +159,8 @@ OPTIONS = [
     (["plot", *NET, "--out", "x.png", "--size", "0"], "--size > 0"),
     (["plot", *NET, "--out", "x.png", "--size", "-2"], "--size > 0"),
     (["plot", *NET, "--out", "x.png", "--size", "1e9"], "--size of at most 100"),
+    (["plot", *NET, "--out", "x.png", "--size", "100", "--dpi", "2400"], "pixels"),
+    (["plot", "--arch", "2-3-3-3-3-3-3-1", "--out", "x.png", "--kind", "layers", "--size", "30"], "panels"),
     (["plot", *NET, "--out", "x.png", "--level", "nan"], "--level to be a finite number"),
     (["plot", *NET, "--out", "x.png", "--level", "-inf"], "--level to be a finite number"),
     (["count", *NET, "--plane", "pts2.npy", "--margin", "nan"], "--margin to be a finite number"),

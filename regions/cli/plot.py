@@ -24,6 +24,8 @@ from ._common import (
 
 KINDS = ("partition", "output", "layers", "boundary", "pieces")
 FORMATS = (".png", ".svg", ".pdf")
+#: Largest side of a .png picture, in pixels.
+MAX_PIXELS = 20_000
 
 
 @click.command()
@@ -75,6 +77,12 @@ def plot(arch, init, bias_init, seed, weights, activation, construction, depth, 
         fail(f"expected --output-index in 0..{net.output_dim - 1}, got {output_index}")
     if kind == "layers" and net.depth < 1:
         fail(f"expected a network with hidden layers for --kind layers, got {net.arch}")
+    panels = net.depth if kind == "layers" else 1
+    pixels = (size * panels * dpi, size * dpi) if fmt == "png" else (0, 0)
+    if max(pixels) > MAX_PIXELS:
+        fail(f"expected a picture of at most {MAX_PIXELS:,} pixels a side, got {max(pixels):,.0f} from "
+             f"--size {size:g} x --dpi {dpi}" + (f" x {panels} panels" if panels > 1 else "")
+             + "; lower --size or --dpi")
 
     from matplotlib.figure import Figure  # no pyplot: the user's backend is never switched
 
