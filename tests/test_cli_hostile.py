@@ -545,3 +545,14 @@ def test_huge_box_is_exact_or_refused(arch, half):
         assert json.loads(r.stdout)["regions"] == json.loads(whole.stdout)["regions"]
     else:
         assert_refused(r, "float64")
+
+
+@pytest.mark.parametrize("name,needle", [p for p in POINTS if p[0] not in ("four.npy", "folder")])
+def test_library_point_reader_refuses_the_same(d, name, needle):
+    from regions.errors import RegionsError
+    from regions.experiments import workflows
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before any cast: no ComplexWarning
+        with pytest.raises(RegionsError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+            workflows.read_points(d / name)

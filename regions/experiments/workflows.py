@@ -219,28 +219,12 @@ def pick_points(
 def read_points(path: str | os.PathLike) -> np.ndarray:
     """Points from an ``.npy`` array ``(k, d)`` or an ``.npz`` with arrays ``x0, x1[, x2]``.
 
-    Read with ``allow_pickle=False``.
+    Read with ``allow_pickle=False`` by :func:`regions.core.io.read_points`:
+    complex, string, object and ragged arrays and NaN/inf are refused, never cast.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise RegionsError(f"expected an existing .npy/.npz file of points, got {str(path)!r}")
-    try:
-        data = np.load(p, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 -- any unreadable file is one sentence
-        raise RegionsError(f"expected a .npy/.npz file of points, got an unreadable {str(path)!r} "
-                           f"({type(exc).__name__})") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            names = [n for n in ("x0", "x1", "x2") if n in data.files]
-            if names[:2] != ["x0", "x1"]:
-                raise RegionsError(f"expected arrays x0, x1 (and x2) in {str(path)!r}, got {sorted(data.files)}")
-            pts = np.stack([np.asarray(data[n], dtype=np.float64).reshape(-1) for n in names])
-    else:
-        if data.dtype.kind not in "biuf" or data.ndim != 2:
-            raise RegionsError(f"expected numeric points shaped (k, d) in {str(path)!r}, "
-                               f"got dtype {data.dtype} shape {data.shape}")
-        pts = data.astype(np.float64)
-    return pts
+    from ..core.io import read_points as _read  # noqa: PLC0415
+
+    return _read(path)
 
 
 def data_domain(points, *, margin: float = 0.5, triangle: bool = False) -> Domain:
