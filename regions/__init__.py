@@ -48,7 +48,7 @@ def from_torch(
     input_shape: "tuple[int, ...] | int | None" = None,
     *,
     state_dict: "dict | None" = None,
-    activation: "str | float" = "relu",
+    activation: "str | float | None" = None,
 ):
     """The exact network of a PyTorch model, ready for :func:`count` and :func:`partition`.
 

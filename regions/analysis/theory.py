@@ -296,6 +296,8 @@ def serra_upper_bound(input_dim: int, widths: Sequence[int]) -> int:
     d0 = _dim(input_dim)
     ws = _widths(widths)
     _check_size(d0, ws)
+    # an input dimension above the first width adds no state: min(d0, n_1 - j_1) = n_1 - j_1 there
+    d0 = min(d0, ws[0])
     # ways[d]: sum of products over the prefixes (j_1..j_l) whose running min is d
     ways = [0] * d0 + [1]
     for n in ws:

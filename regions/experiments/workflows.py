@@ -50,7 +50,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import RegionsError
-from ..core.io import write_atomic, write_text_atomic
+from ..core.io import write_output, write_text_atomic
 from ..core.parsing import parse_int_list
 from ..domains import Domain, plane_through, segment
 from ..model.network import Network
@@ -85,7 +85,7 @@ def load_network(
     *,
     module=None,
     input_shape: Sequence[int] | int | None = None,
-    activation: str | float = "relu",
+    activation: str | float | None = None,
 ) -> Network:
     """A :class:`~regions.network.Network` from whatever holds one.
 
@@ -101,7 +101,10 @@ def load_network(
         :func:`regions.torch_import.load_torch` (``weights_only=True``; plain
         chains); any other file is an ``.npz`` archive (:meth:`Network.load`).
     module, input_shape, activation
-        Passed to the torch import (see :func:`regions.from_torch`).
+        Passed to the torch import (see :func:`regions.from_torch`); for a
+        torch file the activation defaults to the one recorded in a
+        ``config.json`` beside it (:func:`run_activation`); a plain state
+        dict without either is refused.
 
     Returns
     -------
@@ -121,6 +124,8 @@ def load_network(
             return Network.load(path)
         from ..interop.pytorch import load_torch  # noqa: PLC0415 -- torch is optional
 
+        if activation is None and module is None:
+            activation = run_activation(path.parent)  # as recorded by the run, never guessed
         return load_torch(path, module=module, input_shape=input_shape, activation=activation)
     from ..interop.fx import from_torch_any  # noqa: PLC0415 -- plain chains: Network; others: op graphs
 
@@ -216,28 +221,12 @@ def pick_points(
 def read_points(path: str | os.PathLike) -> np.ndarray:
     """Points from an ``.npy`` array ``(k, d)`` or an ``.npz`` with arrays ``x0, x1[, x2]``.
 
-    Read with ``allow_pickle=False``.
+    Read with ``allow_pickle=False`` by :func:`regions.core.io.read_points`:
+    complex, string, object and ragged arrays and NaN/inf are refused, never cast.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise RegionsError(f"expected an existing .npy/.npz file of points, got {str(path)!r}")
-    try:
-        data = np.load(p, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 -- any unreadable file is one sentence
-        raise RegionsError(f"expected a .npy/.npz file of points, got an unreadable {str(path)!r} "
-                           f"({type(exc).__name__})") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            names = [n for n in ("x0", "x1", "x2") if n in data.files]
-            if names[:2] != ["x0", "x1"]:
-                raise RegionsError(f"expected arrays x0, x1 (and x2) in {str(path)!r}, got {sorted(data.files)}")
-            pts = np.stack([np.asarray(data[n], dtype=np.float64).reshape(-1) for n in names])
-    else:
-        if data.dtype.kind not in "biuf" or data.ndim != 2:
-            raise RegionsError(f"expected numeric points shaped (k, d) in {str(path)!r}, "
-                               f"got dtype {data.dtype} shape {data.shape}")
-        pts = data.astype(np.float64)
-    return pts
+    from ..core.io import read_points as _read  # noqa: PLC0415
+
+    return _read(path)
 
 
 def data_domain(points, *, margin: float = 0.5, triangle: bool = False) -> Domain:
@@ -479,7 +468,8 @@ def checkpoint_series(
     activation : str or float, optional
         For plain state dicts; default: the ``activation`` of a
         ``config.json`` beside the checkpoints (as written by
-        :func:`regions.digits.train_digits`), else ``"relu"``.
+        :func:`regions.digits.train_digits`); a plain state dict without
+        either is refused (its activation is not recorded in it).
     out : path, optional
         CSV file, rewritten atomically after every checkpoint (a reader
         never sees a torn file; an interrupted run keeps its rows).
@@ -516,7 +506,7 @@ def checkpoint_series(
             raise RegionsError("expected at least one checkpoint file, got none")
         folder = paths[0].parent
     if activation is None:
-        activation = run_activation(folder) or "relu"
+        activation = run_activation(folder)  # a bare state dict without it is refused
     history = _history(folder)
     measure = input_measure(domain) if domain.bounded else float("inf")
     rows: list[dict] = []
@@ -630,5 +620,7 @@ def save_series_plot(series, path: str | os.PathLike, *, title: str | None = Non
         fig.suptitle(title, fontsize="medium")
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    write_atomic(path, lambda fh: fig.savefig(fh, format=fmt, dpi=120), binary=True)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=120)
+    write_output(path, buf.getvalue(), force=True, what="the plot file")  # straight into a pipe or device
     return path

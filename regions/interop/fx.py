@@ -267,7 +267,7 @@ def _first_linear_shape(module, nn) -> tuple[int, ...] | None:
     return None if lin is None else (int(lin.in_features),)
 
 
-def from_torch_any(module, input_shape=None, *, state_dict=None, activation="relu"):
+def from_torch_any(module, input_shape=None, *, state_dict=None, activation=None):
     """A :class:`~regions.model.network.Network` or an op :class:`~regions.model.ops.Graph` of ``module``.
 
     A plain chain (``nn.Sequential`` of supported layers with one activation
