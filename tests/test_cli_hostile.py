@@ -182,8 +182,8 @@ OPTIONS = [
     (["count", "--weights", ""], "--weights"),
     (["count", *NET, "--segment", ""], "points"),
     (["plot", *NET, "--out", ""], "--out"),
-    (["bound", "--input-dim", "2", "--widths", ""], "--widths"),
-    (["bound", "--input-dim", "2", "--widths", ","], "--widths"),
+    (["bound", "--input-dim", "2", "--hidden", ""], "--hidden"),
+    (["bound", "--input-dim", "2", "--hidden", ","], "--hidden"),
     (["bound", "--input-dim", "2", "--width", "3", "--depth", "2", "--out", ""], "--out"),
     (["slice", "--weights", "net.npz", "--digits", ""], "--digits"),
     (["slice", "--weights", "net.npz", "--samples", ""], "--samples"),
@@ -200,9 +200,9 @@ OPTIONS = [
     (["count", *NET, "--box", "a:b"], "box"),
     (["count", "--arch", "2-0-1"], "1-10-10-1"),
     (["count", "--arch", "a-b"], "arch"),
-    (["bound", "--input-dim", "2", "--widths", "a"], "--widths"),
-    (["bound", "--input-dim", "2", "--widths", "1.5,2"], "--widths"),
-    (["bound", "--input-dim", "2", "--widths", "3,-1"], "--widths"),
+    (["bound", "--input-dim", "2", "--hidden", "a"], "--hidden"),
+    (["bound", "--input-dim", "2", "--hidden", "1.5,2"], "--hidden"),
+    (["bound", "--input-dim", "2", "--hidden", "3,-1"], "--hidden"),
     (["slice", "--weights", "net.npz", "--digits", "3,x"], "--digits"),
     (["slice", "--weights", "net.npz", "--digits", "3,12"], "--digits labels in 0..9"),
     (["slice", "--weights", "net.npz", "--samples", "0,-1"], "--samples"),
@@ -267,7 +267,7 @@ def test_bad_weight_files(d, monkeypatch, cmd, name, needle):
 def test_state_dict_needs_a_stated_activation(d, monkeypatch):
     monkeypatch.chdir(d)
     assert_refused(run("count", "--weights", "plain.pt"), "activation")
-    assert_refused(run("slice", "--weights", "plain.pt", "--points", "pts2.npy"), "activation")
+    assert_refused(run("slice", "--weights", "plain.pt", "--segment", "pts2.npy"), "activation")
     r = run("count", "--weights", "plain.pt", "--activation", "relu", "--json")
     assert r.exit_code == 0, r.output
     sd = torch.load(d / "plain.pt", weights_only=True)
@@ -302,7 +302,7 @@ POINTS = [
 @pytest.mark.parametrize("cmd", [
     ["count", "--arch", "2-4-1", "--segment"],
     ["count", "--arch", "2-4-1", "--line"],
-    ["slice", "--weights", "net.npz", "--points"],
+    ["slice", "--weights", "net.npz", "--segment"],
     ["local", "--arch", "2-4-1", "--radius", "0.1", "--points"],
 ])
 def test_bad_point_files(d, monkeypatch, cmd, name, needle):
@@ -315,7 +315,7 @@ def test_bad_point_files(d, monkeypatch, cmd, name, needle):
 def test_plane_refuses_ragged_third_point(d, monkeypatch):
     monkeypatch.chdir(d)
     assert_refused(run("count", "--arch", "2-4-1", "--plane", "ragged3.npz"), "equal length")
-    assert_refused(run("slice", "--weights", "net.npz", "--points", "ragged3.npz"), "equal length")
+    assert_refused(run("slice", "--weights", "net.npz", "--plane", "ragged3.npz"), "equal length")
 
 
 # ------------------------------------------------------------------ outputs
@@ -329,10 +329,10 @@ WRITERS = [
     (["count", *NET, "--json"], "--out", "c.json"),
     (["bound", "--input-dim", "3", "--width", "4", "--depth", "2"], "--out", "b.json"),
     (["plot", *NET], "--out", "p.png"),
-    (["slice", "--weights", "net.npz", "--points", "pts2.npy"], "--out", "s.json"),
+    (["slice", "--weights", "net.npz", "--segment", "pts2.npy"], "--out", "s.json"),
     (["local", *NET, "--points", "pts2.npy", "--radius", "0.1"], "--out", "l.csv"),
-    (["checkpoints", "net.npz", "net_deep.npz", "--points", "pts2.npy"], "--out", "k.csv"),
-    (["checkpoints", "net.npz", "--points", "pts2.npy"], "--plot", "k.png"),
+    (["checkpoints", "net.npz", "net_deep.npz", "--segment", "pts2.npy"], "--out", "k.csv"),
+    (["checkpoints", "net.npz", "--segment", "pts2.npy"], "--plot", "k.png"),
     (["sweep", "--depths", "1", "--widths", "2", "--mode", "bound", "-j", "0", "--no-plot"], "--out", "w.csv"),
     (["sweep", "--depths", "1", "--widths", "2", "--mode", "bound", "-j", "0", "--no-out"], "--plot", "w.png"),
 ]
@@ -385,12 +385,12 @@ FIFO_WRITERS = [
     (["bound", "--input-dim", "3", "--width", "4", "--depth", "2", "--json"], "--out",
      lambda b: json.loads(b)["params"] == 4 * 3 + 4 + 4 * 4 + 4 + 4 + 1),
     (["plot", *NET, "--format", "png"], "--out", lambda b: b.startswith(b"\x89PNG")),
-    (["slice", "--weights", "net.npz", "--points", "pts2.npy"], "--out", lambda b: "regions" in json.loads(b)),
+    (["slice", "--weights", "net.npz", "--segment", "pts2.npy"], "--out", lambda b: "regions" in json.loads(b)),
     (["local", *NET, "--points", "pts2.npy", "--radius", "0.1"], "--out",
      lambda b: b.startswith(b"point,regions")),
     (["sweep", "--depths", "1", "--widths", "2", "--mode", "bound", "-j", "0", "--no-out"], "--plot",
      lambda b: b.startswith(b"\x89PNG")),
-    (["checkpoints", "net.npz", "net_deep.npz", "--points", "pts2.npy"], "--out",
+    (["checkpoints", "net.npz", "net_deep.npz", "--segment", "pts2.npy"], "--out",
      lambda b: b.decode().splitlines()[0].startswith("checkpoint,step,regions") and len(b.splitlines()) == 3),
 ]
 
