@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...core.result import CountResult
-from ...core.tolerances import CHEB_RTOL, ZERO_RTOL
+from ...core.tolerances import CHEB_RTOL, EPS, ZERO_RTOL
 from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
@@ -84,55 +84,125 @@ def _quiet_highs(highspy):
 
 
 class _LP:
-    """One HiGHS instance reused for every Chebyshev LP of a walk."""
+    """One HiGHS instance reused for every Chebyshev LP of a walk, kept in step with the walk.
 
-    def __init__(self, k: int, lo: np.ndarray, hi: np.ndarray):
+    The model holds the rows of the region last asked about; the next LP
+    deletes the rows past the common prefix of the two regions (rows carry
+    ids, and regions of a depth-first walk share prefixes) and adds the
+    missing ones, so HiGHS re-solves from the previous basis (dual simplex,
+    a few pivots) instead of from scratch.
+
+    When the rows span a subspace of dimension ``r < k`` (every row is a
+    combination of the first layer's rows), they are written in
+    ``y = C u`` (``C`` orthonormal rows, fixed rows ``C u - y = 0``): each
+    row then has ``r + 1`` non-zeros instead of ``k + 1``.
+    """
+
+    def __init__(self, k: int, lo: np.ndarray, hi: np.ndarray, C: np.ndarray | None = None):
         import highspy  # noqa: PLC0415 -- only when the LP engine runs
 
         self.hs = highspy
         self.k = k
         self.inf = highspy.kHighsInf
-        self.col_lo = np.append(np.where(np.isfinite(lo), lo, -self.inf), 0.0)
-        self.col_hi = np.append(np.where(np.isfinite(hi), hi, self.inf), 1.0)
-        self.cost = np.zeros(k + 1)
-        self.cost[k] = -1.0
-        self.h = _quiet_highs(highspy)
-        self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("presolve", "off")
-        self.h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-        self.h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        self.C = C
+        r = 0 if C is None else C.shape[0]
+        self.r = r
+        ncol = k + r + 1
+        self.t = k + r  # the radius column
+        col_lo = np.concatenate([np.where(np.isfinite(lo), lo, -self.inf), np.full(r, -self.inf), [0.0]])
+        col_hi = np.concatenate([np.where(np.isfinite(hi), hi, self.inf), np.full(r, self.inf), [1.0]])
+        h = _quiet_highs(highspy)
+        for name, value in (("output_flag", False), ("presolve", "off"), ("threads", 1),
+                            ("primal_feasibility_tolerance", 1e-10), ("dual_feasibility_tolerance", 1e-10)):
+            h.setOptionValue(name, value)
+        h.addVars(ncol, col_lo, col_hi)
+        h.changeColsCost(1, np.array([self.t], dtype=np.int32), np.array([-1.0]))
+        if r:
+            # C u - y = 0: r rows of k + 1 non-zeros
+            idx = np.concatenate([np.tile(np.arange(k, dtype=np.int32), (r, 1)),
+                                  (k + np.arange(r, dtype=np.int32))[:, None]], axis=1)
+            val = np.concatenate([C, -np.ones((r, 1))], axis=1)
+            h.addRows(r, np.zeros(r), np.zeros(r), r * (k + 1),
+                      np.arange(0, r * (k + 1), k + 1, dtype=np.int32), idx.ravel(), val.ravel())
+            self.cols = np.append(k + np.arange(r, dtype=np.int32), self.t).astype(np.int32)
+        else:
+            self.cols = np.arange(k + 1, dtype=np.int32)
+        self.h = h
+        self.ids: list[int] = []  # ids of the rows after the fixed ones
         self.n = 0
 
-    def solve(self, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray | None, float]:
-        """Max ``r`` s.t. ``A u + r <= b``, u in the box, ``0 <= r <= 1``: ``(u, r*)`` or ``(None, -inf)``."""
-        hs, k = self.hs, self.k
+    def _coef(self, A: np.ndarray) -> np.ndarray:
+        """Row coefficients in the model's columns (u or y, then the radius)."""
+        if self.r:
+            A = A @ self.C.T
+        return np.concatenate([A, np.ones((A.shape[0], 1))], axis=1)
+
+    def _add(self, A: np.ndarray, b: np.ndarray) -> None:
         m = A.shape[0]
-        lp = hs.HighsLp()
-        lp.num_col_ = k + 1
-        lp.num_row_ = m
-        lp.col_cost_ = self.cost
-        lp.col_lower_ = self.col_lo
-        lp.col_upper_ = self.col_hi
-        lp.row_lower_ = np.full(m, -self.inf)
-        lp.row_upper_ = b
-        M = np.hstack([A, np.ones((m, 1))])
-        lp.a_matrix_.format_ = hs.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.arange(0, m * (k + 1) + 1, k + 1, dtype=np.int32)
-        lp.a_matrix_.index_ = np.tile(np.arange(k + 1, dtype=np.int32), m)
-        lp.a_matrix_.value_ = M.ravel()
-        self.h.passModel(lp)
+        if not m:
+            return
+        M = self._coef(A)
+        w = M.shape[1]
+        self.h.addRows(m, np.full(m, -self.inf), b, m * w, np.arange(0, m * w, w, dtype=np.int32),
+                       np.tile(self.cols, m), M.ravel())
+
+    def solve(self, ids: list, A: np.ndarray, b: np.ndarray, a: np.ndarray, beta: float,
+              new_id: int) -> tuple[np.ndarray | None, float]:
+        """Max ``t`` s.t. ``A u + t <= b``, ``a u + t <= beta``, u in the box, ``0 <= t <= 1``.
+
+        ``ids`` name the rows of ``A`` (the region's), ``new_id`` the row ``a``.
+        Returns ``(u, t*)`` or ``(None, -inf)`` when infeasible.
+        """
+        hs = self.hs
+        p = 0
+        cur = self.ids
+        n = min(len(cur), len(ids))
+        while p < n and cur[p] == ids[p]:
+            p += 1
+        if p < len(cur):
+            self.h.deleteRows(len(cur) - p, np.arange(self.r + p, self.r + len(cur), dtype=np.int32))
+        self._add(A[p:], b[p:])
+        self._add(a[None, :], np.array([beta]))
+        self.ids = list(ids) + [new_id]
         self.h.run()
         self.n += 1
         st = self.h.getModelStatus()
         if st == hs.HighsModelStatus.kInfeasible:
             return None, -np.inf
         if st != hs.HighsModelStatus.kOptimal:
-            raise NumericalError(
-                f"expected HiGHS to solve a Chebyshev LP of {m} rows in {k} dimensions, "
-                f"got status {self.h.modelStatusToString(st)}"
-            )
-        x = np.array(self.h.getSolution().col_value)
-        return x[:k], float(x[k])
+            # a stale basis can stall HiGHS: solve this one LP from scratch before giving up
+            self.h.clearSolver()
+            self.h.run()
+            st = self.h.getModelStatus()
+            if st == hs.HighsModelStatus.kInfeasible:
+                return None, -np.inf
+            if st != hs.HighsModelStatus.kOptimal:
+                raise NumericalError(
+                    f"expected HiGHS to solve a Chebyshev LP of {len(ids) + 1} rows in {self.k} dimensions, "
+                    f"got status {self.h.modelStatusToString(st)}"
+                )
+        x = np.asarray(self.h.getSolution().col_value)
+        return x[:self.k], float(x[self.t])
+
+    def ray(self) -> np.ndarray | None:
+        """The dual ray of the last (infeasible) LP over the region rows and the new row, or None."""
+        try:
+            _, has, vals = self.h.getDualRay()
+        except (AttributeError, TypeError, ValueError):  # pragma: no cover - older highspy
+            return None
+        if not has:
+            return None
+        return np.asarray(vals, dtype=np.float64)[self.r:]
+
+
+def _row_space(W: np.ndarray) -> np.ndarray | None:
+    """Orthonormal rows spanning the first layer's row space when its rank is at most half the dimension."""
+    k = W.shape[1]
+    if W.shape[0] > k // 2:
+        return None
+    _, sv, Vt = np.linalg.svd(W, full_matrices=False)
+    r = int(np.count_nonzero(sv > max(W.shape) * EPS * (sv[0] if sv.size else 0.0)))
+    return Vt[:max(r, 1)] if r < k else None
 
 
 def _certified(A: np.ndarray, b: np.ndarray, u: np.ndarray) -> float:
@@ -153,6 +223,7 @@ class _Frame:
     maps: tuple            # (A_l, c_l, MA_l, Mc_l) of the current layer
     pat: list              # bool arrays of the finished layers + the current one
     weight: float
+    ids: list = field(default_factory=list)  # row ids (shared prefixes: the LP re-solves warm)
 
 
 class _Walk:
@@ -172,7 +243,11 @@ class _Walk:
         self.layers = [(W0 * s, b0 + W0 @ x0)] + list(pulled.layers[1:])
         self.slope = pulled.negative_slope
         self.depth = len(self.layers) - 1
-        self.lp = _LP(k, self.lo, self.hi)
+        self.lp = _LP(k, self.lo, self.hi, _row_space(self.layers[0][0]))
+        self.next_id = 0
+        self.certs: dict = {}  # (layer region key, unit, side) -> row-id sets of Farkas certificates
+        self.reused = 0
+        self.next_key = 0
         self.near = 0
         self.mirrors = 0
         self.tol = CHEB_RTOL
@@ -261,6 +336,10 @@ class _Walk:
     def _enter(self, fr: _Frame) -> None:
         """Start a layer: screen all its units over the box, values at the pool points."""
         state, row, norm = self._screen(fr.maps)
+        fr.key = self.next_key  # the units' maps are shared by the frames below this layer region
+        self.next_key += 1
+        if len(self.certs) > 200_000:  # bounded memory: forget old certificates
+            self.certs.clear()
         fr.pat.append(state.astype(np.int8))
         fr.norm = norm
         fr.row = row
@@ -289,7 +368,7 @@ class _Walk:
         for side, known in ((1.0, pos), (-1.0, neg)):
             if known > tol:
                 continue
-            found = self._mirror(fr, a, s, side)
+            found = self._mirror(fr, a, cj, s, side)
             if found is not None:
                 newp[side] = found
                 if side > 0:
@@ -298,18 +377,26 @@ class _Walk:
                     neg = found[1]
                 continue
             # side +1: z > 0, row -a.u <= cj ; side -1: z < 0, row a.u <= -cj
-            Ar = np.vstack([fr.A, -side * a])
-            br = np.append(fr.b, side * cj)
-            u, rstar = self.lp.solve(Ar, br)
+            if self._empty_known(fr, j, side):
+                rc = -np.inf
+                if side > 0:
+                    pos = rc
+                else:
+                    neg = rc
+                continue
+            lp_id = self.next_id
+            u, rstar = self.lp.solve(fr.ids, fr.A, fr.b, -side * a, side * cj, lp_id)
+            self.next_id += 1
             if u is None:
                 rc = -np.inf
+                self._record_empty(fr, j, side, -side * a, side * cj)
             else:
                 u = np.clip(u, self.lo, self.hi)
-                rc = _certified(Ar, br, u)
+                rc = min(_certified(fr.A, fr.b, u), float(side * cj + side * (a @ u)))
                 if rc > 0.25 * tol and rc < 4 * tol or (rstar > tol) != (rc > tol):
                     self.near += 1
                 if rc > tol:
-                    newp[side] = (u, rc)
+                    newp[side] = (u, rc, lp_id)
             if side > 0:
                 pos = rc
             else:
@@ -317,7 +404,8 @@ class _Walk:
         if pos > tol and neg > tol:
             other = _Frame(fr.A, fr.b, fr.P, fr.rp, fr.layer, fr.unit, fr.maps,
                            [p.copy() for p in fr.pat], fr.weight / 2)
-            other.norm, other.row, other.S = fr.norm, fr.row, fr.S
+            other.norm, other.row, other.S, other.ids = fr.norm, fr.row, fr.S, list(fr.ids)
+            other.key = fr.key
             fr.weight /= 2
             self._restrict(fr, a, cj, j, 1.0, newp.get(1.0))
             self._restrict(other, a, cj, j, -1.0, newp.get(-1.0))
@@ -330,28 +418,69 @@ class _Walk:
         self._restrict(fr, a, cj, j, 1.0 if pos > tol else -1.0, newp.get(1.0 if pos > tol else -1.0))
         return None
 
-    def _mirror(self, fr: _Frame, a, s, side):
-        """A point on side ``side`` without an LP: pool points reflected across the hyperplane.
+    def _empty_known(self, fr: _Frame, j: int, side: float) -> bool:
+        """Whether a recorded Farkas certificate (rows all among the region's) empties this side."""
+        certs = self.certs.get((fr.key, j, side))
+        if not certs:
+            return False
+        have = set(fr.ids)
+        for need in certs:
+            if need <= have:
+                self.reused += 1
+                return True
+        return False
+
+    def _record_empty(self, fr: _Frame, j: int, side: float, a: np.ndarray, beta: float) -> None:
+        """Keep the rows of the infeasible LP's dual ray, once the certificate is checked in float64.
+
+        A ray ``y >= 0`` over the rows ``A u <= b`` (region rows and the new
+        row) certifies that no point of the box satisfies them when
+        ``min over the box of (y A) u > y b``; that inequality is checked
+        here with a margin, so a certificate is only ever reused (on a
+        region holding the same rows, for the same unit) when it is sound.
+        """
+        ray = self.lp.ray()
+        m = fr.A.shape[0]
+        if ray is None or ray.shape[0] != m + 1:
+            return
+        A = np.vstack([fr.A, a])
+        b = np.append(fr.b, beta)
+        for y in (ray, -ray):
+            scale = float(np.max(np.abs(y)))
+            if scale <= 0 or np.min(y) < -1e-12 * scale:
+                continue
+            y = np.maximum(y, 0.0) / scale
+            g = y @ A
+            low = float(np.sum(np.minimum(g * self.lo, g * self.hi))) - float(y @ b)
+            if np.isfinite(low) and low > 1e-9 * (1.0 + float(np.abs(y) @ np.abs(b))):
+                need = frozenset(fr.ids[i] for i in np.nonzero(y[:m] > 0)[0])
+                lst = self.certs.setdefault((fr.key, j, side), [])
+                if len(lst) < 64:
+                    lst.append(need)
+                return
+
+    def _mirror(self, fr: _Frame, a, cj, s, side):
+        """A point on side ``side`` without an LP: pool points moved across the hyperplane.
 
         For a pool point at normalised value ``s_p`` on the other side, try
-        ``p - (s_p - side t) a`` (its value becomes ``side * t``) for ``t`` its
-        mirror distance and its radius; a candidate inside the box whose
-        certified radius (rows and the new row) exceeds the tolerance is used.
-        Returns ``(u, radius)`` or None.
+        ``p - (s_p - side t) a`` (its value becomes ``side * t``) for ``t`` in
+        ``|s_p|`` (the mirror image), ``min(r_p, |s_p|)`` and, where the
+        hyperplane cuts the point's certified ball (``|s_p| < r_p``),
+        ``(r_p - |s_p|) / 2`` (then the candidate keeps a radius of at least
+        ``t``).  Candidates are clipped to the box and their radius is
+        recomputed in float64 (rows, the new row, the cap 1); the best one
+        above the tolerance is used.  Returns ``(u, radius)`` or None.
         """
         other = -side * s > self.tol
         if not other.any():
             return None
         P, sv, rp = fr.P[other], s[other], fr.rp[other]
-        t = np.concatenate([np.abs(sv), np.minimum(rp, np.abs(sv))])
-        base = np.concatenate([P, P])
-        sv2 = np.concatenate([sv, sv])
-        Q = base - (sv2 - side * t)[:, None] * a[None, :]
-        inbox = np.all((Q >= self.lo) & (Q <= self.hi), axis=1)
-        if not inbox.any():
-            return None
-        Q, t = Q[inbox], t[inbox]
-        rad = np.minimum(t, 1.0)
+        asv = np.abs(sv)
+        t = np.concatenate([asv, np.minimum(rp, asv), np.maximum(0.5 * (rp - asv), 0.0)])
+        base = np.concatenate([P, P, P])
+        sv3 = np.concatenate([sv, sv, sv])
+        Q = np.clip(base - (sv3 - side * t)[:, None] * a[None, :], self.lo, self.hi)
+        rad = np.minimum(side * (Q @ a + cj), 1.0)
         if fr.A.shape[0]:
             rad = np.minimum(rad, np.min(fr.b[None, :] - Q @ fr.A.T, axis=1))
         i = int(np.argmax(rad))
@@ -363,11 +492,16 @@ class _Walk:
     def _add_row(self, fr, a, b, j, sg):
         fr.A = np.vstack([fr.A, a])
         fr.b = np.append(fr.b, b)
+        fr.ids = fr.ids + [self.next_id]
+        self.next_id += 1
 
     def _restrict(self, fr: _Frame, a, cj, j, side, new):
         """Keep the side ``side`` of unit j: row, pattern bit, pool of points."""
         fr.A = np.vstack([fr.A, -side * a])
         fr.b = np.append(fr.b, side * cj)
+        fr.ids = fr.ids + [self.next_id if new is None or len(new) < 3 else new[2]]
+        if new is None or len(new) < 3:
+            self.next_id += 1
         fr.pat[-1] = fr.pat[-1].copy()
         fr.pat[-1][j] = 1 if side > 0 else -1
         s = side * fr.S[:, j]
@@ -375,7 +509,7 @@ class _Walk:
         keep = rp > self.tol
         P, rp, S = fr.P[keep], rp[keep], fr.S[keep]
         if new is not None:
-            u, r = new
+            u, r = new[0], new[1]
             Ai, ci = fr.maps[0], fr.maps[1]
             srow = (u @ Ai.T + ci) / np.where(fr.norm > 0, fr.norm, 1.0)
             P, rp, S = np.vstack([u[None, :], P]), np.append(r, rp), np.vstack([srow[None, :], S])
@@ -617,7 +751,7 @@ def count_lp(net: Network, domain: Domain, *, max_regions: int | None = None,
     domain = _check(net, domain)
     walk = _Walk(net, domain)
     counts, stopped, found, pending = walk.run(lambda fr: None, max_regions, progress)
-    extra = {"lps": int(walk.lp.n), "mirrored": int(walk.mirrors)}
+    extra = {"lps": int(walk.lp.n), "mirrored": int(walk.mirrors), "certificates_reused": int(walk.reused)}
     if walk.near:
         extra["near_threshold"] = int(walk.near)
     if stopped:
