@@ -98,8 +98,13 @@ class _LP:
     row then has ``r + 1`` non-zeros instead of ``k + 1``.
     """
 
-    def __init__(self, k: int, lo: np.ndarray, hi: np.ndarray, C: np.ndarray | None = None):
-        import highspy  # noqa: PLC0415 -- only when the LP engine runs
+    def __init__(self, k: int, lo: np.ndarray, hi: np.ndarray, C: np.ndarray | None = None,
+                 cross: np.ndarray | None = None):
+        try:
+            import highspy  # noqa: PLC0415 -- only when the LP engine runs
+        except ImportError:  # pragma: no cover - a core dependency
+            raise RegionsError("expected the highspy package for the LP engine (pip install highspy), "
+                               "got an environment without it") from None
 
         self.hs = highspy
         self.k = k
@@ -107,10 +112,15 @@ class _LP:
         self.C = C
         r = 0 if C is None else C.shape[0]
         self.r = r
-        ncol = k + r + 1
-        self.t = k + r  # the radius column
-        col_lo = np.concatenate([np.where(np.isfinite(lo), lo, -self.inf), np.full(r, -self.inf), [0.0]])
-        col_hi = np.concatenate([np.where(np.isfinite(hi), hi, self.inf), np.full(r, self.inf), [1.0]])
+        self.cross = cross
+        kc = 0 if cross is None else k
+        ncol = k + r + kc + 1
+        self.t = k + r + kc  # the radius column
+        self.nfix = r + (2 * k + 1 if kc else 0)  # fixed rows before the region's
+        col_lo = np.concatenate([np.where(np.isfinite(lo), lo, -self.inf), np.full(r, -self.inf),
+                                 np.zeros(kc), [0.0]])
+        col_hi = np.concatenate([np.where(np.isfinite(hi), hi, self.inf), np.full(r, self.inf),
+                                 np.full(kc, self.inf), [1.0]])
         h = _quiet_highs(highspy)
         for name, value in (("output_flag", False), ("presolve", "off"), ("threads", 1),
                             ("primal_feasibility_tolerance", 1e-10), ("dual_feasibility_tolerance", 1e-10)):
@@ -127,6 +137,9 @@ class _LP:
             self.cols = np.append(k + np.arange(r, dtype=np.int32), self.t).astype(np.int32)
         else:
             self.cols = np.arange(k + 1, dtype=np.int32)
+            self.cols[k] = self.t
+        if kc:
+            _cross_rows(h, k, k + r, cross, self.inf)
         self.h = h
         self.ids: list[int] = []  # ids of the rows after the fixed ones
         self.n = 0
@@ -160,29 +173,55 @@ class _LP:
         while p < n and cur[p] == ids[p]:
             p += 1
         if p < len(cur):
-            self.h.deleteRows(len(cur) - p, np.arange(self.r + p, self.r + len(cur), dtype=np.int32))
+            self.h.deleteRows(len(cur) - p, np.arange(self.nfix + p, self.nfix + len(cur), dtype=np.int32))
         self._add(A[p:], b[p:])
         self._add(a[None, :], np.array([beta]))
         self.ids = list(ids) + [new_id]
         self.h.run()
         self.n += 1
+        self.last_ray = True
         st = self.h.getModelStatus()
         if st == hs.HighsModelStatus.kInfeasible:
             return None, -np.inf
         if st != hs.HighsModelStatus.kOptimal:
-            # a stale basis can stall HiGHS: solve this one LP from scratch before giving up
-            self.h.clearSolver()
-            self.h.run()
-            st = self.h.getModelStatus()
-            if st == hs.HighsModelStatus.kInfeasible:
-                return None, -np.inf
-            if st != hs.HighsModelStatus.kOptimal:
-                raise NumericalError(
-                    f"expected HiGHS to solve a Chebyshev LP of {len(ids) + 1} rows in {self.k} dimensions, "
-                    f"got status {self.h.modelStatusToString(st)}"
-                )
+            # a stale basis or the row-space rows can stall HiGHS: solve this one LP afresh in u
+            return self._fresh(np.vstack([A, a]), np.append(b, beta), st)
         x = np.asarray(self.h.getSolution().col_value)
         return x[:self.k], float(x[self.t])
+
+    def _fresh(self, A: np.ndarray, b: np.ndarray, st) -> tuple[np.ndarray | None, float]:
+        """The LP in the original coordinates on a new HiGHS instance (presolve off, then on)."""
+        hs, k = self.hs, self.k
+        self.h.clearSolver()
+        m = A.shape[0]
+        for presolve in ("off", "on"):
+            h = _quiet_highs(hs)
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("presolve", presolve)
+            lo = self.h.getLp().col_lower_[:k]
+            hi = self.h.getLp().col_upper_[:k]
+            kc = 0 if self.cross is None else k
+            h.addVars(k + kc + 1, np.concatenate([lo, np.zeros(kc), [0.0]]),
+                      np.concatenate([hi, np.full(kc, self.inf), [1.0]]))
+            h.changeColsCost(1, np.array([k + kc], dtype=np.int32), np.array([-1.0]))
+            if kc:
+                _cross_rows(h, k, k, self.cross, self.inf)
+            M = np.hstack([A, np.ones((m, 1))])
+            cols = np.append(np.arange(k, dtype=np.int32), k + kc).astype(np.int32)
+            h.addRows(m, np.full(m, -self.inf), b, m * (k + 1), np.arange(0, m * (k + 1), k + 1, dtype=np.int32),
+                      np.tile(cols, m), M.ravel())
+            h.run()
+            st = h.getModelStatus()
+            if st == hs.HighsModelStatus.kInfeasible:
+                self.last_ray = False
+                return None, -np.inf
+            if st == hs.HighsModelStatus.kOptimal:
+                x = np.asarray(h.getSolution().col_value)
+                return x[:k], float(x[k + kc])
+        raise NumericalError(
+            f"expected HiGHS to solve a Chebyshev LP of {m} rows in {k} dimensions, "
+            f"got status {self.h.modelStatusToString(st)}"
+        )
 
     def ray(self) -> np.ndarray | None:
         """The dual ray of the last (infeasible) LP over the region rows and the new row, or None."""
@@ -190,9 +229,21 @@ class _LP:
             _, has, vals = self.h.getDualRay()
         except (AttributeError, TypeError, ValueError):  # pragma: no cover - older highspy
             return None
-        if not has:
+        if not has or not self.last_ray:
             return None
-        return np.asarray(vals, dtype=np.float64)[self.r:]
+        return np.asarray(vals, dtype=np.float64)[self.nfix:]
+
+
+def _cross_rows(h, k: int, w0: int, half: np.ndarray, inf: float) -> None:
+    """The cross-polytope ``sum_i |u_i| / half_i <= 1``: ``+-u_i / half_i - w_i <= 0``, ``sum w <= 1``."""
+    i = np.arange(k, dtype=np.int32)
+    idx = np.concatenate([np.stack([i, w0 + i], axis=1), np.stack([i, w0 + i], axis=1)]).ravel()
+    val = np.concatenate([np.stack([1.0 / half, -np.ones(k)], axis=1),
+                          np.stack([-1.0 / half, -np.ones(k)], axis=1)]).ravel()
+    h.addRows(2 * k, np.full(2 * k, -inf), np.zeros(2 * k), 4 * k, np.arange(0, 4 * k, 2, dtype=np.int32),
+              idx.astype(np.int32), val)
+    h.addRows(1, np.array([-inf]), np.array([1.0]), k, np.array([0], dtype=np.int32),
+              (w0 + i).astype(np.int32), np.ones(k))
 
 
 def _row_space(W: np.ndarray) -> np.ndarray | None:
@@ -227,7 +278,7 @@ class _Frame:
 
 
 class _Walk:
-    def __init__(self, net: Network, domain: Domain):
+    def __init__(self, net: Network, domain: Domain, cross: bool = False):
         k = domain.dim
         self.k = k
         lo, hi = domain.lo, domain.hi
@@ -243,7 +294,9 @@ class _Walk:
         self.layers = [(W0 * s, b0 + W0 @ x0)] + list(pulled.layers[1:])
         self.slope = pulled.negative_slope
         self.depth = len(self.layers) - 1
-        self.lp = _LP(k, self.lo, self.hi, _row_space(self.layers[0][0]))
+        # the inscribed cross-polytope sum |u_i| / half_i <= 1 (the centre is 0 after normalising)
+        self.half = 0.5 * (self.hi - self.lo) if cross else None
+        self.lp = _LP(k, self.lo, self.hi, _row_space(self.layers[0][0]), self.half)
         self.next_id = 0
         self.certs: dict = {}  # (layer region key, unit, side) -> row-id sets of Farkas certificates
         self.reused = 0
@@ -273,9 +326,13 @@ class _Walk:
         zero = norm <= ZERO_RTOL * np.linalg.norm(MA, axis=1)
         state = np.zeros(A.shape[0], dtype=np.int8)
         state[zero] = np.where(c[zero] > ZERO_RTOL * Mc[zero], 1, -1)
-        with np.errstate(invalid="ignore"):
-            up = np.where(A > 0, A * self.hi, np.where(A < 0, A * self.lo, 0.0)).sum(axis=1) + c
-            dn = np.where(A > 0, A * self.lo, np.where(A < 0, A * self.hi, 0.0)).sum(axis=1) + c
+        if self.half is not None:  # over the cross-polytope: c +- max_i |A_i| half_i
+            ext = np.max(np.abs(A) * self.half, axis=1)
+            up, dn = c + ext, c - ext
+        else:
+            with np.errstate(invalid="ignore"):
+                up = np.where(A > 0, A * self.hi, np.where(A < 0, A * self.lo, 0.0)).sum(axis=1) + c
+                dn = np.where(A > 0, A * self.lo, np.where(A < 0, A * self.hi, 0.0)).sum(axis=1) + c
         nz = ~zero
         safe = np.where(nz, norm, 1.0)
         inact = nz & (up / safe <= self.tol)
@@ -391,7 +448,7 @@ class _Walk:
                 rc = -np.inf
                 self._record_empty(fr, j, side, -side * a, side * cj)
             else:
-                u = np.clip(u, self.lo, self.hi)
+                u = self._into(u)
                 rc = min(_certified(fr.A, fr.b, u), float(side * cj + side * (a @ u)))
                 if rc > 0.25 * tol and rc < 4 * tol or (rstar > tol) != (rc > tol):
                     self.near += 1
@@ -417,6 +474,21 @@ class _Walk:
             )
         self._restrict(fr, a, cj, j, 1.0 if pos > tol else -1.0, newp.get(1.0 if pos > tol else -1.0))
         return None
+
+    def _into(self, u: np.ndarray) -> np.ndarray:
+        """An LP point moved into the domain (clipped to the box; scaled into the cross-polytope)."""
+        u = np.clip(u, self.lo, self.hi)
+        if self.half is not None:
+            l1 = float(np.sum(np.abs(u) / self.half))
+            if l1 > 1.0:
+                u = u / l1
+        return u
+
+    def _low(self, g: np.ndarray) -> float:
+        """The minimum of ``g . u`` over the domain (box or cross-polytope)."""
+        if self.half is not None:
+            return -float(np.max(np.abs(g) * self.half))
+        return float(np.sum(np.minimum(g * self.lo, g * self.hi)))
 
     def _empty_known(self, fr: _Frame, j: int, side: float) -> bool:
         """Whether a recorded Farkas certificate (rows all among the region's) empties this side."""
@@ -451,7 +523,7 @@ class _Walk:
                 continue
             y = np.maximum(y, 0.0) / scale
             g = y @ A
-            low = float(np.sum(np.minimum(g * self.lo, g * self.hi))) - float(y @ b)
+            low = self._low(g) - float(y @ b)
             if np.isfinite(low) and low > 1e-9 * (1.0 + float(np.abs(y) @ np.abs(b))):
                 need = frozenset(fr.ids[i] for i in np.nonzero(y[:m] > 0)[0])
                 lst = self.certs.setdefault((fr.key, j, side), [])
@@ -481,6 +553,8 @@ class _Walk:
         sv3 = np.concatenate([sv, sv, sv])
         Q = np.clip(base - (sv3 - side * t)[:, None] * a[None, :], self.lo, self.hi)
         rad = np.minimum(side * (Q @ a + cj), 1.0)
+        if self.half is not None:
+            rad = np.where(np.sum(np.abs(Q) / self.half, axis=1) <= 1.0, rad, -np.inf)
         if fr.A.shape[0]:
             rad = np.minimum(rad, np.min(fr.b[None, :] - Q @ fr.A.T, axis=1))
         i = int(np.argmax(rad))
@@ -520,7 +594,7 @@ class _Walk:
         return fr.P[i]
 
 
-def _check(net, domain) -> Domain:
+def _check(net, domain, cross: bool = False) -> Domain:
     if not isinstance(net, Network):
         raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
     if not isinstance(domain, Domain):
@@ -529,6 +603,9 @@ def _check(net, domain) -> Domain:
         raise RegionsError(f"expected a box-shaped domain for the LP engine, got a {domain.kind}")
     if net.depth < 1:
         raise RegionsError(f"expected a network with at least one hidden layer, got {net.arch}")
+    if cross is not False and (cross is not True or not domain.bounded):
+        raise RegionsError(f"expected cross=True on a bounded box or cross=False, got cross={cross!r} on a "
+                           f"{'bounded' if domain.bounded else 'unbounded'} {domain.kind}")
     return domain
 
 
@@ -559,6 +636,7 @@ class LPPartition:
     layer_counts: tuple
     partial: bool = False
     lps: int = 0
+    cross: bool = False
     engine: str = "lp"
     _maps: tuple | None = field(default=None, repr=False)
 
@@ -575,6 +653,7 @@ class LPPartition:
     def measures(self) -> np.ndarray:
         """Volumes; inf where the domain is unbounded; computed (qhull) only for ``k <= 6``."""
         k = self.domain.dim
+        self._no_cross("volumes")
         if not self.domain.bounded:
             return np.full(self.n_regions, np.inf)
         if k > 6:
@@ -592,6 +671,11 @@ class LPPartition:
             V = HalfspaceIntersection(hs, self.witnesses[i]).intersections
             out[i] = ConvexHull(V).volume
         return out
+
+    def _no_cross(self, what: str) -> None:
+        if self.cross:
+            raise RegionsError(f"expected a partition of a box for {what}, got one of the cross-polytope "
+                               f"inscribed in it (its 2^{self.domain.dim} facets are not listed)")
 
     def points(self) -> np.ndarray:
         return self.domain.to_input(self.witnesses)
@@ -628,6 +712,7 @@ class LPPartition:
         dropped when maximising it over the other rows and the box stays
         below its bound (one LP per row; duplicates kept once).
         """
+        self._no_cross("an H-representation")
         k = self.domain.dim
         rows, rhs = [], []
         for j in range(k):
@@ -700,7 +785,7 @@ def _pattern(fr: _Frame) -> np.ndarray:
 
 
 def partition_lp(net: Network, domain: Domain, *, max_regions: int | None = None,
-                 progress: bool = False) -> LPPartition:
+                 progress: bool = False, cross: bool = False) -> LPPartition:
     """The activation regions of ``net`` on a box (any dimension) by the LP engine.
 
     Parameters
@@ -712,13 +797,19 @@ def partition_lp(net: Network, domain: Domain, *, max_regions: int | None = None
         Stop once more regions than this have been found (``partial``).
     progress : bool, keyword-only
         A progress bar over the share of the search tree explored.
+    cross : bool, keyword-only
+        Partition the cross-polytope inscribed in the (bounded) box instead,
+        ``sum_i |u_i - c_i| / h_i <= 1`` (centre ``c``, half-sides ``h``):
+        for a cube of half-side ``r`` the l1 ball of radius ``r``.  Its
+        ``2k`` facets enter the LPs through ``k`` auxiliary columns; the
+        partition then has no box H-representation or volumes.
 
     Returns
     -------
     LPPartition
     """
-    domain = _check(net, domain)
-    walk = _Walk(net, domain)
+    domain = _check(net, domain, cross)
+    walk = _Walk(net, domain, cross)
     k = domain.dim
     pats, wits, radii = [], [], []
 
@@ -726,19 +817,24 @@ def partition_lp(net: Network, domain: Domain, *, max_regions: int | None = None
         pats.append(_pattern(fr))
         i = int(np.argmax(fr.rp))
         # LP points sit on the box's faces: move inside the box by at most rp / 2
-        delta = np.minimum(fr.rp[i] / (2 * np.sqrt(k)), 0.25 * (walk.hi - walk.lo))
-        u = np.clip(fr.P[i], walk.lo + delta, walk.hi - delta)
+        if cross:  # towards the centre by at most rp / 2: strictly inside the cross-polytope
+            p = fr.P[i]
+            nrm = float(np.linalg.norm(p))
+            u = p * (1.0 - min(0.25, fr.rp[i] / (2 * nrm))) if nrm > 0 else p
+        else:
+            delta = np.minimum(fr.rp[i] / (2 * np.sqrt(k)), 0.25 * (walk.hi - walk.lo))
+            u = np.clip(fr.P[i], walk.lo + delta, walk.hi - delta)
         wits.append(walk.x0 / walk.s + u)
         radii.append(fr.rp[i] / 2)
 
     counts, stopped, _, _ = walk.run(emit, max_regions, progress)
     W = np.array(wits).reshape(-1, k) * walk.s
     return LPPartition(net, domain, np.array(pats, dtype=bool).reshape(-1, net.n_hidden), W,
-                       np.array(radii), tuple(counts), stopped, walk.lp.n)
+                       np.array(radii), tuple(counts), stopped, walk.lp.n, cross=cross)
 
 
 def count_lp(net: Network, domain: Domain, *, max_regions: int | None = None,
-             progress: bool = False) -> CountResult:
+             progress: bool = False, cross: bool = False) -> CountResult:
     """Count the activation regions on a box by the LP engine, depth-first (bounded memory).
 
     ``extra`` holds ``lps`` (Chebyshev LPs solved) and, when non-zero,
@@ -746,10 +842,11 @@ def count_lp(net: Network, domain: Domain, *, max_regions: int | None = None,
     factor 4 of :data:`~regions.core.tolerances.CHEB_RTOL`).  Affine pieces
     are not computed (``pieces`` is None).  With ``max_regions`` the count
     stops early, is flagged ``partial`` and is a lower bound (regions found
-    plus regions still pending, each holding at least one).
+    plus regions still pending, each holding at least one).  ``cross=True``
+    counts the inscribed cross-polytope instead (see :func:`partition_lp`).
     """
-    domain = _check(net, domain)
-    walk = _Walk(net, domain)
+    domain = _check(net, domain, cross)
+    walk = _Walk(net, domain, cross)
     counts, stopped, found, pending = walk.run(lambda fr: None, max_regions, progress)
     extra = {"lps": int(walk.lp.n), "mirrored": int(walk.mirrors), "certificates_reused": int(walk.reused)}
     if walk.near:
