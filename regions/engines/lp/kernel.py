@@ -283,8 +283,9 @@ class _Walk:
         self.k = k
         lo, hi = domain.lo, domain.hi
         s = domain.scale
-        x0 = np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * (lo + hi),
-                      np.where(np.isfinite(lo), lo, np.where(np.isfinite(hi), hi, 0.0)))
+        with np.errstate(invalid="ignore"):  # -inf + inf where unbounded: replaced below
+            x0 = np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * (lo + hi),
+                          np.where(np.isfinite(lo), lo, np.where(np.isfinite(hi), hi, 0.0)))
         x0 = np.where(np.isfinite(x0), x0, 0.0)
         self.x0, self.s = x0, s
         self.lo = (lo - x0) / s
@@ -488,7 +489,9 @@ class _Walk:
         """The minimum of ``g . u`` over the domain (box or cross-polytope)."""
         if self.half is not None:
             return -float(np.max(np.abs(g) * self.half))
-        return float(np.sum(np.minimum(g * self.lo, g * self.hi)))
+        with np.errstate(invalid="ignore"):  # 0 * inf: a zero coefficient on an unbounded side adds 0
+            low = np.where(g > 0, g * self.lo, np.where(g < 0, g * self.hi, 0.0))
+        return float(np.sum(low))
 
     def _empty_known(self, fr: _Frame, j: int, side: float) -> bool:
         """Whether a recorded Farkas certificate (rows all among the region's) empties this side."""
