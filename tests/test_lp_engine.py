@@ -306,3 +306,31 @@ def test_fresh_lp_agrees_with_warm_lp():
     u2, t2 = lp._fresh(A, b, None)
     assert np.isclose(t, t2, atol=1e-9) and np.all(A @ u2 + t2 <= b + 1e-9)
     assert lp.solve(list(range(4)), A[:4], b[:4], -A[0], -b[0] - 0.5, 5)[0] is None  # infeasible side
+
+
+def test_cli_local_cross(tmp_path):
+    """``regions local --kind cross`` against the planar engine on the diamond of each 2-D frame."""
+    import json
+
+    from click.testing import CliRunner
+
+    from regions.cli.main import main
+
+    pts = tmp_path / "pts.npy"
+    X = np.random.default_rng(5).normal(size=(2, 4)) * 0.2
+    np.save(pts, X)
+    r = CliRunner().invoke(main, ["local", "--arch", "4-6-5-1", "--points", str(pts), "--radius", "0.4",
+                                  "--kind", "cross", "--dim", "2", "--frame-seed", "3", "--json"])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.output)
+    assert rec["kind"] == "cross"
+    net = Network.from_arch("4-6-5-1", seed=0)
+    rng = np.random.default_rng(3)
+    for i, row in enumerate(rec["rows"]):
+        Q, _ = np.linalg.qr(rng.normal(size=(4, 2)))
+        ref = regions.partition(net, regions.polygon([[0.4, 0], [0, 0.4], [-0.4, 0], [0, -0.4]],
+                                                     origin=X[i], basis=Q))
+        assert row["regions"] == ref.n_regions
+    r = CliRunner().invoke(main, ["local", "--arch", "4-6-5-1", "--points", str(pts), "--radius", "0.4",
+                                  "--kind", "ball"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
