@@ -63,6 +63,10 @@ def measure(arch: str, lo: float, hi: float, engine: str, limit: float) -> dict:
     return row
 
 
+def _load(v) -> str:
+    return "-" if not v else ", ".join(f"{x:.2f}" for x in v)
+
+
 def _cell(r: dict | None, key: str, fmt: str) -> str:
     if r is None:
         return ""
@@ -87,6 +91,7 @@ def main(argv=None) -> None:
         cases.append((f"{n}-8-8-1", -1.0, 1.0, ("polytope", "lp", "auto")))
     cases.append(("784-8-6-10", 0.0, 1.0, ("lp", "auto")))
     cases.append(("784-8-8-10", float("-inf"), float("inf"), ("auto",)))
+    load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
     rows = []
     for arch, lo, hi, engines in cases:
         row = {"arch": arch, "domain": "R^d" if lo == float("-inf") else f"[{lo:g},{hi:g}]^d"}
@@ -97,6 +102,9 @@ def main(argv=None) -> None:
     lines = ["Counts beside times (one fresh process per measurement, wall-clock). `auto` is the engine "
              "`regions.count` picks by its cost estimate; ratio = vertex-engine time / LP-engine time "
              "(above 1: the LP engine is faster).", "",
+             f"Machine: `os.cpu_count()` = {os.cpu_count()}; load average (1, 5, 15 min) at the start "
+             f"{_load(load0)}, at the end {_load(os.getloadavg() if hasattr(os, 'getloadavg') else None)} "
+             "(a load above the core count inflates every wall time; the ratios are side by side).", "",
              "| network | domain | regions (vertex) | regions (LP) | vertex s | LP s | ratio | LPs/region "
              "| LP peak MB | auto picks | auto s |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]

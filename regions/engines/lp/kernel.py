@@ -39,7 +39,24 @@ Screens before any LP, in order:
   normalised value is ``s`` certifies a radius ``min(rp, s)`` on the
   positive side.
 
-Only the sides no screen decides get an LP (HiGHS through ``highspy``).
+* a Farkas certificate recorded for the same unit under the same layer
+  region (the rows of an earlier infeasible LP's dual ray, checked in
+  float64 before it is kept: ``min over the domain of (y A) u > y b``)
+  whose rows are all among this region's: the side is empty;
+* pool points moved across the hyperplane (mirror images, and a point
+  inside a pool point's certified ball when the hyperplane cuts it).
+
+Only the sides no screen decides get an LP (HiGHS through ``highspy``),
+re-solved warm on one model kept in step with the depth-first walk (see
+:class:`_LP`); a solve that does not end optimal or infeasible is repeated
+on a fresh model in the original coordinates before it is refused.
+
+Cross-polytopes
+---------------
+With ``cross=True`` the domain is the cross-polytope inscribed in the box,
+``sum_i |u_i| / h_i <= 1`` (normalised coordinates, centre 0, half-sides
+``h``), entered through ``k`` auxiliary columns ``w_i >= |u_i| / h_i`` and
+one row ``sum w <= 1``; screens use ``c +- max_i |a_i| h_i``.
 
 The walk is depth-first (memory bounded by the depth times the pool of
 points), so counting never holds the regions.
