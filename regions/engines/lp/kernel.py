@@ -443,7 +443,9 @@ class _Walk:
         for side, known in ((1.0, pos), (-1.0, neg)):
             if known > tol:
                 continue
-            found = self._mirror(fr, a, cj, s, side)
+            found = self._mirror_ball(fr, a, cj, s, side)
+            if found is None:
+                found = self._mirror_rows(fr, a, cj, s, side)
             if found is not None:
                 newp[side] = found
                 if side > 0:
@@ -551,7 +553,7 @@ class _Walk:
                     lst.append(need)
                 return
 
-    def _mirror(self, fr: _Frame, a, cj, s, side):
+    def _mirror_rows(self, fr: _Frame, a, cj, s, side):
         """A point on side ``side`` without an LP: pool points moved across the hyperplane.
 
         For a pool point at normalised value ``s_p`` on the other side, try
@@ -581,6 +583,32 @@ class _Walk:
         if rad[i] > self.tol:
             self.mirrors += 1
             return Q[i], float(rad[i])
+        return None
+
+    def _mirror_ball(self, fr: _Frame, a, cj, s, side):
+        """A point on side ``side`` without an LP, from a pool point whose certified ball the hyperplane cuts.
+
+        A pool point ``p`` with radius ``r_p`` at normalised value ``s_p`` on
+        the other side, ``|s_p| < r_p``, moved to ``q = p - (s_p - side t) a``
+        with ``t = (r_p - |s_p|) / 2`` has moved by ``(r_p + |s_p|) / 2 < r_p``,
+        so every row keeps a margin of at least ``t`` and the new row's value
+        is ``side * t``: ``q`` has certified radius ``t`` (no product with
+        the rows needed).  ``q`` must lie in the domain (box; cross-polytope).
+        Returns ``(u, radius)`` or None.
+        """
+        sv = -side * s
+        ok = (sv > self.tol) & (sv < fr.rp)
+        if not ok.any():
+            return None
+        t = np.where(ok, 0.5 * (fr.rp - sv), -np.inf)
+        for i in np.argsort(-t)[:3]:
+            if t[i] <= self.tol:
+                break
+            q = fr.P[i] - (s[i] - side * t[i]) * a
+            if np.all(q >= self.lo) and np.all(q <= self.hi) and (
+                    self.half is None or float(np.sum(np.abs(q) / self.half)) <= 1.0):
+                self.mirrors += 1
+                return q, float(min(t[i], 1.0))
         return None
 
     def _add_row(self, fr, a, b, j, sg):
