@@ -87,7 +87,10 @@ def _budget(net, domain, engine, max_regions):
 
 
 def select(net: Network, domain: Domain, engine: str | Engine | None = None, *, cost=None) -> Engine:
-    """The engine for ``(net, domain)``: the one named, or the cheapest by :func:`regions.engines.cost.choose_engine`."""
+    """The engine for ``(net, domain)``: the one named, or the cheapest (:func:`~regions.engines.cost.choose_engine`).
+
+    ``cost``, a :class:`~regions.engines.cost.Cost` already estimated for the job, spares a second estimate.
+    """
     if engine is not None:
         eng = engine if isinstance(engine, Engine) else get_engine(engine)
         eng._check_supported(net, domain)

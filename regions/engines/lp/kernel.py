@@ -191,8 +191,8 @@ class _LP:
             p += 1
         if p < len(cur):
             self.h.deleteRows(len(cur) - p, np.arange(self.nfix + p, self.nfix + len(cur), dtype=np.int32))
-        self._add(A[p:], b[p:])
-        self._add(a[None, :], np.array([beta]))
+        # one call: the missing rows and the new one
+        self._add(np.concatenate([A[p:], a[None, :]]), np.append(b[p:], beta))
         self.ids = list(ids) + [new_id]
         self.h.run()
         self.n += 1
