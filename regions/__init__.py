@@ -21,7 +21,8 @@ reports.
 * :mod:`regions.plot` -- pictures (also reachable as ``regions.plotting``);
 * :mod:`regions.experiments` -- :mod:`~regions.experiments.sweep` (regions
   per parameter across depth and width), slices through data and
-  checkpoint series (:mod:`~regions.experiments.workflows`);
+  checkpoint series (:mod:`~regions.experiments.workflows`), and
+  :func:`local_complexity` (exact regions around data points);
 * :mod:`regions.cli` -- the ``regions`` command line;
 * :class:`RegionsError` -- the project's exception (a ``ValueError``).
 """
@@ -37,6 +38,7 @@ from .engines.polytope import PolytopePartition, count_polytope, partition_polyt
 from .engines.registry import count, partition
 from .errors import RegionsError
 from .experiments import sweep
+from .experiments.local import local_complexity
 from .interop import geo
 from .model import Network, compose
 
@@ -85,6 +87,7 @@ __all__ = [
     "geo",
     "interval",
     "line",
+    "local_complexity",
     "partition",
     "partition_line",
     "partition_plane",

@@ -28,7 +28,10 @@ from ._common import (
 @network_options
 @click.option("--points", "points_file", type=click.Path(dir_okay=False), required=True,
               help="Data points: a .npy array shaped (n, input_dim).")
-@click.option("--radius", type=POSITIVE, required=True, help="Half-side of the box around each point.")
+@click.option("--radius", type=POSITIVE, required=True,
+              help="Half-side of the box (l1 radius of the cross-polytope) around each point.")
+@click.option("--kind", type=click.Choice(["box", "cross"]), default="box", show_default=True,
+              help="Neighbourhood: l-infinity box or l1 cross-polytope.")
 @click.option("--dim", type=IntAtLeast(1), default=None,
               help="Random DIM-dimensional frames through the points [default: the full input box].")
 @click.option("--frame-seed", type=SEED, default=0, show_default=True, help="Seed of the random frames.")
@@ -40,7 +43,7 @@ from ._common import (
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @guard
 def local(arch, init, bias_init, seed, weights, activation, construction, depth, width, points_file, radius,
-          dim, frame_seed, max_regions, out, force, as_json, input_dim=None):
+          kind, dim, frame_seed, max_regions, out, force, as_json, input_dim=None):
     """Exact number of regions meeting a box around each data point, and the units cutting it.
 
     \b
@@ -65,10 +68,10 @@ def local(arch, init, bias_init, seed, weights, activation, construction, depth,
         fail(f"expected --dim of at most the input dimension {net.input_dim}, got {dim}")
     from regions.experiments.local import local_complexity  # noqa: PLC0415
 
-    res = local_complexity(net, X, radius, dim=dim, seed=frame_seed, max_regions=max_regions)
+    res = local_complexity(net, X, radius, kind=kind, dim=dim, seed=frame_seed, max_regions=max_regions)
     rows = [{"point": i, "regions": int(r), "units_cut": int(u), "partial": bool(q)}
             for i, (r, u, q) in enumerate(zip(res["regions"], res["units_cut"], res["partial"]))]
-    record = {"arch": net.arch, "radius": radius, "dim": dim, "frame_seed": frame_seed,
+    record = {"arch": net.arch, "radius": radius, "kind": kind, "dim": dim, "frame_seed": frame_seed,
               "engine": res["engine"], "rows": rows}
     if target is not None:
         if not as_csv:
