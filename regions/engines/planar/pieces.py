@@ -66,6 +66,9 @@ def pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tuple
     ar = np.arange(K)[None, :]
     valid = ar < nv[:, None]
     w = valid / nv[:, None]  # (R, K) weights of the vertex mean
+    # alpha, beta below are ratios of 2x2 determinants: scale-free, so scale the vertices by a power of two
+    # (exact) into [-1, 1], where products of coordinates near float64's largest neither overflow
+    uv = np.ldexp(uv, -int(np.frexp(float(np.abs(uv).max(initial=1.0)))[1]))
     cen = np.einsum("rk,rkd->rd", w, uv[ring])  # (R, 2) vertex means
     ycen = np.einsum("rk,rkd->rd", w, y[ring])  # (R, n_out) output there
     ymag = ym[ring].max(axis=1)  # (R,) padding repeats a vertex: harmless

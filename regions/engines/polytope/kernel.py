@@ -147,6 +147,7 @@ from .bitsets import popcount as _popcount
 from .pieces import _inert, _Pieces
 from .result import PolytopePartition
 from ..base import check_options
+from ..shells import count_by_shells, refuse_wide, shell_boxes
 
 __all__ = [
     "PolytopePartition",
@@ -160,6 +161,12 @@ __all__ = [
 
 #: Relative size under which a value at a generator is zero (see module docstring).
 VERTEX_RTOL = 2.0**-36  # ~1.5e-11
+#: Half-width of a box, in feature radii (:func:`..shells.feature_radius`), above which
+#: :func:`partition_polytope` refuses (:class:`~regions.errors.NumericalError`): vertex values
+#: interpolated along edges that long carry magnitudes (and so tolerances) of the box's corners, and
+#: regions near the origin merge without notice (measured from ~1e9 on); :func:`count_polytope`
+#: covers such boxes by shells instead.
+PARTITION_WIDE = 2.0**20
 #: Generators per batch in the depth-first walk, for a next layer of 16 units
 #: (scaled inversely with the width: values take 16 bytes per unit and generator).
 CHUNK = 1 << 14
@@ -874,6 +881,13 @@ def partition_polytope(
     """
     domain = _check(net, domain)
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    refuse_wide(domain.pullback(net), domain, "polytope", PARTITION_WIDE)
+    return _partition_polytope(net, domain, max_regions=max_regions, progress=progress)
+
+
+def _partition_polytope(net: Network, domain: Domain, *, max_regions: int | None = None,
+                        progress: bool = False) -> PolytopePartition:
+    """:func:`partition_polytope` on a checked domain (also each sub-box of :mod:`..shells`)."""
     k = domain.dim
     store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
     tally = _Pieces(domain.pullback(net), k, VERTEX_RTOL)
@@ -948,6 +962,9 @@ def count_polytope(
     """
     domain = _check(net, domain)
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    boxes = shell_boxes(net, domain)
+    if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
+        return count_by_shells(net, boxes, _partition_polytope, "polytope", max_regions)
     fast = _count_skeleton(net, domain, max_regions, progress)
     if fast is not None:
         return fast
