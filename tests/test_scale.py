@@ -169,14 +169,16 @@ def _vertex_radius(net: Network) -> float:
     return float(np.abs(X).max(initial=0.0))
 
 
-NESTED = [1e0, 1e1, 1e3, 1e6, 1e9, 1e19, 1e300]
+NESTED = [1e0, 1e1, 1e3, 1e6, 1e9, 1e19, 1e100, 1e300]
 
 
 @pytest.mark.parametrize("arch,seed,engine", [("2-8-1", 0, "planar"), ("2-8-8-1", 0, "planar"),
                                               ("2-8-8-1", 1, "polytope"), ("3-6-6-1", 0, "polytope")])
 def test_nested_boxes_monotone_up_to_1e300(arch, seed, engine):
     # independent value: the count on all of R^d (the n-D engine's homogeneous walk, no box at all),
-    # which every box holding every vertex must reproduce; below that the count may only grow
+    # which every box holding every vertex must reproduce; below that the count may only grow.
+    # (Wide centred boxes holding every vertex take that count by construction, see
+    # regions.engines.shells.whole_if_inside; the shells themselves are checked below.)
     net = Network.from_arch(arch, seed=seed)
     d = net.input_dim
     full = count(net, whole(d))
@@ -187,7 +189,61 @@ def test_nested_boxes_monotone_up_to_1e300(arch, seed, engine):
     for s, g in zip(NESTED, got):
         if s > 2 * rv:
             assert (g.regions, g.pieces, g.layer_counts) == (full.regions, full.pieces, full.layer_counts), s
-    assert NESTED[-2] > 2 * rv  # the table reaches the whole count
+    assert NESTED[-3] > 2 * rv  # the table reaches the whole count
+
+
+def _half_space(net: Network, y0: float):
+    """Count on ``{x_last >= y0}`` (an unbounded box: the homogeneous walk) and its vertices' radius."""
+    from regions.engines.polytope.kernel import partition_polytope
+
+    d = net.input_dim
+    lo = np.full(d, -np.inf)
+    lo[-1] = y0
+    p = partition_polytope(net, box(lo, np.full(d, np.inf)))
+    pts = (p.generators[:, d] > 0) & ~p.lineality
+    X = p.generators[pts, :d] / p.generators[pts, d:]
+    assert not p.lineality.any()  # every region and facet has a vertex
+    return p.count(), float(np.abs(X).max(initial=0.0))
+
+
+@pytest.mark.parametrize("arch,seed,engine,y0", [("2-8-1", 0, "planar", 0.3), ("2-8-8-1", 0, "planar", -0.2),
+                                                 ("2-8-8-1", 1, "polytope", 0.1), ("3-5-5-1", 0, "polytope", 0.2)])
+def test_off_centre_boxes_on_shells(arch, seed, engine, y0):
+    # boxes [-s, s]^(d-1) x [y0, s] cut through the features, so they never hold every vertex of R^d:
+    # counted on shells.  Independent value: the count on the half-space {x_last >= y0} (the n-D
+    # engine's walk on an unbounded box, no shells), which every such box holding every vertex of
+    # the half-space's partition must reproduce
+    net = Network.from_arch(arch, seed=seed)
+    d = net.input_dim
+    half, rv = _half_space(net, y0)
+    scales = [1e1, 1e3, 1e9, 1e19]
+    got = [count(net, box([-s] * (d - 1) + [y0], [s] * d), engine=engine) for s in scales]
+    regions = [g.regions for g in got]
+    assert regions == sorted(regions) and regions[-1] <= half.regions, regions
+    for s, g in zip(scales, got):
+        if s > 2 * rv:
+            assert (g.regions, g.pieces, g.layer_counts) == (half.regions, half.pieces, half.layer_counts), s
+    assert scales[-1] > 2 * rv and got[-1].extra.get("shells", 0) > 3  # the shells were used
+
+
+@pytest.mark.parametrize("lo,hi", [(-3e4, 3e4), (0.25, 5e4), (-7e3, 0.0)])
+@pytest.mark.parametrize("arch,seed", [("2-8-8-1", 0), ("3-5-5-1", 1)])
+def test_forced_shells_match_one_box(arch, seed, lo, hi):
+    # at a scale where one mesh / one walk is exact, the shells (union of patterns over overlapping
+    # sub-boxes, pieces joined across them) give the same numbers; 2-D also against the other engine
+    from regions.engines.planar.kernel import _partition_plane
+    from regions.engines.polytope.kernel import _partition_polytope
+    from regions.engines.shells import count_by_shells, shell_boxes
+
+    net = Network.from_arch(arch, seed=seed)
+    d = net.input_dim
+    dom = box([lo] * d, [hi] * d)
+    one = count(net, dom, engine="polytope")
+    boxes = shell_boxes(net, dom, trigger=4.0)
+    assert boxes is not None and len(boxes) > 2 * d
+    for part, name in ([(_partition_plane, "planar")] if d == 2 else []) + [(_partition_polytope, "polytope")]:
+        got = count_by_shells(net, boxes, part, name, None)
+        assert (got.regions, got.pieces, got.layer_counts) == (one.regions, one.pieces, one.layer_counts), name
 
 
 @pytest.mark.parametrize("c", FACTORS)

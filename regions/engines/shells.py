@@ -70,6 +70,7 @@ __all__ = [
     "feature_radius",
     "refuse_wide",
     "shell_boxes",
+    "whole_if_inside",
 ]
 
 #: Half-width of a box, in feature radii, above which it is counted on shells.
@@ -122,11 +123,36 @@ def _axis_box(domain: Domain) -> bool:
             and getattr(domain, "vertices", None) is None)
 
 
-def shell_boxes(net: Network, domain: Domain) -> list[tuple[np.ndarray, np.ndarray]] | None:
+def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | None:
+    """The count on all of ``R^k`` where the box holds every vertex of that partition, else None.
+
+    Where no region of the partition of ``R^k`` holds a line, every region
+    and every facet has a vertex; a box holding the cube of twice the
+    vertices' max-norm radius strictly inside then meets each region and
+    facet in an open set, so its regions, pieces and per-layer counts are
+    those of ``R^k`` (computed by the n-D engine's homogeneous walk, which
+    has no box and no domain-long edges).  Only tried on wide boxes.
+    """
+    from .polytope.kernel import _count_whole_radius  # noqa: PLC0415 -- engines import this module
+
+    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
+    if not (np.all(lo < 0) and np.all(hi > 0)):
+        return None
+    res, rad = _count_whole_radius(net)
+    if rad is None or not (np.all(lo < -2 * rad) and np.all(hi > 2 * rad)):
+        return None
+    res.extra = dict(res.extra, method=f"every vertex within {rad:.3g} of the origin: the count on all of "
+                     f"R^{domain.dim}", asked=engine)
+    return res
+
+
+def shell_boxes(net: Network, domain: Domain, *,
+                trigger: float = SHELL_TRIGGER) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """The sub-boxes covering a wide box (see the module docstring), or None where one box is exact.
 
     Returns None for domains other than bounded axis boxes, for networks
-    without biases, and for boxes within ``SHELL_TRIGGER`` feature radii.
+    without biases, and for boxes within ``trigger`` feature radii (tests
+    lower it to compare shells with one box where one box is exact).
 
     Raises
     ------
@@ -139,10 +165,10 @@ def shell_boxes(net: Network, domain: Domain) -> list[tuple[np.ndarray, np.ndarr
     if rho is None:
         return None
     c, ext = _centre_extent(domain)
-    if not ext > SHELL_TRIGGER * rho:
+    if not ext > trigger * rho:
         return None
     lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
-    radii = [SHELL_INNER * rho]
+    radii = [min(SHELL_INNER, trigger) * rho]
     while radii[-1] < ext:
         radii.append(radii[-1] * SHELL_RATIO)
         if len(radii) > SHELL_MAX + 1:
@@ -203,6 +229,8 @@ def refuse_wide(net: Network, domain: Domain, engine: str, limit: float) -> None
 def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
                     max_regions: int | None) -> CountResult:
     """Regions, pieces and per-layer counts of the union of ``boxes``, from one partition of each.
+
+    Callers first try :func:`whole_if_inside` (without ``max_regions``).
 
     ``partition(net, domain, max_regions=...)`` returns an object with
     ``partial``, ``piece_labels`` and either ``packed_patterns`` (uint8 rows)

@@ -120,7 +120,7 @@ from ...errors import NumericalError, RegionsError
 from ...domains import Domain, box
 from ...model.network import Network
 from ..base import check_options
-from ..shells import count_by_shells, refuse_wide, shell_boxes
+from ..shells import count_by_shells, refuse_wide, shell_boxes, whole_if_inside
 from .pieces import pieces_from_maps, pieces_from_vertices
 from .result import PlanarPartition
 from .rings import EDGE_KEY as _KEY  # vertex-pair keys: lo * _KEY + hi
@@ -689,7 +689,8 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     domain = _default_domain(net, domain)
     boxes = shell_boxes(net, domain)
     if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
-        return count_by_shells(net, boxes, _partition_plane, "planar", max_regions)
+        res = None if max_regions is not None else whole_if_inside(net, domain, "planar")
+        return res if res is not None else count_by_shells(net, boxes, _partition_plane, "planar", max_regions)
     w = _walk(net, domain, max_regions, progress)
     if w.partial:
         return CountResult(w.R, None, w.counts, "planar", partial=True)

@@ -147,7 +147,7 @@ from .bitsets import popcount as _popcount
 from .pieces import _inert, _Pieces
 from .result import PolytopePartition
 from ..base import check_options
-from ..shells import count_by_shells, refuse_wide, shell_boxes
+from ..shells import count_by_shells, refuse_wide, shell_boxes, whole_if_inside
 
 __all__ = [
     "PolytopePartition",
@@ -964,7 +964,8 @@ def count_polytope(
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     boxes = shell_boxes(net, domain)
     if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
-        return count_by_shells(net, boxes, _partition_polytope, "polytope", max_regions)
+        res = None if max_regions is not None else whole_if_inside(net, domain, "polytope")
+        return res if res is not None else count_by_shells(net, boxes, _partition_polytope, "polytope", max_regions)
     fast = _count_skeleton(net, domain, max_regions, progress)
     if fast is not None:
         return fast
@@ -987,6 +988,35 @@ def _count_skeleton(net: Network, domain: Domain, max_regions: int | None, progr
     except Degenerate:
         return None
     return CountResult(n, n_pieces, counts, "polytope")
+
+
+def _count_whole_radius(net: Network, progress: bool = False) -> tuple[CountResult, float | None]:
+    """The count on all of ``R^k`` and the max-norm radius of its vertices (None: some region holds a line).
+
+    Used by :mod:`..shells`: a box holding the cube of twice that radius (every vertex strictly
+    inside) holds exactly these regions, pieces and per-layer counts, since every region and every
+    facet of a partition without lines has a vertex.
+    """
+    k = net.input_dim
+    dom = box(np.full(k, -np.inf), np.full(k, np.inf))
+    tally = {"n": 0, "rad": 0.0, "lines": False}
+    pieces = _Pieces(net, k, VERTEX_RTOL)
+
+    def emit(b: _Batch) -> None:
+        pieces.add(b)
+        tally["n"] += b.R
+        if b.lin.any():
+            tally["lines"] = True
+        t = b.G[:, k]
+        pts = (t > 0) & ~b.lin
+        if pts.any():
+            tally["rad"] = max(tally["rad"], float(np.max(np.abs(b.G[pts, :k]) / t[pts, None])))
+
+    counts, stopped, pending = _walk(net, dom, emit, progress, None)
+    n_pieces, one_sided = pieces.count(tally["n"])
+    extra = {"one_sided_merges": one_sided} if one_sided else {}
+    res = CountResult(tally["n"], n_pieces, counts, "polytope", extra=extra)
+    return res, (None if tally["lines"] or stopped or one_sided else tally["rad"])
 
 
 def _count_walk(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult:
