@@ -226,6 +226,19 @@ def test_off_centre_boxes_on_shells(arch, seed, engine, y0):
     assert scales[-1] > 2 * rv and got[-1].extra.get("shells", 0) > 3  # the shells were used
 
 
+@pytest.mark.parametrize("arch,seed,y0", [("3-4-4-4-1", 2, 0.0), ("3-4-4-4-1", 3, 0.37)])
+def test_far_strips_refused_or_exact(arch, seed, y0):
+    # far from the origin, strips of constant width (a deeper unit along an earlier unit's hyperplane)
+    # are below the walk's tolerance there; a sub-box once counted a pattern no point has (67 and 77
+    # for 66 and 75).  Now every counted pattern holds at some region's witness, else NumericalError
+    net = Network.from_arch(arch, seed=seed)
+    half, rv = _half_space(net, y0)
+    s = 1e19
+    assert s > 2 * rv
+    got = _refused_or(None, lambda: count(net, box([-s, -s, y0], [s, s, s]), engine="polytope"))
+    assert got is None or (got.regions, got.pieces) == (half.regions, half.pieces)
+
+
 @pytest.mark.parametrize("lo,hi", [(-3e4, 3e4), (0.25, 5e4), (-7e3, 0.0)])
 @pytest.mark.parametrize("arch,seed", [("2-8-8-1", 0), ("3-5-5-1", 1)])
 def test_forced_shells_match_one_box(arch, seed, lo, hi):

@@ -226,6 +226,49 @@ def refuse_wide(net: Network, domain: Domain, engine: str, limit: float) -> None
             f"smaller box, or whole({domain.dim})")
 
 
+#: A unit's sign at a witness is definite when its pre-activation exceeds this many ``eps`` times its
+#: magnitude (the same sum with absolute values): far above the rounding of a forward pass.
+WITNESS_EPS = 2.0**10
+
+
+def _witnesses(p) -> np.ndarray:
+    """An interior point of every region of a partition: vertex means (ring means in 2-D), without overflow."""
+    if hasattr(p, "ring_offsets"):
+        off = np.asarray(p.ring_offsets)
+        cnt = np.diff(off)
+        V = np.asarray(p.vertices)[np.asarray(p.ring_vertices)]
+        rid = np.repeat(np.arange(cnt.size), cnt)
+        X = np.zeros((cnt.size, V.shape[1]))
+        np.add.at(X, rid, V / cnt[rid, None])
+        return X
+    return np.asarray(p.witnesses)
+
+
+def _unsure(net: Network, X: np.ndarray, claimed: np.ndarray) -> np.ndarray:
+    """Regions whose pattern a definite sign contradicts at their witness (forward pass, float64).
+
+    Within one sub-box, a feature far narrower than the engine's tolerance there (``VERTEX_RTOL``
+    of the magnitudes, which grow with the coordinates: a strip of constant width far from the
+    origin) can make its decisions inconsistent, or its witness fall outside it.  Such a region's
+    pattern counts only where another sub-box confirms it (:func:`count_by_shells`).
+    """
+    h, hm = X.T, np.abs(X.T)
+    slope = net.negative_slope
+    bad = np.zeros(X.shape[0], dtype=bool)
+    at = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for W, b in net.layers[:-1]:
+            z = W @ h + b[:, None]
+            m = np.abs(W) @ hm + np.abs(b)[:, None]
+            sure = np.abs(z) > WITNESS_EPS * np.finfo(np.float64).eps * m
+            c = claimed[:, at:at + W.shape[0]].T
+            bad |= (sure & ((z > 0) != c)).any(axis=0) | ~np.isfinite(z).all(axis=0)
+            at += W.shape[0]
+            h = np.where(z > 0, z, slope * z)
+            hm = np.where(z > 0, m, abs(slope) * m)
+    return bad
+
+
 def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
                     max_regions: int | None) -> CountResult:
     """Regions, pieces and per-layer counts of the union of ``boxes``, from one partition of each.
@@ -239,7 +282,7 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
     """
     widths = [W.shape[0] for W, _ in net.layers[:-1]]
     n_bits = int(sum(widths))
-    packs, labels, partial = [], [], False
+    packs, labels, unsure, where, partial = [], [], [], [], False
     for lo, hi in boxes:
         with np.errstate(over="ignore", invalid="ignore"):  # areas/volumes of far boxes (unused) may be inf
             p = partition(net, box(lo, hi), max_regions=max_regions)
@@ -247,6 +290,8 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
             pk = np.asarray(p.packed_patterns, dtype=np.uint8)
         else:
             pk = np.packbits(np.asarray(p.patterns, dtype=bool), axis=1)
+        unsure.append(_unsure(net, _witnesses(p), np.unpackbits(pk, axis=1, count=n_bits).astype(bool)))
+        where.append((lo, hi))
         packs.append(pk)
         labels.append(None if p.partial or p.piece_labels is None else np.asarray(p.piece_labels))
         partial |= bool(p.partial)
@@ -254,6 +299,19 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
     uniq, gid = np.unique(P, axis=0, return_inverse=True)
     gid = gid.reshape(-1)
     n = int(uniq.shape[0])
+    flagged = np.concatenate(unsure) if unsure else np.zeros(0, dtype=bool)
+    sure = np.zeros(n, dtype=bool)
+    sure[gid[~flagged]] = True
+    if not sure.all():  # a pattern seen only where its own witness contradicts it: refuse, never guess
+        i = int(np.flatnonzero(flagged & ~sure[gid])[0])
+        b = int(np.searchsorted(np.cumsum([q.shape[0] for q in packs]), i, side="right"))
+        lo, hi = where[b]
+        raise NumericalError(
+            f"expected every region to hold its activation pattern at an interior point, got "
+            f"{int((~sure).sum())} that do not, in the sub-box {np.asarray(lo).tolist()} .. "
+            f"{np.asarray(hi).tolist()}: features there are narrower than float64 sums of that size "
+            f"resolve (strips of constant width far from the origin); use a smaller box, or "
+            f"whole({np.asarray(lo).size})")
     if max_regions is not None and n > max_regions:
         partial = True
     bits = np.unpackbits(uniq, axis=1, count=n_bits).astype(bool)
@@ -268,7 +326,9 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
     r1, r2, off = [], [], 0
     for pk, lab in zip(packs, labels):
         g = gid[off:off + pk.shape[0]]
+        ok = ~flagged[off:off + pk.shape[0]]  # joins only between regions confirmed at their witnesses
         off += pk.shape[0]
+        g, lab = g[ok], lab[ok]
         order = np.argsort(lab, kind="stable")
         ls, gs = lab[order], g[order]
         first = np.ones(ls.size, dtype=bool)
