@@ -12,7 +12,11 @@ Tables of engines x scales x networks:
 * positive rescaling of a layer (and the next layer's weights) by
   1e-300...1e300 never changes a count;
 * where float64 itself overflows the engines refuse with
-  :class:`~regions.errors.NumericalError`, never a silent number.
+  :class:`~regions.errors.NumericalError`, never a silent number;
+* wide boxes (2-D and n-D counts) run on geometric shells
+  (:mod:`regions.engines.shells`), checked against the count on a half-space
+  (the n-D engine's walk on an unbounded box) and against one box where one
+  box is exact; a pattern that no witness confirms is refused.
 """
 
 from __future__ import annotations

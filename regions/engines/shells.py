@@ -28,6 +28,22 @@ widened by a quarter of its inner radius), so every facet between two
 regions lies in the interior of some sub-box: hyperplanes that coincide
 with a sub-box face (degenerate input) are still seen from both sides.
 
+Two guards.  Where the box contains the origin and holds the cube of twice
+the max-norm radius of every vertex of the partition of ``R^k`` (and no
+region there holds a line), its numbers are those of ``R^k``
+(:func:`whole_if_inside`: every region and facet has a vertex inside), taken
+from the n-D engine's homogeneous walk, which has no box and no domain-long
+edges.  And far from the origin a sub-box can still meet strips of constant
+width (a deeper unit's transitions along an earlier unit's hyperplane) far
+narrower than the walk's tolerance there; its decisions may then make a
+pattern that no point has.  Every pattern is therefore checked at its
+region's witness by a forward pass (a definite sign contradicting it,
+:data:`WITNESS_EPS`), counted only where some sub-box confirms it, and a
+pattern never confirmed is refused (:class:`~regions.errors.NumericalError`).
+What no check sees: a real feature narrower than the tolerance of the
+sub-boxes it lies in (relative width below ~1e-7 of its distance from ``c``)
+can still merge with a neighbour.
+
 The feature radius ``rho`` (:func:`feature_radius`) is the distance (in the
 max-norm) from the origin to the nearest hyperplane of the first layer with a
 non-zero bias, bounded through the layers before it by their max-norm
@@ -44,6 +60,9 @@ Tolerances
 ``SHELL_INNER``, ``SHELL_RATIO``
     The inner box's half-width in units of ``rho``, and the ratio of the
     outer to the inner radius of one shell.
+``WITNESS_EPS``
+    A unit's sign at a witness is definite beyond this many ``eps`` of its
+    magnitude (the forward pass's sums with absolute values).
 ``SHELL_MAX``
     At most this many shells (``2 * dim`` boxes each); beyond, the box spans
     more than ``SHELL_RATIO ** SHELL_MAX`` feature radii and is refused with
@@ -66,6 +85,7 @@ __all__ = [
     "SHELL_MAX",
     "SHELL_RATIO",
     "SHELL_TRIGGER",
+    "WITNESS_EPS",
     "count_by_shells",
     "feature_radius",
     "refuse_wide",

@@ -73,6 +73,13 @@ Exactness
   (:class:`~regions.errors.NumericalError`, see ``MESH_RTOL``); for a plane slice the first layer's magnitudes are those of the
   original sums, ``|W0| |basis|`` and ``|b0| + |W0| |x0|`` (784 inputs
   cancel in ``W0 x0``).  ``M`` is float64 (float32 would overflow past 3.4e38).
+  Interpolation along domain-long edges still loses features near the
+  origin without an undecided sign once the box is ~1e15 times wider than
+  they are: :func:`count_plane` counts boxes wider than
+  :data:`~regions.engines.shells.SHELL_TRIGGER` feature radii on a cover by
+  geometric shells (or takes the count of ``R^2`` where the box holds every
+  vertex), and :func:`partition_plane` refuses boxes wider than
+  :data:`PARTITION_WIDE` feature radii (see :mod:`regions.engines.shells`).
 * **Patterns.**  A neuron is active on a region iff some vertex of the
   region has ``Z_j > tol`` (read off the parent's vertices when the neuron
   does not cross the parent); a neuron that is zero on a whole region is

@@ -76,6 +76,16 @@ one LP per region, on request).  Real regions thinner than ``VERTEX_RTOL``
 relative to the magnitudes of the pre-activations are below the resolution
 of float64 and are merged with a neighbour.
 
+On a bounded box, ``M`` of a vertex made on an edge is inherited from
+the edge's ends, so on a box ~1e9 times wider than the network's features
+the tolerance near the origin exceeds the features and regions there merge
+with no sign in doubt.  :func:`count_polytope` therefore counts boxes wider
+than :data:`~regions.engines.shells.SHELL_TRIGGER` feature radii on a cover
+by geometric shells, each resolved at its own scale (or takes the count of
+``R^k`` where the box holds every vertex), and :func:`partition_polytope`
+refuses boxes wider than :data:`PARTITION_WIDE` feature radii (see
+:mod:`regions.engines.shells`).
+
 For unbounded domains the count is exact by construction: regions are
 homogenised cones, extreme rays are generators like vertices, and a unit
 cuts an unbounded region "at infinity" exactly when its slopes along two
