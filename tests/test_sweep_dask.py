@@ -31,8 +31,9 @@ def test_dask_rows_equal_local_rows(cluster, tmp_path):
 
 def test_dask_time_limit_runs_cells_in_a_child(cluster):
     cells = S.make_cells(1, [1, 5], [10], seeds=10**7)[:1] + S.make_cells(1, [2], [3], seeds=2)
-    rows = {r["depth"]: r for r in S.DaskRunner(cluster.scheduler_address, max_seconds=4).run(cells)}
-    assert rows[1]["note"].startswith("stopped after 4 s")
+    # the limit leaves the quick cell's child process time to start on a loaded machine
+    rows = {r["depth"]: r for r in S.DaskRunner(cluster.scheduler_address, max_seconds=8).run(cells)}
+    assert rows[1]["note"].startswith("stopped after 8 s")
     assert rows[1]["construction_count"] == 11 and rows[1]["random_mean"] is None
     assert rows[2]["note"] is None and rows[2] == {**S.run_cell(cells[1]), "seconds": rows[2]["seconds"]}
 

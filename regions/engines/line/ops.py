@@ -117,7 +117,7 @@ def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
     scale = domain.scale
     lo, hi = float(domain.lo[0]), float(domain.hi[0])
     left, right = np.array([lo]), np.array([hi])
-    rep = _reps(left, right, scale)
+    rep = _reps(left, right)
     V, A = rep[:, None].copy(), np.ones((1, 1))
     pats = np.zeros((1, 0), dtype=bool)
     counts = []
@@ -145,7 +145,7 @@ def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
         ends = np.cumsum(n_child) - 1
         cr[ends] = right
         parent = np.repeat(np.arange(R), n_child)
-        crep = _reps(cl, cr, scale)
+        crep = _reps(cl, cr)
         dt = crep - rep[parent]
         Vp, Ap = V[parent], A[parent]
         Zc = Z[parent] + S[parent] * dt[:, None]
@@ -161,7 +161,7 @@ def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
         starts = np.nonzero(first)[0]
         stops = np.append(starts[1:], cl.shape[0]) - 1
         left, right = cl[starts], cr[stops]
-        rep = _reps(left, right, scale)
+        rep = _reps(left, right)
         # values at the merged reps: the children of a merged run share one map
         dt2 = rep - crep[starts]
         V = Vn[starts] + An[starts] * dt2[:, None]
