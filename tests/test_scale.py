@@ -354,3 +354,14 @@ def test_polytope_nested_boxes_monotone_up_to_1e6(arch, seed):
     full = count(net, whole(d)).regions
     got = [count(net, box([-s] * d, [s] * d), engine="polytope").regions for s in (1e0, 1e3, 1e6)]
     assert got == sorted(got) and got[-1] <= full
+
+
+@pytest.mark.parametrize("engine,arch", [("planar", "2-8-8-1"), ("polytope", "3-5-5-1")])
+def test_split_counts_of_wide_boxes_refused(engine, arch):
+    # the split walk (jobs) has no shells: a wide box is refused in one sentence, never miscounted
+    net = Network.from_arch(arch, seed=0)
+    d = net.input_dim
+    with pytest.raises(NumericalError, match="without jobs"):
+        count(net, box([-1e12] * d, [1e12] * d), engine=engine, jobs=2)
+    small = box([-2.0] * d, [2.0] * d)
+    assert count(net, small, engine=engine, jobs=2).regions == count(net, small, engine=engine).regions

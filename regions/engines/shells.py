@@ -224,8 +224,11 @@ def shell_boxes(net: Network, domain: Domain, *,
     return [b for b in out if b is not None]
 
 
-def refuse_wide(net: Network, domain: Domain, engine: str, limit: float) -> None:
+def refuse_wide(net: Network, domain: Domain, engine: str, limit: float, *,
+                hint: str = "count() covers such boxes by shells; for a partition use a smaller box") -> None:
     """Refuse a partition of a box wider than ``limit`` feature radii (counts use shells instead).
+
+    ``hint`` is the advice of the sentence (default: for partitions).
 
     Raises
     ------
@@ -242,8 +245,7 @@ def refuse_wide(net: Network, domain: Domain, engine: str, limit: float) -> None
         raise NumericalError(
             f"expected a box within {limit:.3g} feature radii for a {engine} partition, got a half-width of "
             f"{ext:.3g} around features at {rho:.3g} from the origin (vertices interpolated along edges "
-            f"that long lose the features): count() covers such boxes by shells; for a partition use a "
-            f"smaller box, or whole({domain.dim})")
+            f"that long lose the features): {hint}, or whole({domain.dim})")
 
 
 #: A unit's sign at a witness is definite when its pre-activation exceeds this many ``eps`` times its

@@ -26,6 +26,7 @@ from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Subproblem
+from ..shells import SHELL_TRIGGER, refuse_wide
 from .kernel import _cut_layer, _default_domain, _Grow, _Mesh, _start_mesh, count_plane, planar_layers
 
 __all__ = ["count_plane_subproblem", "merge_plane", "split_plane"]
@@ -72,6 +73,8 @@ def _derive_prefix(net: Network, domain: Domain, depth: int):
 def split_plane(net: Network, domain: Domain | None, *, parts: int) -> list[Subproblem]:
     """About ``parts`` subproblems of consecutive prefix regions (fewer when there are fewer)."""
     domain = _default_domain(net, domain)
+    refuse_wide(net, domain, "split planar", SHELL_TRIGGER,
+                hint="a count without jobs or a scheduler covers such boxes by shells")
     n_hidden = len(net.layers) - 1
     if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
         return [Subproblem("planar:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]

@@ -29,6 +29,7 @@ from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Subproblem
+from ..shells import SHELL_TRIGGER, refuse_wide
 from .kernel import VERTEX_RTOL, _Batch, _check, _Pieces, _walk
 
 __all__ = ["count_polytope_subproblem", "merge_polytope", "split_polytope"]
@@ -58,6 +59,8 @@ def split_polytope(net: Network, domain: Domain | None, *, parts: int) -> list[S
     it has :data:`MAX_PREFIX`); runs hold equal numbers of prefix regions.
     """
     domain = _check(net, domain)
+    refuse_wide(net, domain, "split polytope", SHELL_TRIGGER,
+                hint="a count without jobs or a scheduler covers such boxes by shells")
     n_hidden = len(net.layers) - 1
     if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
         return [Subproblem("polytope:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
