@@ -365,3 +365,13 @@ def test_split_counts_of_wide_boxes_refused(engine, arch):
         count(net, box([-1e12] * d, [1e12] * d), engine=engine, jobs=2)
     small = box([-2.0] * d, [2.0] * d)
     assert count(net, small, engine=engine, jobs=2).regions == count(net, small, engine=engine).regions
+
+
+@pytest.mark.parametrize("engine", ["planar", "polytope"])
+@pytest.mark.parametrize("limit", [20, 100])
+def test_wide_box_budget_is_a_lower_bound(engine, limit):
+    # max_regions on shells: flagged partial, and the number a lower bound of the whole count
+    net = Network.from_arch("2-8-8-1", seed=0)
+    full = count(net, whole(2)).regions
+    got = count(net, box([-1e19] * 2, [1e19] * 2), engine=engine, max_regions=limit)
+    assert got.partial and got.pieces is None and limit <= got.regions <= full

@@ -308,6 +308,12 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
     for lo, hi in boxes:
         with np.errstate(over="ignore", invalid="ignore"):  # areas/volumes of far boxes (unused) may be inf
             p = partition(net, box(lo, hi), max_regions=max_regions)
+        if p.partial:  # stopped at max_regions: a lower bound, the most regions seen at once
+            seen = len(np.unique(np.concatenate(packs), axis=0)) if packs else 0
+            n = max(seen, int(len(p.layer_counts) and p.layer_counts[-1]), int(p.n_regions))
+            return CountResult(n, None, [], engine, partial=True, extra={
+                "message": f"stopped at max_regions={max_regions} with {n} regions found (partial count: "
+                           f"the numbers are lower bounds)", "shells": len(boxes)})
         if hasattr(p, "packed_patterns"):
             pk = np.asarray(p.packed_patterns, dtype=np.uint8)
         else:
