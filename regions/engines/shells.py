@@ -162,7 +162,7 @@ def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | 
     if rad is None or not (np.all(lo < -2 * rad) and np.all(hi > 2 * rad)):
         return None
     res.extra = dict(res.extra, method=f"every vertex within {rad:.3g} of the origin: the count on all of "
-                     f"R^{domain.dim}", asked=engine)
+                     f"R^{domain.dim}", requested_engine=engine)
     return res
 
 
