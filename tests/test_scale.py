@@ -375,3 +375,17 @@ def test_wide_box_budget_is_a_lower_bound(engine, limit):
     full = count(net, whole(2)).regions
     got = count(net, box([-1e19] * 2, [1e19] * 2), engine=engine, max_regions=limit)
     assert got.partial and got.pieces is None and limit <= got.regions <= full
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-20, 1e150])
+@pytest.mark.parametrize("engine,arch,y0", [("planar", "2-8-8-1", -0.2), ("polytope", "3-5-5-1", 0.2)])
+def test_positive_rescaling_on_shells(engine, arch, y0, c):
+    # off-centre wide boxes run on shells; rescaling the hidden layers keeps the feature radius, the
+    # shells and the count (independent value: the half-space walk)
+    net = Network.from_arch(arch, seed=0)
+    d = net.input_dim
+    half, _ = _half_space(net, y0)
+    dom = box([-1e12] * (d - 1) + [y0], [1e12] * d)
+    for layer in range(len(net.layers) - 1):
+        got = count(_rescaled(net, layer, c), dom, engine=engine)
+        assert (got.regions, got.pieces) == (half.regions, half.pieces), layer
