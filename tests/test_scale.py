@@ -210,37 +210,57 @@ def _half_space(net: Network, y0: float):
     return p.count(), float(np.abs(X).max(initial=0.0))
 
 
+def _shells(net: Network, dom, engine: str):
+    """The count on shells, forced (no shortcut through an unbounded box)."""
+    from regions.engines.planar.kernel import _partition_plane
+    from regions.engines.polytope.kernel import _partition_polytope
+    from regions.engines.shells import count_by_shells, shell_boxes
+
+    part = _partition_plane if engine == "planar" else _partition_polytope
+    return count_by_shells(net, shell_boxes(net, dom), part, engine, None)
+
+
 @pytest.mark.parametrize("arch,seed,engine,y0", [("2-8-1", 0, "planar", 0.3), ("2-8-8-1", 0, "planar", -0.2),
                                                  ("2-8-8-1", 1, "polytope", 0.1), ("3-5-5-1", 0, "polytope", 0.2)])
 def test_off_centre_boxes_on_shells(arch, seed, engine, y0):
-    # boxes [-s, s]^(d-1) x [y0, s] cut through the features, so they never hold every vertex of R^d:
-    # counted on shells.  Independent value: the count on the half-space {x_last >= y0} (the n-D
-    # engine's walk on an unbounded box, no shells), which every such box holding every vertex of
-    # the half-space's partition must reproduce
+    # boxes [-s, s]^(d-1) x [y0, s] cut through the features, so they never hold every vertex of R^d.
+    # Independent value: the count on the half-space {x_last >= y0} (the n-D engine's walk on an
+    # unbounded box), which every such box holding every vertex of the half-space's partition must
+    # reproduce.  count() takes it by construction once the far faces are beyond twice that radius
+    # (regions.engines.shells.whole_if_inside); the shells, forced, are checked against it
     net = Network.from_arch(arch, seed=seed)
     d = net.input_dim
     half, rv = _half_space(net, y0)
     scales = [1e1, 1e3, 1e9, 1e19]
-    got = [count(net, box([-s] * (d - 1) + [y0], [s] * d), engine=engine) for s in scales]
+    doms = [box([-s] * (d - 1) + [y0], [s] * d) for s in scales]
+    got = [count(net, dom, engine=engine) for dom in doms]
     regions = [g.regions for g in got]
     assert regions == sorted(regions) and regions[-1] <= half.regions, regions
-    for s, g in zip(scales, got):
+    for s, dom, g in zip(scales, doms, got):
         if s > 2 * rv:
             assert (g.regions, g.pieces, g.layer_counts) == (half.regions, half.pieces, half.layer_counts), s
-    assert scales[-1] > 2 * rv and got[-1].extra.get("shells", 0) > 3  # the shells were used
+            if s > 1e6:
+                sh = _shells(net, dom, engine)
+                assert sh.extra["shells"] > 3
+                assert (sh.regions, sh.pieces, sh.layer_counts) == (half.regions, half.pieces, half.layer_counts)
+    assert scales[-1] > 2 * rv
 
 
 @pytest.mark.parametrize("arch,seed,y0", [("3-4-4-4-1", 2, 0.0), ("3-4-4-4-1", 3, 0.37)])
 def test_far_strips_refused_or_exact(arch, seed, y0):
     # far from the origin, strips of constant width (a deeper unit along an earlier unit's hyperplane)
     # are below the walk's tolerance there; a sub-box once counted a pattern no point has (67 and 77
-    # for 66 and 75).  Now every counted pattern holds at some region's witness, else NumericalError
+    # for 66 and 75).  Now every counted pattern holds at some region's witness, else NumericalError;
+    # and count() takes the half-space's count (its far faces are beyond every vertex)
     net = Network.from_arch(arch, seed=seed)
     half, rv = _half_space(net, y0)
     s = 1e19
     assert s > 2 * rv
-    got = _refused_or(None, lambda: count(net, box([-s, -s, y0], [s, s, s]), engine="polytope"))
+    dom = box([-s, -s, y0], [s, s, s])
+    got = _refused_or(None, lambda: _shells(net, dom, "polytope"))
     assert got is None or (got.regions, got.pieces) == (half.regions, half.pieces)
+    got = count(net, dom, engine="polytope")
+    assert (got.regions, got.pieces) == (half.regions, half.pieces)
 
 
 @pytest.mark.parametrize("lo,hi", [(-3e4, 3e4), (0.25, 5e4), (-7e3, 0.0)])
@@ -380,12 +400,14 @@ def test_wide_box_budget_is_a_lower_bound(engine, limit):
 @pytest.mark.parametrize("c", [1e-300, 1e-20, 1e150])
 @pytest.mark.parametrize("engine,arch,y0", [("planar", "2-8-8-1", -0.2), ("polytope", "3-5-5-1", 0.2)])
 def test_positive_rescaling_on_shells(engine, arch, y0, c):
-    # off-centre wide boxes run on shells; rescaling the hidden layers keeps the feature radius, the
-    # shells and the count (independent value: the half-space walk)
+    # off-centre wide boxes: count() (the box without its far faces) and the shells, forced; rescaling
+    # the hidden layers keeps the feature radius, the shells and the count (independent value: the
+    # half-space walk of the unscaled network)
     net = Network.from_arch(arch, seed=0)
     d = net.input_dim
     half, _ = _half_space(net, y0)
     dom = box([-1e12] * (d - 1) + [y0], [1e12] * d)
     for layer in range(len(net.layers) - 1):
-        got = count(_rescaled(net, layer, c), dom, engine=engine)
-        assert (got.regions, got.pieces) == (half.regions, half.pieces), layer
+        scaled = _rescaled(net, layer, c)
+        for got in (count(scaled, dom, engine=engine), _shells(scaled, dom, engine)):
+            assert (got.regions, got.pieces) == (half.regions, half.pieces), layer

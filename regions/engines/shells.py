@@ -28,12 +28,13 @@ widened by a quarter of its inner radius), so every facet between two
 regions lies in the interior of some sub-box: hyperplanes that coincide
 with a sub-box face (degenerate input) are still seen from both sides.
 
-Two guards.  Where the box contains the origin and holds the cube of twice
-the max-norm radius of every vertex of the partition of ``R^k`` (and no
-region there holds a line), its numbers are those of ``R^k``
-(:func:`whole_if_inside`: every region and facet has a vertex inside), taken
-from the n-D engine's homogeneous walk, which has no box and no domain-long
-edges.  And far from the origin a sub-box can still meet strips of constant
+Two guards.  Drop the box's faces farther than ``SHELL_TRIGGER`` feature
+radii from the origin: where every dropped face lies beyond twice the
+max-norm radius of every vertex of the remaining unbounded box's partition
+(and no region there holds a line), the box's numbers are that unbounded
+box's (:func:`whole_if_inside`: every region and facet has a vertex, and the
+two boxes agree around it), taken from the n-D engine's homogeneous walk,
+which has rays instead of domain-long edges; shells run only where this fails.  And far from the origin a sub-box can still meet strips of constant
 width (a deeper unit's transitions along an earlier unit's hyperplane) far
 narrower than the walk's tolerance there; its decisions may then make a
 pattern that no point has.  Every pattern is therefore checked at its
@@ -144,25 +145,33 @@ def _axis_box(domain: Domain) -> bool:
 
 
 def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | None:
-    """The count on all of ``R^k`` where the box holds every vertex of that partition, else None.
+    """The count on the box with its far faces removed, where that partition's vertices are all near.
 
-    Where no region of the partition of ``R^k`` holds a line, every region
-    and every facet has a vertex; a box holding the cube of twice the
-    vertices' max-norm radius strictly inside then meets each region and
-    facet in an open set, so its regions, pieces and per-layer counts are
-    those of ``R^k`` (computed by the n-D engine's homogeneous walk, which
-    has no box and no domain-long edges).  Only tried on wide boxes.
+    The faces farther than ``SHELL_TRIGGER`` feature radii from the origin
+    are dropped, leaving an unbounded box ``U`` (all of ``R^k`` for a wide
+    centred box).  Where no region of ``U``'s partition holds a line, every
+    region and every facet has a vertex; if every dropped face lies beyond
+    twice the vertices' max-norm radius, the box agrees with ``U`` on a
+    neighbourhood of every vertex, so its regions, pieces and per-layer
+    counts are ``U``'s (computed by the n-D engine's homogeneous walk, which
+    has no domain-long edges: rays instead).  Else None (shells).
     """
     from .polytope.kernel import _count_whole_radius  # noqa: PLC0415 -- engines import this module
 
+    rho = feature_radius(net.layers)
+    if rho is None or not _axis_box(domain):
+        return None
     lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
-    if not (np.all(lo < 0) and np.all(hi > 0)):
+    far = SHELL_TRIGGER * rho
+    ulo, uhi = np.where(lo < -far, -np.inf, lo), np.where(hi > far, np.inf, hi)
+    if np.all(np.isfinite(ulo)) and np.all(np.isfinite(uhi)):
         return None
-    res, rad = _count_whole_radius(net)
-    if rad is None or not (np.all(lo < -2 * rad) and np.all(hi > 2 * rad)):
+    res, rad = _count_whole_radius(net, box(ulo, uhi))
+    if rad is None or np.any(np.isinf(ulo) & ~(lo < -2 * rad)) or np.any(np.isinf(uhi) & ~(hi > 2 * rad)):
         return None
-    res.extra = dict(res.extra, method=f"every vertex within {rad:.3g} of the origin: the count on all of "
-                     f"R^{domain.dim}", requested_engine=engine)
+    res.bounded = res.unbounded = None
+    res.extra = dict(res.extra, method=f"every vertex within {rad:.3g} of the origin, far faces beyond twice "
+                     f"that: the count on the box without them", requested_engine=engine)
     return res
 
 

@@ -1000,15 +1000,18 @@ def _count_skeleton(net: Network, domain: Domain, max_regions: int | None, progr
     return CountResult(n, n_pieces, counts, "polytope")
 
 
-def _count_whole_radius(net: Network, progress: bool = False) -> tuple[CountResult, float | None]:
-    """The count on all of ``R^k`` and the max-norm radius of its vertices (None: some region holds a line).
+def _count_whole_radius(net: Network, dom: Domain | None = None,
+                        progress: bool = False) -> tuple[CountResult, float | None]:
+    """The count on an unbounded box (default all of ``R^k``) and the max-norm radius of its vertices.
 
-    Used by :mod:`..shells`: a box holding the cube of twice that radius (every vertex strictly
-    inside) holds exactly these regions, pieces and per-layer counts, since every region and every
-    facet of a partition without lines has a vertex.
+    The radius is None where some region holds a line.  Used by :mod:`..shells`: a box that agrees
+    with ``dom`` within the cube of twice that radius (every vertex strictly inside) holds exactly
+    these regions, pieces and per-layer counts, since every region and every facet of a partition
+    without lines has a vertex.
     """
     k = net.input_dim
-    dom = box(np.full(k, -np.inf), np.full(k, np.inf))
+    if dom is None:
+        dom = box(np.full(k, -np.inf), np.full(k, np.inf))
     tally = {"n": 0, "rad": 0.0, "lines": False}
     pieces = _Pieces(net, k, VERTEX_RTOL)
 
