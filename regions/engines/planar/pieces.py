@@ -60,6 +60,9 @@ def pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tuple
     """
     R = ring.shape[0]
     y, ym = vertex_outputs(HHm, layers, mags)
+    # alpha, beta below are ratios of 2x2 determinants: scale-free, so scale the vertices by a power of two
+    # (exact) into [-1, 1], where products of coordinates near float64's largest neither overflow
+    uv = np.ldexp(uv, -int(np.frexp(float(np.abs(uv).max(initial=1.0)))[1]))
     cen, ycen, ymag = vertex_means(ring, nv, uv, y, ym)
     r1, r2, ea, eb = adjacent_pairs(ring, nv)
     differ = vertex_test_differs(uv[ea], uv[eb], y[ea], y[eb], ym[ea], ym[eb],

@@ -33,6 +33,7 @@ from ...core.patterns import from_ancestry, unpack
 from ...core.pieces import merge_pieces
 from ...core.result import CountResult
 from ...execution.prefix import PrefixSplit, Run, refuse_rederived
+from ..shells import SHELL_TRIGGER, refuse_wide
 from .kernel import _cut_layer, _default_domain, _Grow, _Mesh, _start_mesh, count_plane, planar_layers
 from .pieces import pieces_from_vertices, same_jacobians, vertex_means, vertex_outputs, vertex_test_differs
 from .rings import boundary_edges, domain_ring
@@ -103,7 +104,10 @@ class PlanarSplit(PrefixSplit):
     engine = "planar"
 
     def check_domain(self, net, domain):
-        return _default_domain(net, domain)
+        domain = _default_domain(net, domain)
+        refuse_wide(net, domain, "split planar", SHELL_TRIGGER,
+                    hint="a count without jobs or a scheduler covers such boxes by shells")
+        return domain
 
     def prefix_size(self, net, domain, depth):
         return int(self.cache.get(net, domain, depth, _derive_prefix)[2].R)

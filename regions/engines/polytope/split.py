@@ -23,6 +23,7 @@ import numpy as np
 
 from ...core.result import CountResult
 from ...execution.prefix import PrefixSplit, Run
+from ..shells import SHELL_TRIGGER, refuse_wide
 from .kernel import VERTEX_RTOL, _Batch, _check, _Pieces, _walk
 
 __all__ = ["MAX_PAIRS", "PolytopeSplit"]
@@ -38,7 +39,10 @@ class PolytopeSplit(PrefixSplit):
     max_prefix = 1 << 14
 
     def check_domain(self, net, domain):
-        return _check(net, domain)
+        domain = _check(net, domain)
+        refuse_wide(net, domain, "split polytope", SHELL_TRIGGER,
+                    hint="a count without jobs or a scheduler covers such boxes by shells")
+        return domain
 
     def prefix_size(self, net, domain, depth):
         """Regions after the first ``depth`` hidden layers (the walk stops there)."""
