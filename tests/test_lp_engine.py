@@ -320,7 +320,7 @@ def test_cli_local_cross(tmp_path):
     X = np.random.default_rng(5).normal(size=(2, 4)) * 0.2
     np.save(pts, X)
     r = CliRunner().invoke(main, ["local", "--arch", "4-6-5-1", "--points", str(pts), "--radius", "0.4",
-                                  "--kind", "cross", "--dim", "2", "--frame-seed", "3", "--json"])
+                                  "--neighbourhood", "cross", "--dim", "2", "--frame-seed", "3", "--json"])
     assert r.exit_code == 0, r.output
     rec = json.loads(r.output)
     assert rec["kind"] == "cross"
@@ -332,5 +332,5 @@ def test_cli_local_cross(tmp_path):
                                                      origin=X[i], basis=Q))
         assert row["regions"] == ref.n_regions
     r = CliRunner().invoke(main, ["local", "--arch", "4-6-5-1", "--points", str(pts), "--radius", "0.4",
-                                  "--kind", "ball"])
+                                  "--neighbourhood", "ball"])
     assert r.exit_code == 2 and "Traceback" not in r.output

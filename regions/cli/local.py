@@ -30,7 +30,7 @@ from ._common import (
               help="Data points: a .npy array shaped (n, input_dim).")
 @click.option("--radius", type=POSITIVE, required=True,
               help="Half-side of the box (l1 radius of the cross-polytope) around each point.")
-@click.option("--kind", type=click.Choice(["box", "cross"]), default="box", show_default=True,
+@click.option("--neighbourhood", "kind", type=click.Choice(["box", "cross"]), default="box", show_default=True,
               help="Neighbourhood: l-infinity box or l1 cross-polytope.")
 @click.option("--dim", type=IntAtLeast(1), default=None,
               help="Random DIM-dimensional frames through the points [default: the full input box].")
