@@ -206,6 +206,15 @@ class _LP:
         x = np.asarray(self.h.getSolution().col_value)
         return x[:self.k], float(x[self.t])
 
+    def solve_cold(self, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """Max ``r`` s.t. ``A u + r <= b``, u in the box, ``0 <= r <= 1``, on a new model (no warm state).
+
+        ``(u, r*)``, or ``(None, -inf)`` when infeasible; for callers that do
+        not walk one region tree (the op-graph walk of :mod:`regions.engines.lp.ops`).
+        """
+        self.n += 1
+        return self._fresh(A, b, None)
+
     def _fresh(self, A: np.ndarray, b: np.ndarray, st) -> tuple[np.ndarray | None, float]:
         """The LP in the original coordinates on a new HiGHS instance (presolve off, then on)."""
         hs, k = self.hs, self.k

@@ -124,7 +124,7 @@ class _Geometry:
 
     def cheb(self, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray | None, float]:
         """An interior point and its certified radius (None, -inf when empty)."""
-        u, _ = self.lp.solve(A, b)
+        u, _ = self.lp.solve_cold(A, b)
         if u is None:
             return None, -np.inf
         u = np.clip(u, self.lo, self.hi)
