@@ -18,7 +18,7 @@ from polytope_reference import lp_tree
 from regions import Network
 from regions.domains import box
 from regions.engines.polytope import count_polytope
-from regions.engines.polytope import kernel as K
+from regions.engines.polytope import api as K
 from regions.engines.polytope.skeleton import Degenerate, skeleton_count
 
 

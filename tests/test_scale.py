@@ -164,7 +164,7 @@ def test_polytope_nested_boxes_beyond_1e9():
 def _vertex_radius(net: Network) -> float:
     """Max-norm radius of the vertices of the partition of all of R^d (the n-D engine's generators)."""
     from regions.engines.polytope.bitsets import popcount
-    from regions.engines.polytope.kernel import partition_polytope
+    from regions.engines.polytope.api import partition_polytope
 
     d = net.input_dim
     p = partition_polytope(net, whole(d))
@@ -198,7 +198,7 @@ def test_nested_boxes_monotone_up_to_1e300(arch, seed, engine):
 
 def _half_space(net: Network, y0: float):
     """Count on ``{x_last >= y0}`` (an unbounded box: the homogeneous walk) and its vertices' radius."""
-    from regions.engines.polytope.kernel import partition_polytope
+    from regions.engines.polytope.api import partition_polytope
 
     d = net.input_dim
     lo = np.full(d, -np.inf)
@@ -213,7 +213,7 @@ def _half_space(net: Network, y0: float):
 def _shells(net: Network, dom, engine: str):
     """The count on shells, forced (no shortcut through an unbounded box)."""
     from regions.engines.planar.kernel import _partition_plane
-    from regions.engines.polytope.kernel import _partition_polytope
+    from regions.engines.polytope.api import _partition_polytope
     from regions.engines.shells import count_by_shells, shell_boxes
 
     part = _partition_plane if engine == "planar" else _partition_polytope
@@ -269,7 +269,7 @@ def test_forced_shells_match_one_box(arch, seed, lo, hi):
     # at a scale where one mesh / one walk is exact, the shells (union of patterns over overlapping
     # sub-boxes, pieces joined across them) give the same numbers; 2-D also against the other engine
     from regions.engines.planar.kernel import _partition_plane
-    from regions.engines.polytope.kernel import _partition_polytope
+    from regions.engines.polytope.api import _partition_polytope
     from regions.engines.shells import count_by_shells, shell_boxes
 
     net = Network.from_arch(arch, seed=seed)
@@ -322,7 +322,7 @@ def test_wide_partitions_refused_counts_not(engine, arch):
     # a partition (one mesh, one walk) of a box far wider than the features is refused in one sentence;
     # the count of the same box covers it by shells
     from regions.engines.planar.kernel import partition_plane
-    from regions.engines.polytope.kernel import partition_polytope
+    from regions.engines.polytope.api import partition_polytope
 
     net = Network.from_arch(arch, seed=0)
     d = net.input_dim
@@ -336,7 +336,7 @@ def test_wide_partitions_refused_counts_not(engine, arch):
 @pytest.mark.parametrize("arch,seed", [("3-5-5-1", 0), ("3-6-6-1", 1), ("2-8-8-1", 2)])
 def test_skeleton_and_walk_agree_below_the_shells(arch, seed):
     # below SHELL_TRIGGER one box is counted directly: by the skeleton fast path, else the walk
-    from regions.engines.polytope.kernel import _count_walk
+    from regions.engines.polytope.api import _count_walk
 
     net = Network.from_arch(arch, seed=seed)
     d = net.input_dim

@@ -156,7 +156,7 @@ def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | 
     counts are ``U``'s (computed by the n-D engine's homogeneous walk, which
     has no domain-long edges: rays instead).  Else None (shells).
     """
-    from .polytope.kernel import _count_whole_radius  # noqa: PLC0415 -- engines import this module
+    from .polytope.api import _count_whole_radius  # noqa: PLC0415 -- engines import this module
 
     rho = feature_radius(net.layers)
     if rho is None or not _axis_box(domain):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...domains import Domain
 from ...model.network import Network
 from ..base import Engine, Estimate
-from .kernel import count_polytope, partition_polytope, preflight
+from .api import count_polytope, partition_polytope, preflight
 from .split import PolytopeSplit
 
 __all__ = ["PolytopeEngine"]

@@ -1,9 +1,10 @@
 """The exact engine for any input dimension: activation regions as polyhedra.
 
-(Over 700 lines on purpose: the batch, its work state ``_Work`` and the
-depth-first walk share their invariants and are edited together; results,
-affine pieces and bit sets live in :mod:`.result`, :mod:`.pieces`,
-:mod:`.bitsets`.)
+This module is the geometry kernel: the work state ``_Work`` of one batch
+and the depth-first walk.  The batch and the values of each layer live in
+:mod:`.batch`; the public functions (:func:`partition_polytope`,
+:func:`count_polytope`, :func:`preflight`) in :mod:`.api`; results, affine
+pieces and bit sets in :mod:`.result`, :mod:`.pieces`, :mod:`.bitsets`.
 
 Definition
 ----------
@@ -138,35 +139,24 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from ...analysis.theory import format_int, serra_upper_bound
-from ...core.patterns import pack_words
-from ...core.pieces import merge_pieces
 from ...core.progress import Progress
-from ...core.result import CountResult
-from ...core.tolerances import PIECE_RTOL, ZERO_RTOL  # noqa: F401 -- PIECE_RTOL re-exported (__all__)
 from ...errors import NumericalError, RegionsError
 from ...domains import Domain, box
 from ...model.network import Network
+from .batch import _Batch, _first_values, _initial, _next_values, _normalise  # noqa: F401 -- _first_values re-exported
 from .bitsets import mask_upto as _mask_upto
 from .bitsets import popcount as _popcount
-from .pieces import _inert, _Pieces
-from .result import PolytopePartition
-from ..base import check_options
-from ..shells import count_by_shells, refuse_wide, shell_boxes, whole_if_inside
+from .pieces import _inert, _Pieces  # noqa: F401 -- re-exported for .split and the skeleton's tests
 
 __all__ = [
-    "PolytopePartition",
-    "partition_polytope",
-    "count_polytope",
-    "preflight",
-    "VERTEX_RTOL",
-    "PIECE_RTOL",
     "CHUNK",
+    "PARTITION_WIDE",
+    "VERTEX_RTOL",
 ]
 
 #: Relative size under which a value at a generator is zero (see module docstring).
@@ -189,63 +179,6 @@ _LAYER_VALUES = 1 << 22
 _PAIR_CHUNK = 1 << 22
 
 _ONE = np.uint64(1)
-
-
-# ------------------------------------------------------------------- batch
-@dataclass
-class _Batch:
-    """Regions with their generators, flat and grouped by region.
-
-    Shapes: ``N`` generators, ``R`` regions, ``D = k + 1``, ``n`` columns
-    (values of the current layer's units), ``nw`` bit-set words, ``p`` pattern
-    bits so far.
-    """
-
-    G: np.ndarray  # (N, D) homogeneous generators
-    lin: np.ndarray  # (N,) bool: lineality vector
-    rid: np.ndarray  # (N,) region of each generator, non-decreasing
-    bits: np.ndarray  # (N, nw) uint64 incidence
-    S: np.ndarray  # (n, N) values of the current columns (one row per column)
-    M: np.ndarray  # (n, N) their magnitudes
-    pat: np.ndarray  # (R, p) bool patterns so far
-
-    @property
-    def R(self) -> int:
-        return int(self.pat.shape[0])
-
-    @property
-    def N(self) -> int:
-        return int(self.G.shape[0])
-
-    def starts(self) -> np.ndarray:
-        """First generator of each region and one past the last, shape (R + 1,)."""
-        return np.searchsorted(self.rid, np.arange(self.R + 1))
-
-    def take_regions(self, lo: int, hi: int) -> "_Batch":
-        st = self.starts()
-        a, b = st[lo], st[hi]
-        return _Batch(
-            self.G[a:b], self.lin[a:b], self.rid[a:b] - lo, self.bits[a:b],
-            self.S[:, a:b], self.M[:, a:b], self.pat[lo:hi],
-        )
-
-
-def _normalise(G: np.ndarray, S: np.ndarray, M: np.ndarray, k: int) -> None:
-    """Scale generators in place: ``t = 1`` for points, unit max-norm for rays.
-
-    ``G`` is (m, D); ``S`` and ``M`` are (n, m) (one column per generator).
-    """
-    t = G[:, k]
-    scale = np.where(t > 0, t, np.max(np.abs(G[:, :k]), axis=1, initial=0.0))
-    if np.any(~(scale > 0)) or not np.all(np.isfinite(scale)):
-        raise NumericalError(
-            "expected finite non-zero generators, got a degenerate one: the network's "
-            "weights are too large or too ill-conditioned for float64 (numerical failure)"
-        )
-    inv = 1.0 / scale
-    G *= inv[:, None]
-    S *= inv[None, :]
-    M *= inv[None, :]
 
 
 class _Work:
@@ -591,67 +524,6 @@ class _Work:
         )
 
 
-# ------------------------------------------------------------------ layers
-def _first_values(G: np.ndarray, W: np.ndarray, b: np.ndarray, k: int):
-    X, t = G[:, :k], G[:, k]
-    S = W @ X.T + b[:, None] * t[None, :]  # (n, N)
-    M = np.abs(W) @ np.abs(X).T + np.abs(b)[:, None] * np.abs(t)[None, :]
-    return S, M
-
-
-def _next_values(batch: _Batch, ncols_prev: int, W: np.ndarray, bvec: np.ndarray, slope: float, k: int):
-    """Values of the next layer's units from the last ``ncols_prev`` columns and patterns."""
-    Sp = batch.S[-ncols_prev:]  # (n_prev, N)
-    Mp = batch.M[-ncols_prev:]
-    act = batch.pat[:, -ncols_prev:][batch.rid].T  # (n_prev, N)
-    if slope == 0.0:
-        H = np.where(act, Sp, 0.0)
-        Hm = np.where(act, Mp, 0.0)
-    else:
-        H = np.where(act, Sp, slope * Sp)
-        Hm = np.where(act, Mp, slope * Mp)
-    t = batch.G[:, k]
-    with np.errstate(over="ignore", invalid="ignore"):
-        S = W @ H + bvec[:, None] * t[None, :]  # (n_next, N)
-        M = np.abs(W) @ Hm + np.abs(bvec)[:, None] * t[None, :]
-    if not np.isfinite(M).all():  # M >= |S| entrywise: one check covers both
-        raise NumericalError(
-            "expected pre-activations within float64's range, got an overflow (inf or nan): the weights, "
-            "biases or domain are so large that their products exceed 1.8e308")
-    return S, M
-
-
-def _initial(pulled: Network, domain: Domain, nw: int) -> tuple[_Batch, int]:
-    """All of ``R^k`` (not yet clipped), with the values of the box faces and the first layer.
-
-    Returns the batch, whose first ``nf`` columns are the finite box faces
-    (``value >= 0`` inside) and the others the first layer's units, and ``nf``.
-    """
-    k = domain.dim
-    G = np.zeros((k + 1, k + 1))
-    G[0, k] = 1.0  # the origin
-    G[1:, :k] = np.eye(k)  # lineality e_1..e_k
-    lin = np.zeros(k + 1, dtype=bool)
-    lin[1:] = True
-    W0, b0 = pulled.layers[0]
-    faces = []  # rows (a, c): value a.x - c t >= 0
-    for i in range(k):
-        if np.isfinite(domain.lo[i]):
-            faces.append((i, 1.0, -domain.lo[i]))
-        if np.isfinite(domain.hi[i]):
-            faces.append((i, -1.0, domain.hi[i]))
-    F = np.zeros((len(faces), k))
-    c = np.zeros(len(faces))
-    for j, (i, sg, cc) in enumerate(faces):
-        F[j, i] = sg
-        c[j] = cc
-    Wall = np.concatenate([F, W0]) if faces else W0
-    ball = np.concatenate([c, b0]) if faces else b0
-    S, M = _first_values(G, Wall, ball, k)
-    bits = np.zeros((k + 1, nw), dtype=np.uint64)  # the origin is tight nowhere; lines carry no bits
-    return _Batch(G, lin, np.zeros(k + 1, dtype=np.intp), bits, S, M, np.zeros((1, 0), dtype=bool)), len(faces)
-
-
 # --------------------------------------------------------------------- run
 def _check(net: Network, domain: Domain | None) -> Domain:
     if not isinstance(net, Network):
@@ -795,270 +667,3 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
     finally:
         bars.close()
     return counts, state["stop"], state["pending"]
-
-
-# ----------------------------------------------------------------- results
-def _witnesses(G: np.ndarray, lin: np.ndarray, starts: np.ndarray, k: int, scale: float) -> np.ndarray:
-    """Interior points: a strictly positive combination of every generator, (R, k)."""
-    R = starts.shape[0] - 1
-    rid = np.repeat(np.arange(R), np.diff(starts))
-    t = G[:, k]
-    point = (t > 0) & ~lin
-    ray = (t == 0) & ~lin
-    nv = np.bincount(rid[point], minlength=R)
-    nr = np.bincount(rid[ray], minlength=R)
-    if np.any(nv == 0):
-        raise RegionsError("expected every region to have a vertex, got one without (numerical failure)")
-    X = np.zeros((R, k))
-    np.add.at(X, rid[point], G[point, :k])
-    X /= nv[:, None]
-    if ray.any():
-        Y = np.zeros((R, k))
-        np.add.at(Y, rid[ray], G[ray, :k])
-        X += scale * Y / np.maximum(nr, 1)[:, None]
-    return X
-
-
-# ---------------------------------------------------------------- public API
-def preflight(net: Network, domain: Domain | None = None, *, samples: int = 20000, seed: int = 0) -> dict:
-    """A quick look before a long run: Serra's upper bound and a sampled lower bound.
-
-    Parameters
-    ----------
-    samples : int, keyword-only
-        Random points in the domain (for unbounded coordinates: Gaussian of
-        the domain's scale); distinct patterns among them are a lower bound.
-
-    Returns
-    -------
-    dict
-        ``upper_bound`` (Serra et al. 2018, Theorem 1, for all of R^k) and
-        ``sampled_lower_bound``.
-    """
-    domain = _check(net, domain)
-    pulled = domain.pullback(net)
-    rng = np.random.default_rng(seed)
-    k = domain.dim
-    lo = np.where(np.isfinite(domain.lo), domain.lo, np.nan)
-    hi = np.where(np.isfinite(domain.hi), domain.hi, np.nan)
-    U = rng.uniform(0.0, 1.0, size=(samples, k))
-    both = np.isfinite(lo) & np.isfinite(hi)
-    X = np.where(both, np.nan_to_num(lo) + U * np.nan_to_num(hi - lo), 0.0)
-    G = np.abs(rng.normal(0.0, domain.scale, size=(samples, k)))
-    X = np.where(np.isfinite(lo) & ~np.isfinite(hi), np.nan_to_num(lo) + G, X)
-    X = np.where(~np.isfinite(lo) & np.isfinite(hi), np.nan_to_num(hi) - G, X)
-    X = np.where(~np.isfinite(lo) & ~np.isfinite(hi), rng.normal(0.0, domain.scale, size=(samples, k)), X)
-    P = pulled.patterns(X)
-    seen = np.unique(np.packbits(P, axis=1), axis=0).shape[0] if P.shape[1] else 1
-    widths = list(pulled.widths)
-    return {"upper_bound": serra_upper_bound(k, widths) if widths else 1, "sampled_lower_bound": int(seen)}
-
-
-def partition_polytope(
-    net: Network,
-    domain: Domain | None = None,
-    *,
-    max_regions: int | None = None,
-    progress: bool = False,
-) -> PolytopePartition:
-    """Partition a box (bounded or not) of any dimension into the network's activation regions, exactly.
-
-    Parameters
-    ----------
-    net : Network
-    domain : Domain, optional
-        A :func:`~regions.domains.box` (default ``[-1, 1]^d``), all of space
-        (:func:`~regions.domains.whole`), or a 1-D/2-D slice (segment, line,
-        plane) of the input space; polygon domains are not supported.
-    max_regions : int, keyword-only, optional
-        Stop once more final regions than this have been found; the result
-        is flagged ``partial`` (and holds the regions found so far, without
-        ``piece_labels``).
-    progress : bool, keyword-only
-        Show one progress bar per hidden layer (needs tqdm).
-
-    Returns
-    -------
-    PolytopePartition
-
-    Examples
-    --------
-    >>> from regions import Network, whole
-    >>> net = Network.from_arch("3-6-1", seed=0)
-    >>> part = partition_polytope(net, whole(3))
-    >>> part.n_regions, part.n_pieces  # sum_{j<=3} C(6, j); every unit bends the output
-    (42, 42)
-    """
-    domain = _check(net, domain)
-    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
-    refuse_wide(domain.pullback(net), domain, "polytope", PARTITION_WIDE)
-    return _partition_polytope(net, domain, max_regions=max_regions, progress=progress)
-
-
-def _partition_polytope(net: Network, domain: Domain, *, max_regions: int | None = None,
-                        progress: bool = False) -> PolytopePartition:
-    """:func:`partition_polytope` on a checked domain (also each sub-box of :mod:`..shells`)."""
-    k = domain.dim
-    store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
-    tally = _Pieces(domain.pullback(net), k, VERTEX_RTOL)
-
-    def emit(b: _Batch) -> None:
-        tally.add(b)
-        st = b.starts()
-        store["G"].append(b.G)
-        store["lin"].append(b.lin)
-        store["bits"].append(b.bits)
-        store["pat"].append(b.pat)
-        store["sizes"].append(np.diff(st))
-        store["n"] += b.R
-
-    counts, stopped, _ = _walk(net, domain, emit, progress, max_regions)
-    n_hidden = net.n_hidden
-    if store["n"]:
-        G = np.concatenate(store["G"])
-        lin = np.concatenate(store["lin"])
-        bits = np.concatenate(store["bits"])
-        pat = np.concatenate(store["pat"])
-        sizes = np.concatenate(store["sizes"])
-    else:  # pragma: no cover
-        G = np.zeros((0, k + 1)); lin = np.zeros(0, bool); bits = np.zeros((0, 1), np.uint64)
-        pat = np.zeros((0, n_hidden), bool); sizes = np.zeros(0, np.intp)
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    rid = np.repeat(np.arange(pat.shape[0]), sizes)
-    unb = np.bincount(rid[lin | (G[:, k] == 0)], minlength=pat.shape[0]) > 0
-    W = _witnesses(G, lin, starts, k, domain.scale)
-    labels = None if stopped else tally.labels(pat)[0]
-    return PolytopePartition(
-        network=net, domain=domain, patterns=pat, witnesses=W, bounded=~unb,
-        generators=G, lineality=lin, incidence=bits, starts=starts,
-        layer_counts=tuple(counts), partial=stopped, piece_labels=labels,
-    )
-
-
-def count_polytope(
-    net: Network,
-    domain: Domain | None = None,
-    *,
-    max_regions: int | None = None,
-    progress: bool = False,
-) -> CountResult:
-    """Count the activation regions on a box (bounded or not) of any dimension, exactly.
-
-    Same numbers as ``partition_polytope(net, domain).count()`` without
-    keeping the regions (memory bounded by :data:`CHUNK`, plus two packed
-    patterns per facet across which the output map does not change; none
-    in a generic network).  On a bounded box a generic partition is counted
-    on its shared vertex-edge skeleton instead (see the module docstring;
-    memory: one copy of every vertex and edge).  On unbounded domains the result splits the
-    count into ``bounded`` and ``unbounded`` regions.  ``pieces`` counts the
-    affine pieces (see the module docstring); None when stopped early.
-    ``extra["one_sided_merges"]`` (only when non-zero) counts merging facets
-    seen from one of their regions only (a neighbour lost to rounding),
-    which are not merged.
-
-    Parameters
-    ----------
-    max_regions : int, keyword-only, optional
-        Stop once more final regions than this have been found; the result
-        is flagged ``partial`` and its numbers are lower bounds.
-    progress : bool, keyword-only
-        One progress bar per hidden layer (needs tqdm).
-
-    Examples
-    --------
-    >>> from regions import Network, whole
-    >>> count_polytope(Network.from_arch("4-8-1", seed=0), whole(4)).regions  # sum_{j<=4} C(8, j)
-    163
-    """
-    domain = _check(net, domain)
-    max_regions, progress = check_options(max_regions=max_regions, progress=progress)
-    boxes = shell_boxes(net, domain)
-    if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
-        res = None if max_regions is not None else whole_if_inside(net, domain, "polytope")
-        return res if res is not None else count_by_shells(net, boxes, _partition_polytope, "polytope", max_regions)
-    fast = _count_skeleton(net, domain, max_regions, progress)
-    if fast is not None:
-        return fast
-    return _count_walk(net, domain, max_regions, progress)
-
-
-def _count_skeleton(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult | None:
-    """The count from the shared vertex-edge skeleton (:mod:`.skeleton`) where it applies, else None.
-
-    It applies to bounded boxes of dimension 2 or more without ``max_regions``, and holds only while the
-    partition stays generic (no vertex on a later hyperplane); otherwise the walk runs instead.
-    """
-    from .skeleton import Degenerate, skeleton_count  # noqa: PLC0415 -- the fast path's own module
-
-    if max_regions is not None or not domain.bounded or domain.dim < 2 or net.depth < 1:
-        return None
-    try:
-        n, counts, n_pieces = skeleton_count(domain.pullback(net), domain, rtol=2 * VERTEX_RTOL,
-                                             first_values=_first_values, inert=_inert, progress=progress)
-    except Degenerate:
-        return None
-    return CountResult(n, n_pieces, counts, "polytope")
-
-
-def _count_whole_radius(net: Network, dom: Domain | None = None,
-                        progress: bool = False) -> tuple[CountResult, float | None]:
-    """The count on an unbounded box (default all of ``R^k``) and the max-norm radius of its vertices.
-
-    The radius is None where some region holds a line.  Used by :mod:`..shells`: a box that agrees
-    with ``dom`` within the cube of twice that radius (every vertex strictly inside) holds exactly
-    these regions, pieces and per-layer counts, since every region and every facet of a partition
-    without lines has a vertex.
-    """
-    k = net.input_dim
-    if dom is None:
-        dom = box(np.full(k, -np.inf), np.full(k, np.inf))
-    tally = {"n": 0, "rad": 0.0, "lines": False}
-    pieces = _Pieces(net, k, VERTEX_RTOL)
-
-    def emit(b: _Batch) -> None:
-        pieces.add(b)
-        tally["n"] += b.R
-        if b.lin.any():
-            tally["lines"] = True
-        t = b.G[:, k]
-        pts = (t > 0) & ~b.lin
-        if pts.any():
-            tally["rad"] = max(tally["rad"], float(np.max(np.abs(b.G[pts, :k]) / t[pts, None])))
-
-    counts, stopped, pending = _walk(net, dom, emit, progress, None)
-    n_pieces, one_sided = pieces.count(tally["n"])
-    extra = {"one_sided_merges": one_sided} if one_sided else {}
-    res = CountResult(tally["n"], n_pieces, counts, "polytope", extra=extra)
-    return res, (None if tally["lines"] or stopped or one_sided else tally["rad"])
-
-
-def _count_walk(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult:
-    """The count by the depth-first walk over regions (any box, degenerate input, ``max_regions``)."""
-    k = domain.dim
-    tally = {"n": 0, "unb": 0}
-    pieces = _Pieces(domain.pullback(net), k, VERTEX_RTOL)
-
-    def emit(b: _Batch) -> None:
-        pieces.add(b)
-        tally["n"] += b.R
-        if not domain.bounded:
-            unb = np.bincount(b.rid[b.lin | (b.G[:, k] == 0)], minlength=b.R) > 0
-            tally["unb"] += int(np.count_nonzero(unb))
-
-    counts, stopped, pending = _walk(net, domain, emit, progress, max_regions)
-    n = tally["n"] + pending
-    bounded = None if (domain.bounded or stopped) else n - tally["unb"]
-    unbounded = None if (domain.bounded or stopped) else tally["unb"]
-    extra = {}
-    n_pieces = None
-    if stopped:
-        extra["message"] = (
-            f"stopped at max_regions={max_regions} with {n} regions found (partial count: "
-            f"the numbers are lower bounds)"
-        )
-    else:
-        n_pieces, one_sided = pieces.count(n)
-        if one_sided:
-            extra["one_sided_merges"] = one_sided
-    return CountResult(n, n_pieces, counts, "polytope", partial=stopped, bounded=bounded,
-                       unbounded=unbounded, extra=extra)
