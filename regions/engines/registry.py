@@ -17,8 +17,10 @@ from ..errors import RegionsError
 from ..model.network import Network
 from ..model.ops import Graph
 from .base import Engine, check_options
+from .cost import check_budget, choose_engine, estimate_cost
 from .line.engine import LineEngine
 from .lp.engine import LPEngine
+from .lp.reduce import count_whole
 from .opgraph import count_graph, partition_graph
 from .planar.engine import PlanarEngine
 from .polytope.engine import PolytopeEngine
@@ -81,8 +83,6 @@ def _budget(net, domain, engine, max_regions):
     """The cost estimate of a job without a named engine or max_regions (n-D boxes), refused above the budget."""
     if engine is not None or max_regions is not None or domain.vertices is not None or domain.dim <= 2:
         return None
-    from .cost import check_budget, estimate_cost  # noqa: PLC0415
-
     cost = estimate_cost(net, domain)
     check_budget(net, domain, cost)  # refused up front, in one sentence, before any work
     return cost
@@ -97,8 +97,6 @@ def select(net: Network, domain: Domain, engine: str | Engine | None = None, *, 
         eng = engine if isinstance(engine, Engine) else get_engine(engine)
         eng._check_supported(net, domain)
         return eng
-    from .cost import choose_engine  # noqa: PLC0415
-
     eng = _REGISTRY[choose_engine(net, domain, cost)]
     eng._check_supported(net, domain)
     return eng
@@ -163,7 +161,5 @@ def count(net: Network, domain: Domain | None = None, *, engine: str | None = No
                            state=state, progress=progress)
     cost = _budget(net, domain, engine, max_regions)
     if engine is None and domain.kind == "whole" and domain.basis is None and domain.dim > 2:
-        from .lp.reduce import count_whole  # noqa: PLC0415 -- all of R^d: reduce to the first layer's rank
-
-        return count_whole(net, max_regions=max_regions, progress=progress)
+        return count_whole(net, max_regions=max_regions, progress=progress)  # all of R^d: reduce to the rank
     return select(net, domain, engine, cost=cost).count(net, domain, max_regions=max_regions, progress=progress)

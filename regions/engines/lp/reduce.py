@@ -28,6 +28,8 @@ from ...core.tolerances import EPS, ZERO_RTOL
 from ...domains import whole
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
+from ..base import Engine
+from ..polytope.engine import PolytopeEngine
 
 __all__ = ["count_whole", "reduce_whole"]
 
@@ -69,19 +71,21 @@ def reduce_whole(net: Network) -> tuple[Network, np.ndarray]:
     return Network([(B, b), *net.layers[1:]], negative_slope=net.negative_slope), C
 
 
-def count_whole(net: Network, *, engine: str | None = None, max_regions: int | None = None,
+def count_whole(net: Network, *, engine: Engine | None = None, max_regions: int | None = None,
                 progress: bool = False) -> CountResult:
     """Count the regions of all of ``R^d`` through the reduction to ``R^r`` (see module docstring).
 
-    The reduced network is counted on ``whole(r)`` by ``engine`` (default:
-    the polytope engine, which certifies bounded and unbounded regions).
+    The reduced network is counted on ``whole(r)`` by ``engine``, an
+    :class:`~regions.engines.base.Engine` (default: the polytope engine, which
+    certifies bounded and unbounded regions; another registered one:
+    ``regions.engines.registry.get_engine(name)``).
     ``extra["reduced_dim"]`` records ``r``.
     """
-    from ..registry import get_engine  # noqa: PLC0415 -- the registry imports this package
-
     red, C = reduce_whole(net)
     r = C.shape[0]
-    eng = get_engine(engine or "polytope")
+    if engine is not None and not isinstance(engine, Engine):
+        raise RegionsError(f"expected an Engine (regions.engines.registry.get_engine(name)) or None, got {engine!r}")
+    eng = PolytopeEngine() if engine is None else engine
     res = eng.count(red, whole(r), max_regions=max_regions, progress=progress)
     d = net.input_dim
     extra = dict(res.extra)
