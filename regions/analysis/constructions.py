@@ -34,11 +34,13 @@ denominators, so the count can be checked in exact arithmetic.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import comb
 
 import numpy as np
 
 from ..errors import RegionsError
 from ..model.network import Network, compose
+from .theory import _dim, _widths, zaslavsky
 
 __all__ = ["sawtooth", "sawtooth_layer", "lecture_pair", "CONSTRUCTIONS"]
 
@@ -197,8 +199,6 @@ def folding_count(input_dim: int, widths) -> int:
     :func:`regions.theory.serra_lower_bound` exactly when every
     ``k_l >= 3`` (l < L), or when there is one hidden layer.
     """
-    from .theory import _dim, _widths, zaslavsky
-
     d = _dim(input_dim)
     ws = _widths(widths)
     out = zaslavsky(ws[-1], d)
@@ -215,8 +215,6 @@ def folding_count(input_dim: int, widths) -> int:
 
 def folding_attains_bound(input_dim: int, widths) -> bool:
     """Whether :func:`folding` attains Serra et al.'s lower bound: every ``floor(n_l/d) >= 3``, l < L."""
-    from .theory import _dim, _widths
-
     d = _dim(input_dim)
     ws = _widths(widths)
     return all(n // d >= 3 for n in ws[:-1])
@@ -303,10 +301,6 @@ def folding(input_dim: int, widths, *, seed: int = 0) -> Network:
     >>> net.arch, folding_count(2, [6, 6, 4])
     ('2-6-6-4-1', 2816)
     """
-    from math import comb
-
-    from .theory import _dim, _widths
-
     d = _dim(input_dim)
     ws = _widths(widths)
     folding_count(d, ws)  # validates the fold widths

@@ -32,6 +32,7 @@ References
 
 from __future__ import annotations
 
+import sys
 from itertools import accumulate
 from math import comb, log2, prod
 from typing import Sequence
@@ -156,8 +157,6 @@ def _decimal(value: int) -> str:
     try:
         return str(value)
     except ValueError:  # Python's limit on int -> str conversion
-        import sys  # noqa: PLC0415
-
         old = sys.get_int_max_str_digits()
         sys.set_int_max_str_digits(0)
         try:

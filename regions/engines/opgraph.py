@@ -21,6 +21,8 @@ from ..core.result import CountResult
 from ..domains import Domain, box
 from ..errors import RegionsError
 from ..model.ops import Graph, lower
+from .line.ops import partition_line_ops
+from .lp.ops import partition_lp_ops
 
 __all__ = ["count_graph", "partition_graph"]
 
@@ -66,13 +68,9 @@ def partition_graph(graph: Graph, domain: Domain | None = None, *, engine: str |
     name = _engine(domain, engine)
     low = lower(graph)
     if name == "line":
-        from .line.ops import partition_line_ops  # noqa: PLC0415
-
         if max_regions is not None:
             raise RegionsError(f"expected max_regions=None for the 1-D op walk, got {max_regions!r}")
         return partition_line_ops(low, domain, network=graph)
-    from .lp.ops import partition_lp_ops  # noqa: PLC0415
-
     return partition_lp_ops(low, domain, network=graph, max_regions=max_regions)
 
 

@@ -76,6 +76,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.pieces import merge_pieces
 from ..core.result import CountResult
 from ..domains import Domain, box
 from ..errors import NumericalError
@@ -374,8 +375,6 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
         sel = head != gs
         r1.append(head[sel])
         r2.append(gs[sel])
-    from ..core.pieces import merge_pieces  # noqa: PLC0415
-
     _, n_pieces = merge_pieces(n, np.concatenate(r1) if r1 else np.zeros(0, np.intp),
                                np.concatenate(r2) if r2 else np.zeros(0, np.intp))
     return CountResult(n, n_pieces, counts, engine, extra={"shells": len(boxes)})

@@ -50,10 +50,13 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import RegionsError
+from ..core.io import read_points as _read
 from ..core.io import write_output, write_text_atomic
 from ..core.parsing import parse_int_list
 from ..domains import Domain, plane_through, segment
+from ..engines.registry import count, partition
 from ..model.network import Network
+from ..model.ops import Graph
 
 __all__ = [
     "load_network",
@@ -110,8 +113,6 @@ def load_network(
     -------
     Network
     """
-    from ..model.ops import Graph  # noqa: PLC0415
-
     if isinstance(source, (Network, Graph)):
         return source
     if isinstance(source, (str, os.PathLike)):
@@ -224,8 +225,6 @@ def read_points(path: str | os.PathLike) -> np.ndarray:
     Read with ``allow_pickle=False`` by :func:`regions.core.io.read_points`:
     complex, string, object and ragged arrays and NaN/inf are refused, never cast.
     """
-    from ..core.io import read_points as _read  # noqa: PLC0415
-
     return _read(path)
 
 
@@ -352,8 +351,6 @@ def slice_through(
     >>> res = slice_through(model, pick_points(X, y, digits=(3, 8)))  # doctest: +SKIP
     >>> res.record["regions"], res.record["mean_measure"]         # doctest: +SKIP
     """
-    from ..engines.registry import partition  # noqa: PLC0415
-
     net = load_network(net, **load_options)
     if (points is None) == (domain is None):
         raise RegionsError("expected exactly one of points=... or domain=..., got "
@@ -489,8 +486,6 @@ def checkpoint_series(
         plus the columns of a ``history.csv`` beside the checkpoints
         (``epoch``, ``loss``, ``train_acc``, ``test_acc``).
     """
-    from ..engines.registry import count, partition  # noqa: PLC0415
-
     if not isinstance(domain, Domain):
         raise RegionsError(f"expected a regions Domain, got {type(domain).__name__}")
     if isinstance(checkpoints, (str, os.PathLike)):

@@ -18,6 +18,8 @@ import math
 from contextlib import contextmanager
 from typing import Iterator
 
+from ..errors import RegionsError
+
 __all__ = ["STYLE", "figure_style", "log_ticks"]
 
 #: rc settings of every figure the project draws.
@@ -55,8 +57,6 @@ def figure_style(**overrides) -> Iterator[None]:
     for key, value in overrides.items():
         name = key.replace("_", ".", 1) if key.replace("_", ".", 1) in matplotlib.rcParams else key
         if name not in matplotlib.rcParams:
-            from ..errors import RegionsError
-
             raise RegionsError(f"expected a matplotlib rc setting, got {key!r}")
         rc[name] = value
     with matplotlib.rc_context(rc):

@@ -19,12 +19,14 @@ domains and what is counted; log axes get readable ticks
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from ..core.io import write_output
 from ..errors import RegionsError
 from .style import figure_style, log_ticks
 
@@ -189,10 +191,6 @@ def save_sweep_plot(rows: Sequence[dict], path: str | os.PathLike) -> Path:
     backend, nothing left open.
     """
     from matplotlib.figure import Figure
-
-    import io  # noqa: PLC0415
-
-    from ..core.io import write_output
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")

@@ -25,7 +25,7 @@ import numpy as np
 from ...core.result import CountResult
 from ...core.tolerances import BREAK_RTOL, ZERO_RTOL
 from ...domains import Domain
-from ...errors import RegionsError
+from ...errors import RegionsError, VerificationError
 from ...model.ops import Lowered, Units
 from .kernel import _reps
 
@@ -71,8 +71,6 @@ class OpLinePartition:
     def verify(self) -> dict:
         """Checks: consecutive intervals differ in pattern (convex regions: patterns unique); every
         witness reproduces its pattern in the lowered network; lengths sum to the domain's."""
-        from ...errors import VerificationError  # noqa: PLC0415
-
         pats = self._low.patterns(self.points())
         bad = int(np.count_nonzero(np.any(pats != self.patterns, axis=1)))
         unique = len({p.tobytes() for p in self.patterns}) == self.n_regions

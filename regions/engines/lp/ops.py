@@ -49,11 +49,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...core.pieces import merge_pieces
 from ...core.result import CountResult
-from ...core.tolerances import CHEB_RTOL, ZERO_RTOL
+from ...core.tolerances import CHEB_RTOL, PIECE_RTOL, ZERO_RTOL
 from ...domains import Domain
-from ...errors import RegionsError
-from ...model.ops import Lowered
+from ...errors import RegionsError, VerificationError
+from ...model.ops import Lowered, lower
 from .kernel import _LP
 
 __all__ = ["OpLPPartition", "partition_lp_ops"]
@@ -359,9 +360,6 @@ def _pieces_2d(polys: list, J: np.ndarray, Jabs: np.ndarray) -> int:
     Maps are equal when ``|J_r - J_s| <= PIECE_RTOL (|J|_r + |J|_s)`` entrywise, as in the
     other engines; only pairs with equal maps are tested for a shared edge.
     """
-    from ...core.pieces import merge_pieces  # noqa: PLC0415
-    from ...core.tolerances import PIECE_RTOL  # noqa: PLC0415
-
     R = J.shape[0]
     Jf, Af = J.reshape(R, -1), Jabs.reshape(R, -1)
     r1, r2 = [], []
@@ -479,9 +477,6 @@ class OpLPPartition:
 
     def verify(self, low: Lowered | None = None) -> dict:
         """Checks: patterns unique; each witness reproduces its pattern; volumes sum to the domain's."""
-        from ...errors import VerificationError  # noqa: PLC0415
-        from ...model.ops import lower  # noqa: PLC0415
-
         low = lower(self.network) if low is None else low
         pats = low.patterns(self.points())
         bad = int(np.count_nonzero(np.any(pats != self.patterns, axis=1)))
