@@ -10,6 +10,7 @@ import click
 import regions
 from regions import theory
 from regions.core.parsing import parse_int_list
+from regions.core.result import count_record
 
 from ._common import (
     IntAtLeast,
@@ -94,16 +95,7 @@ def count(arch, init, bias_init, seed, weights, activation, construction, depth,
         result = regions.count(net, domain, engine=engine, max_regions=max_regions, progress=progress, **split)
         checks = None
     seconds = time.perf_counter() - t0
-    record = {
-        **result.as_dict(),
-        "params": net.n_params,
-        "arch": net.arch,
-        "input_dim": net.input_dim,
-        "domain": domain.describe(),
-        "seconds": round(seconds, 6),
-    }
-    if checks is not None:
-        record["verified"] = True
+    record = count_record(result, net, domain, seconds=seconds, verified=checks is not None)
     emit(target, to_json(record) + "\n")
     if as_json:
         if target is None or target.kind != "stdout":

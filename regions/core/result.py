@@ -1,10 +1,16 @@
-"""The count record shared by every engine."""
+"""The count record shared by every engine, and the record every count-like output starts with.
+
+:func:`count_record` builds the keys that ``regions count --json``, the
+records of :func:`regions.workflows.slice_through` and the rows of
+:func:`regions.workflows.checkpoint_series` share (:data:`RECORD_KEYS`; the
+schema is documented in ``docs/records.md``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["CountResult"]
+__all__ = ["CountResult", "RECORD_KEYS", "count_record"]
 
 
 @dataclass
@@ -50,3 +56,46 @@ class CountResult:
             out["unbounded"] = int(self.unbounded)
         out.update(self.extra)
         return out
+
+
+#: Keys every count-like record carries, in this order (``bounded``/``unbounded`` and then the
+#: engine's extra keys follow ``partial`` where present).
+RECORD_KEYS = ("regions", "pieces", "layer_counts", "engine", "partial", "arch", "params", "input_dim", "domain",
+               "seconds", "verified")
+
+
+def count_record(result: CountResult, net, domain, *, seconds: float, verified: bool) -> dict:
+    """The common part of a count-like record: the counts of ``result``, then the job and its cost.
+
+    Parameters
+    ----------
+    result : CountResult
+    net : Network or Graph
+        Gives ``arch``, ``params`` (its parameter count) and ``input_dim``.
+    domain : Domain
+        Recorded as :meth:`~regions.domains.Domain.describe` (``kind``, ``dim``, bounds, ...).
+    seconds : float, keyword-only
+        Wall time of the count, rounded to microseconds.
+    verified : bool, keyword-only
+        Whether the partition passed its ``verify()`` checks.
+
+    Returns
+    -------
+    dict
+        :data:`RECORD_KEYS` (plus ``bounded``/``unbounded`` and the engine's extra keys).
+    """
+    counts = result.as_dict()
+    base = {k: counts.pop(k) for k in ("regions", "pieces", "layer_counts", "engine", "partial")}
+    for k in ("bounded", "unbounded"):
+        if k in counts:
+            base[k] = counts.pop(k)
+    return {
+        **base,
+        **counts,  # the engine's extra keys (lps, method, message, ...)
+        "arch": net.arch,
+        "params": int(net.n_params),
+        "input_dim": int(net.input_dim),
+        "domain": domain.describe(),
+        "seconds": round(float(seconds), 6),
+        "verified": bool(verified),
+    }

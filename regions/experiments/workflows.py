@@ -51,8 +51,9 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..core.io import read_points as _read
-from ..core.io import write_output, write_text_atomic
+from ..core.io import jsonable, write_output, write_text_atomic
 from ..core.parsing import parse_int_list
+from ..core.result import CountResult, count_record
 from ..domains import Domain, plane_through, segment
 from ..engines.registry import count, partition
 from ..model.network import Network
@@ -296,20 +297,20 @@ class SliceResult:
         return int(self.partition.n_regions)
 
 
+def _counts_of(part) -> CountResult:
+    """The counts of a partition (of any engine, or of an op graph) as a :class:`CountResult`."""
+    return CountResult(int(part.n_regions), part.n_pieces, list(part.layer_counts), getattr(part, "engine", None),
+                       partial=bool(getattr(part, "partial", False)))
+
+
 def _summary(net: Network, domain: Domain, part, seconds: float, verified: bool) -> dict:
     measure = input_measure(domain)
     n = int(part.n_regions)
     return {
-        "regions": n,
-        "pieces": None if part.n_pieces is None else int(part.n_pieces),
-        "layer_counts": [int(c) for c in part.layer_counts],
-        "engine": getattr(part, "engine", None),
-        "kind": domain.kind,
+        **count_record(_counts_of(part), net, domain, seconds=seconds, verified=verified),
+        "kind": domain.kind,  # also domain["kind"]; kept for the records written before the shared schema
         "measure": measure,
         "mean_measure": measure / n if n else float("nan"),
-        "verified": bool(verified),
-        "seconds": round(float(seconds), 6),
-        "arch": net.arch,
         "negative_slope": getattr(net, "negative_slope", None),  # None for op graphs (slopes per op)
     }
 
@@ -433,8 +434,8 @@ def series_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     w.writeheader()
-    for row in rows:
-        w.writerow(row)
+    for row in rows:  # lists and dicts (layer_counts, domain) as JSON
+        w.writerow({k: json.dumps(jsonable(v)) if isinstance(v, (list, dict)) else v for k, v in row.items()})
     return buf.getvalue()
 
 
@@ -511,20 +512,18 @@ def checkpoint_series(
         if verify:
             part = partition(net, domain)
             part.verify()
-            regions, pieces, layers = part.n_regions, part.n_pieces, list(part.layer_counts)
+            res = _counts_of(part)
         else:
             res = count(net, domain)
-            regions, pieces, layers = res.regions, res.pieces, list(res.layer_counts)
         seconds = time.perf_counter() - t0
         step = _step_of(path)
+        regions = int(res.regions)
         row: dict[str, Any] = {"checkpoint": path.name, "step": i if step is None else step,
-                               "regions": int(regions), "pieces": None if pieces is None else int(pieces)}
-        for k, c in enumerate(layers, start=1):
+                               **count_record(res, net, domain, seconds=seconds, verified=verify)}
+        for k, c in enumerate(res.layer_counts, start=1):  # one column per layer, for plots and spreadsheets
             row[f"layer_{k}"] = int(c)
         row["measure"] = measure
         row["mean_measure"] = measure / regions if regions else float("nan")
-        row["seconds"] = round(seconds, 6)
-        row["verified"] = bool(verify)
         for k, v in history.get(path.name, {}).items():
             if k not in row and k != "checkpoint":
                 row[k] = v
