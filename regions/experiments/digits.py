@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..core.io import write_atomic, write_text_atomic
+from ..interop.fx import from_torch_any
 from ..interop.pytorch import _torch, parse_activation
 from .workflows import series_csv, load_digits
 
@@ -125,8 +126,6 @@ class DigitsRun:
 
     def network(self):
         """The trained model as an exact :class:`~regions.network.Network` (an op graph when residual)."""
-        from ..interop.fx import from_torch_any  # noqa: PLC0415
-
         return from_torch_any(self.model)
 
 

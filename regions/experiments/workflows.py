@@ -56,6 +56,8 @@ from ..core.parsing import parse_int_list
 from ..core.result import CountResult, count_record
 from ..domains import Domain, plane_through, segment
 from ..engines.registry import count, partition
+from ..interop.fx import from_torch_any, load_program  # torch itself is imported only when they run
+from ..interop.pytorch import load_torch
 from ..model.network import Network
 from ..model.ops import Graph
 
@@ -119,18 +121,12 @@ def load_network(
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.suffix.lower() == ".pt2":  # a torch.export program: an op graph (torch.export.load)
-            from ..interop.fx import load_program  # noqa: PLC0415 -- torch is optional
-
             return load_program(str(path))
         if path.suffix.lower() not in TORCH_SUFFIXES:
             return Network.load(path)
-        from ..interop.pytorch import load_torch  # noqa: PLC0415 -- torch is optional
-
         if activation is None and module is None:
             activation = run_activation(path.parent)  # as recorded by the run, never guessed
         return load_torch(path, module=module, input_shape=input_shape, activation=activation)
-    from ..interop.fx import from_torch_any  # noqa: PLC0415 -- plain chains: Network; others: op graphs
-
     if module is not None:
         return from_torch_any(module, input_shape, state_dict=source)
     return from_torch_any(source, input_shape, activation=activation)

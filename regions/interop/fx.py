@@ -20,6 +20,8 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..model.ops import Activation, Add, Affine, Clamp, Concat, Graph, MaxGroups, Node
+from .pytorch import _as_shape, _is_state_dict
+from .pytorch import from_torch as plain
 
 __all__ = ["graph_from_torch"]
 
@@ -285,9 +287,6 @@ def from_torch_any(module, input_shape=None, *, state_dict=None, activation=None
     used, and the trace checks every shape it meets.
     """
     import torch  # noqa: PLC0415
-
-    from .pytorch import _as_shape, _is_state_dict  # noqa: PLC0415
-    from .pytorch import from_torch as plain  # noqa: PLC0415
 
     nn = torch.nn
     if isinstance(module, torch.export.ExportedProgram):
