@@ -65,3 +65,12 @@ def test_docs_table_lists_the_schema():
     documented = [k for pair in rows for k in pair if k]
     assert [k for k in documented if k in RECORD_KEYS] == list(RECORD_KEYS)
     assert set(documented) - set(RECORD_KEYS) == {"bounded", "unbounded"}
+
+
+def test_checkpoint_csv_cells_hold_no_comma():
+    rec = {"checkpoint": "a.pt", "step": 0, **_checkpoint_row(), "mean_measure": float("nan")}
+    header, line = workflows.series_csv([rec]).splitlines()
+    row = dict(zip(header.split(","), line.split(",")))  # a naive reader sees every column
+    assert len(header.split(",")) == len(line.split(","))
+    assert row["layer_counts"] == " ".join(str(c) for c in rec["layer_counts"]) and row["domain.kind"] == "box"
+    assert (row["regions"], row["verified"], row["mean_measure"]) == ("125", "True", "nan")

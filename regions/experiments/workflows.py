@@ -51,7 +51,7 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..core.io import read_points as _read
-from ..core.io import jsonable, write_output, write_text_atomic
+from ..core.io import write_output, write_text_atomic
 from ..core.parsing import parse_int_list
 from ..core.result import CountResult, count_record
 from ..domains import Domain, plane_through, segment
@@ -420,18 +420,42 @@ def run_activation(directory: str | os.PathLike) -> str | None:
         return None
 
 
+def _csv_cell(v):
+    """A list as its items separated by spaces (nested lists: by ``;``), None as empty; else ``v``."""
+    if isinstance(v, (list, tuple)):
+        sep = ";" if any(isinstance(x, (list, tuple)) for x in v) else " "
+        return sep.join(str(_csv_cell(x)) for x in v)
+    return "" if v is None else v
+
+
+def _csv_flat(row: dict) -> dict:
+    """A row with dict values spread into ``key.sub`` columns (``domain.kind``, ``domain.lo``, ...)."""
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, dict):
+            out.update({f"{k}.{kk}": vv for kk, vv in _csv_flat(v).items()})
+        else:
+            out[k] = _csv_cell(v.tolist() if isinstance(v, np.ndarray) else v)
+    return out
+
+
 def series_csv(rows: list[dict]) -> str:
-    """CSV text of series rows (columns in order of first appearance)."""
+    """CSV text of series rows (columns in order of first appearance).
+
+    Lists are written as their items separated by spaces (``layer_counts``), dicts as one column per
+    key (``domain.kind``, ``domain.lo``, ...), so that no cell holds a comma.
+    """
+    flat = [_csv_flat(row) for row in rows]
     fields: list[str] = []
-    for row in rows:
+    for row in flat:
         for k in row:
             if k not in fields:
                 fields.append(k)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     w.writeheader()
-    for row in rows:  # lists and dicts (layer_counts, domain) as JSON
-        w.writerow({k: json.dumps(jsonable(v)) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+    for row in flat:
+        w.writerow(row)
     return buf.getvalue()
 
 
