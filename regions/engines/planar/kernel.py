@@ -186,6 +186,11 @@ def planar_layers(net: Network, domain: Domain) -> tuple[list, list]:
     return layers, mags
 
 
+#: Regions above which the first layer looks only at the regions whose bounding box meets a line
+#: (:func:`_cut_layer`); below it every region's vertices are tested, in fewer numpy calls.
+_BOX_MIN = 256
+
+
 class _Grow:
     """A row-growable 2-D array (capacity doubling)."""
 
@@ -319,9 +324,10 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     "some vertex is positive" needs no mask.
 
     In the first layer (``first``: the input is ``(u, v)`` itself) every
-    line is straight, and only regions whose bounding box meets it (within
-    a margin of 1e-9 of its magnitude, far above the vertex tolerance) are
-    looked at; the others lie strictly on one side.
+    line is straight, and once there are more than ``_BOX_MIN`` regions only
+    those whose bounding box meets it (within a margin of 1e-9 of its
+    magnitude, far above the vertex tolerance) are looked at; the others lie
+    strictly on one side, and get the state their vertices would give them.
     """
     V0 = mesh.V
     m = W.shape[0]
@@ -371,16 +377,20 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     # only the first layer's signs can be undecided inside the loop: ``_undecided`` needs the
     # vertex's own input (``u, v``) to find them, and decides nothing without it
     check = err is not None and first
-    if first:  # bounding boxes (R, 4): u_lo, u_hi, v_lo, v_hi
+    bb = None  # first layer, once it has more than _BOX_MIN regions: bounding boxes (R, 4)
+    if first:
         C = mesh.uv.a[:V0]
-        bb = _Grow(np.array([[C[:, 0].min(), C[:, 0].max(), C[:, 1].min(), C[:, 1].max()]]), R0 + int(ncross.sum()) + 16)
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
     mj = m  # column of M for neuron j: mj + j
     for j in np.flatnonzero(ncross):
         R = mesh.R
         jb, bit = j >> 3, np.uint8(128 >> (j & 7))
-        if first:
+        if first and bb is None and R > _BOX_MIN:  # u_lo, u_hi, v_lo, v_hi of every ring so far
+            P2 = G.a[mesh.ring[:R], 2 * m :]  # (R, K, 2); padding repeats a vertex
+            bb = _Grow(np.empty((R, 4)), 2 * R)
+            bb.a[:R, 0::2], bb.a[:R, 1::2] = P2.min(axis=1), P2.max(axis=1)
+        if bb is not None:
             B = bb.a[:R]
             w0, w1 = W[j]
             lo0, hi0 = np.minimum(w0 * B[:, 0], w0 * B[:, 1]), np.maximum(w0 * B[:, 0], w0 * B[:, 1])
@@ -405,7 +415,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         tol *= f32tol
         posx = z > tol
         negx = z < -tol
-        if check:
+        if check and (np.abs(z[~(posx | negx)]) > err[j]).any():  # some "zero" that may be undecided
             _undecided(z[:, :K], tol[:, :K], err[j], G.a[rvx[:, :K], 2 * m :], aW[j], ab[j])
         haspos = posx.any(axis=1)
         col = act.a[cand, jb]
@@ -491,7 +501,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         mesh.ring[R : R + c] = out[c:]
         mesh.nv[cp] = counts[:c]
         mesh.nv[R : R + c] = counts[c:]
-        if first:
+        if bb is not None:
             bb.n = R
             bb.reserve(c)
             P2 = G.a[out, 2 * m :]  # (2c, K2, 2); padding repeats a vertex
@@ -499,7 +509,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
             bb.a[cp, 0::2], bb.a[cp, 1::2] = lo2[:c], hi2[:c]
             bb.a[R : R + c, 0::2], bb.a[R : R + c, 1::2] = lo2[c:], hi2[c:]
         mesh.R = R + c
-        if first:
+        if bb is not None:
             bb.n = R + c
         act.reserve(c)
         parent.reserve(c)
