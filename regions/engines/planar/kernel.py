@@ -250,13 +250,13 @@ class _Mesh:
 
 def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(keys, return_inverse=True)`` by one sort (numpy's own is several times slower here)."""
-    order = np.argsort(keys, kind="stable")
+    order = keys.argsort(kind="stable")
     sk = keys[order]
     first = np.empty(sk.shape[0], dtype=bool)
     first[:1] = True
     np.not_equal(sk[1:], sk[:-1], out=first[1:])
     inv = np.empty(keys.shape[0], dtype=np.intp)
-    inv[order] = np.cumsum(first) - 1
+    inv[order] = first.cumsum() - 1
     return sk[first], inv
 
 
@@ -404,7 +404,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         elif ncross[j] == R0:  # every parent
             cand = np.arange(R)
         else:
-            cand = np.flatnonzero(crossedT[j][parent.a[:R]])  # regions whose parent is crossed
+            cand = crossedT[j][parent.a[:R]].nonzero()[0]  # regions whose parent is crossed
         ring = mesh.ring
         K = ring.shape[1]
         rvx = np.empty((cand.shape[0], K + 1), dtype=ring.dtype)  # the ring, closed: slot K = slot 0
@@ -417,10 +417,10 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         negx = z < -tol
         if check and (np.abs(z[~(posx | negx)]) > err[j]).any():  # some "zero" that may be undecided
             _undecided(z[:, :K], tol[:, :K], err[j], G.a[rvx[:, :K], 2 * m :], aW[j], ab[j])
-        haspos = posx.any(axis=1)
+        haspos = np.logical_or.reduce(posx, axis=1)  # (ufuncs called directly: these arrays are small)
         col = act.a[cand, jb]
         act.a[cand, jb] = np.where(haspos, col | bit, col & ~bit)
-        cut = haspos & negx.any(axis=1)
+        cut = haspos & np.logical_or.reduce(negx, axis=1)
         cp = cand[cut]
         c = cp.shape[0]
         if c == 0:
@@ -435,7 +435,8 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         cross = (pos & neg_n) | (neg & pos_n)  # (c, K) edge slot -> next crosses
         zero = valid & ~(pos | neg)
         ends = (pos & ~pos_n) | (neg & ~neg_n)  # last vertex of a + run or of a - run (disjoint)
-        runs = (ends.view(np.uint8) + cross.view(np.uint8) + zero.view(np.uint8)).sum(axis=1)
+        runs = np.add.reduce(ends.view(np.uint8) + cross.view(np.uint8) + zero.view(np.uint8), axis=1,
+                             dtype=np.intp)
         # one + run, one - run and two crossings or zeros (each at least 1, 1, 2: a cut ring)
         ok = runs == 4
         if not ok.all():
@@ -450,7 +451,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
             if c == 0:
                 continue
         # one new vertex per crossing edge, shared by the edge's two regions
-        ri, ci = np.nonzero(cross)
+        ri, ci = cross.nonzero()
         ea = rvx[ri, ci].astype(np.int64)
         eb = rvx[ri, ci + 1].astype(np.int64)
         ukey, inv = _unique_inverse(np.minimum(ea, eb) * _KEY + np.maximum(ea, eb))
@@ -485,7 +486,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         keep[c:, 0::2] = valid & ~pos
         keep[:c, 1::2] = cross
         keep[c:, 1::2] = cross
-        counts = keep.sum(axis=1)
+        counts = np.add.reduce(keep, axis=1, dtype=np.intp)
         Kn = int(counts.max())
         if Kn > K:
             mesh.widen(Kn)
@@ -493,7 +494,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         mesh.reserve_regions(c)
         R = mesh.R
         # kept slots first, in ring order (stable), then padding with the ring's first vertex
-        order = np.argsort(~keep, axis=1, kind="stable")[:, :K2]
+        order = (~keep).argsort(axis=1, kind="stable")[:, :K2]
         order += (np.arange(2 * c) % c * (2 * K))[:, None]  # flat index into vals (both halves read it)
         out = vals.ravel()[order]
         out = np.where(np.arange(K2) < counts[:, None], out, out[:, :1])
