@@ -77,7 +77,8 @@ def count(arch, init, bias_init, seed, weights, activation, construction, depth,
     target = output_target(out, force)
     net = build_network(arch, init, bias_init, seed, weights, construction, depth, width, input_dim, activation)
     domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
-    if max_regions is None and not split:
+    if max_regions is None and not split and engine is not None:
+        # without --engine, regions.count estimates the cost and refuses a job over budget itself
         _size_guard(net, domain, engine)
     if progress is None:
         progress = sys.stderr.isatty()
