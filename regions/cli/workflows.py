@@ -252,7 +252,7 @@ def checkpoints(checkpoints, digit_labels, samples, segment_file, plane_file, tr
                 input_shape, out, plot, force, verify):
     """Count the same data slice for every checkpoint of a training run, in order.
 
-    CHECKPOINTS is a run folder (its .pt/.pth/.npz files ordered by the step
+    CHECKPOINTS is a run folder (its .pt/.pth/.pt2/.npz files ordered by the step
     number in their names) or checkpoint files in the order given.  The
     domain is the segment between two data points or the plane through
     three (--digits, --samples, --segment or --plane).  Each CSV row holds the
