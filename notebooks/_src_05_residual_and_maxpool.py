@@ -157,6 +157,35 @@ for ax, (name, p) in zip(axes.flat, parts.items()):
 plt.tight_layout();
 """),
     ("md", r"""
+## A residual block, layer by layer
+
+The regions after a layer are those of the network cut after it (the later
+layers only subdivide them). Cutting the skip network after its first layer,
+after the residual block and after its last layer gives the three panels; their
+counts are the partition's `layer_counts`. Inside the block the new unit
+boundaries are straight within each region of layer 1 and bend at its edges;
+the addition `h1 + relu(...)` then changes the function the last layer sees,
+which is why the plain and skip networks differ only from layer 3 on.
+"""),
+    ("code", r"""
+cuts = {"after layer 1 (h1)": 2, "after the residual block (h1 + relu(W2 h1 + b2))": 5,
+        "after layer 3 (the whole net)": 7}
+fig, axes = plt.subplots(1, 3, figsize=(15, 5.2))
+for ax, (what, n) in zip(axes, cuts.items()):
+    nodes = list(skip.nodes[:n])
+    head = Graph([*nodes, Node(Affine(np.zeros((1, skip.dims[n]))), (n,))], 2)   # the net cut after node n
+    p = regions.partition(head, square)
+    polys = polygons(p)
+    colours = plt.cm.tab20(np.random.default_rng(0).permutation(len(polys)) % 20)
+    ax.add_collection(PolyCollection(polys, facecolors=colours, edgecolors="k", linewidths=0.4))
+    ax.set_xlim(-1, 1); ax.set_ylim(-1, 1); ax.set_aspect("equal")
+    ax.set_xlabel("input $x_1$ on [-1, 1]")
+    ax.set_ylabel("input $x_2$ on [-1, 1]")
+    ax.set_title(f"{what}:\n{p.n_regions} activation regions (exact count)", fontsize=10)
+print("the skip net's layer_counts:", parts["skip"].layer_counts)
+plt.tight_layout();
+"""),
+    ("md", r"""
 ## Independent checks
 
 The counts above come from the LP walk (region by region, each side kept only
