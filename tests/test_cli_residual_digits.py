@@ -18,6 +18,7 @@ import regions
 from regions.cli.main import main
 
 torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")  # the bundled digits
 
 
 def _cli(*args):
