@@ -1,5 +1,10 @@
 """The exact 2-D engine: activation regions on a convex polygon of a plane.
 
+Why one module: the mesh, its shared vertex buffer and the per-layer cut
+(`_Mesh`, `_cut_layer`, `_walk`) work on one set of private arrays; the
+partition result, rings, pieces and split already live beside it
+(``result.py``, ``rings.py``, ``pieces.py``, ``split.py``).
+
 Definition
 ----------
 For a network ``f`` and a convex 2-D domain ``P`` -- a box of a 2-input
