@@ -27,7 +27,7 @@ from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Subproblem
-from .kernel import _check_finite, _default_domain, _same_map, _split_layer, _start
+from .kernel import _check_finite, _default_domain, _exact, _same_map, _split_layer, _start
 
 __all__ = ["count_line_subproblem", "merge_line", "split_line"]
 
@@ -66,7 +66,8 @@ def _derive_prefix(net: Network, domain: Domain, depth: int):
     for l in range(depth):
         W, b = hidden[l]
         left, ltol, rep, C, A, cmax, amax, _, _ = _split_layer(
-            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=l != len(hidden) - 1)
+            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=l != len(hidden) - 1,
+            exact=_exact(pulled, domain), layer=l)
         counts.append(int(left.shape[0]))
     return pulled, (left, ltol, end, rep, C, A, cmax, amax), counts
 
@@ -144,6 +145,7 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
     absWt_out = np.abs(Wout.T)
     l1_out = float(np.abs(Wout).sum(axis=1).max())
     counts = [0] * (len(hidden) - depth)
+    exact = _exact(pulled, domain)
     state = {"regions": 0, "merges": 0, "last": None, "first": None}
 
     def walk(layer, left, ltol, end, rep, C, A, cmax, amax):
@@ -165,7 +167,8 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
         W, b = hidden[layer]
         last = layer == len(hidden) - 1
         nl, nlt, nrep, nC, nA, ncmax, namax, _, _ = _split_layer(
-            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=not last)
+            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=not last,
+            exact=exact, layer=layer)
         counts[layer - depth] += nl.shape[0]
         if last:
             nC = np.empty((nl.shape[0], 0))
@@ -187,7 +190,8 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
         pieces=state["regions"] - state["merges"],
         layer_counts=prefix_counts + counts,
         engine="line",
-        extra={"_split": {"key": sub.key, "a": a, "b": b, "n": n, "depth": depth, "ends": ends}},
+        extra={"_split": {"key": sub.key, "a": a, "b": b, "n": n, "depth": depth, "ends": ends},
+               "exact_decisions": exact.decisions},
     )
 
 
