@@ -67,6 +67,7 @@ class ExactLine:
         self._lo = None if math.isinf(lo) else Fraction(float(lo))
         self._hi = None if math.isinf(hi) else Fraction(float(hi))
         self.decisions = 0
+        self.below_resolution = 0
 
     def _layer(self, l: int):
         while len(self._layers) <= l:  # converted on first use (most runs never need them)
@@ -139,4 +140,24 @@ class ExactLine:
             else:
                 p = (a + b) / 2
             actives.append([z + s * p > 0 for z, s in zip(Z, S)])
-        return breaks, actives
+        # A child with no float64 number strictly inside it (its two ends round to the same or to
+        # neighbouring float64 values) cannot be represented: float64 weights that mean one hyperplane
+        # (a neuron and its rescaled copy, 0.3 and 3 * 0.3) differ by such a rounding.  It is removed
+        # and counted in ``below_resolution``, the only place where this path joins two events.
+        up = np.inf
+        out_b, out_a = [], [actives[0]]
+        left = None if L is None else float(L)  # float64 left end of the last child kept
+        for i, x in enumerate(breaks):
+            xf = float(x)
+            if left is not None and np.nextafter(left, up) >= xf:  # the last child kept has no witness
+                out_a[-1] = actives[i + 1]  # the next child takes its place
+                self.below_resolution += 1
+                continue
+            out_b.append(x)
+            out_a.append(actives[i + 1])
+            left = xf
+        if out_b and R is not None and np.nextafter(left, up) >= float(R):  # the last child has no witness
+            out_b.pop()
+            out_a.pop()
+            self.below_resolution += 1
+        return out_b, out_a

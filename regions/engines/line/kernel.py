@@ -521,5 +521,5 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
         layer_counts=counts,
         engine="line",
         partial=state["partial"],
-        extra={"exact_decisions": exact.decisions},
+        extra={"exact_decisions": exact.decisions, "below_resolution": exact.below_resolution},
     )

@@ -191,7 +191,7 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
         layer_counts=prefix_counts + counts,
         engine="line",
         extra={"_split": {"key": sub.key, "a": a, "b": b, "n": n, "depth": depth, "ends": ends},
-               "exact_decisions": exact.decisions},
+               "exact_decisions": exact.decisions, "below_resolution": exact.below_resolution},
     )
 
 
