@@ -26,9 +26,16 @@ per region.
 Scale: nothing depends on the domain's size.  ``t*`` is computed from the
 map's own coefficients, so its rounding is relative to ``|t*|`` and to the
 magnitudes of ``Z`` and ``S``; every comparison of crossings uses a
-tolerance from those magnitudes (``BREAK_RTOL``, see
+bound of that rounding from those magnitudes (``BREAK_RTOL``, see
 :func:`_split_layer`), and a layer whose values overflow float64 is refused
-with :class:`~regions.errors.NumericalError`.  Counts are the same on
+with :class:`~regions.errors.NumericalError`.  Where the bounds overlap (two
+crossings, or a crossing and a region's end, closer than their rounding)
+float64 cannot decide, and the region is decided in exact rational
+arithmetic instead (:mod:`regions.engines.line.exact`; counted in
+``CountResult.extra["exact_decisions"]``): nothing is merged or dropped by a
+tolerance.  The one exception, counted in ``extra["below_resolution"]``, is a
+region with no float64 number inside it (a neuron and its rescaled copy
+whose weights round differently), which no float64 partition can hold.  Counts are the same on
 ``[-1e9, 1e9]``, ``[-1e300, 1e300]`` and ``R`` once every breakpoint is
 inside, and unchanged by positive rescaling of any layer.
 
