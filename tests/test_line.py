@@ -15,6 +15,7 @@ import regions
 from regions import Network, constructions
 from regions.engines.line import kernel as line_engine
 from regions.domains import interval, segment, whole
+from regions.core import tolerances
 from regions.errors import NumericalError
 
 from exact_reference import count_pieces, exact_partition, to_fractions
@@ -295,16 +296,23 @@ def test_sawtooth_depth8_regions_near_one_are_exact(prefix_region):
     sub = Subproblem(f"line:p3:{a}-{a + 1}", {"depth": 3, "a": a, "b": a + 1, "n": 1331}, 1.0)
     res = count_line_subproblem(net, whole(1), sub)
     assert res.regions == 11**5
-    assert res.extra["exact_decisions"] > 0  # float64 alone could not decide these
+    assert res.extra["exact_decisions"] + res.extra["extended_decisions"] > 0  # float64 could not decide these
 
 
+def _undecided(monkeypatch, tier):
+    # a huge BREAK_RTOL leaves every crossing undecided by float64 (and by longdouble for "exact")
+    monkeypatch.setattr(line_engine, "BREAK_RTOL", 1e6)
+    if tier == "exact":
+        monkeypatch.setattr(tolerances, "BREAK_RTOL", 1e6)
+
+
+@pytest.mark.parametrize("tier", ["extended", "exact"])
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("arch", ["1-4-1", "1-3-3-1", "1-4-3-2-1", "1-5-5-2"])
-def test_exact_path_alone_matches_exact_rational_reference(seed, arch, monkeypatch):
-    # a huge BREAK_RTOL leaves every crossing undecided by float64: every region takes the exact path
+def test_exact_path_alone_matches_exact_rational_reference(seed, arch, tier, monkeypatch):
     net = Network.from_arch(arch, seed=seed)
     breaks, pats, _ = exact_partition(to_fractions(net.layers), -3, 3)
-    monkeypatch.setattr(line_engine, "BREAK_RTOL", 1e6)
+    _undecided(monkeypatch, tier)
     part = regions.partition_line(net, interval(-3.0, 3.0))
     part.verify()
     assert part.n_regions == len(pats)
@@ -314,12 +322,13 @@ def test_exact_path_alone_matches_exact_rational_reference(seed, arch, monkeypat
     assert res.regions == len(pats)
 
 
+@pytest.mark.parametrize("tier", ["extended", "exact"])
 @pytest.mark.parametrize("width,depth", [(3, 3), (4, 2), (10, 2)])
-def test_exact_path_alone_on_the_sawtooth(width, depth, monkeypatch):
-    monkeypatch.setattr(line_engine, "BREAK_RTOL", 1e6)
+def test_exact_path_alone_on_the_sawtooth(width, depth, tier, monkeypatch):
+    _undecided(monkeypatch, tier)
     res = regions.count_line(constructions.sawtooth(depth=depth, width=width), whole(1))
     assert res.regions == (width + 1) ** depth
-    assert res.extra["exact_decisions"] > 0 and res.extra["below_resolution"] == 0
+    assert res.extra[f"{tier}_decisions"] > 0 and res.extra["below_resolution"] == 0
 
 
 def test_undecided_crossings_without_exact_decider_are_refused(monkeypatch):

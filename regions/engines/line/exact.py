@@ -161,3 +161,122 @@ class ExactLine:
             out_a.pop()
             self.below_resolution += 1
         return out_b, out_a
+
+
+class ExtendedLine(ExactLine):
+    """:class:`ExactLine` behind a vectorised extended-precision tier.
+
+    :meth:`children_many` first redoes the undecided regions in
+    ``np.longdouble`` (64-bit significand on x86-64), anchored at each
+    region's representative point: a forward pass at ``rep`` gives the
+    pattern, the values ``V`` and slopes ``A`` of the layer's input there, and
+    each crossing as ``rep + d`` with ``d = -(V W + b) / (A W)``.  Its
+    rounding is bounded as in the float64 kernel (``BREAK_RTOL / EPS`` units
+    of the precision, times ``(|V| |W| + |b| + |d| |A| |W|) / |A W| + |t|``),
+    and a region is decided there only when every sign at ``rep``, every
+    crossing against the region's ends and every pair of crossings is
+    separated beyond those bounds.  The rest go to the exact rational pass.
+    Where ``longdouble`` is no wider than float64 every region goes there.
+
+    Attributes
+    ----------
+    extended : int
+        The number of regions decided by the extended tier.
+    """
+
+    def __init__(self, layers, slope: float, lo: float, hi: float):
+        super().__init__(layers, slope, lo, hi)
+        self.extended = 0
+        self._ld: list = []
+
+    def _ld_layer(self, l: int):
+        while len(self._ld) <= l:
+            W, b = self._float_layers[len(self._ld)]
+            W, b = np.asarray(W, dtype=np.longdouble), np.asarray(b, dtype=np.longdouble)
+            self._ld.append((W.T.copy(), b, np.abs(W.T), np.abs(b)))
+        return self._ld[l]
+
+    def children_many(self, layer: int, reps: np.ndarray, left: np.ndarray, ltol: np.ndarray,
+                      right: np.ndarray, rtol: np.ndarray) -> list:
+        """:meth:`children` of many regions: ``[(breaks as float64 list, actives), ...]``.
+
+        ``left``, ``right`` are the regions' float64 ends and ``ltol``,
+        ``rtol`` the bounds of their rounding.
+        """
+        from ...core.tolerances import BREAK_RTOL, EPS  # noqa: PLC0415
+
+        ld = np.longdouble
+        eps = ld(np.finfo(ld).eps)
+        n = reps.shape[0]
+        if eps >= EPS or n == 0:
+            return [self._exact_floats(layer, r) for r in reps]
+        k = ld(BREAK_RTOL / EPS) * eps
+        slope = ld(float(self._slope))
+        t = reps.astype(ld)
+        V = t[:, None].copy()
+        A = np.ones((n, 1), dtype=ld)
+        ok = np.ones(n, dtype=bool)
+        with np.errstate(all="ignore"):
+            for l in range(layer + 1):
+                Wt, b, aWt, ab = self._ld_layer(l)
+                Z = V @ Wt + b  # (n, m) pre-activations at rep
+                S = A @ Wt
+                Zm = np.abs(V) @ aWt + ab
+                Sm = np.abs(A) @ aWt
+                if l == layer:
+                    break
+                ok &= np.all((np.abs(Z) > k * Zm) | (Zm == 0), axis=1)  # every sign at rep decided
+                act = Z > 0
+                V = np.where(act, Z, slope * Z)
+                A = np.where(act, S, slope * S)
+            ok &= np.all((S != 0) | (np.abs(Z) > k * Zm) | (Zm == 0), axis=1)  # constant units decided
+            d = -Z / S
+            T = t[:, None] + d
+            tol = k * (Zm + np.abs(d) * Sm) / np.abs(S) + k * np.abs(T)
+            lo_in = (left.astype(ld) + ltol.astype(ld))[:, None]
+            hi_in = (right.astype(ld) - rtol.astype(ld))[:, None]
+            lo_out = (left.astype(ld) - ltol.astype(ld))[:, None]
+            hi_out = (right.astype(ld) + rtol.astype(ld))[:, None]
+            cross = (S != 0) & np.isfinite(T)
+            inside = cross & (T - tol > lo_in) & (T + tol < hi_in)
+            outside = (T + tol < lo_out) | (T - tol > hi_out)
+            ok &= ~np.any(cross & ~inside & ~outside, axis=1)
+            Ts = np.where(inside, T, ld(np.inf))
+            order = np.argsort(Ts, axis=1)
+            Ts = np.take_along_axis(Ts, order, axis=1)
+            tols = np.take_along_axis(np.where(inside, tol, 0), order, axis=1)
+            cnt = inside.sum(axis=1)
+            both = np.arange(Ts.shape[1] - 1)[None, :] < (cnt - 1)[:, None]
+            ok &= ~np.any(both & (Ts[:, 1:] - Ts[:, :-1] <= tols[:, 1:] + tols[:, :-1]), axis=1)
+        out = []
+        for i in range(n):
+            if not ok[i]:
+                out.append(self._exact_floats(layer, reps[i]))
+                continue
+            brk = Ts[i, :cnt[i]]
+            f = brk.astype(np.float64)
+            ends = np.concatenate([[left[i]], f, [right[i]]])
+            if cnt[i] and not np.all(np.nextafter(ends[:-1], np.inf) < ends[1:]):  # a child with no float64 witness
+                out.append(self._exact_floats(layer, reps[i]))
+                continue
+            e = np.concatenate([[ld(left[i])], brk, [ld(right[i])]])
+            mids = np.empty(cnt[i] + 1, dtype=ld)
+            for j in range(cnt[i] + 1):
+                a, c = e[j], e[j + 1]
+                if np.isinf(a) and np.isinf(c):
+                    mids[j] = 0
+                elif np.isinf(a):
+                    mids[j] = c - max(abs(c), ld(1))
+                elif np.isinf(c):
+                    mids[j] = a + max(abs(a), ld(1))
+                else:
+                    mids[j] = a / 2 + c / 2
+            with np.errstate(all="ignore"):
+                vals = Z[i][None, :] + S[i][None, :] * (mids - t[i])[:, None]
+            self.extended += 1
+            out.append((f.tolist(), (vals > 0).tolist()))
+        return out
+
+    def _exact_floats(self, layer: int, rep: float):
+        brk, act = self.children(layer, rep)
+        return [float(x) for x in brk], act

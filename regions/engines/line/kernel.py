@@ -67,7 +67,7 @@ from ...errors import NumericalError, RegionsError
 from ...domains import Domain, interval
 from ...model.network import Network
 from ..base import check_options
-from .exact import ExactLine
+from .exact import ExtendedLine
 from .result import LinePartition
 
 __all__ = ["LinePartition", "partition_line", "count_line"]
@@ -181,7 +181,7 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
     W, b : (m, n), (m,) the layer.
     values : bool
         Compute ``C'`` (not needed after the last hidden layer when counting).
-    exact : ExactLine, optional
+    exact : ExtendedLine, optional
         Decides exactly the regions that float64 cannot (see below); without
         it such a region is refused with :class:`~regions.errors.NumericalError`.
     layer : int
@@ -269,10 +269,11 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
                     f"expected breakpoints that float64 can separate, got crossings within rounding of each "
                     f"other or of a region's end near t = {rep[rows[0]]!r} (no exact fallback here)"
                 )
-            for r in rows:  # the few regions float64 cannot decide, one exact pass each
-                brk, act = exact.children(layer, rep[r])
+            # the few regions float64 cannot decide: extended precision, else one exact pass each
+            for r, (brk, act) in zip(rows, exact.children_many(
+                    layer, rep[rows], left[rows], ltol[rows], right[rows], rtol[rows])):
                 n = len(brk)
-                T[r, :n] = [float(x) for x in brk]
+                T[r, :n] = brk
                 T[r, n:] = np.inf
                 keep[r] = np.arange(m) < n
                 decided.append(act)
@@ -355,9 +356,9 @@ def _start(net: Network, domain: Domain):
     return pulled, left, ltol, hi, rep, C, A, cmax, amax
 
 
-def _exact(pulled: Network, domain: Domain) -> ExactLine:
-    """The exact decider of the regions float64 cannot decide (see :mod:`.exact`)."""
-    return ExactLine(pulled.layers[:-1], pulled.negative_slope, float(domain.lo[0]), float(domain.hi[0]))
+def _exact(pulled: Network, domain: Domain) -> ExtendedLine:
+    """The decider of the regions float64 cannot decide (see :mod:`.exact`)."""
+    return ExtendedLine(pulled.layers[:-1], pulled.negative_slope, float(domain.lo[0]), float(domain.hi[0]))
 
 
 def _default_domain(net: Network, domain: Domain | None) -> Domain:
@@ -528,5 +529,6 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
         layer_counts=counts,
         engine="line",
         partial=state["partial"],
-        extra={"exact_decisions": exact.decisions, "below_resolution": exact.below_resolution},
+        extra={"exact_decisions": exact.decisions, "extended_decisions": exact.extended,
+               "below_resolution": exact.below_resolution},
     )

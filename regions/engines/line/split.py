@@ -191,7 +191,8 @@ def count_line_subproblem(net: Network, domain: Domain | None, sub: Subproblem) 
         layer_counts=prefix_counts + counts,
         engine="line",
         extra={"_split": {"key": sub.key, "a": a, "b": b, "n": n, "depth": depth, "ends": ends},
-               "exact_decisions": exact.decisions, "below_resolution": exact.below_resolution},
+               "exact_decisions": exact.decisions, "extended_decisions": exact.extended,
+               "below_resolution": exact.below_resolution},
     )
 
 
