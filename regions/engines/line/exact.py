@@ -70,9 +70,14 @@ class ExactLine:
         self.below_resolution = 0
 
     def _layer(self, l: int):
+        """Layer ``l`` as integers over one power of two: ``W = Wi / s``, ``b = bi / s``."""
         while len(self._layers) <= l:  # converted on first use (most runs never need them)
             W, b = self._float_layers[len(self._layers)]
-            self._layers.append((_fractions(W), [Fraction(float(x)) for x in np.ravel(b).tolist()]))
+            Wf, bf = _fractions(W), [Fraction(float(x)) for x in np.ravel(b).tolist()]
+            s = max([x.denominator for row in Wf for x in row] + [x.denominator for x in bf] + [1])
+            Wi = [[x.numerator * (s // x.denominator) for x in row] for row in Wf]
+            bi = [x.numerator * (s // x.denominator) for x in bf]
+            self._layers.append((Wi, bi, s))
         return self._layers[l]
 
     def children(self, layer: int, rep: float) -> tuple[list, list]:
@@ -99,35 +104,41 @@ class ExactLine:
         t = Fraction(float(rep))
         L, R = self._lo, self._hi
         slope = self._slope
-        C, A = [Fraction(0)], [Fraction(1)]  # the input is t itself
+        # Everything before the crossings is a dyadic rational: integers over a common power of
+        # two (C = Ci / sc, A = Ai / sa, t = tn / td), so no gcd is computed on the way.
+        tn, td = t.numerator, t.denominator
+        sn, sd = slope.numerator, slope.denominator
+        Ci, sc, Ai, sa = [0], 1, [1], 1
         for l in range(layer + 1):
-            W, b = self._layer(l)
-            Z = [sum((w * c for w, c in zip(row, C)), bj) for row, bj in zip(W, b)]
-            S = [sum((w * a for w, a in zip(row, A)), Fraction(0)) for row in W]
+            Wi, bi, sw = self._layer(l)
+            Zi = [sum(w * c for w, c in zip(row, Ci)) + bj * sc for row, bj in zip(Wi, bi)]  # Z = Zi / (sw sc)
+            Si = [sum(w * a for w, a in zip(row, Ai)) for row in Wi]  # S = Si / (sw sa)
+            sz, ss = sw * sc, sw * sa
             if l == layer:
                 break
-            C, A = [], []
-            for z, s in zip(Z, S):
-                v = z + s * t
-                if s != 0:
-                    c = -z / s
-                    if c < t:
-                        L = c if L is None or c > L else L
-                    elif c > t:
-                        R = c if R is None or c < R else R
-                    else:
+            newC, newA = [], []
+            for z, s_ in zip(Zi, Si):
+                v = z * ss * td + s_ * tn * sz  # sign of z(t) (positive denominators dropped)
+                if s_ != 0:
+                    if v == 0:
                         raise NumericalError(
                             f"expected a representative point strictly inside its region, got t = {float(rep)!r} "
                             f"on a breakpoint of layer {l + 1}"
                         )
+                    c = Fraction(-z * ss, s_ * sz)
+                    if (v > 0) == (s_ > 0):  # z increases through 0 before t, or decreases after: c < t
+                        L = c if L is None or c > L else L
+                    else:
+                        R = c if R is None or c < R else R
                 if v > 0:
-                    C.append(z)
-                    A.append(s)
+                    newC.append(z * sd)
+                    newA.append(s_ * sd)
                 else:
-                    C.append(slope * z)
-                    A.append(slope * s)
-        breaks = sorted({-z / s for z, s in zip(Z, S)
-                         if s != 0 and (L is None or -z / s > L) and (R is None or -z / s < R)})
+                    newC.append(z * sn)
+                    newA.append(s_ * sn)
+            Ci, sc, Ai, sa = newC, sz * sd, newA, ss * sd
+        cs = (Fraction(-z * ss, s_ * sz) for z, s_ in zip(Zi, Si) if s_ != 0)
+        breaks = sorted({c for c in cs if (L is None or c > L) and (R is None or c < R)})
         ends = [L] + breaks + [R]
         actives = []
         for a, b in zip(ends[:-1], ends[1:]):
@@ -139,7 +150,8 @@ class ExactLine:
                 p = a + 1
             else:
                 p = (a + b) / 2
-            actives.append([z + s * p > 0 for z, s in zip(Z, S)])
+            pn, pd = p.numerator, p.denominator
+            actives.append([z * ss * pd + s_ * sz * pn > 0 for z, s_ in zip(Zi, Si)])
         # A child with no float64 number strictly inside it (its two ends round to the same or to
         # neighbouring float64 values) cannot be represented: float64 weights that mean one hyperplane
         # (a neuron and its rescaled copy, 0.3 and 3 * 0.3) differ by such a rounding.  It is removed
