@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_split.py             # 11^8 on R: writes benchmarks/split.md and split.json
     python benchmarks/bench_split.py --quick     # 11^6, for a smoke test
     python benchmarks/bench_split.py --planar --nd   # also the 2-D and 4-D nets (long)
+    python benchmarks/bench_split.py --check-depth 9 --check-runs 0,32,58,63   # runs of 11^9, each exact?
 
 Measured side by side in one run, every measurement in a fresh process:
 
@@ -18,6 +19,13 @@ Measured side by side in one run, every measurement in a fresh process:
   ``(time - time of 1 subproblem) / subproblems``;
 * with ``--planar``: a He-initialised 2-512-512-512-1 on [-1, 1]^2, one
   process against 2 workers; with ``--nd``: a 4-64-64-1 on R^4, the same.
+
+* with ``--check-depth K --check-runs i,j,...``: single subproblems of the
+  split of the depth-K sawtooth (64 parts), counted in this process and
+  compared with their exact count: every prefix region of the sawtooth
+  holds exactly ``11^(K - p)`` final regions (``p`` the prefix depth), by
+  construction.  This measures 11^9 run by run where the whole count is
+  too long for the machine (tens of CPU minutes).
 
 Counts are shown beside the times; a time is comparable only where the
 counts agree (they must: the split is exact).
@@ -65,7 +73,7 @@ def _measure(spec: dict, how: dict, queue) -> None:  # runs in a fresh process
     seconds = time.perf_counter() - t0
     mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    queue.put({"regions": r.regions, "seconds": seconds, "client_rss": mine, "worker_rss": workers or None,
+    queue.put({"regions": r.regions, "pieces": r.pieces, "seconds": seconds, "client_rss": mine, "worker_rss": workers or None,
                "subproblems": r.extra.get("subproblems")})
 
 
@@ -79,6 +87,26 @@ def measure(spec: dict, how: dict) -> dict:
     return {**how, **out}
 
 
+def check_runs(depth: int, runs: list[int]) -> list[dict]:
+    """Subproblems ``runs`` of the 64-part split of the depth-``depth`` sawtooth against their exact count."""
+    from regions.engines.registry import get_engine
+
+    net, dom = regions.constructions.sawtooth(depth=depth, width=10), regions.whole(1)
+    eng = get_engine("line")
+    subs = eng.split(net, dom, parts=64)
+    out = []
+    for i in runs:
+        t0 = time.perf_counter()
+        r = eng.count_subproblem(net, dom, subs[i])
+        sp = r.extra["_split"]
+        want = (sp["b"] - sp["a"]) * 11 ** (depth - sp["depth"])
+        out.append({"depth": depth, "index": i, "of": len(subs), "key": subs[i].key, "regions": r.regions,
+                    "exact": want, "difference": r.regions - want, "pieces": r.pieces,
+                    "seconds": time.perf_counter() - t0})
+        print(out[-1], flush=True)
+    return out
+
+
 def _mb(x) -> str:
     return "-" if x is None else f"{x / 2**20:,.0f}"
 
@@ -89,19 +117,36 @@ def main(argv=None) -> int:
     ap.add_argument("--depth", type=int, default=None, help="sawtooth depth (default 8, 6 with --quick)")
     ap.add_argument("--planar", action="store_true", help="also 2-512-512-512-1 on [-1, 1]^2 (long)")
     ap.add_argument("--nd", action="store_true", help="also 4-64-64-1 on R^4 (long)")
+    ap.add_argument("--no-sawtooth", action="store_true", help="only the --planar/--nd rows")
+    ap.add_argument("--check-depth", type=int, default=None, help="sawtooth depth whose runs --check-runs counts")
+    ap.add_argument("--check-runs", default="", help="comma-separated subproblem indices (of 64) to count alone")
     ap.add_argument("--out-dir", default=str(HERE), help="where split.md and split.json go")
     args = ap.parse_args(argv)
+    if args.check_depth is not None:
+        checks = check_runs(args.check_depth, [int(x) for x in args.check_runs.split(",") if x.strip()])
+        lines = [f"Single subproblems of the {checks[0]['of'] if checks else 64}-part split of the sawtooth "
+                 f"{args.check_depth}x10 on R, against their exact count (11^(K - p) per prefix region):", "",
+                 "| subproblem | key | regions | exact | difference | seconds |", "|---:|---|---:|---:|---:|---:|"]
+        lines += [f"| {c['index']} | {c['key']} | {c['regions']:,} | {c['exact']:,} | {c['difference']:+,} | "
+                  f"{c['seconds']:.1f} |" for c in checks]
+        text = "\n".join(lines) + "\n"
+        print(text)
+        out = Path(args.out_dir)
+        write_text_atomic(out / "split_check.md", text)
+        write_text_atomic(out / "split_check.json", json.dumps({"checks": checks}, indent=1) + "\n")
+        return 0
     depth = args.depth or (6 if args.quick else 8)
-    rows = []
-    saw = {"kind": "sawtooth", "depth": depth, "width": 10, "name": f"sawtooth {depth}x10 on R"}
-    base = measure(saw, {"mode": "one"})
-    rows.append({"job": saw["name"], "how": "1 process", **base})
-    for jobs in (1, 2):
-        rows.append({"job": saw["name"], "how": f"--jobs {jobs}", **measure(saw, {"mode": "jobs", "jobs": jobs})})
-    small = {"kind": "sawtooth", "depth": 6, "width": 10, "name": "sawtooth 6x10 on R"}
-    over = []
-    for parts in (1, 16, 64, 256):
-        over.append({"job": small["name"], **measure(small, {"mode": "inproc", "parts": parts})})
+    rows, over = [], []
+    if not args.no_sawtooth:
+        saw = {"kind": "sawtooth", "depth": depth, "width": 10, "name": f"sawtooth {depth}x10 on R"}
+        base = measure(saw, {"mode": "one"})
+        rows.append({"job": saw["name"], "how": "1 process", **base})
+        for jobs in (1, 2):
+            rows.append({"job": saw["name"], "how": f"--jobs {jobs}",
+                         **measure(saw, {"mode": "jobs", "jobs": jobs})})
+        small = {"kind": "sawtooth", "depth": 6, "width": 10, "name": "sawtooth 6x10 on R"}
+        for parts in (1, 16, 64, 256):
+            over.append({"job": small["name"], **measure(small, {"mode": "inproc", "parts": parts})})
     extra = []
     if args.planar:
         extra.append({"kind": "he", "arch": "2-512-512-512-1", "seed": 0, "domain": "box",
@@ -115,18 +160,20 @@ def main(argv=None) -> int:
 
     lines = [f"Split counts, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
              f"times in seconds, memory = peak resident MB per process.", "",
-             "| job | run | regions | subproblems | seconds | speed-up | client MB | largest worker MB |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| job | run | regions | pieces | subproblems | seconds | speed-up | client MB | largest worker MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     ref = {}
     for r in rows:
         if r["how"] == "1 process":
             ref[r["job"]] = r["seconds"]
-        lines.append(f"| {r['job']} | {r['how']} | {r['regions']:,} | {r.get('subproblems') or '-'} | "
+        pieces = "-" if r.get("pieces") is None else f"{r['pieces']:,}"
+        lines.append(f"| {r['job']} | {r['how']} | {r['regions']:,} | {pieces} | {r.get('subproblems') or '-'} | "
                      f"{r['seconds']:.2f} | {ref[r['job']] / r['seconds']:.2f} | {_mb(r['client_rss'])} | "
                      f"{_mb(r['worker_rss']) if r['how'] != '1 process' else '-'} |")
-    lines += ["", "Per-subproblem overhead (split run in the measuring process, no worker start-up):", "",
-              "| job | subproblems | regions | seconds | overhead per subproblem (ms) |", "|---|---:|---:|---:|---:|"]
-    t1 = over[0]["seconds"]
+    if over:
+        lines += ["", "Per-subproblem overhead (split run in the measuring process, no worker start-up):", "",
+                  "| job | subproblems | regions | seconds | overhead per subproblem (ms) |", "|---|---:|---:|---:|---:|"]
+    t1 = over[0]["seconds"] if over else 0.0
     for r in over:
         per = "-" if r["parts"] == 1 else f"{1000 * (r['seconds'] - t1) / r['subproblems']:.1f}"
         lines.append(f"| {r['job']} | {r['subproblems']} | {r['regions']:,} | {r['seconds']:.2f} | {per} |")

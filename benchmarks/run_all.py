@@ -6,7 +6,7 @@ Run from the repository root::
     python benchmarks/run_all.py --quick         # smoke test, ~1.5 minutes
     python benchmarks/run_all.py --only line,planar --out-dir /tmp/bench
 
-The three benchmarks (``bench_line.py``, ``bench_planar.py``, ``bench_polytope.py``)
+The four benchmarks (``bench_line.py``, ``bench_planar.py``, ``bench_polytope.py``, ``bench_split.py``)
 run one after the other, each as its own subprocess writing into a fresh
 temporary folder.  When one finishes, its Markdown table and its JSON rows are
 copied into ``--out-dir`` (default ``benchmarks/``) as ``<name>.md`` and
@@ -58,11 +58,12 @@ sys.path.insert(0, str(ROOT))
 
 from regions.core.io import write_atomic, write_text_atomic  # noqa: E402
 
-NAMES = ("line", "planar", "polytope")
+NAMES = ("line", "planar", "polytope", "split")
 TITLES = {"line": "1-D engine (`regions.engines.line`) vs regioncam's Regioncam1D",
           "planar": "2-D engine (`regions.engines.planar`) vs regioncam",
           "polytope": "nD engine (`regions.engines.polytope`) vs edge subdivision, the LP-per-region search "
-                      "and relucent"}
+                      "and relucent",
+          "split": "one count split into subproblems, over local worker processes (`regions.count(..., jobs=N)`)"}
 #: points below this time are dominated by fixed costs (process start, set-up) and left out of the fits
 MIN_FIT_SECONDS = 0.05
 
@@ -181,6 +182,8 @@ def bench_command(name: str, raw: Path, quick: bool, skip_peers: bool, relucent_
             cmd += ["--relucent-python", relucent_py]
         if edge_subdivision and not skip_peers:
             cmd += ["--edge-subdivision", edge_subdivision]
+    elif name == "split":
+        cmd = [py, script, "--out-dir", str(raw)]
     else:
         raise ValueError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMES)}")
     if quick:
@@ -414,8 +417,20 @@ def series_polytope(data: Any) -> list[Series]:
     return [box, whole, both, ref, rel] + ([es] if es.regions else [])
 
 
+def series_split(data: Any) -> list[Series]:
+    """Series of the split benchmark (``bench_split.py``: ``{"rows": [...], "overhead": [...]}``)."""
+    one = Series("ours: one process", True, fit=False, style={"color": "C0", "marker": "o"})
+    j1 = Series("ours: --jobs 1", True, fit=False, style={"color": "C1", "marker": "s"})
+    j2 = Series("ours: --jobs 2", True, fit=False, style={"color": "C2", "marker": "^"})
+    for r in data["rows"]:
+        s = {"1 process": one, "--jobs 1": j1, "--jobs 2": j2}.get(r.get("how"))
+        if s is not None:
+            s.add(r.get("regions"), r.get("seconds"))
+    return [one, j1, j2]
+
+
 SERIES: dict[str, Callable[[Any], list[Series]]] = {
-    "line": series_line, "planar": series_planar, "polytope": series_polytope}
+    "line": series_line, "planar": series_planar, "polytope": series_polytope, "split": series_split}
 
 
 # ------------------------------------------------------------------ ratios
@@ -464,6 +479,12 @@ def ratios(name: str, data: Any) -> list[tuple[str, list[float]]]:
                     [q(r["edge_subdivision"]["seconds"], r["seconds"]) for r in rows
                      if (r.get("edge_subdivision") or {}).get("status") == "ok"
                      and r["edge_subdivision"].get("regions") == r["regions"]]))
+    elif name == "split":
+        one = {r["job"]: r for r in data["rows"] if r["how"] == "1 process"}
+        for how in ("--jobs 1", "--jobs 2"):
+            out.append((f"one process / {how} (speed-up), counts equal",
+                        [q(one[r["job"]]["seconds"], r["seconds"]) for r in data["rows"]
+                         if r["how"] == how and r["job"] in one and r["regions"] == one[r["job"]]["regions"]]))
     return [(d, [x for x in v if x is not None]) for d, v in out]
 
 

@@ -21,7 +21,8 @@ reports.
 * :mod:`regions.plot` -- pictures (also reachable as ``regions.plotting``);
 * :mod:`regions.experiments` -- :mod:`~regions.experiments.sweep` (regions
   per parameter across depth and width), slices through data and
-  checkpoint series (:mod:`~regions.experiments.workflows`);
+  checkpoint series (:mod:`~regions.experiments.workflows`), and
+  :func:`local_complexity` (exact regions around data points);
 * :mod:`regions.cli` -- the ``regions`` command line;
 * :class:`RegionsError` -- the project's exception (a ``ValueError``).
 """
@@ -37,6 +38,7 @@ from .engines.polytope import PolytopePartition, count_polytope, partition_polyt
 from .engines.registry import count, partition
 from .errors import RegionsError
 from .experiments import sweep
+from .experiments.local import local_complexity
 from .interop import geo
 from .model import Network, compose
 
@@ -48,15 +50,23 @@ def from_torch(
     input_shape: "tuple[int, ...] | int | None" = None,
     *,
     state_dict: "dict | None" = None,
-    activation: "str | float" = "relu",
-) -> Network:
-    """The exact :class:`Network` of a PyTorch model (see :func:`regions.interop.pytorch.from_torch`).
+    activation: "str | float | None" = None,
+):
+    """The exact network of a PyTorch model, ready for :func:`count` and :func:`partition`.
 
-    PyTorch is imported only when this is called (``pip install 'regions[torch]'``).
+    A plain ``nn.Sequential`` chain with one activation gives a
+    :class:`Network` (:func:`regions.interop.pytorch.from_torch`); any other
+    module traceable with ``torch.fx`` (hand-written ``forward``, residual
+    blocks, max pooling, maxout, per-layer slopes) or a
+    ``torch.export.ExportedProgram`` gives an op graph
+    (:class:`regions.model.ops.Graph`, see :func:`regions.interop.fx.from_torch_any`).
+    State dicts are read only as plain ``Linear`` chains with the stated
+    ``activation``.  PyTorch is imported only when this is called
+    (``pip install 'regions[torch]'``).
     """
-    from .interop.pytorch import from_torch as _from_torch  # noqa: PLC0415 -- torch is optional
+    from .interop.fx import from_torch_any  # noqa: PLC0415 -- torch is optional
 
-    return _from_torch(module, input_shape, state_dict=state_dict, activation=activation)
+    return from_torch_any(module, input_shape, state_dict=state_dict, activation=activation)
 
 
 __all__ = [
@@ -77,6 +87,7 @@ __all__ = [
     "geo",
     "interval",
     "line",
+    "local_complexity",
     "partition",
     "partition_line",
     "partition_plane",

@@ -51,3 +51,100 @@ def forward_exact(graph, x):
             raise TypeError(type(op).__name__)
         vals.append(out)
     return vals[-1], bits
+
+
+def count_exact_lp(graph, lo, hi, *, radius=1e-9):
+    """Activation regions of ``graph`` on the box ``[lo, hi]^d``, by brute force over patterns.
+
+    Written from the definition, apart from the engines and from the
+    lowering: every value is an affine expression ``(M, c)`` of the input;
+    each non-linear unit branches on its states (ReLU-like: ``z > 0`` or
+    ``z <= 0``; clamp: below / inside / above; max: candidate ``j`` with
+    ``c_j > c_i`` for lower ``i`` and ``c_j >= c_i`` for higher ``i``), and a
+    branch survives when its strict inequalities leave an interior
+    (Chebyshev radius > ``radius`` with scipy's ``linprog``).  Constant
+    inequalities (zero gradient) are decided by their constant.  Returns
+    the number of surviving full patterns (regions are convex, so one per
+    pattern).
+    """
+    import numpy as np
+    from scipy.optimize import linprog
+
+    d = graph.input_dim
+    lo_v, hi_v = np.full(d, float(lo)), np.full(d, float(hi))
+
+    def feasible(rows):
+        A, b = [], []  # a x + beta >= 0 (with the radius): -a x - r|a| <= beta
+        for a, beta, strict in rows:
+            n = np.linalg.norm(a)
+            if n <= 1e-12 * (1 + np.abs(a).sum()):
+                if (beta <= 1e-12 if strict else beta < -1e-12):
+                    return False
+                continue
+            A.append(np.append(-a, n)), b.append(beta)
+        # box sides enter as rows too (radius inside the box)
+        for i in range(d):
+            e = np.zeros(d)
+            e[i] = 1.0
+            A.append(np.append(e, 1.0)), b.append(hi_v[i])
+            A.append(np.append(-e, 1.0)), b.append(-lo_v[i])
+        res = linprog(np.append(np.zeros(d), -1.0), A_ub=np.array(A), b_ub=np.array(b),
+                      bounds=[(None, None)] * d + [(0, 1)], method="highs")
+        return res.status == 0 and -res.fun > radius
+
+    from regions.model.ops import Activation, Add, Affine, Clamp, Concat, MaxGroups
+
+    # a branch: (rows, values) where values[j] = (M, c) of node j
+    branches = [([], [(np.eye(d), np.zeros(d))])]
+    for node in graph.nodes:
+        op = node.op
+        nxt = []
+        for rows, vals in branches:
+            ins = [vals[j] for j in node.inputs]
+            M, c = ins[0]
+            if isinstance(op, Affine):
+                nxt.append((rows, vals + [(op.W @ M, op.W @ c + op.b)]))
+                continue
+            if isinstance(op, Add):
+                nxt.append((rows, vals + [(sum(e[0] for e in ins), sum(e[1] for e in ins))]))
+                continue
+            if isinstance(op, Concat):
+                nxt.append((rows, vals + [(np.vstack([e[0] for e in ins]), np.concatenate([e[1] for e in ins]))]))
+                continue
+            # branch unit by unit, pruning with LPs
+            if isinstance(op, MaxGroups):
+                units = [list(map(int, g)) for g in op.groups]
+            else:
+                units = list(range(M.shape[0]))
+            parts = [(rows, [])]
+            for q, unit in enumerate(units):
+                grown = []
+                for r0, outs in parts:
+                    if isinstance(op, Activation):
+                        neg, pos = op.slopes(M.shape[0])
+                        opts = [([(M[unit], c[unit], True)], pos[unit])]
+                        if neg[unit] != pos[unit]:
+                            opts.append(([(-M[unit], -c[unit], False)], neg[unit]))
+                        else:
+                            opts = [([], pos[unit])]
+                        for new, s in opts:
+                            if feasible(r0 + new):
+                                grown.append((r0 + new, outs + [(s * M[unit], s * c[unit])]))
+                    elif isinstance(op, Clamp):
+                        z = (M[unit], c[unit])
+                        opts = [([(-z[0], op.lo - z[1], False)], (0 * z[0], op.lo)),
+                                ([(z[0], z[1] - op.lo, True), (-z[0], op.hi - z[1], False)], z),
+                                ([(z[0], z[1] - op.hi, True)], (0 * z[0], op.hi))]
+                        for new, out in opts:
+                            if feasible(r0 + new):
+                                grown.append((r0 + new, outs + [out]))
+                    else:
+                        for j in unit:
+                            new = [(M[j] - M[i], c[j] - c[i], i < j) for i in unit if i != j]
+                            if feasible(r0 + new):
+                                grown.append((r0 + new, outs + [(M[j], c[j])]))
+                parts = grown
+            for r0, outs in parts:
+                nxt.append((r0, vals + [(np.array([o[0] for o in outs]), np.array([o[1] for o in outs]))]))
+        branches = nxt
+    return len(branches)

@@ -66,10 +66,20 @@ def _polytope_data() -> dict[str, Any]:
     return {"rows": rows, "total_seconds": 1.0, "slope": 1.0}
 
 
-DATA = {"line": _line_data, "planar": _planar_data, "polytope": _polytope_data}
+def _split_data() -> dict[str, Any]:
+    rows = []
+    for n in (1_771_561, 214_358_881):
+        t = 1e-6 * n
+        rows += [{"job": f"sawtooth {n}", "how": how, "regions": n, "seconds": t / sp, "subproblems": 64,
+                  "client_rss": 1e8, "worker_rss": 1e8} for how, sp in (("1 process", 1), ("--jobs 1", 0.9),
+                                                                         ("--jobs 2", 1.8))]
+    return {"rows": rows, "overhead": []}
 
 
-def _write_envelopes(folder: Path, run_id: str = RUN_ID, names=("line", "planar", "polytope")) -> None:
+DATA = {"line": _line_data, "planar": _planar_data, "polytope": _polytope_data, "split": _split_data}
+
+
+def _write_envelopes(folder: Path, run_id: str = RUN_ID, names=("line", "planar", "polytope", "split")) -> None:
     for name in names:
         env = {"benchmark": name,
                "run": {"id": run_id, "started": "2026-01-01T00:00:00+00:00", "quick": False, "skip_peers": False,
@@ -101,6 +111,7 @@ def test_report_and_figures_from_fabricated_run(run_all, tmp_path):
     assert "| line | regioncam / ours (count path), counts equal | 3× (median of 4 networks; range 3–3) |" in text
     assert "| polytope | relucent / ours | 900× (median of 2 networks; range 900–900) |" in text
     assert "| polytope | LP search / ours, measured to the end | 256× (one network) |" in text
+    assert "| split | one process / --jobs 2 (speed-up), counts equal | 1.8× (median of 2 networks; range 1.8–1.8) |" in text
 
 
 def test_report_refuses_another_runs_json(run_all, tmp_path):

@@ -289,12 +289,12 @@ def test_sawtooth_depth8_regions_near_one_are_exact(prefix_region):
     # regions (the construction).  Near t = 1 these three hold crossings ~1e-12 apart at slopes
     # ~1e8, which a magnitude tolerance merged (-99, -396, -99 regions before the exact path).
     from regions.engines.base import Subproblem
-    from regions.engines.line.split import count_line_subproblem
+    from regions.engines.registry import get_engine
 
     net = constructions.sawtooth(depth=8, width=10)
     a = prefix_region
     sub = Subproblem(f"line:p3:{a}-{a + 1}", {"depth": 3, "a": a, "b": a + 1, "n": 1331}, 1.0)
-    res = count_line_subproblem(net, whole(1), sub)
+    res = get_engine("line").count_subproblem(net, whole(1), sub)
     assert res.regions == 11**5
     assert res.extra["exact_decisions"] + res.extra["extended_decisions"] > 0  # float64 could not decide these
 

@@ -210,8 +210,9 @@ def test_cli_default_sweep(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["sweep", "--seeds", "2", "-j", "2"])
     assert res.exit_code == 0, res.output
     assert "161,051" in res.output and "471" in res.output
-    assert "wrote sweep.csv and sweep.png" in res.output
-    rows = S.read_rows(tmp_path / "sweep.csv")
+    stem = "sweep_d1_depths1-5_widths3-10_all_seeds2"
+    assert f"wrote {stem}.csv and {stem}.png" in res.output
+    rows = S.read_rows(tmp_path / f"{stem}.csv")
     assert len(rows) == 40
     row = [r for r in rows if (r["depth"], r["width"]) == (5, 10)][0]
     assert (row["params"], row["construction_count"]) == (471, 161_051)
@@ -289,3 +290,273 @@ def test_folding_three_inputs_exact_count(widths):
     except regions.RegionsError as exc:  # nD engine not available
         pytest.skip(str(exc))
     assert got == constructions.folding_count(3, widths) == theory.serra_lower_bound(3, widths)
+
+
+# ------------------------------------------- options checked before any file
+def _snapshot(folder):
+    """Contents and mtimes of the visible files of a folder (lock files are hidden)."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
+            if not p.name.startswith(".")}
+
+
+@pytest.fixture
+def existing(tmp_path, monkeypatch):
+    """A folder holding a finished bound sweep a.csv and a figure a.png."""
+    monkeypatch.chdir(tmp_path)
+    S.sweep(1, "1:2", "3", mode="bound", jobs=0, out=tmp_path / "a.csv")
+    (tmp_path / "a.png").write_bytes(b"\x89PNG a figure")
+    return tmp_path
+
+
+BASE = ["sweep", "--mode", "bound", "--depths", "1:2", "--widths", "3", "--out", "a.csv", "--plot", "a.png"]
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["force", "resume"])
+@pytest.mark.parametrize("args, words", [
+    (["-j", "-1"], "-j/--jobs >= 0"),
+    (["-j", "-1", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+    (["--max-seconds-per-cell", "0"], "--max-seconds-per-cell"),
+    (["--max-seconds-per-cell", "nan"], "--max-seconds-per-cell"),
+    (["--max-seconds-per-cell", "-inf"], "--max-seconds-per-cell"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "reachable Dask scheduler"),
+    (["--scheduler", "tcp://127.0.0.1:x"], "tcp://host:8786"),
+    (["--depths", "1:100000000"], "100,000,000"),
+    (["--depths", "1:1000", "--widths", "1:100"], "estimated"),
+    (["--depths", "100000", "--widths", "1000", "--input-dim", "784"], "estimated"),
+    (["--depths", "0:3"], "'0:3'"),
+    (["--widths", "5:3"], "'5:3'"),
+    (["--seeds", "0"], "--seeds >= 1"),
+    (["--input-dim", "0"], "--input-dim >= 1"),
+    (["--base-seed", "-1"], "--base-seed"),
+    (["--bias", "nan"], "nan"),
+    (["--bias", "big"], "'big'"),
+    (["--box", ""], "''"),
+    (["--box", "1:-1"], "LO < HI"),
+    (["--box", "-inf:1"], "finite"),
+    (["--max-regions", "0"], "--max-regions >= 1"),
+    (["--domain", "plane"], "plane"),
+    (["--whole", "--box", "-2:2"], "--box"),
+    (["--out", ""], "''"),
+    (["--out", "rows.txt"], "rows.txt"),
+    (["--plot", "a.gif"], "a.gif"),
+    (["--plot", "a.csv"], "two files"),
+    (["--resume", "--force"], "--force"),
+    (["--no-out", "--resume"], "--no-out"),
+])
+def test_cli_bad_options_touch_no_file(existing, args, words, resume):
+    before = _snapshot(existing)
+    # --force or --resume: the options that would let a run replace or extend the files
+    extra = [] if {"--resume", "--force"} & set(args) else (["--resume"] if resume else ["--force"])
+    res = CliRunner().invoke(main, [*BASE, *args, *extra])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: expected") and words in lines[0], res.output
+    assert _snapshot(existing) == before
+
+
+@pytest.mark.parametrize("args, words", [
+    ([], "--force"),                                   # the rows file exists
+    (["--out", "b.csv"], "--force"),                  # the figure exists
+    (["--out", "b.csv", "--no-plot", "--plot", "a.png"], None),  # --no-plot wins: b.csv written
+])
+def test_cli_existing_files_need_force_or_resume(existing, args, words):
+    before = _snapshot(existing)
+    res = CliRunner().invoke(main, [*BASE, *args, "-j", "0"])
+    if words is None:
+        assert res.exit_code == 0, res.output
+        assert set(_snapshot(existing)) == {"a.csv", "a.png", "b.csv"}
+        return
+    assert res.exit_code == 2 and words in res.output and "Traceback" not in res.output
+    assert _snapshot(existing) == before
+    forced = CliRunner().invoke(main, [*BASE, *args, "--force", "-j", "0"])
+    assert forced.exit_code == 0, forced.output
+    assert S.read_rows(existing / "a.csv") == S.read_rows(existing / "a.csv")  # readable after the replace
+
+
+def test_cli_rows_to_a_pipe_refused_before_running(tmp_path, monkeypatch):
+    """Rows are appended and rewritten: a pipe is refused up front (the figure may go into one)."""
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "rows.csv")
+    res = CliRunner().invoke(main, ["sweep", "--mode", "bound", "--depths", "1", "--widths", "3", "-j", "0",
+                                    "--out", "rows.csv", "--no-plot"])
+    assert res.exit_code == 2 and "regular file or a new path" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]
+
+
+def test_cli_figure_into_a_device_is_not_replaced(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["sweep", "--mode", "bound", "--depths", "1", "--widths", "3", "-j", "0",
+                                    "--no-out", "--plot", os.devnull])
+    assert res.exit_code == 0, res.output
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and not list(tmp_path.iterdir())
+
+
+def test_cli_default_names_keep_the_readme_sweeps_apart(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(main, ["sweep", "--mode", "bound", "-j", "0"])
+    second = CliRunner().invoke(main, ["sweep", "--input-dim", "10", "--depths", "1:5", "--widths", "10:50:10",
+                                       "--mode", "bound", "-j", "0"])
+    assert first.exit_code == second.exit_code == 0
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert names == ["sweep_d10_depths1-5_widths10-50-10_bound.csv", "sweep_d10_depths1-5_widths10-50-10_bound.png",
+                     "sweep_d1_depths1-5_widths3-10_bound.csv", "sweep_d1_depths1-5_widths3-10_bound.png"]
+    assert len(S.read_rows(tmp_path / names[0])) == 25 and len(S.read_rows(tmp_path / names[2])) == 40
+    again = CliRunner().invoke(main, ["sweep", "--mode", "bound"])
+    assert again.exit_code == 2 and "--resume" in again.output and "--force" in again.output
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"mode": "random"}, {"seeds": 3}, {"init": "glorot"}, {"bias": "zero"}, {"bias": 0.5}, {"domain": "whole"},
+    {"lo": -2.0}, {"hi": 3.0}, {"max_regions": 99}, {"base_seed": 4}, {"depths": "1:3,7"}, {"widths": [3, 9, 20]},
+    {"input_dim": 2},
+])
+def test_default_name_differs_for_every_setting(kwargs):
+    base = {"input_dim": 1, "depths": "1:5", "widths": "3:10"}
+    args = {**base, **kwargs}
+    name = S.default_name(args.pop("input_dim"), args.pop("depths"), args.pop("widths"), **args)
+    assert (name == "sweep_d1_depths1-5_widths3-10_all") == (not kwargs)
+    assert all(c.isalnum() or c in "._-" for c in name)
+
+
+# ----------------------------------------------------------------- resume
+@pytest.mark.parametrize("key, value", [
+    ("input_dim", 2), ("mode", "construct"), ("seeds", 3), ("init", "glorot"), ("bias", "zero"), ("bias", 0.25),
+    ("domain", "whole"), ("domain", "segment"), ("lo", -2.0), ("hi", 2.0), ("max_regions", 5), ("base_seed", 9),
+])
+def test_resume_refuses_every_other_setting(tmp_path, key, value):
+    """Every setting of SETTINGS is stored and compared; the file stays as it was, nothing runs."""
+    assert {key} <= set(S.SETTINGS)
+    path = tmp_path / "rows.jsonl"
+    S.sweep(1, "1:2", "3", mode="bound", jobs=0, out=path)
+    before = _snapshot(tmp_path)
+    args = {"input_dim": 1, "mode": "bound", key: value}
+    started = []
+    with pytest.raises(regions.RegionsError, match=f"settings to resume, got {key} ") as err:
+        S.sweep(args.pop("input_dim"), "1:2", "3", jobs=0, out=path, resume=True, on_start=started.append, **args)
+    assert "this run:" in str(err.value) and not started
+    assert _snapshot(tmp_path) == before
+
+
+def test_resume_with_the_same_settings_adds_cells(tmp_path):
+    path = tmp_path / "rows.csv"
+    S.sweep(1, "1:2", "3", mode="bound", jobs=0, out=path)
+    rows = S.sweep(1, "1:3", "3", mode="bound", jobs=0, out=path, resume=True)
+    assert [r["depth"] for r in rows] == [1, 2, 3] and [r["depth"] for r in S.read_rows(path)] == [1, 2, 3]
+    assert rows[2]["upper"] == theory.serra_upper_bound(1, [3, 3, 3])  # 4^3 = 64
+
+
+def test_resume_computes_again_the_cells_cut_short(tmp_path):
+    """A cell stopped at its deadline is not 'done': --resume (with more time) computes it again."""
+    path = tmp_path / "rows.jsonl"
+    slow, quick = S.make_cells(1, [5], [10], seeds=3, mode="construct") + S.make_cells(1, [1], [3], mode="construct")
+    rows = [S.assemble_row(slow, [], seconds=1.0, interrupted="stopped after 1 s (max_seconds per cell)"),
+            S.run_cell(quick)]
+    settings = S.settings_of(slow)
+    path.write_text("".join(json.dumps({**r, "settings": settings}) + "\n" for r in rows))
+    seen = []
+    again = S.sweep(1, "1,5", "3,10", seeds=3, mode="construct", jobs=0, out=path, resume=True,
+                    on_start=lambda todo, done: seen.append((todo, done)))
+    assert seen == [(3, 1)]  # the stopped cell and the two never run; the finished one kept
+    row = [r for r in again if (r["depth"], r["width"]) == (5, 10)][0]
+    assert row["construction_count"] == 11 ** 5 and row["note"] is None
+    assert len(S.read_rows(path)) == 4
+
+
+GOOD = ('{"input_dim": 1, "depth": 1, "width": 3, "mode": "bound", '
+        '"settings": {"input_dim": 1, "mode": "bound", "seeds": 10, "init": "he", "bias": "same", "domain": "box", '
+        '"lo": -1.0, "hi": 1.0, "max_regions": 10000000, "base_seed": 0}')
+
+
+@pytest.mark.parametrize("ext, data, words", [
+    ("jsonl", b"not json\n", "bad line 1"),
+    ("jsonl", b"\x00\x01\xff\xfe\n", "binary bytes"),
+    ("jsonl", b"{\"a\": \"\x00\"}\n", "NUL"),
+    ("jsonl", b"[1, 2]\n", "JSON object"),
+    ("jsonl", b"7\n", "JSON object"),
+    ("jsonl", b'{"input_dim": 1, "depth": "x", "width": 3}\n', "integer depth"),
+    ("jsonl", b'{"input_dim": 1, "depth": 1.5, "width": 3}\n', "integer depth"),
+    ("jsonl", (GOOD + ', "lower": "12x"}\n').encode(), "integer lower"),
+    ("jsonl", (GOOD + ', "upper": true}\n').encode(), "integer upper"),
+    ("jsonl", (GOOD + ', "random_counts": [1, "a"]}\n').encode(), "random_counts"),
+    ("jsonl", (GOOD + ', "seconds": "slow"}\n').encode(), "number seconds"),
+    ("jsonl", (GOOD + ', "note": 5}\n').encode(), "note as text"),
+    ("jsonl", b'{"input_dim": 1, "depth": 1, "width": 3, "settings": [1]}\n', "settings"),
+    ("csv", b"input_dim,depth,width,lower\n1,1,3,12x\n", "valid lower"),
+    ("csv", b"input_dim,depth,width\n1,one,3\n", "valid depth"),
+    ("csv", b"a,b\n1,2\n", "header row"),
+    ("json", b'{"rows": [1]}', "JSON object"),
+    ("json", b'{"rows": {}}', "'rows' list"),
+    ("json", b"[", "invalid JSON"),
+])
+def test_resume_refuses_bad_files_before_computing(tmp_path, ext, data, words):
+    path = tmp_path / f"rows.{ext}"
+    path.write_bytes(data)
+    before = _snapshot(tmp_path)
+    started = []
+    with pytest.raises(regions.RegionsError, match="expected") as err:
+        S.sweep(1, "1:2", "3", jobs=0, seeds=1000, out=path, resume=True, on_start=started.append)
+    assert words in str(err.value) and not started
+    assert _snapshot(tmp_path) == before
+    res = CliRunner().invoke(main, ["sweep", "--depths", "1:2", "--widths", "3", "--out", str(path), "--resume",
+                                    "--no-plot", "-j", "0"])
+    assert res.exit_code == 2 and words in res.output and "Traceback" not in res.output
+    assert _snapshot(tmp_path) == before
+
+
+# ------------------------------------------------------------------- locks
+@pytest.mark.parametrize("resume", [False, True])
+def test_second_writer_is_refused(tmp_path, resume):
+    """A sweep finds the rows file locked by another writer: refused, the file unchanged."""
+    from regions.core.io import lock_output
+
+    path = tmp_path / "rows.csv"
+    S.sweep(1, "1", "3", mode="bound", jobs=0, out=path)
+    before = _snapshot(tmp_path)
+    with lock_output(path, what="the rows file"):
+        with pytest.raises(regions.RegionsError, match="lock"):
+            S.sweep(1, "1:2", "3", mode="bound", jobs=0, out=path, resume=resume, force=not resume)
+        res = CliRunner().invoke(main, ["sweep", "--mode", "bound", "--depths", "1:2", "--widths", "3", "--out",
+                                        str(path), "--no-plot", "--resume" if resume else "--force"])
+        assert res.exit_code == 2 and "lock" in res.output
+    assert _snapshot(tmp_path) == before
+    S.sweep(1, "1:2", "3", mode="bound", jobs=0, out=path, resume=True)  # free again
+
+
+def test_figure_is_locked_too(tmp_path, monkeypatch):
+    from regions.core.io import lock_output
+
+    monkeypatch.chdir(tmp_path)
+    with lock_output(tmp_path / "f.png", what="the figure"):
+        res = CliRunner().invoke(main, ["sweep", "--mode", "bound", "--depths", "1", "--widths", "3",
+                                        "--no-out", "--plot", "f.png"])
+    assert res.exit_code == 2 and "lock" in res.output
+    assert not (tmp_path / "f.png").exists()
+
+
+# ------------------------------------------------------------- size guard
+@pytest.mark.parametrize("input_dim, depths, widths", [
+    (1, "1:4", "3:6"), (3, "1:3", "1:9"), (10, "1:5", "10:50:10"), (2, "7", "2,5"),
+])
+def test_size_estimate_is_an_upper_estimate(input_dim, depths, widths):
+    """The up-front estimate never falls below the bits of the bounds actually computed."""
+    ds, ws = S.parse_range(depths), S.parse_range(widths)
+    estimate = S.check_size(input_dim, ds, ws)
+    actual = sum(theory.serra_upper_bound(input_dim, [w] * k).bit_length() for k in ds for w in ws)
+    assert actual <= estimate <= 4 * actual + 8 * len(ds) * len(ws)
+
+
+@pytest.mark.parametrize("input_dim, depths, widths, words", [
+    (1, "1:100000000", "3", "100,000,000"),
+    (1, "1:1000", "1:100", "decimal digits"),
+    (784, "100000", "1000", "estimated 100,100,000 bits"),
+    (784, "1:2000", "1000", "estimated"),
+])
+def test_size_guard_refuses_up_front(input_dim, depths, widths, words):
+    with pytest.raises(regions.RegionsError, match="expected") as err:
+        S.make_cells(input_dim, depths, widths, mode="bound")
+    assert words in str(err.value)

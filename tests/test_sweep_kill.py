@@ -83,3 +83,31 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err
     assert all(json.loads(line) for line in out.read_text().splitlines())
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
+@pytest.mark.parametrize("second", [["--resume"], ["--force"], ["--out", "other.jsonl"]])
+def test_two_sweeps_at_once_second_refused(tmp_path, second):
+    """Two processes: while one sweep writes sweep.jsonl, a second one on the same rows (or figure) refuses."""
+    out = tmp_path / "sweep.jsonl"
+    first = [sys.executable, "-m", "regions.cli.main", "sweep", "--depths", "1:5", "--widths", "3:10",
+             "--seeds", "200", "-j", "0", "--out", str(out), "--plot", "fig.png"]
+    proc = subprocess.Popen(first, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not complete_lines(out) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the first sweep finished too early"
+        before = out.read_bytes()
+        # "--out other.jsonl" keeps the first run's figure fig.png: that is locked too
+        args = [a for a in first if a not in ("--out", str(out))] if "--out" in second else first
+        res = subprocess.run([*args, *second], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert proc.poll() is None, "the first sweep finished while the second ran: make it longer"
+        assert res.returncode == 2, res.stderr
+        assert "lock" in res.stderr and "Traceback" not in res.stderr
+        assert out.read_bytes().startswith(before)  # the first run's rows untouched (it keeps appending)
+        assert not (tmp_path / "other.jsonl").exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

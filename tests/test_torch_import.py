@@ -239,7 +239,9 @@ def test_state_dict_of_linear_sequential_with_activation_argument():
     assert net.negative_slope == 0.05 and net.arch == "4-6-6-2"
     assert max_deviation(m, net) <= TOL
     relu = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2, bias=False))
-    assert max_deviation(relu, from_torch(relu.state_dict())) <= TOL
+    assert max_deviation(relu, from_torch(relu.state_dict(), activation="relu")) <= TOL
+    with pytest.raises(RegionsError, match="expected the activation of this state dict"):
+        from_torch(relu.state_dict())
 
 
 def test_state_dict_with_module_leaves_the_module_alone():
@@ -279,7 +281,7 @@ def test_load_state_dict_checkpoint_dict_and_saved_module(tmp_path):
     torch.save(m, tmp_path / "whole.pt")
     torch.save(m.state_dict(), tmp_path / "conv_sd.pt")
     for name in ("sd.pt", "ckpt.pth"):
-        assert max_deviation(lin, load_torch(tmp_path / name)) <= TOL
+        assert max_deviation(lin, load_torch(tmp_path / name, activation="relu")) <= TOL
     assert max_deviation(m, load_torch(tmp_path / "whole.pt", input_shape=(1, 8, 8)), (1, 8, 8)) <= TOL
     fresh = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(),
                           nn.Linear(18, 3))
@@ -288,7 +290,7 @@ def test_load_state_dict_checkpoint_dict_and_saved_module(tmp_path):
     # the workflows loader dispatches on the suffix
     from regions.experiments import workflows
 
-    assert workflows.load_network(tmp_path / "sd.pt").arch == "4-5-2"
+    assert workflows.load_network(tmp_path / "sd.pt", activation="relu").arch == "4-5-2"
 
 
 def test_unsafe_or_bad_files_are_refused(tmp_path):

@@ -42,8 +42,9 @@ from ..model.network import Network, compose
 
 __all__ = ["sawtooth", "sawtooth_layer", "lecture_pair", "CONSTRUCTIONS"]
 
-#: Names accepted by the CLI's ``--construction``.
-CONSTRUCTIONS = ("sawtooth",)
+#: Names accepted by the CLI's ``--construction``: :func:`sawtooth` (one input)
+#: and :func:`folding` (any number of inputs; the construction of ``regions sweep``).
+CONSTRUCTIONS = ("sawtooth", "folding")
 
 OVERSHOOT = Fraction(1, 4)
 

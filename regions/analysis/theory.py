@@ -296,6 +296,8 @@ def serra_upper_bound(input_dim: int, widths: Sequence[int]) -> int:
     d0 = _dim(input_dim)
     ws = _widths(widths)
     _check_size(d0, ws)
+    # an input dimension above the first width adds no state: min(d0, n_1 - j_1) = n_1 - j_1 there
+    d0 = min(d0, ws[0])
     # ways[d]: sum of products over the prefixes (j_1..j_l) whose running min is d
     ways = [0] * d0 + [1]
     for n in ws:
@@ -390,9 +392,13 @@ def serra_maxout_upper_bound(input_dim: int, widths: Sequence[int], rank: int) -
     .. math:: \\prod_{l=1}^{L} \\sum_{j=0}^{d_l} \\binom{\\tfrac{k(k-1)}{2} n_l}{j},
               \\quad d_l = \\min(n_0, n_1, \\dots, n_l)
 
-    for ``n_l`` rank-``k`` maxout units in layer ``l`` (Serra et al. 2018,
-    Theorem 10 [4]_): each unit's region boundaries lie on the
-    ``k (k - 1) / 2`` hyperplanes where two of its candidates tie.
+    for ``n_l`` rank-``k`` maxout units in layer ``l`` (Serra et al. 2018 [4]_,
+    their upper bound for maxout networks): within a region, each unit's
+    boundaries lie on the ``k (k - 1) / 2`` hyperplanes where two of its
+    candidates tie, and the image of a region after layer ``l`` has
+    dimension at most ``d_l``; rank 2 gives the ReLU-like per-layer
+    Zaslavsky factor (checked in tests/test_theory_maxout.py, and against
+    exact counts in tests/test_op_engines.py).
 
     Examples
     --------
@@ -414,9 +420,11 @@ def montufar2014_maxout_lower_bound(input_dim: int, widths: Sequence[int], rank:
     .. math:: k^{L - 1} \\, k^{n_0}
 
     regions are attained by a rank-``k`` maxout network with ``L`` layers of
-    width ``n_0`` (Montufar et al. 2014, Theorem 10 [2]_); wider layers
-    contain that network, so the bound holds whenever every ``n_l >= n_0``
-    (refused otherwise).
+    width ``n_0`` (Montufar et al. 2014 [2]_, their lower bound for deep
+    maxout networks: the first layer makes a ``k^{n_0}`` grid, each further
+    layer folds it ``k`` times); wider layers contain that network, so the
+    bound holds whenever every ``n_l >= n_0`` (refused otherwise).  The
+    one-layer construction is counted exactly in tests/test_op_engines.py.
 
     Examples
     --------

@@ -9,41 +9,49 @@ import click
 
 import regions
 from regions import theory
+from regions.core.parsing import parse_int_list
 
 from ._common import (
+    IntAtLeast,
     build_domain,
     build_network,
     domain_options,
     echo_json,
+    emit,
     fail,
+    force_option,
     guard,
+    hidden_alias,
     network_options,
+    output_target,
     to_json,
-    write_output,
 )
 
 
 @click.command()
 @network_options
 @domain_options
-@click.option("--max-regions", type=int, default=None,
-              help="Stop after this many regions; the count is then reported as partial.")
+@click.option("--max-regions", type=IntAtLeast(1), default=None,
+              help="Stop after this many regions; the count is then reported as partial "
+                   "(with --verify: refused, a partial partition cannot be verified).")
 @click.option("--engine", default=None,
               help="Force an engine: line, planar, polytope (vertices) or lp [default: chosen by cost].")
 @click.option("--verify", is_flag=True, help="Build the full partition and check its invariants.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar per layer (n-D engine) [default: on when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON object to this file.")
-@click.option("--jobs", type=int, default=None,
+@click.option("--out", help="Also write the JSON object here: a new file (atomically), a pipe or device, "
+                             "or - for standard output.")
+@force_option
+@click.option("-j", "--jobs", type=IntAtLeast(0), default=None,
               help="Split the count into subproblems and run them in this many local processes.")
 @click.option("--scheduler", default=None, help="Split the count and run it on a Dask cluster (tcp://host:8786).")
 @click.option("--state", "state_dir", type=click.Path(file_okay=False), default=None,
               help="Record finished subproblems in this folder; rerunning the same command resumes.")
 @guard
-def count(arch, init, bias_init, seed, weights, construction, depth, width, whole, box_text, segment_file,
-          line_file, plane_file, triangle, margin, max_regions, engine, verify, progress, as_json, out,
-          jobs, scheduler, state_dir):
+def count(arch, init, bias_init, seed, weights, activation, construction, depth, width, whole, box_text,
+          segment_file, line_file, plane_file, triangle, margin, max_regions, engine, verify, progress, as_json,
+          out, force, jobs, scheduler, state_dir, input_dim=None):
     """Count the activation regions and affine pieces of a network, exactly.
 
     \b
@@ -53,8 +61,6 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
       regions count --weights net.npz --plane points.npy
       regions count --construction sawtooth --depth 8 --width 10 --whole --jobs 2 --state run8
     """
-    if max_regions is not None and max_regions < 1:
-        fail(f"expected --max-regions >= 1, got {max_regions}")
     split = {k: v for k, v in (("jobs", jobs), ("scheduler", scheduler), ("state", state_dir)) if v is not None}
     if jobs is not None and jobs < 0:
         fail(f"expected --jobs >= 0, got {jobs}")
@@ -62,14 +68,27 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         fail(f"expected either --jobs or --scheduler, got both (--jobs {jobs}, --scheduler {scheduler})")
     if split and (verify or max_regions is not None):
         fail("expected --jobs/--scheduler/--state without --verify and --max-regions, got both kinds")
-    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width)
+    if engine is not None and not engine.strip():
+        fail(f"expected --engine to name an engine such as line, planar, polytope or lp, got {engine!r}")
+    if scheduler is not None and not scheduler.strip():
+        fail(f"expected --scheduler as an address such as tcp://host:8786, got {scheduler!r}")
+    if state_dir is not None and not state_dir.strip():
+        fail(f"expected --state to name a folder, got {state_dir!r}")
+    target = output_target(out, force)
+    net = build_network(arch, init, bias_init, seed, weights, construction, depth, width, input_dim, activation)
     domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
+    if max_regions is None and not split and engine is not None:
+        # without --engine, regions.count estimates the cost and refuses a job over budget itself
+        _size_guard(net, domain, engine)
     if progress is None:
         progress = sys.stderr.isatty()
     t0 = time.perf_counter()
     if verify:
-        part = regions.partition(net, domain, engine=engine)
+        part = regions.partition(net, domain, engine=engine, max_regions=max_regions)
         result = part.count()
+        if result.partial:
+            fail(f"expected at most --max-regions {max_regions} regions to verify, got more (the partition "
+                 f"stopped there and a partial one cannot be verified); raise --max-regions or drop --verify")
         checks = part.verify()
     else:
         result = regions.count(net, domain, engine=engine, max_regions=max_regions, progress=progress, **split)
@@ -85,10 +104,10 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
     }
     if checks is not None:
         record["verified"] = True
-    if out:
-        write_output(out, to_json(record) + "\n")
+    emit(target, to_json(record) + "\n")
     if as_json:
-        echo_json(record)
+        if target is None or target.kind != "stdout":
+            echo_json(record)
         return
     partial = " (partial: stopped at --max-regions)" if result.partial else ""
     click.echo(f"network      {net.arch}  ({net.n_params} parameters)")
@@ -107,6 +126,26 @@ def count(arch, init, bias_init, seed, weights, construction, depth, width, whol
         click.echo(f"note         {result.extra['pieces_note']}")
 
 
+#: Distinct activation patterns among the n-D engine's 20,000 sampled points above which the sample is
+#: saturated: the count is then far beyond what the sample sees, and runs only with --max-regions or split.
+SATURATED = 19_000
+
+
+def _size_guard(net, domain, engine) -> None:
+    """Refuse an n-D count whose sample is saturated unless a budget or a split is given (one sentence)."""
+    from regions.engines.registry import select  # noqa: PLC0415
+
+    eng = select(net, domain, engine)
+    if eng.name != "polytope":
+        return
+    est = eng.estimate(net, domain)
+    if est.regions_lower is not None and est.regions_lower >= SATURATED:
+        upper = "" if est.regions_upper is None else f", upper bound {theory.format_int(est.regions_upper)}"
+        fail(f"expected a count that can finish, got an estimated {est.regions_lower:,} or more regions "
+             f"({est.regions_lower:,} distinct patterns among 20,000 sampled points{upper}); pass "
+             f"--max-regions N to count up to a budget, or --jobs/--state to split and resume it")
+
+
 def _domain_text(domain) -> str:
     """A short human description of a domain: 'all of R^3', '[-1, 1] x [0, 2]', ..."""
     if domain.kind == "whole":
@@ -119,53 +158,61 @@ def _domain_text(domain) -> str:
 
 
 def _parse_widths(text: str) -> list[int]:
-    try:
-        ws = [int(w) for w in text.split(",") if w.strip()]
-    except ValueError:
-        fail(f"expected --widths as integers joined by commas such as 10,10,10, got {text!r}")
-    if not ws or min(ws) < 1:
-        fail(f"expected --widths of integers >= 1 such as 10,10,10, got {text!r}")
-    return ws
+    return parse_int_list(text, name="--hidden", example="10,10,10", limit=100_000)
 
 
 @click.command()
-@click.option("--input-dim", "input_dim", type=int, required=True, help="Number of inputs d.")
-@click.option("--width", type=int, help="Units per hidden layer (with --depth).")
-@click.option("--depth", type=int, help="Number of hidden layers (with --width).")
-@click.option("--widths", help="Hidden widths, e.g. 10,20,10 (instead of --width/--depth).")
-@click.option("--output-dim", type=int, default=1, show_default=True, help="Number of outputs.")
-@click.option("--maxout-rank", "maxout_rank", type=int, default=None,
+@click.option("--input-dim", "input_dim", type=IntAtLeast(1), required=True, help="Number of inputs d.")
+@click.option("--width", type=IntAtLeast(1), help="Units per hidden layer (with --depth).")
+@click.option("--depth", type=IntAtLeast(1), help="Number of hidden layers (with --width).")
+@click.option("--hidden", "widths", callback=hidden_alias("--widths", "widths"),
+              help="Hidden widths, e.g. 10,20,10 (instead of --width/--depth; as in train-digits).")
+@click.option("--widths", "old_widths", hidden=True, expose_value=False, callback=hidden_alias("--hidden", "widths"))
+@click.option("--output-dim", type=IntAtLeast(1), default=1, show_default=True, help="Number of outputs.")
+@click.option("--maxout-rank", "maxout_rank", type=IntAtLeast(2), default=None,
               help="Also the maxout bounds for rank-k maxout units (k >= 2 candidates per unit).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (integers exact).")
+@click.option("--out", help="Also write the JSON object here: a new file (atomically), a pipe or device, "
+                             "or - for standard output.")
+@force_option
 @guard
-def bound(input_dim, width, depth, widths, output_dim, maxout_rank, as_json):
+def bound(input_dim, width, depth, widths, output_dim, maxout_rank, as_json, out, force):
     """Parameters and the published bounds on the number of regions, as exact integers.
+
+    Large bounds are shown as 1.23e4567, read from the exact integer's
+    digits (the JSON output keeps every digit).
 
     \b
     Example:
       regions bound --input-dim 10 --width 50 --depth 5
+      regions bound --input-dim 784 --width 1000 --depth 3
     """
     if widths is not None:
         if width is not None or depth is not None:
-            fail("expected either --widths or --width with --depth, got both")
+            fail("expected either --hidden or --width with --depth, got both")
         ws = _parse_widths(widths)
     else:
         if width is None or depth is None:
-            fail("expected --width and --depth (or --widths), got "
+            fail("expected --width and --depth (or --hidden), got "
                  f"width={width}, depth={depth}")
+        if depth > 100_000:
+            fail(f"expected --depth of at most 100,000 hidden layers, got {depth:,}")
         ws = list(theory.uniform_widths(width, depth))
-    if input_dim < 1 or output_dim < 1:
-        fail(f"expected --input-dim and --output-dim >= 1, got {input_dim} and {output_dim}")
-    if maxout_rank is not None and maxout_rank < 2:
-        fail(f"expected --maxout-rank >= 2, got {maxout_rank}")
+    target = output_target(out, force)
     values = theory.bounds(input_dim, ws, output_dim)
     if maxout_rank is not None:
         values.update(theory.maxout_bounds(input_dim, ws, maxout_rank))
     record = {"input_dim": input_dim, "widths": ws, "output_dim": output_dim, **values}
+    if target is not None:
+        emit(target, to_json(record) + "\n")
     if as_json:
-        echo_json(record)
+        if target is None or target.kind != "stdout":
+            echo_json(record)
         return
-    click.echo(f"architecture           {'-'.join(map(str, [input_dim, *ws, output_dim]))}")
+    arch = "-".join(map(str, [input_dim, *ws, output_dim]))
+    if len(arch) > 60:
+        arch = f"{input_dim}-[{len(ws)} hidden layers, widths {min(ws)}..{max(ws)}]-{output_dim}"
+    click.echo(f"architecture           {arch}")
     labels = {
         "params": "parameters",
         "zaslavsky": "zaslavsky (1 layer)",
@@ -186,4 +233,15 @@ def bound(input_dim, width, depth, widths, output_dim, maxout_rank, as_json):
                 mult = 1 if key.startswith("maxout") else 3
                 click.echo(f"{label:<23}-   (proved only for widths >= {need} = {mult * input_dim})")
                 continue
-            click.echo(f"{label:<23}{v:,}" + (f"   (~{float(v):.3e})" if v >= 10**7 else ""))
+            exact = f"{v:,}" if v < 10**60 else ""
+            if exact and len(exact) + 23 <= 100:
+                approx = f"   (~{theory.format_int(v)})" if v >= 10**7 else ""
+                line = f"{label:<23}{exact}"
+                click.echo(line + (approx if len(line) + len(approx) <= 100 else ""))
+            else:
+                click.echo(f"{label:<23}{theory.format_int(v)}   (exact integer of {len(_digits(v)):,} "
+                           f"digits: --json)")
+
+
+def _digits(v: int) -> str:
+    return theory._decimal(abs(int(v)))  # noqa: SLF001 -- digits of any size, without str()'s limit

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
 
-from regions.experiments import sweep as sweeplib
+from regions.core.io import check_output_path, lock_output, write_output
 from regions.domains import parse_box
+from regions.experiments import sweep as sweeplib
+from regions.model.network import INIT_SCHEMES
 
 from ._common import fail, guard, parse_bias, to_json
 
@@ -21,8 +24,8 @@ from ._common import fail, guard, parse_bias, to_json
               help="bound (bounds only, instant), construct (+ the bound-attaining construction counted "
                    "exactly), random (+ exact counts of random networks), all (everything).")
 @click.option("--seeds", type=int, default=10, show_default=True, help="Random networks per cell.")
-@click.option("--init", default="he", show_default=True,
-              help="Initialisation of the random networks: he (He-normal), glorot, torch.")
+@click.option("--init", type=click.Choice(list(INIT_SCHEMES)), default="he", show_default=True,
+              help="Initialisation of the random networks (he: He-normal).")
 @click.option("--bias", "bias_init", default="same", show_default=True,
               help="Biases of the random networks: 'same' (drawn like the weights), 'zero', or a number.")
 @click.option("--box", "box_text", default=None,
@@ -42,19 +45,24 @@ from ._common import fail, guard, parse_bias, to_json
               help="Run the cells on this Dask distributed scheduler, e.g. tcp://host:8786 "
                    "(pip install 'regions[dask]').")
 @click.option("--base-seed", type=int, default=0, show_default=True, help="Mixed into every cell's seeds.")
-@click.option("--out", default="sweep.csv", show_default=True,
-              help="Rows file: .csv, .jsonl (one line per row, written as each cell finishes) or .json.")
+@click.option("--out", default=None,
+              help="Rows file: .csv, .jsonl (one line per row, written as each cell finishes) or .json "
+                   "[default: a .csv named after the settings, e.g. sweep_d1_depths1-5_widths3-10_all.csv].")
 @click.option("--no-out", is_flag=True, help="Write no rows file.")
-@click.option("--plot", "plot_file", default="sweep.png", show_default=True,
-              help="Figure: regions vs parameters, one curve per depth (.png, .svg or .pdf).")
+@click.option("--plot", "plot_file", default=None,
+              help="Figure: regions vs parameters, one curve per depth (.png, .svg or .pdf) "
+                   "[default: the rows file's name with .png].")
 @click.option("--no-plot", is_flag=True, help="Draw no figure.")
-@click.option("--resume", is_flag=True, help="Keep the rows already in --out and compute only the missing cells.")
+@click.option("--resume", is_flag=True,
+              help="Keep the rows already in --out and compute only the missing cells and those cut short "
+                   "by --max-seconds-per-cell (refused when the file's rows were made with other settings).")
+@click.option("--force", is_flag=True, help="Replace an existing rows file or figure (never done without it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON (exact integers) instead of the table.")
 @click.option("--wide", is_flag=True,
               help="Table with every column and exact integers, however wide (default: at most 100 columns).")
 @guard
 def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, whole, domain_kind, max_regions,
-          max_seconds, jobs, scheduler, base_seed, out, no_out, plot_file, no_plot, resume, as_json, wide):
+          max_seconds, jobs, scheduler, base_seed, out, no_out, plot_file, no_plot, resume, force, as_json, wide):
     """Regions per parameter across depth and width: bounds, constructions, exact counts.
 
     One row per depth x width: parameters; the bounds (Zaslavsky at depth 1,
@@ -64,7 +72,10 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
     max over --seeds); regions per parameter; seconds per cell.
 
     With no options: Prince's figure 4.7a (1 input, depths 1-5, widths
-    3-10), written to sweep.csv and sweep.png.
+    3-10), written to sweep_d1_depths1-5_widths3-10_all.csv and .png.
+    Default file names carry the settings, so two different sweeps never
+    share one; an existing file is replaced only with --force (or extended
+    with --resume).
 
     \b
     Examples:
@@ -90,19 +101,67 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
     bias = parse_bias(bias_init)
     if scheduler is not None and jobs is not None:
         fail(f"expected either -j/--jobs (local processes) or --scheduler (Dask), got -j {jobs} and --scheduler {scheduler}")
+    if resume and force:
+        fail("expected either --resume (keep the rows) or --force (replace the files), got both")
+    if no_out and resume:
+        fail("expected --out FILE to resume from, got --no-out")
+    if max_seconds is not None and not (0 < max_seconds < float("inf")):
+        fail(f"expected --max-seconds-per-cell to be a finite number > 0, got {max_seconds}")
+    if jobs is not None and jobs < 0:
+        fail(f"expected -j/--jobs >= 0, got {jobs}")
+    if base_seed < 0:
+        fail(f"expected --base-seed >= 0, got {base_seed}")
+    for name, value in (("--input-dim", input_dim), ("--seeds", seeds), ("--max-regions", max_regions)):
+        if value < 1:
+            fail(f"expected {name} >= 1, got {value}")
+    # check everything (ranges, sizes, options) before any file is named or touched
+    settings = dict(mode=mode, seeds=seeds, init=init, bias=bias, domain=kind, lo=lo, hi=hi,
+                    max_regions=max_regions, base_seed=base_seed)
+    cells = sweeplib.make_cells(input_dim, depths, widths, **settings)
+    stem = sweeplib.default_name(input_dim, depths, widths, **settings)
     if no_out:
-        if resume:
-            fail("expected --out FILE to resume from, got --no-out")
         out = None
-    plot_file = None if no_plot else plot_file
-    if plot_file is not None and not plot_file.lower().endswith((".png", ".svg", ".pdf")):
-        fail(f"expected --plot to end in .png, .svg or .pdf, got {plot_file!r}")
-    # check everything (ranges, options, file type) before any work
-    cells = sweeplib.make_cells(input_dim, depths, widths, mode=mode, seeds=seeds, init=init, bias=bias,
-                                domain=kind, lo=lo, hi=hi, max_regions=max_regions, base_seed=base_seed)
+    elif out is None:
+        out = f"{stem}.csv"
+    if no_plot:
+        plot_file = None
+    elif plot_file is None:
+        plot_file = f"{stem if out is None else str(out).rsplit('.', 1)[0]}.png"
     if out is not None:
-        sweeplib.check_output(out, resume=resume)
+        sweeplib.check_output(out, resume=resume, force=force, settings=sweeplib.settings_of(cells[0]))
+    if plot_file is not None:
+        if out is not None and plot_file == out:
+            fail(f"expected --plot and --out to be two files, got {out!r} for both")
+        # the figure is redrawn from all the rows on --resume
+        plot_target = check_output_path(plot_file, force=force or resume, what="--plot",
+                                        suffixes=(".png", ".svg", ".pdf"))
 
+    with contextlib.ExitStack() as stack:
+        if plot_file is not None and plot_target.is_file:  # a second sweep drawing it is refused now
+            stack.enter_context(lock_output(plot_file, what="the figure"))
+        _run(cells, input_dim, depths, widths, settings, jobs, scheduler, max_seconds, out, resume, force,
+             plot_file, plot_target if plot_file is not None else None, as_json, wide)
+
+
+def _figure_bytes(rows, name: str) -> bytes:
+    """The figure as bytes, for a pipe or a device (format from the name, else PNG)."""
+    import io  # noqa: PLC0415
+
+    from matplotlib.figure import Figure  # noqa: PLC0415 -- no pyplot, no backend switch
+
+    from regions.plot.style import figure_style  # noqa: PLC0415
+
+    fmt = name.lower().rsplit(".", 1)[-1] if "." in name else "png"
+    buf = io.BytesIO()
+    with figure_style():
+        fig = Figure(figsize=(7.2, 5.2), layout="constrained")
+        sweeplib.plot(rows, ax=fig.add_subplot())
+        fig.savefig(buf, format=fmt if fmt in ("png", "svg", "pdf") else "png", dpi=150)
+    return buf.getvalue()
+
+
+def _run(cells, input_dim, depths, widths, settings, jobs, scheduler, max_seconds, out, resume, force,
+         plot_file, plot_target, as_json, wide):
     state = {"bar": None}
 
     def on_start(todo, done):
@@ -117,9 +176,8 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
             state["bar"].update(1)
 
     try:
-        rows = sweeplib.sweep(input_dim, depths, widths, mode=mode, seeds=seeds, init=init, bias=bias, domain=kind,
-                              lo=lo, hi=hi, max_regions=max_regions, base_seed=base_seed, jobs=jobs,
-                              scheduler=scheduler, max_seconds=max_seconds, out=out, resume=resume,
+        rows = sweeplib.sweep(input_dim, depths, widths, **settings, jobs=jobs, scheduler=scheduler,
+                              max_seconds=max_seconds, out=out, resume=resume, force=force,
                               on_row=on_row, on_start=on_start)
     except KeyboardInterrupt:
         if state["bar"] is not None:
@@ -131,15 +189,19 @@ def sweep(input_dim, depths, widths, mode, seeds, init, bias_init, box_text, who
     finally:
         if state["bar"] is not None:
             state["bar"].__exit__(None, None, None)
-    assert len(rows) == len(cells)
+    if len(rows) != len(cells):
+        fail(f"expected {len(cells)} rows, got {len(rows)}; run again with --resume to complete {out}")
     if as_json:
         click.echo(to_json(rows))
     else:
         click.echo(sweeplib.format_table(rows, wide=wide))
     written = [str(out)] if out else []
     if plot_file:
-        sweeplib.save_plot(rows, plot_file)
-        written.append(plot_file)
+        if plot_target.is_file:
+            sweeplib.save_plot(rows, plot_file)
+        else:  # a pipe or a device: written straight into, never replaced
+            write_output(plot_target, _figure_bytes(rows, str(plot_file)))
+        written.append(str(plot_file))
     if written:
         click.echo(f"wrote {' and '.join(written)}", err=as_json)
 

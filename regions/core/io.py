@@ -294,7 +294,9 @@ def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None 
                 except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
                     raise RegionsError(f"expected .npy members in {name!r}, got an unreadable {n} "
                                        f"({type(exc).__name__})") from None
-                arrays.append(check(np.asarray(a), n).reshape(-1))
+                if not isinstance(a, np.ndarray):  # numpy hands back the raw bytes of a non-.npy member
+                    raise RegionsError(f"expected .npy members in {name!r}, got {n} that is not a .npy array")
+                arrays.append(check(a, n).reshape(-1))
             lengths = {a.size for a in arrays}
             if len(lengths) != 1:
                 raise RegionsError(f"expected points of equal length in {name!r}, got lengths "

@@ -29,6 +29,10 @@ class Progress:
 
     def __init__(self, enabled: bool, stages: list, *, unit: str = "regions"):
         self.bars = []
+        #: Total of every stage (None: open count) and what was counted so far,
+        #: kept while shown (the tests read them: a count never passes its total).
+        self.totals = [total for _, total in stages] if enabled else []
+        self.counts = [0] * len(self.totals)
         if not enabled:
             return
         try:
@@ -42,6 +46,7 @@ class Progress:
     def update(self, stage: int, n: int = 1) -> None:
         """``n`` more done in ``stage``."""
         if self.bars:
+            self.counts[stage] += n
             self.bars[stage].update(n)
 
     def close(self) -> None:

@@ -24,7 +24,14 @@ Tolerances
     decision between that error and the value's own rounding
     (``ZERO_RTOL`` times its magnitude) cannot be made by float64 at that
     domain size, and is refused with :class:`~regions.errors.NumericalError`
-    rather than guessed.
+    rather than guessed.  The check cannot see every loss: beyond about
+    ``1e15`` feature radii a vertex interpolated along a domain-long edge is
+    off by more than the features near the origin, with no sign in doubt.
+    Counts on boxes wider than ``SHELL_TRIGGER`` feature radii therefore
+    run on a cover by geometric shells (:mod:`regions.engines.shells`:
+    ``SHELL_TRIGGER``, ``SHELL_INNER``, ``SHELL_RATIO``, ``WITNESS_EPS``),
+    or take the count of all of ``R^k`` where the box holds every vertex;
+    partitions of such boxes are refused (``PARTITION_WIDE`` of each engine).
 ``PIECE_RTOL``
     Two neighbouring regions have one output map when their Jacobians agree
     to ``PIECE_RTOL`` of their absolute-value magnitude.

@@ -142,8 +142,9 @@ class Engine:
 
     Subclasses set :attr:`name` and :attr:`description` and implement
     :meth:`supports`, :meth:`_partition` and :meth:`_count`; options reach
-    them validated.  :meth:`estimate`, :meth:`split` and :meth:`merge` have
-    generic defaults that engines refine.
+    them validated.  :meth:`estimate` has a generic default that engines
+    refine; :meth:`split`, :meth:`count_subproblem` and :meth:`merge` use
+    :attr:`splitter` when the engine sets one, else one subproblem.
     """
 
     #: Registry key, also ``CountResult.engine``.
@@ -177,18 +178,29 @@ class Engine:
         self._check_supported(net, domain)
         return self._count(net, domain, max_regions=max_regions, progress=progress)
 
+    #: How the engine splits a count: an object with ``split(net, domain, parts=)``,
+    #: ``count(net, domain, sub)`` and ``merge(results)`` (engines that split by runs of prefix
+    #: regions use a :class:`regions.execution.prefix.PrefixSplit`); None: one subproblem.
+    splitter: Any = None
+
     def split(self, net: Network, domain: Domain, *, parts: int) -> list[Subproblem]:
         """Independent subproblems whose counts add up to the job's; by default one."""
+        if self.splitter is not None:
+            return self.splitter.split(net, domain, parts=parts)
         return [Subproblem(key="all", payload=None, work=1.0)]
 
     def count_subproblem(self, net: Network, domain: Domain, sub: Subproblem) -> CountResult:
         """The count of one subproblem of :meth:`split`."""
+        if self.splitter is not None:
+            return self.splitter.count(net, domain, sub)
         if sub.key != "all":
             raise RegionsError(f"expected a subproblem of the {self.name} engine's split, got key {sub.key!r}")
         return self.count(net, domain)
 
     def merge(self, results: list[CountResult]) -> CountResult:
         """One count from the counts of a split's subproblems (activation regions add up)."""
+        if self.splitter is not None:
+            return self.splitter.merge(results)
         if len(results) == 1:
             return results[0]
         raise NotImplementedError(f"the {self.name} engine does not merge split counts")

@@ -3,8 +3,10 @@
 Engines register themselves here as :class:`~regions.engines.base.Engine`
 objects.  :func:`select` picks one for a job: the one the caller names, or
 by default the 1-D engine for 1-D domains, the 2-D engine for bounded 2-D
-domains and the n-D engine for everything else (unbounded 2-D domains
-included: it certifies unbounded regions).
+domains, the n-D vertex engine for unbounded ones (it certifies unbounded
+regions) and, for bounded boxes of 3 or more dimensions, the vertex or the
+LP engine by a cost estimate (:mod:`regions.engines.cost`), which also
+refuses up front a job expected to exceed the regions budget.
 """
 
 from __future__ import annotations
@@ -13,18 +15,17 @@ from ..core.result import CountResult
 from ..domains import Domain, box
 from ..errors import RegionsError
 from ..model.network import Network
+from ..model.ops import Graph
 from .base import Engine, check_options
 from .line.engine import LineEngine
 from .lp.engine import LPEngine
+from .opgraph import count_graph, partition_graph
 from .planar.engine import PlanarEngine
 from .polytope.engine import PolytopeEngine
 
 __all__ = ["count", "default_domain", "engines", "get_engine", "partition", "register", "select"]
 
 _REGISTRY: dict[str, Engine] = {}
-#: Bounded boxes of this dimension or more go to the LP engine by default (crossover measured
-#: in benchmarks/bench_lp.py: the vertex engine carries 2^d box vertices).
-LP_MIN_DIM = 8
 
 
 def register(engine: Engine, *, replace: bool = False) -> Engine:
@@ -63,7 +64,7 @@ def default_domain(net: Network) -> Domain:
 
 def _check(net, domain) -> Domain:
     if not isinstance(net, Network):
-        raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
+        raise RegionsError(f"expected a regions.Network or an op graph (regions.from_torch), got {type(net).__name__}")
     if domain is None:
         domain = default_domain(net)
     if not isinstance(domain, Domain):
@@ -76,18 +77,29 @@ def _check(net, domain) -> Domain:
     return domain
 
 
-def select(net: Network, domain: Domain, engine: str | Engine | None = None) -> Engine:
-    """The engine for ``(net, domain)``: the one named, or the default for the domain."""
+def _budget(net, domain, engine, max_regions):
+    """The cost estimate of a job without a named engine or max_regions (n-D boxes), refused above the budget."""
+    if engine is not None or max_regions is not None or domain.vertices is not None or domain.dim <= 2:
+        return None
+    from .cost import check_budget, estimate_cost  # noqa: PLC0415
+
+    cost = estimate_cost(net, domain)
+    check_budget(net, domain, cost)  # refused up front, in one sentence, before any work
+    return cost
+
+
+def select(net: Network, domain: Domain, engine: str | Engine | None = None, *, cost=None) -> Engine:
+    """The engine for ``(net, domain)``: the one named, or the cheapest (:func:`~regions.engines.cost.choose_engine`).
+
+    ``cost``, a :class:`~regions.engines.cost.Cost` already estimated for the job, spares a second estimate.
+    """
     if engine is not None:
         eng = engine if isinstance(engine, Engine) else get_engine(engine)
         eng._check_supported(net, domain)
         return eng
-    name = {1: "line", 2: "planar"}.get(domain.dim, "polytope")
-    if name == "planar" and not domain.bounded:
-        name = "polytope"
-    if name == "polytope" and domain.dim >= LP_MIN_DIM and domain.bounded:
-        name = "lp"  # 2^d box vertices: the vertex engine's cost explodes (benchmarks/bench_lp.py)
-    eng = _REGISTRY[name]
+    from .cost import choose_engine  # noqa: PLC0415
+
+    eng = _REGISTRY[choose_engine(net, domain, cost)]
     eng._check_supported(net, domain)
     return eng
 
@@ -116,8 +128,11 @@ def partition(net: Network, domain: Domain | None = None, *, engine: str | None 
         ``PolytopePartition``); all follow :class:`~regions.engines.base.Partition`.
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    if isinstance(net, Graph):  # residual, max and per-layer operations: regions.engines.opgraph
+        return partition_graph(net, domain, engine=engine, max_regions=max_regions, progress=progress)
     domain = _check(net, domain)
-    return select(net, domain, engine).partition(net, domain, max_regions=max_regions, progress=progress)
+    cost = _budget(net, domain, engine, max_regions)
+    return select(net, domain, engine, cost=cost).partition(net, domain, max_regions=max_regions, progress=progress)
 
 
 def count(net: Network, domain: Domain | None = None, *, engine: str | None = None,
@@ -135,6 +150,9 @@ def count(net: Network, domain: Domain | None = None, *, engine: str | None = No
     and merge them: :func:`regions.execution.split.count_split`.
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    if isinstance(net, Graph):  # residual, max and per-layer operations: regions.engines.opgraph
+        return count_graph(net, domain, engine=engine, max_regions=max_regions, progress=progress,
+                           jobs=jobs, scheduler=scheduler, state=state)
     domain = _check(net, domain)
     if jobs is not None or scheduler is not None or state is not None:
         if max_regions is not None:
@@ -143,8 +161,9 @@ def count(net: Network, domain: Domain | None = None, *, engine: str | None = No
 
         return count_split(net, domain, select(net, domain, engine), jobs=jobs, scheduler=scheduler,
                            state=state, progress=progress)
+    cost = _budget(net, domain, engine, max_regions)
     if engine is None and domain.kind == "whole" and domain.basis is None and domain.dim > 2:
         from .lp.reduce import count_whole  # noqa: PLC0415 -- all of R^d: reduce to the first layer's rank
 
         return count_whole(net, max_regions=max_regions, progress=progress)
-    return select(net, domain, engine).count(net, domain, max_regions=max_regions, progress=progress)
+    return select(net, domain, engine, cost=cost).count(net, domain, max_regions=max_regions, progress=progress)

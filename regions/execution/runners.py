@@ -216,15 +216,21 @@ class LocalRunner:
             self.close()
 
 
-def connect(scheduler):
-    """``(client, own)``: a Dask client for ``scheduler`` (an address or a Client), and whether we made it."""
+def _distributed():
+    """The ``distributed`` module, or the project's error saying which extra to install."""
     try:
-        from distributed import Client
+        import distributed  # noqa: PLC0415 -- optional: only Dask runs need it
     except ImportError:
         raise RegionsError(
             "expected the dask extra for --scheduler (pip install 'regions[dask]'), "
             "got no module 'distributed'"
         ) from None
+    return distributed
+
+
+def connect(scheduler):
+    """``(client, own)``: a Dask client for ``scheduler`` (an address or a Client), and whether we made it."""
+    Client = _distributed().Client
     if isinstance(scheduler, Client):
         return scheduler, False
     try:
@@ -247,13 +253,7 @@ class DaskRunner:
     """
 
     def __init__(self, scheduler, *, max_seconds: float | None = None):
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise RegionsError(
-                "expected the dask extra for --scheduler (pip install 'regions[dask]'), "
-                "got no module 'distributed'"
-            ) from None
+        _distributed()
         if max_seconds is not None and not (max_seconds > 0):
             raise RegionsError(f"expected max_seconds > 0, got {max_seconds!r}")
         self.scheduler = scheduler

@@ -37,14 +37,13 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-import numpy as np
-
 from ..core.io import write_text_atomic
 from ..core.result import CountResult
 from ..domains import Domain
 from ..engines.base import Engine, Subproblem
 from ..errors import RegionsError
 from ..model.network import Network
+from .hashes import domain_sha256, network_sha256
 from .runners import DaskRunner, LocalRunner, check_jobs
 
 __all__ = ["DEFAULT_PARTS", "SplitState", "count_split", "domain_sha256", "network_sha256"]
@@ -53,34 +52,6 @@ __all__ = ["DEFAULT_PARTS", "SplitState", "count_split", "domain_sha256", "netwo
 DEFAULT_PARTS = 64
 _FORMAT = "regions-count-state"
 _VERSION = 1
-
-
-# ------------------------------------------------------------------ hashes
-def network_sha256(net: Network) -> str:
-    """sha256 of the network's weights and biases (little-endian float64 bytes) and activation."""
-    h = hashlib.sha256(b"regions-network-1")
-    h.update(repr(float(net.negative_slope)).encode())
-    for W, b in net.layers:
-        W = np.ascontiguousarray(W, dtype="<f8")
-        b = np.ascontiguousarray(b, dtype="<f8")
-        h.update(repr(W.shape).encode())
-        h.update(W.tobytes())
-        h.update(b.tobytes())
-    return h.hexdigest()
-
-
-def domain_sha256(domain: Domain) -> str:
-    """sha256 of the domain's kind, bounds, polygon and slice (origin, basis), as float64 bytes."""
-    h = hashlib.sha256(b"regions-domain-1")
-    h.update(str(domain.kind).encode())
-    for name in ("lo", "hi", "vertices", "origin", "basis"):
-        a = getattr(domain, name, None)
-        h.update(name.encode())
-        if a is not None:
-            a = np.ascontiguousarray(a, dtype="<f8")
-            h.update(repr(a.shape).encode())
-            h.update(a.tobytes())
-    return h.hexdigest()
 
 
 # ----------------------------------------------------------------- results

@@ -30,11 +30,10 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..core.io import write_atomic, write_text_atomic
-from ..model.network import Network
-from ..interop.pytorch import _torch, from_torch, parse_activation
+from ..interop.pytorch import _torch, parse_activation
 from .workflows import series_csv, load_digits
 
-__all__ = ["DigitsRun", "digits_split", "make_mlp", "train_digits"]
+__all__ = ["DigitsRun", "digits_split", "make_mlp", "make_residual_mlp", "train_digits"]
 
 
 def digits_split(*, seed: int = 0, test_fraction: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +68,37 @@ def make_mlp(hidden: Sequence[int] = (32, 32), *, activation: str | float = "rel
     return nn.Sequential(*mods)
 
 
+def make_residual_mlp(width: int = 32, blocks: int = 2, *, activation: str | float = "relu", n_in: int = 64,
+                      n_out: int = 10):
+    """``x -> h = a(W0 x + b0)``, then ``blocks`` residual blocks ``h -> h + a(W h + b)``, then a linear output.
+
+    A hand-written ``nn.Module`` (PyTorch's default init): :func:`regions.from_torch`
+    reads it as an op graph; its checkpoints are ``torch.export`` programs (``.pt2``).
+    """
+    torch = _torch()
+    nn = torch.nn
+    slope = parse_activation(activation)
+    if min(int(width), int(blocks) + 1, int(n_in), int(n_out)) < 1:
+        raise RegionsError(f"expected width >= 1 and blocks >= 0, got {width!r} and {blocks!r}")
+
+    class ResidualMLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = nn.Linear(int(n_in), int(width))
+            self.blocks = nn.ModuleList(nn.Linear(int(width), int(width)) for _ in range(int(blocks)))
+            self.out = nn.Linear(int(width), int(n_out))
+
+        def forward(self, x):
+            act = (lambda z: torch.relu(z)) if slope == 0.0 else (  # noqa: E731
+                lambda z: torch.nn.functional.leaky_relu(z, slope))
+            h = act(self.inp(x))
+            for blk in self.blocks:
+                h = h + act(blk(h))
+            return self.out(h)
+
+    return ResidualMLP()
+
+
 @dataclass(eq=False)
 class DigitsRun:
     """What :func:`train_digits` wrote and learned.
@@ -93,9 +123,11 @@ class DigitsRun:
     model: Any
     config: dict = field(default_factory=dict)
 
-    def network(self) -> Network:
-        """The trained model as an exact :class:`~regions.network.Network`."""
-        return from_torch(self.model)
+    def network(self):
+        """The trained model as an exact :class:`~regions.network.Network` (an op graph when residual)."""
+        from ..interop.fx import from_torch_any  # noqa: PLC0415
+
+        return from_torch_any(self.model)
 
 
 def train_digits(
@@ -111,6 +143,7 @@ def train_digits(
     activation: str | float = "relu",
     max_steps: int | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
+    residual_blocks: int | None = None,
 ) -> DigitsRun:
     """Train a small MLP on the bundled 8x8 digits and write its checkpoints.
 
@@ -142,6 +175,10 @@ def train_digits(
         Stop after this many optimizer steps (a tiny budget for tests).
     on_checkpoint : callable, optional
         Called with each history row as its checkpoint is written.
+    residual_blocks : int, optional
+        Train :func:`make_residual_mlp` (width ``hidden[0]``, this many
+        blocks) instead; its checkpoints are ``torch.export`` programs
+        ``step_*.pt2`` (any architecture, read without unpickling).
 
     Returns
     -------
@@ -163,7 +200,9 @@ def train_digits(
     if out.exists() and not out.is_dir():
         raise RegionsError(f"expected a folder for the run, got the file {str(out)!r}")
     out.mkdir(parents=True, exist_ok=True)
-    old = sorted(p.name for p in out.glob("step_*.pt"))
+    if residual_blocks is not None and (int(residual_blocks) < 0 or len(hidden) < 1):
+        raise RegionsError(f"expected residual_blocks >= 0 and a width in hidden, got {residual_blocks!r}, {hidden!r}")
+    old = sorted(p.name for p in out.glob("step_*.pt*"))
     if old:
         raise RegionsError(f"expected an empty run folder, got {len(old)} checkpoint(s) in {str(out)!r} "
                            f"(first {old[0]!r}); choose a new folder")
@@ -191,6 +230,10 @@ def train_digits(
         "n_test": int(test_idx.size),
         "checkpoint_format": "torch.save(model.state_dict()) of nn.Sequential(Linear, activation, ...)",
     }
+    if residual_blocks is not None:
+        config["arch"] = f"64-{int(hidden[0])}x{int(residual_blocks)} residual blocks-10"
+        config["residual_blocks"] = int(residual_blocks)
+        config["checkpoint_format"] = "torch.export.save(torch.export.export(model)) (.pt2)"
     write_text_atomic(out / "config.json", json.dumps(config, indent=2) + "\n")
 
     history: list[dict] = []
@@ -201,10 +244,15 @@ def train_digits(
             return float((model(Xs).argmax(1) == ys).double().mean())
 
     def save(model, step: int, epoch: float, loss: float) -> None:
-        path = out / f"step_{step:06d}.pt"
-        state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        write_atomic(path, lambda fh: torch.save(state, fh), binary=True)
         model.eval()
+        if residual_blocks is not None:
+            path = out / f"step_{step:06d}.pt2"
+            ep = torch.export.export(model, (Xte[:2],))
+            write_atomic(path, lambda fh: torch.export.save(ep, fh), binary=True)
+        else:
+            path = out / f"step_{step:06d}.pt"
+            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            write_atomic(path, lambda fh: torch.save(state, fh), binary=True)
         row = {"checkpoint": path.name, "step": step, "epoch": round(epoch, 4), "loss": loss,
                "train_acc": accuracy(model, Xtr, ytr), "test_acc": accuracy(model, Xte, yte)}
         model.train()
@@ -216,7 +264,8 @@ def train_digits(
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = make_mlp(hidden, activation=slope)
+        model = (make_mlp(hidden, activation=slope) if residual_blocks is None
+                 else make_residual_mlp(int(hidden[0]), int(residual_blocks), activation=slope))
         opt = torch.optim.Adam(model.parameters(), lr=float(lr))
         loss_fn = nn.CrossEntropyLoss()
         gen = torch.Generator().manual_seed(seed)

@@ -1,20 +1,34 @@
-"""Local complexity: the exact number of regions meeting a neighbourhood of each data point.
+r"""Local complexity: the exact number of regions meeting a neighbourhood of each data point.
 
-Hanin and Rolnick (2019) measure the density of regions around data;
-Humayun, Balestriero and Baraniuk (2024) approximate it by the number of
-units whose zero set meets a neighbourhood.  :func:`local_complexity`
-computes both, exactly, for every point:
+Hanin and Rolnick (2019, "Complexity of linear regions in deep networks",
+ICML) measure the density of linear regions around data; Humayun,
+Balestriero and Baraniuk (2024, "Deep networks always grok and here is
+why", ICML) approximate it by the *local complexity*, the number of units
+whose zero set meets a neighbourhood of the point.  For a point ``x``, a
+neighbourhood ``N(x)`` and the hidden units ``z_1 .. z_n`` of the network,
+:func:`local_complexity` returns both, exactly:
 
-* ``dim=None``: the neighbourhood is the l-infinity box of half-side
-  ``radius`` around the point in the full input space (LP engine);
-* ``dim=P``: a random P-dimensional box frame through the point
-  (orthonormal directions drawn from ``seed``, parameters in
-  ``[-radius, radius]^P``), partitioned by the engine chosen for P
-  dimensions.
+.. math::
 
-The proxy counts the hidden units whose zero set cuts the neighbourhood's
-interior: the units that take both states among the regions found (exact,
-read off the partition, not linearised).
+    \mathrm{regions}(x) = \#\{R : R \cap \operatorname{int} N(x) \neq \emptyset\},
+    \qquad
+    \mathrm{units\_cut}(x) = \#\{i : z_i \text{ takes both states on } \operatorname{int} N(x)\},
+
+where ``R`` ranges over the activation regions (the engines' definition:
+a unit whose zero set only touches ``N(x)`` cuts nothing).  The
+neighbourhood is
+
+* ``kind="box"``: the l-infinity ball ``{x + u : |u_i| <= radius}``;
+* ``kind="cross"``: the l1 ball (cross-polytope)
+  ``{x + u : sum_i |u_i| <= radius}``;
+
+in the full input space (``dim=None``) or in a random P-dimensional frame
+through the point (``dim=P``: orthonormal directions ``Q`` drawn from
+``seed``, ``x + Q u`` with ``u`` in the P-dimensional ball).  Full boxes
+and all cross-polytopes go to the LP engine; frames of boxes to the engine
+chosen for P dimensions.  ``units_cut`` is read off the exact partition
+(the units taking both states among the regions found), not linearised;
+the patterns differ only in the cut units, so ``regions <= 2^units_cut``.
 """
 
 from __future__ import annotations
@@ -22,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..domains import affine_slice, box
+from ..engines.lp.kernel import partition_lp
 from ..engines.registry import partition
 from ..errors import RegionsError
 from ..model.network import Network
@@ -38,9 +53,9 @@ def local_complexity(net: Network, points, radius: float, *, kind: str = "box", 
     net : Network
     points : array_like, shape (n, input_dim)
     radius : float
-        Half-side of the box (> 0).
-    kind : {"box"}, keyword-only
-        Shape of the neighbourhood.
+        Half-side of the box, or l1 radius of the cross-polytope (> 0).
+    kind : {"box", "cross"}, keyword-only
+        Shape of the neighbourhood (see the module docstring).
     dim : int or None, keyword-only
         None: the full-dimensional box; P: a random P-dimensional frame.
     seed : int, keyword-only
@@ -64,8 +79,8 @@ def local_complexity(net: Network, points, radius: float, *, kind: str = "box", 
         raise RegionsError(f"expected finite points shaped (n, {net.input_dim}), got shape {np.shape(points)}")
     if not (isinstance(radius, (int, float, np.floating)) and np.isfinite(radius) and radius > 0):
         raise RegionsError(f"expected a radius > 0, got {radius!r}")
-    if kind != "box":
-        raise RegionsError(f"expected kind 'box', got {kind!r}")
+    if kind not in ("box", "cross"):
+        raise RegionsError(f"expected kind 'box' or 'cross', got {kind!r}")
     d = net.input_dim
     if dim is not None and (isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 1 <= dim <= d):
         raise RegionsError(f"expected dim None or an integer in 1..{d}, got {dim!r}")
@@ -78,10 +93,14 @@ def local_complexity(net: Network, points, radius: float, *, kind: str = "box", 
     for i in range(n):  # one partition per point: the loop is over points, not regions
         if dim is None:
             dom = box(X[i] - radius, X[i] + radius, dim=d)
-            part = partition(net, dom, engine="lp", max_regions=max_regions)
         else:
             Q, _ = np.linalg.qr(rng.normal(size=(d, dim)))
             dom = affine_slice(X[i], Q, -radius, radius)
+        if kind == "cross" and dom.dim >= 2:  # in one dimension the l1 and l-infinity balls agree
+            part = partition_lp(net, dom, max_regions=max_regions, cross=True)
+        elif dim is None:
+            part = partition(net, dom, engine="lp" if d >= 2 else None, max_regions=max_regions)
+        else:
             part = partition(net, dom, max_regions=max_regions)
         engine = part.engine
         P = np.asarray(part.patterns, dtype=bool)

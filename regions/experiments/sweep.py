@@ -66,10 +66,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -87,29 +89,32 @@ from ..execution import runners as _runners
 from ..model.network import INIT_SCHEMES, Network
 
 __all__ = [
-    "MODES",
-    "DOMAINS",
     "COLUMNS",
     "Cell",
-    "parse_range",
-    "make_cells",
-    "cell_seed",
-    "cell_events",
+    "DOMAINS",
+    "DaskRunner",
+    "LocalRunner",
+    "MAX_CELLS",
+    "MAX_SWEEP_BITS",
+    "MODES",
+    "RowWriter",
+    "SETTINGS",
     "assemble_row",
+    "cell_events",
+    "cell_seed",
+    "check_output",
+    "check_size",
+    "default_name",
+    "format_table",
+    "make_cells",
+    "parse_range",
+    "plot",
+    "read_rows",
     "run_cell",
     "run_cells",
-    "LocalRunner",
-    "DaskRunner",
-    "RowWriter",
-    "MAX_CELLS",
-    "SETTINGS",
-    "settings_of",
-    "read_rows",
-    "check_output",
-    "sweep",
-    "format_table",
-    "plot",
     "save_plot",
+    "settings_of",
+    "sweep",
 ]
 
 #: What a sweep computes (see the module docstring).
@@ -136,6 +141,9 @@ _FLOAT_COLUMNS = {"random_mean", "random_std", "lower_per_param", "upper_per_par
 SETTINGS = ("input_dim", "mode", "seeds", "init", "bias", "domain", "lo", "hi", "max_regions", "base_seed")
 #: Most cells of one sweep (and values of one range), checked before anything is built.
 MAX_CELLS = 100_000
+#: Most bits of all the bounds of one sweep together (estimated up front by
+#: :func:`check_size`): about 20 million decimal digits per bound column.
+MAX_SWEEP_BITS = 1 << 26
 
 
 # ---------------------------------------------------------------- the cells
@@ -253,11 +261,104 @@ def make_cells(
         raise RegionsError(f"expected an input dimension >= 2 for planes through random points, got {input_dim}")
     if isinstance(max_regions, bool) or not isinstance(max_regions, (int, np.integer)) or max_regions < 1:
         raise RegionsError(f"expected max_regions >= 1, got {max_regions!r}")
+    if isinstance(base_seed, bool) or not isinstance(base_seed, (int, np.integer)) or base_seed < 0:
+        raise RegionsError(f"expected a base seed >= 0, got {base_seed!r}")
+    check_size(int(input_dim), depths, widths)
     return [
         Cell(int(input_dim), int(k), int(w), mode, int(seeds), init, bias, domain, float(lo), float(hi),
              int(max_regions), int(base_seed))
         for k in depths for w in widths
     ]
+
+
+def check_size(input_dim: int, depths: Sequence[int], widths: Sequence[int]) -> float:
+    """Refuse, before anything runs, a sweep whose bounds cannot be held or computed.
+
+    The largest cell (deepest and widest: every bound grows with both) must
+    pass the checks of :mod:`regions.analysis.theory` (at most
+    ``theory.MAX_BITS`` bits, computable in about a minute), and all the
+    cells together at most :data:`MAX_SWEEP_BITS` bits, estimated with
+    :func:`regions.analysis.theory.bound_bits` in closed form per width (no
+    loop over the layers).
+
+    Returns
+    -------
+    float
+        The estimated bits of all the bounds together.
+
+    Raises
+    ------
+    RegionsError
+        Naming the estimate.
+    """
+    theory._check_size(input_dim, (max(widths),) * max(depths))  # noqa: SLF001 -- the same guard as bounds()
+    total = 0.0
+    n_depths, sum_depths = len(depths), sum(depths)
+    for w in widths:
+        first = theory.bound_bits(input_dim, [w])
+        step = theory.bound_bits(input_dim, [w, w]) - first  # each further layer adds the same
+        total += n_depths * first + (sum_depths - n_depths) * step
+    if total > MAX_SWEEP_BITS:
+        cells = len(depths) * len(widths)
+        raise RegionsError(
+            f"expected the bounds of one sweep to fit in {MAX_SWEEP_BITS:,} bits in all, got an estimated "
+            f"{total:,.0f} bits (about {total * 0.30103:,.0f} decimal digits) over {cells:,} cells; "
+            f"take fewer or smaller depths and widths"
+        )
+    return total
+
+
+def default_name(
+    input_dim: int,
+    depths: str | Sequence[int],
+    widths: str | Sequence[int],
+    *,
+    mode: str = "all",
+    seeds: int = 10,
+    init: str = "he",
+    bias: str | float = "same",
+    domain: str = "box",
+    lo: float = -1.0,
+    hi: float = 1.0,
+    max_regions: int = 10_000_000,
+    base_seed: int = 0,
+) -> str:
+    """A file stem naming a sweep's settings, so two different sweeps never share a default file.
+
+    The input dimension, depths, widths and mode always; every other
+    setting only where it differs from its default.  Only letters, digits,
+    ``.``, ``_`` and ``-``.
+
+    Examples
+    --------
+    >>> default_name(1, "1:5", "3:10")
+    'sweep_d1_depths1-5_widths3-10_all'
+    >>> default_name(10, "1:5", "10:50:10", mode="bound")
+    'sweep_d10_depths1-5_widths10-50-10_bound'
+    """
+
+    def span(values: list[int]) -> str:
+        if len(values) == 1:
+            return str(values[0])
+        steps = {b - a for a, b in zip(values, values[1:])}
+        if len(steps) == 1:
+            step = steps.pop()
+            return f"{values[0]}-{values[-1]}" + (f"-{step}" if step != 1 else "")
+        text = ".".join(map(str, values))
+        if len(text) > 40:  # a long irregular list: its ends, its size and a digest
+            digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+            text = f"{values[0]}-{values[-1]}.n{len(values)}.{digest}"
+        return text
+
+    parts = [f"sweep_d{input_dim}", f"depths{span(parse_range(depths, name='depths'))}",
+             f"widths{span(parse_range(widths, name='widths'))}", mode]
+    extra = [("seeds", seeds, 10), ("init", init, "he"), ("bias", bias, "same"), ("domain", domain, "box"),
+             ("box", f"{lo:g}:{hi:g}", "-1:1"), ("max", max_regions, 10_000_000), ("base", base_seed, 0)]
+    for label, value, default in extra:
+        if value != default:
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+            parts.append(f"{label}{text.replace(':', '_')}")
+    return re.sub(r"[^A-Za-z0-9._-]", "", "_".join(parts))
 
 
 def cell_seed(base_seed: int, input_dim: int, depth: int, width: int, index: int) -> int:
@@ -611,6 +712,22 @@ def _check_row(row, where: str) -> dict:
             raise RegionsError(f"expected an integer {k} >= 1 in {where}, got {v!r}")
     if row.get("settings") is not None and not isinstance(row["settings"], dict):
         raise RegionsError(f"expected the settings of {where} as an object, got {row['settings']!r}")
+    for k in _INT_COLUMNS:  # every column the table and the figure read, checked now, not after the run
+        v = row.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise RegionsError(f"expected an integer {k} in {where}, got {v!r}"[:200])
+    for k in _FLOAT_COLUMNS:
+        v = row.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise RegionsError(f"expected a number {k} in {where}, got {v!r}"[:200])
+    counts = row.get("random_counts")
+    if counts is not None and (not isinstance(counts, list)
+                               or any(isinstance(c, bool) or not isinstance(c, int) for c in counts)):
+        raise RegionsError(f"expected random_counts as a list of integers in {where}, got {counts!r}"[:200])
+    for k in ("construction", "init", "domain", "mode", "note"):
+        v = row.get(k)
+        if v is not None and not isinstance(v, str):
+            raise RegionsError(f"expected {k} as text in {where}, got {v!r}"[:200])
     return row
 
 
@@ -621,21 +738,43 @@ def _format(path: Path) -> str:
     return ext[1:]
 
 
-def check_output(path: str | os.PathLike, *, resume: bool = False, force: bool = False) -> Path:
+def check_output(path: str | os.PathLike, *, resume: bool = False, force: bool = False,
+                 settings: dict | None = None) -> Path:
     """Check an output path before a sweep, touching nothing.
 
     Its suffix and folder; a regular file or a new path (never a pipe or a
     device: rows are appended and rewritten); an existing file only with
-    ``resume`` (its rows are then read and checked) or ``force``.
+    ``resume`` or ``force``.  With ``resume`` its rows are read and checked
+    now (a bad integer, binary bytes, a row that is not an object are
+    refused before anything is computed) and, given ``settings``, every row
+    must carry exactly these settings (:data:`SETTINGS`).
     """
-    target = check_output_path(path, force=force, append=resume, what="the rows file",
-                               suffixes=(".csv", ".json", ".jsonl"))
+    if resume and force:
+        raise RegionsError("expected either resume (keep the rows) or force (replace the file), got both")
+    target = check_output_path(path, force=True, what="the rows file", suffixes=(".csv", ".json", ".jsonl"))
+    if target.is_file and target.exists and not (force or resume):
+        raise RegionsError(f"expected the rows file to name a new file, got the existing {str(path)!r}; "
+                           f"pass --resume to complete it or --force to replace it")
     if not target.is_file:
         raise RegionsError(f"expected the rows file to be a regular file or a new path (rows are appended "
                            f"and rewritten), got {str(path)!r}")
     if resume:
-        read_rows(path)
+        rows = read_rows(path)
+        if settings is not None:
+            _check_settings(path, rows, settings)
     return Path(path)
+
+
+def _cut_short(row: dict) -> bool:
+    """Whether a row was cut short by its deadline or a dead worker (``--resume`` computes it again)."""
+    note = row.get("note") or ""
+    return note.startswith(("stopped after", "worker process died"))
+
+
+def _check_settings(path, rows: list[dict], want: dict) -> None:
+    for row in rows:
+        if row.get("settings") != want:
+            raise _mismatch(path, row.get("settings"), want)
 
 
 def read_rows(path: str | os.PathLike) -> list[dict]:
@@ -784,6 +923,27 @@ def _mismatch(path, have: dict | None, want: dict) -> RegionsError:
                         f"got {got}; write to another file or run with the file's settings")
 
 
+def _probe_scheduler(address: str) -> None:
+    """Refuse at once a ``tcp://host:port`` scheduler that nothing listens on (Dask itself retries for 20 s)."""
+    import socket  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise RegionsError(f"expected a Dask scheduler address such as tcp://host:8786, got {address!r}") from None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        if parts.scheme in ("tcp", "tls"):
+            raise RegionsError(f"expected a Dask scheduler address such as tcp://host:8786, got {address!r}")
+        return  # other protocols (inproc, ucx): left to Dask
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as exc:
+        raise RegionsError(f"expected a reachable Dask scheduler, got {address!r} "
+                           f"({exc.strerror or type(exc).__name__})") from None
+
+
 def sweep(
     input_dim: int = 1,
     depths: str | Sequence[int] = "1:5",
@@ -841,8 +1001,10 @@ def sweep(
         ``.csv``, ``.jsonl`` or ``.json`` file; each row is written as soon as
         it is finished, and the file is rewritten sorted at the end.
     resume : bool
-        Keep the rows already in ``out`` and compute only the missing cells;
-        every row must carry this sweep's settings (:data:`SETTINGS`).
+        Keep the rows already in ``out`` and compute only the missing cells
+        (and the cells cut short by ``max_seconds`` or a dead worker, which
+        may get more time now); every row must carry this sweep's settings
+        (:data:`SETTINGS`), else nothing runs.
     force : bool
         Replace an existing ``out`` (otherwise refused unless ``resume``).
     on_row : callable, optional
@@ -860,37 +1022,42 @@ def sweep(
     if resume and out is None:
         raise RegionsError("expected an output file to resume, got resume without out")
     want = settings_of(cells[0])
-    # every check before any file is touched: options, runner (a scheduler is connected now), output
+    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
+                                    or not math.isfinite(max_seconds) or max_seconds <= 0):
+        raise RegionsError(f"expected max_seconds per cell to be a finite number > 0, got {max_seconds!r}")
+    # every check before any file is touched: options, runner, output and its rows' settings
     if scheduler is not None:
         runner = DaskRunner(scheduler, max_seconds=max_seconds)
     else:
         runner = LocalRunner(jobs, max_seconds=max_seconds)
     if out is not None:
-        check_output(out, resume=resume, force=force)
+        check_output(out, resume=resume, force=force, settings=want)
     with contextlib.ExitStack() as stack:
-        client = None
-        if scheduler is not None and isinstance(scheduler, str):
-            from distributed import Client  # noqa: PLC0415 -- DaskRunner checked it is installed
-
-            try:
-                client = Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise RegionsError(
-                    f"expected a reachable Dask scheduler, got {scheduler!r} ({type(exc).__name__})"
-                ) from None
-            stack.callback(client.close)
-            runner.scheduler = client
         writer = None
         done: dict = {}
         if out is not None:
+            # the lock first: a second sweep on the same file is refused before it connects or writes
             stack.enter_context(lock_output(out, what="the rows file"))
+            if resume:  # read again under the lock: the file may have grown since the check
+                rows_now = read_rows(out)
+                _check_settings(out, rows_now, want)
+                for row in rows_now:
+                    key = (row["input_dim"], row["depth"], row["width"])
+                    if _cut_short(row):  # stopped at its deadline or lost with its worker: computed again
+                        done.pop(key, None)
+                    else:
+                        done[key] = row
+            elif check_output_path(out, force=True, what="the rows file").exists and not force:
+                raise RegionsError(f"expected the rows file to name a new file, got the existing {str(out)!r} "
+                                   f"(written since the check); pass --force to replace it")
+        if scheduler is not None and isinstance(scheduler, str):
+            _probe_scheduler(scheduler)
+            client, _ = _runners.connect(scheduler)  # one sentence when it cannot be reached
+            stack.callback(client.close)
+            runner.scheduler = client
+        if out is not None:
             meta = {**want, "depths": parse_range(depths, name="depths"),
                     "widths": parse_range(widths, name="widths")}
-            if resume:
-                for row in read_rows(out):
-                    if row.get("settings") != want:
-                        raise _mismatch(out, row.get("settings"), want)
-                    done[(row["input_dim"], row["depth"], row["width"])] = row
             writer = RowWriter(out, resume=resume, meta=meta)
             if resume:  # keep only one row per cell
                 writer.rows = list(done.values())

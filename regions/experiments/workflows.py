@@ -50,7 +50,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import RegionsError
-from ..core.io import write_atomic, write_text_atomic
+from ..core.io import write_output, write_text_atomic
+from ..core.parsing import parse_int_list
 from ..domains import Domain, plane_through, segment
 from ..model.network import Network
 
@@ -75,7 +76,7 @@ __all__ = [
 
 #: File suffixes read with :func:`regions.torch_import.load_torch`.
 TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
-_CHECKPOINT_SUFFIXES = (".npz", *TORCH_SUFFIXES)
+_CHECKPOINT_SUFFIXES = (".npz", ".pt2", *TORCH_SUFFIXES)
 
 
 # ---------------------------------------------------------------- networks
@@ -84,39 +85,53 @@ def load_network(
     *,
     module=None,
     input_shape: Sequence[int] | int | None = None,
-    activation: str | float = "relu",
+    activation: str | float | None = None,
 ) -> Network:
     """A :class:`~regions.network.Network` from whatever holds one.
 
     Parameters
     ----------
     source : Network, torch.nn.Module, state dict, str or path-like
-        A Network (returned as is); a PyTorch module or state dict
-        (:func:`regions.from_torch`); a ``.pt``, ``.pth``, ``.ckpt`` or
-        ``.bin`` file, read with :func:`regions.torch_import.load_torch`
-        (``weights_only=True``); any other file is an ``.npz`` archive
-        (:meth:`Network.load`).
+        A Network or an op graph (returned as is); a PyTorch module or
+        state dict (:func:`regions.from_torch`: residual, max-pool and other
+        traceable modules give op graphs); a ``.pt2`` program
+        (``torch.export.save``, read with ``torch.export.load``: any
+        architecture, e.g. the checkpoints of a residual net); a ``.pt``,
+        ``.pth``, ``.ckpt`` or ``.bin`` file, read with
+        :func:`regions.torch_import.load_torch` (``weights_only=True``; plain
+        chains); any other file is an ``.npz`` archive (:meth:`Network.load`).
     module, input_shape, activation
-        Passed to the torch import (see :func:`regions.from_torch`).
+        Passed to the torch import (see :func:`regions.from_torch`); for a
+        torch file the activation defaults to the one recorded in a
+        ``config.json`` beside it (:func:`run_activation`); a plain state
+        dict without either is refused.
 
     Returns
     -------
     Network
     """
-    if isinstance(source, Network):
+    from ..model.ops import Graph  # noqa: PLC0415
+
+    if isinstance(source, (Network, Graph)):
         return source
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if path.suffix.lower() == ".pt2":  # a torch.export program: an op graph (torch.export.load)
+            from ..interop.fx import load_program  # noqa: PLC0415 -- torch is optional
+
+            return load_program(str(path))
         if path.suffix.lower() not in TORCH_SUFFIXES:
             return Network.load(path)
         from ..interop.pytorch import load_torch  # noqa: PLC0415 -- torch is optional
 
+        if activation is None and module is None:
+            activation = run_activation(path.parent)  # as recorded by the run, never guessed
         return load_torch(path, module=module, input_shape=input_shape, activation=activation)
-    from ..interop.pytorch import from_torch  # noqa: PLC0415
+    from ..interop.fx import from_torch_any  # noqa: PLC0415 -- plain chains: Network; others: op graphs
 
     if module is not None:
-        return from_torch(module, input_shape, state_dict=source)
-    return from_torch(source, input_shape, activation=activation)
+        return from_torch_any(module, input_shape, state_dict=source)
+    return from_torch_any(source, input_shape, activation=activation)
 
 
 # -------------------------------------------------------------------- data
@@ -144,17 +159,9 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _int_list(values, name: str) -> list[int]:
-    if isinstance(values, str):
-        parts = [p for p in re.split(r"[,\s]+", values.strip()) if p]
-    else:
-        parts = list(values)
-    try:
-        out = [int(v) for v in parts]
-    except (TypeError, ValueError):
-        raise RegionsError(f"expected {name} as integers such as 0,1,2, got {values!r}") from None
-    if not out:
-        raise RegionsError(f"expected {name} as integers such as 0,1,2, got {values!r}")
-    return out
+    if isinstance(values, str):  # commas or blanks between the integers
+        values = ",".join(p for p in re.split(r"[,\s]+", values.strip()) if p)
+    return parse_int_list(values, name=name, minimum=0, example="0,1,2")
 
 
 def pick_points(
@@ -214,28 +221,12 @@ def pick_points(
 def read_points(path: str | os.PathLike) -> np.ndarray:
     """Points from an ``.npy`` array ``(k, d)`` or an ``.npz`` with arrays ``x0, x1[, x2]``.
 
-    Read with ``allow_pickle=False``.
+    Read with ``allow_pickle=False`` by :func:`regions.core.io.read_points`:
+    complex, string, object and ragged arrays and NaN/inf are refused, never cast.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise RegionsError(f"expected an existing .npy/.npz file of points, got {str(path)!r}")
-    try:
-        data = np.load(p, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 -- any unreadable file is one sentence
-        raise RegionsError(f"expected a .npy/.npz file of points, got an unreadable {str(path)!r} "
-                           f"({type(exc).__name__})") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            names = [n for n in ("x0", "x1", "x2") if n in data.files]
-            if names[:2] != ["x0", "x1"]:
-                raise RegionsError(f"expected arrays x0, x1 (and x2) in {str(path)!r}, got {sorted(data.files)}")
-            pts = np.stack([np.asarray(data[n], dtype=np.float64).reshape(-1) for n in names])
-    else:
-        if data.dtype.kind not in "biuf" or data.ndim != 2:
-            raise RegionsError(f"expected numeric points shaped (k, d) in {str(path)!r}, "
-                               f"got dtype {data.dtype} shape {data.shape}")
-        pts = data.astype(np.float64)
-    return pts
+    from ..core.io import read_points as _read  # noqa: PLC0415
+
+    return _read(path)
 
 
 def data_domain(points, *, margin: float = 0.5, triangle: bool = False) -> Domain:
@@ -311,7 +302,7 @@ def _summary(net: Network, domain: Domain, part, seconds: float, verified: bool)
     n = int(part.n_regions)
     return {
         "regions": n,
-        "pieces": int(part.n_pieces),
+        "pieces": None if part.n_pieces is None else int(part.n_pieces),
         "layer_counts": [int(c) for c in part.layer_counts],
         "engine": getattr(part, "engine", None),
         "kind": domain.kind,
@@ -320,7 +311,7 @@ def _summary(net: Network, domain: Domain, part, seconds: float, verified: bool)
         "verified": bool(verified),
         "seconds": round(float(seconds), 6),
         "arch": net.arch,
-        "negative_slope": net.negative_slope,
+        "negative_slope": getattr(net, "negative_slope", None),  # None for op graphs (slopes per op)
     }
 
 
@@ -458,7 +449,7 @@ def checkpoint_series(
     input_shape: Sequence[int] | int | None = None,
     activation: str | float | None = None,
     out: str | os.PathLike | None = None,
-    verify: bool = False,
+    verify: bool = True,
     on_row: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Count the same domain for each checkpoint, in order.
@@ -477,12 +468,14 @@ def checkpoint_series(
     activation : str or float, optional
         For plain state dicts; default: the ``activation`` of a
         ``config.json`` beside the checkpoints (as written by
-        :func:`regions.digits.train_digits`), else ``"relu"``.
+        :func:`regions.digits.train_digits`); a plain state dict without
+        either is refused (its activation is not recorded in it).
     out : path, optional
         CSV file, rewritten atomically after every checkpoint (a reader
         never sees a torn file; an interrupted run keeps its rows).
     verify : bool
-        Build and verify the full partition for each checkpoint.
+        Build and verify the full partition for each checkpoint (default,
+        as :func:`slice_through`); ``False`` only counts.
     on_row : callable, optional
         Called with each row as soon as it is computed (progress).
 
@@ -513,7 +506,7 @@ def checkpoint_series(
             raise RegionsError("expected at least one checkpoint file, got none")
         folder = paths[0].parent
     if activation is None:
-        activation = run_activation(folder) or "relu"
+        activation = run_activation(folder)  # a bare state dict without it is refused
     history = _history(folder)
     measure = input_measure(domain) if domain.bounded else float("inf")
     rows: list[dict] = []
@@ -627,5 +620,7 @@ def save_series_plot(series, path: str | os.PathLike, *, title: str | None = Non
         fig.suptitle(title, fontsize="medium")
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    write_atomic(path, lambda fh: fig.savefig(fh, format=fmt, dpi=120), binary=True)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=120)
+    write_output(path, buf.getvalue(), force=True, what="the plot file")  # straight into a pipe or device
     return path

@@ -202,8 +202,32 @@ class _Builder:
         self.close()
 
 
-def _np(t) -> np.ndarray:
-    """A float64 NumPy copy of a tensor (any device, any float dtype)."""
+def _check_tensor(t, where: str) -> None:
+    """Refuse tensors whose values cannot be read as real numbers without a silent cast or a guess."""
+    torch = _torch()
+    at = f" at {where}" if where else ""
+    if not isinstance(t, torch.Tensor):
+        raise RegionsError(f"expected a tensor at {where or 'this entry'}, got {type(t).__name__}")
+    if t.layout != torch.strided:
+        raise RegionsError(f"expected dense tensors, got a tensor with layout {t.layout}{at}; save t.to_dense() "
+                           f"instead")
+    if t.is_meta:
+        raise RegionsError(f"expected tensors with values, got a tensor on the meta device{at} (it holds no "
+                           f"numbers); save the trained weights instead")
+    if t.is_quantized:
+        raise RegionsError(f"expected float tensors, got a quantized tensor{at} ({t.dtype}); save "
+                           f"t.dequantize() instead")
+    if t.is_complex():
+        raise RegionsError(f"expected real tensors, got a complex tensor{at} ({t.dtype}); its imaginary part "
+                           f"is never dropped silently")
+    if not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32, torch.int64,
+                                                  torch.uint8, torch.bool)):
+        raise RegionsError(f"expected real numeric tensors, got a tensor of dtype {t.dtype}{at}")
+
+
+def _np(t, where: str = "") -> np.ndarray:
+    """A float64 NumPy copy of a real dense tensor (any device, any real dtype); others refused."""
+    _check_tensor(t, where)
     return t.detach().cpu().double().numpy().copy()
 
 
@@ -265,7 +289,10 @@ def _conv_shape_check(shape, where, name, want_ndim, channels):
 def _add_layer(b: _Builder, where: str, kind: str, layer) -> None:
     torch = b.torch
     if kind in ("ReLU", "LeakyReLU"):
-        slope = 0.0 if kind == "ReLU" else float(layer.negative_slope)
+        raw = 0.0 if kind == "ReLU" else layer.negative_slope
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, np.integer, np.floating)):
+            raise RegionsError(f"expected a numeric LeakyReLU negative_slope in [0, 1), got {raw!r} at {where}")
+        slope = float(raw)
         if not (np.isfinite(slope) and 0.0 <= slope < 1.0):
             raise RegionsError(f"expected LeakyReLU slopes in [0, 1), got {slope} at {where}")
         b.activation(slope, where)
@@ -367,28 +394,74 @@ def _is_state_dict(obj) -> bool:
     )
 
 
-def _from_state_dict(sd: Mapping, slope: float) -> Network:
-    """A Network from the state dict of an nn.Sequential of Linear layers."""
+_PROVIDE = ("pass the module too (from_torch(module, state_dict=...), --weights of a saved whole module), "
+            "or save an nn.Sequential of Linear layers and activations")
+
+
+def _from_state_dict(sd: Mapping, slope: float | None) -> Network:
+    """A Network from the state dict of an ``nn.Sequential`` of Linear layers with a stated activation.
+
+    The keys must be those of such a Sequential (``0.weight``, ``2.weight``,
+    ... , possibly under one common prefix): anything else (named
+    sub-modules such as ``fc1``, residual blocks, norms, two Linear layers
+    with nothing between them) is refused, never read as an MLP.
+    """
     groups: dict[str, dict[str, Any]] = {}
     for key, value in sd.items():
         prefix, _, leaf = key.rpartition(".")
         if leaf not in ("weight", "bias"):
             raise RegionsError(
                 f"expected only Linear weights and biases in a state dict given without its module, "
-                f"got {key!r}; pass the module too (from_torch(module, state_dict=...))"
+                f"got {key!r}; {_PROVIDE}"
             )
+        _check_tensor(value, repr(key))
         groups.setdefault(prefix, {})[leaf] = value
+    parents = set()
+    indexed = []
+    for prefix in groups:
+        parent, _, last = prefix.rpartition(".")
+        if not last.isdigit():
+            raise RegionsError(
+                f"expected the state dict of an nn.Sequential of Linear layers (keys such as 0.weight, "
+                f"2.weight), got the named layer {prefix or '(top level)'!r}, which may be any model; {_PROVIDE}"
+            )
+        parents.add(parent)
+        indexed.append((int(last), prefix))
+    if len(parents) > 1:
+        raise RegionsError(
+            f"expected the Linear layers of one nn.Sequential, got layers under {sorted(parents)}; {_PROVIDE}"
+        )
+    indexed.sort()
+    for (i, a), (j, b) in zip(indexed, indexed[1:]):
+        if j == i + 1:
+            raise RegionsError(
+                f"expected an activation between consecutive Linear layers, got {a!r} and {b!r} with nothing "
+                f"between them in the Sequential; {_PROVIDE}"
+            )
+    if slope is None:
+        raise RegionsError(
+            "expected the activation of this state dict, which does not record it: pass activation='relu' "
+            "or 'leaky_relu:SLOPE' (on the command line --activation relu), got none"
+        )
     layers = []
-    for prefix, g in groups.items():
+    for _, prefix in indexed:
+        g = groups[prefix]
         name = prefix or "(top level)"
         if "weight" not in g or g["weight"].ndim != 2:
             got = "no weight" if "weight" not in g else f"a weight shaped {tuple(g['weight'].shape)}"
             raise RegionsError(
                 f"expected a Linear layer (2-D weight) at {name!r} in a state dict given without its module, "
-                f"got {got}; pass the module too (from_torch(module, state_dict=...))"
+                f"got {got}; {_PROVIDE}"
             )
-        W = _np(g["weight"])
-        bias = _np(g["bias"]) if "bias" in g else np.zeros(W.shape[0])
+        W = _np(g["weight"], f"{name}.weight")
+        bias = _np(g["bias"], f"{name}.bias") if "bias" in g else np.zeros(W.shape[0])
+        if bias.shape != (W.shape[0],):
+            raise RegionsError(f"expected a bias of {W.shape[0]} entries at {name!r}, got shape {bias.shape}")
+        if layers and layers[-1][0].shape[0] != W.shape[1]:
+            raise RegionsError(
+                f"expected layer {name!r} to take the {layers[-1][0].shape[0]} outputs of the layer before, "
+                f"got a weight shaped {tuple(W.shape)}; {_PROVIDE}"
+            )
         layers.append((W, bias))
     return Network(layers, negative_slope=slope)
 
@@ -399,7 +472,7 @@ def from_torch(
     input_shape: Sequence[int] | int | None = None,
     *,
     state_dict: Mapping | None = None,
-    activation: str | float = "relu",
+    activation: str | float | None = None,
 ) -> Network:
     """The exact :class:`~regions.network.Network` of a PyTorch model.
 
@@ -417,10 +490,11 @@ def from_torch(
     state_dict : mapping, optional
         Parameters to use instead of the module's own, loaded into a copy
         of ``module`` (the module itself is not changed).
-    activation : str or float
-        For a bare state dict only: the activation after every layer but
-        the last, ``"relu"`` (default), ``"leaky_relu"`` (slope 0.01),
-        ``"leaky_relu:SLOPE"``, or the slope as a number.
+    activation : str or float, optional
+        For a bare state dict only, where it is required (a state dict does
+        not record it): the activation after every layer but the last,
+        ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"leaky_relu:SLOPE"``,
+        or the slope as a number.
 
     Returns
     -------
@@ -448,7 +522,7 @@ def from_torch(
     if _is_state_dict(module):
         if state_dict is not None:
             raise RegionsError("expected a module with state_dict=..., got a state dict for both")
-        net = _from_state_dict(module, parse_activation(activation))
+        net = _from_state_dict(module, None if activation is None else parse_activation(activation))
         if shape is not None and int(np.prod(shape)) != net.input_dim:
             raise RegionsError(f"expected input_shape with {net.input_dim} entries for this state dict, got {shape}")
         return net
@@ -511,7 +585,7 @@ def load_torch(
     *,
     module=None,
     input_shape: Sequence[int] | int | None = None,
-    activation: str | float = "relu",
+    activation: str | float | None = None,
 ) -> Network:
     """Read a ``torch.save`` file as an exact :class:`~regions.network.Network`.
 
@@ -529,7 +603,7 @@ def load_torch(
     module : torch.nn.Module, optional
         The architecture for a state dict (loaded into a copy of it).
         Without it a state dict must be that of an ``nn.Sequential`` of
-        ``Linear`` layers, with ``activation`` between them.
+        ``Linear`` layers, with ``activation`` (required) between them.
     input_shape, activation
         As in :func:`from_torch`.
 

@@ -375,7 +375,15 @@ def compose(f: Network, g: Network) -> Network:
     >>> f = Network.from_arch("1-3-1", seed=1); g = Network.from_arch("1-3-1", seed=2)
     >>> h = compose(f, g); h.arch
     '1-3-3-1'
+
+    Either may be an op graph (:class:`regions.model.ops.Graph`, e.g. from
+    :func:`regions.from_torch`); the result is then an op graph
+    (:func:`regions.model.ops.compose_graphs`).
     """
+    if not isinstance(f, Network) or not isinstance(g, Network):
+        from .ops import compose_graphs  # noqa: PLC0415 -- ops imports this module lazily
+
+        return compose_graphs(f, g)
     if f.output_dim != g.input_dim:
         raise RegionsError(
             f"expected f's output dimension to equal g's input dimension, "

@@ -48,6 +48,8 @@ __all__ = [
     "MaxGroups",
     "Node",
     "Units",
+    "compose_graphs",
+    "graph_from_network",
     "lower",
 ]
 
@@ -279,6 +281,26 @@ class Graph:
     def n_params(self) -> int:
         return sum(n.op.n_params for n in self.nodes)
 
+    @property
+    def arch(self) -> str:
+        """Sizes through the graph, non-linear operations named: ``"2-relu4-add4-leaky_relu4-1"``."""
+        parts = [str(self.input_dim)]
+        for i, node in enumerate(self.nodes, start=1):
+            op = node.op
+            if isinstance(op, Activation):
+                parts.append(f"{op.name.split('(')[0]}{self.dims[i]}")
+            elif isinstance(op, Clamp):
+                parts.append(f"clamp{self.dims[i]}")
+            elif isinstance(op, MaxGroups):
+                parts.append(f"max{self.dims[i]}")
+            elif isinstance(op, (Add, Concat)):
+                parts.append(f"{type(op).__name__.lower()}{self.dims[i]}")
+        parts.append(str(self.output_dim))
+        return "-".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Graph({self.arch!r}, params={self.n_params})"
+
     def forward(self, X) -> np.ndarray:
         """The graph evaluated directly in float64 at points ``X`` (n, input_dim)."""
         vals = [np.atleast_2d(np.asarray(X, dtype=np.float64))]
@@ -458,3 +480,33 @@ def lower(graph: Graph) -> Lowered:
     M, c = expr[N]
     layers.append((M, c))
     return Lowered(tuple(layers), tuple(units), graph.n_params)
+
+
+def graph_from_network(net) -> Graph:
+    """The op :class:`Graph` computing a plain :class:`~regions.model.network.Network` (same patterns)."""
+    nodes: list = []
+    for W, b in net.layers[:-1]:
+        nodes += [Affine(W, b), Activation(net.negative_slope, 1.0, name="relu" if not net.negative_slope
+                                           else f"leaky_relu({net.negative_slope:g})")]
+    nodes.append(Affine(*net.layers[-1]))
+    return Graph(nodes, net.input_dim)
+
+
+def compose_graphs(f, g) -> Graph:
+    """The op graph computing ``g(f(x))``; either may be a :class:`~regions.model.network.Network`.
+
+    ``g``'s nodes read ``f``'s output where they read ``g``'s input;
+    parameters add up.
+    """
+    from .network import Network  # noqa: PLC0415 -- network imports nothing from here
+
+    f = graph_from_network(f) if isinstance(f, Network) else f
+    g = graph_from_network(g) if isinstance(g, Network) else g
+    if not isinstance(f, Graph) or not isinstance(g, Graph):
+        raise RegionsError(f"expected Networks or op graphs, got {type(f).__name__} and {type(g).__name__}")
+    if f.output_dim != g.input_dim:
+        raise RegionsError(f"expected f's output dimension to equal g's input dimension, "
+                           f"got {f.output_dim} and {g.input_dim}")
+    shift = len(f.nodes)
+    nodes = list(f.nodes) + [Node(n.op, tuple(j + shift for j in n.inputs), n.name) for n in g.nodes]
+    return Graph(nodes, f.input_dim)

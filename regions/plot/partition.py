@@ -381,7 +381,8 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
             arts.append(_segments(part, ax, edges[split & ~old], "w", linewidth * 0.8))
         else:
             arts.append(_segments(part, ax, edges[split], "k", linewidth * 0.8))
-        ax.set_title(f"after hidden layer {k} of {net.arch}:\n{n_k} regions (exact)", fontsize=9)
+        what = "(exact)" if not part.partial else f"(partial: stopped at max_regions={max_regions})"
+        ax.set_title(f"after hidden layer {k} of {net.arch}:\n{n_k} regions {what}", fontsize=9)
         _label(ax, part)
         out.append(arts)
         fc_prev, anc_prev = fc, anc

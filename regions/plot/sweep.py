@@ -179,21 +179,30 @@ def plot_sweep(rows: Sequence[dict], ax=None, *, annotate: bool = True) -> dict:
 
 
 def save_sweep_plot(rows: Sequence[dict], path: str | os.PathLike) -> Path:
-    """Draw :func:`plot_sweep` in the shared style and write it to ``path`` (.png, .svg or .pdf) atomically.
+    """Draw :func:`plot_sweep` in the shared style and write it to ``path`` (.png, .svg or .pdf).
+
+    A regular file is replaced atomically (the library call is the request
+    to replace it; the command line asks for ``--force``); a pipe or device
+    is written straight into.
 
     Uses a :class:`matplotlib.figure.Figure` directly: no pyplot, no change of
     backend, nothing left open.
     """
     from matplotlib.figure import Figure
 
-    from ..core.io import write_atomic
+    import io  # noqa: PLC0415
+
+    from ..core.io import write_output
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg", "pdf"):
         raise RegionsError(f"expected a plot file ending in .png, .svg or .pdf, got {str(path)!r}")
+    buf = io.BytesIO()
     with figure_style():
         fig = Figure(figsize=(7.2, 5.2), layout="constrained")
         plot_sweep(rows, ax=fig.add_subplot())
-        write_atomic(path, lambda fh: fig.savefig(fh, format=fmt, dpi=150), binary=True)
+        fig.savefig(buf, format=fmt, dpi=150)
+    # a regular file is replaced atomically; a pipe or device is written straight into
+    write_output(path, buf.getvalue(), force=True, what="the plot file")
     return path

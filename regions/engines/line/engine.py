@@ -6,6 +6,7 @@ from ...domains import Domain
 from ...model.network import Network
 from ..base import Engine
 from .kernel import count_line, partition_line
+from .split import LineSplit
 
 __all__ = ["LineEngine"]
 
@@ -15,6 +16,7 @@ class LineEngine(Engine):
 
     name = "line"
     description = "exact 1-D engine: intervals, segments and lines (bounded or not)"
+    splitter = LineSplit()
 
     def supports(self, net: Network, domain: Domain) -> str | None:
         if domain.dim != 1:
@@ -26,18 +28,3 @@ class LineEngine(Engine):
 
     def _count(self, net, domain, *, max_regions, progress):
         return count_line(net, domain, max_regions=max_regions, progress=progress)
-
-    def split(self, net, domain, *, parts):
-        from .split import split_line  # noqa: PLC0415 -- only split counts need it
-
-        return split_line(net, domain, parts=parts)
-
-    def count_subproblem(self, net, domain, sub):
-        from .split import count_line_subproblem  # noqa: PLC0415
-
-        return count_line_subproblem(net, domain, sub)
-
-    def merge(self, results):
-        from .split import merge_line  # noqa: PLC0415
-
-        return merge_line(results)

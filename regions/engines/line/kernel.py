@@ -55,8 +55,6 @@ References
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import numpy as np
 
 from ...core.patterns import from_ancestry
@@ -374,6 +372,71 @@ def _default_domain(net: Network, domain: Domain | None) -> Domain:
     return domain
 
 
+def _count_walk(pulled: Network, start: int, arrays: tuple, counts: list, *, bar=None,
+                max_regions: int | None = None, chunk: int = CHUNK, exact: ExtendedLine | None = None) -> dict:
+    """Depth-first count of the final regions under ``arrays``, from hidden layer ``start`` on.
+
+    Shared by :func:`count_line` (``start = 0``) and the split counts
+    (:mod:`.split`, ``start`` = the prefix depth).  ``arrays`` are the regions
+    before layer ``start``, ``(left, ltol, end, rep, C, A, cmax, amax)``;
+    ``counts[l]`` grows by the regions found after hidden layer ``l``; each
+    layer's regions are walked in chunks of ``chunk`` (bounded memory);
+    ``exact`` decides the regions float64 cannot (see :func:`_split_layer`).
+
+    Returns
+    -------
+    dict
+        ``regions``, ``merges`` (neighbouring final regions with one output
+        map), ``partial`` (more than ``max_regions``), ``first`` (output
+        slopes of the first final region and their magnitudes) and ``last``
+        (``(S, A, ub)`` of the last final region, rows of one).
+    """
+    hidden = pulled.layers[:-1]
+    Wout, _ = pulled.layers[-1]
+    absWt_out = np.abs(Wout.T)
+    l1_out = float(np.abs(Wout).sum(axis=1).max())
+    state = {"regions": 0, "merges": 0, "first": None, "last": None, "partial": False}
+
+    def walk(layer, left, ltol, end, rep, C, A, cmax, amax):
+        if state["partial"]:
+            return
+        if layer == len(hidden):
+            with np.errstate(over="ignore", invalid="ignore"):
+                S = A @ Wout.T  # (R, n_out) output slopes
+            _check_finite(S)
+            ub = amax * l1_out
+            merges = int(np.count_nonzero(_same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], absWt_out)))
+            if state["last"] is not None:
+                S0, A0, ub0 = state["last"]
+                merges += int(_same_map(S0, S[:1], A0, A[:1], ub0, ub[:1], absWt_out)[0])
+            else:
+                state["first"] = (S[0], np.abs(A[0]) @ absWt_out)
+            state["last"] = (S[-1:], A[-1:], ub[-1:])
+            state["regions"] += S.shape[0]
+            state["merges"] += merges
+            if max_regions is not None and state["regions"] > max_regions:
+                state["partial"] = True
+            return
+        W, b = hidden[layer]
+        last = layer == len(hidden) - 1  # the output needs slopes only
+        nl, nlt, nrep, nC, nA, ncmax, namax, _, _ = _split_layer(
+            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=not last,
+            exact=exact, layer=layer)
+        counts[layer] += nl.shape[0]
+        if bar is not None:
+            bar.update(layer, nl.shape[0])
+        if last:
+            nC = np.empty((nl.shape[0], 0))  # unused
+        n = nl.shape[0]
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            walk(layer + 1, nl[s:e], nlt[s:e], (nl[e] if e < n else end), nrep[s:e], nC[s:e], nA[s:e],
+                 ncmax[s:e], namax[s:e])
+
+    walk(start, *arrays)
+    return state
+
+
 # ---------------------------------------------------------------- public API
 def partition_line(net: Network, domain: Domain | None = None, *, max_regions: int | None = None,
                    progress: bool = False) -> LinePartition:
@@ -477,51 +540,10 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
     pulled, left, ltol, end, rep, C, A, cmax, amax = _start(net, domain)
     exact = _exact(pulled, domain)
     hidden = pulled.layers[:-1]
-    Wout, bout = pulled.layers[-1]
-    absWt_out = np.abs(Wout.T)
-    l1_out = float(np.abs(Wout).sum(axis=1).max())
     counts = [0] * len(hidden)
-    state = {"regions": 0, "merges": 0, "last": None, "partial": False}
-
-    def chunks(left, ltol, end, rep, C, A, cmax, amax) -> Iterator[tuple]:
-        n = left.shape[0]
-        for s in range(0, n, CHUNK):
-            e = min(n, s + CHUNK)
-            yield (left[s:e], ltol[s:e], (left[e] if e < n else end), rep[s:e], C[s:e], A[s:e],
-                   cmax[s:e], amax[s:e])
-
-    def walk(layer, left, ltol, end, rep, C, A, cmax, amax):
-        if state["partial"]:
-            return
-        if layer == len(hidden):
-            with np.errstate(over="ignore", invalid="ignore"):
-                S = A @ Wout.T  # (R, n_out) output slopes
-            _check_finite(S)
-            ub = amax * l1_out
-            merges = int(np.count_nonzero(_same_map(S[:-1], S[1:], A[:-1], A[1:], ub[:-1], ub[1:], absWt_out)))
-            if state["last"] is not None:
-                S0, A0, ub0 = state["last"]
-                merges += int(_same_map(S0, S[:1], A0, A[:1], ub0, ub[:1], absWt_out)[0])
-            state["last"] = (S[-1:], A[-1:], ub[-1:])
-            state["regions"] += S.shape[0]
-            state["merges"] += merges
-            if max_regions is not None and state["regions"] > max_regions:
-                state["partial"] = True
-            return
-        W, b = hidden[layer]
-        last = layer == len(hidden) - 1  # the output needs slopes only
-        nl, nlt, nrep, nC, nA, ncmax, namax, _, _ = _split_layer(
-            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=not last,
-            exact=exact, layer=layer)
-        counts[layer] += nl.shape[0]
-        bar.update(layer, nl.shape[0])
-        if last:
-            nC = np.empty((nl.shape[0], 0))  # unused
-        for chunk in chunks(nl, nlt, end, nrep, nC, nA, ncmax, namax):
-            walk(layer + 1, *chunk)
-
     with Progress(progress, [(f"layer {l + 1}/{len(hidden)}", None) for l in range(len(hidden))]) as bar:
-        walk(0, left, ltol, end, rep, C, A, cmax, amax)
+        state = _count_walk(pulled, 0, (left, ltol, end, rep, C, A, cmax, amax), counts, bar=bar,
+                            max_regions=max_regions, exact=exact)
     regions = state["regions"]
     return CountResult(
         regions=regions,

@@ -43,13 +43,46 @@ class OpLinePartition:
     layer_counts: tuple
     n_pieces: int
     engine: str = "line"
+    network: object = None
+    domain: Domain | None = None
+    partial: bool = False
+    _low: Lowered | None = None
 
     @property
     def n_regions(self) -> int:
         return int(self.witnesses.shape[0])
 
+    @property
+    def measures(self) -> np.ndarray:
+        """Lengths of the intervals (parameter coordinates; inf for unbounded ends)."""
+        return np.diff(self.breaks)
+
+    def points(self) -> np.ndarray:
+        return self.domain.to_input(self.witnesses[:, None])
+
+    def output_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(J, c)``: output ``= J[i] @ t + c[i]`` on interval ``i``, shapes (R, n_out, 1), (R, n_out)."""
+        y = self._low(self.points())
+        return self.slopes[:, :, None], y - self.slopes * self.witnesses[:, None]
+
     def count(self) -> CountResult:
         return CountResult(self.n_regions, self.n_pieces, list(self.layer_counts), self.engine)
+
+    def verify(self) -> dict:
+        """Checks: consecutive intervals differ in pattern (convex regions: patterns unique); every
+        witness reproduces its pattern in the lowered network; lengths sum to the domain's."""
+        from ...errors import VerificationError  # noqa: PLC0415
+
+        pats = self._low.patterns(self.points())
+        bad = int(np.count_nonzero(np.any(pats != self.patterns, axis=1)))
+        unique = len({p.tobytes() for p in self.patterns}) == self.n_regions
+        out = {"witness_mismatches": bad, "unique_patterns": unique}
+        if np.isfinite(self.breaks).all():
+            total = float(self.breaks[-1] - self.breaks[0])
+            out["measure_rel_error"] = abs(float(self.measures.sum()) - total) / total
+        if bad or not unique or out.get("measure_rel_error", 0.0) > 1e-9:
+            raise VerificationError(f"expected a consistent partition, got {out}")
+        return out
 
 
 def _layer_state(Z, S, mag, smag, u: Units):
@@ -94,7 +127,7 @@ def _candidates(Z, S, u: Units):
         return np.stack(out, axis=1) if out else np.zeros((Z.shape[0], 0))
 
 
-def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
+def partition_line_ops(low: Lowered, domain: Domain, *, network=None) -> OpLinePartition:
     """The activation regions of a lowered op network along a 1-D domain, exactly.
 
     Parameters
@@ -179,4 +212,7 @@ def partition_line_ops(low: Lowered, domain: Domain) -> OpLinePartition:
         witnesses=rep,
         layer_counts=tuple(counts),
         n_pieces=int(left.shape[0] - np.count_nonzero(same)),
+        network=network,
+        domain=domain,
+        _low=low,
     )

@@ -6,6 +6,7 @@ from ...domains import Domain
 from ...model.network import Network
 from ..base import Engine
 from .kernel import count_plane, partition_plane
+from .split import PlanarSplit
 
 __all__ = ["PlanarEngine"]
 
@@ -15,6 +16,7 @@ class PlanarEngine(Engine):
 
     name = "planar"
     description = "exact 2-D engine: bounded boxes, plane slices and convex polygons"
+    splitter = PlanarSplit()
 
     def supports(self, net: Network, domain: Domain) -> str | None:
         if domain.dim != 2:
@@ -28,18 +30,3 @@ class PlanarEngine(Engine):
 
     def _count(self, net, domain, *, max_regions, progress):
         return count_plane(net, domain, max_regions=max_regions, progress=progress)
-
-    def split(self, net, domain, *, parts):
-        from .split import split_plane  # noqa: PLC0415 -- only split counts need it
-
-        return split_plane(net, domain, parts=parts)
-
-    def count_subproblem(self, net, domain, sub):
-        from .split import count_plane_subproblem  # noqa: PLC0415
-
-        return count_plane_subproblem(net, domain, sub)
-
-    def merge(self, results):
-        from .split import merge_plane  # noqa: PLC0415
-
-        return merge_plane(results)

@@ -73,6 +73,13 @@ Exactness
   (:class:`~regions.errors.NumericalError`, see ``MESH_RTOL``); for a plane slice the first layer's magnitudes are those of the
   original sums, ``|W0| |basis|`` and ``|b0| + |W0| |x0|`` (784 inputs
   cancel in ``W0 x0``).  ``M`` is float64 (float32 would overflow past 3.4e38).
+  Interpolation along domain-long edges still loses features near the
+  origin without an undecided sign once the box is ~1e15 times wider than
+  they are: :func:`count_plane` counts boxes wider than
+  :data:`~regions.engines.shells.SHELL_TRIGGER` feature radii on a cover by
+  geometric shells (or takes the count of ``R^2`` where the box holds every
+  vertex), and :func:`partition_plane` refuses boxes wider than
+  :data:`PARTITION_WIDE` feature radii (see :mod:`regions.engines.shells`).
 * **Patterns.**  A neuron is active on a region iff some vertex of the
   region has ``Z_j > tol`` (read off the parent's vertices when the neuron
   does not cross the parent); a neuron that is zero on a whole region is
@@ -120,12 +127,19 @@ from ...errors import NumericalError, RegionsError
 from ...domains import Domain, box
 from ...model.network import Network
 from ..base import check_options
+from ..shells import count_by_shells, refuse_wide, shell_boxes, whole_if_inside
 from .pieces import pieces_from_maps, pieces_from_vertices
 from .result import PlanarPartition
 from .rings import EDGE_KEY as _KEY  # vertex-pair keys: lo * _KEY + hi
 from .rings import domain_ring, ring_geometry
 
 __all__ = ["PlanarPartition", "partition_plane", "count_plane", "planar_layers"]
+
+#: Half-width of a box, in feature radii (:func:`..shells.feature_radius`), above which
+#: :func:`partition_plane` refuses (:class:`~regions.errors.NumericalError`): vertices interpolated
+#: along edges that long may lose the features near the origin without any sign being undecided
+#: (measured from ~1e15 on); :func:`count_plane` covers such boxes by shells instead.
+PARTITION_WIDE = 2.0**40
 
 
 # ----------------------------------------------------------------- helpers
@@ -618,9 +632,16 @@ def partition_plane(net: Network, domain: Domain | None = None, *,
     >>> part.verify()["ok"]
     True
     """
-    t0 = time.perf_counter()
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
+    refuse_wide(net, domain, "planar", PARTITION_WIDE)
+    return _partition_plane(net, domain, max_regions=max_regions, progress=progress)
+
+
+def _partition_plane(net: Network, domain: Domain, *, max_regions: int | None = None,
+                     progress: bool = False) -> PlanarPartition:
+    """:func:`partition_plane` on a checked domain (also each sub-box of :mod:`..shells`)."""
+    t0 = time.perf_counter()
     w = _walk(net, domain, max_regions, progress)
     uv, ring, nv = w.rings()
     masks = w.masks()
@@ -673,6 +694,10 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
+    boxes = shell_boxes(net, domain)
+    if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
+        res = None if max_regions is not None else whole_if_inside(net, domain, "planar")
+        return res if res is not None else count_by_shells(net, boxes, _partition_plane, "planar", max_regions)
     w = _walk(net, domain, max_regions, progress)
     if w.partial:
         return CountResult(w.R, None, w.counts, "planar", partial=True)

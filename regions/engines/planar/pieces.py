@@ -15,7 +15,8 @@ from ...core.pieces import merge_pieces
 from ...core.tolerances import PIECE_RTOL, ZERO_RTOL
 from .rings import adjacent_pairs
 
-__all__ = ["pieces_from_maps", "pieces_from_vertices"]
+__all__ = ["pieces_from_maps", "pieces_from_vertices", "same_jacobians", "vertex_means", "vertex_outputs",
+           "vertex_test_differs"]
 
 
 def pieces_from_maps(ring, nv, J, layers, mags, masks, slope) -> tuple[np.ndarray, int]:
@@ -57,32 +58,15 @@ def pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tuple
     other pairs (none in a generic network) are decided exactly by their
     Jacobians, as in :func:`pieces_from_maps`.
     """
-    R, K = ring.shape
-    H, Hm = HHm
-    Wout, bout = layers[-1]
-    aWout, about = mags[-1]
-    y = H @ Wout.T + bout  # (V, n_out) output at every vertex
-    ym = (Hm.astype(np.float64) @ aWout.T + about).max(axis=1)  # (V,) its magnitude
-    ar = np.arange(K)[None, :]
-    valid = ar < nv[:, None]
-    w = valid / nv[:, None]  # (R, K) weights of the vertex mean
-    cen = np.einsum("rk,rkd->rd", w, uv[ring])  # (R, 2) vertex means
-    ycen = np.einsum("rk,rkd->rd", w, y[ring])  # (R, n_out) output there
-    ymag = ym[ring].max(axis=1)  # (R,) padding repeats a vertex: harmless
+    R = ring.shape[0]
+    y, ym = vertex_outputs(HHm, layers, mags)
+    # alpha, beta below are ratios of 2x2 determinants: scale-free, so scale the vertices by a power of two
+    # (exact) into [-1, 1], where products of coordinates near float64's largest neither overflow
+    uv = np.ldexp(uv, -int(np.frexp(float(np.abs(uv).max(initial=1.0)))[1]))
+    cen, ycen, ymag = vertex_means(ring, nv, uv, y, ym)
     r1, r2, ea, eb = adjacent_pairs(ring, nv)
-    A = uv[ea]  # (P, 2)
-    d = uv[eb] - A
-    e1, e2 = cen[r1] - A, cen[r2] - A
-    det = d[:, 0] * e1[:, 1] - d[:, 1] * e1[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        alpha = (e2[:, 0] * e1[:, 1] - e2[:, 1] * e1[:, 0]) / det
-        beta = (d[:, 0] * e2[:, 1] - d[:, 1] * e2[:, 0]) / det
-        ya = y[ea]
-        pred = ya + alpha[:, None] * (y[eb] - ya) + beta[:, None] * (ycen[r1] - ya)
-        mis = np.abs(ycen[r2] - pred).max(axis=1)
-        mag = np.maximum(np.maximum(ym[ea], ym[eb]), np.maximum(ymag[r1], ymag[r2]))
-        bound = 8 * ZERO_RTOL * mag * (1 + np.abs(alpha) + np.abs(beta))
-    differ = np.isfinite(bound) & (mis > bound)
+    differ = vertex_test_differs(uv[ea], uv[eb], y[ea], y[eb], ym[ea], ym[eb],
+                                 cen[r1], cen[r2], ycen[r1], ycen[r2], ymag[r1], ymag[r2])
     r1, r2 = r1[~differ], r2[~differ]
     if r1.size:
         need = np.unique(np.concatenate([r1, r2]))
@@ -90,6 +74,50 @@ def pieces_from_vertices(ring, nv, uv, HHm, layers, mags, masks, slope) -> tuple
         J, _ = affine.output_maps(layers, mk, slope, rows=need)
         JM, _ = affine.output_maps(layers, mk, slope, mags=mags, rows=need)
         i1, i2 = np.searchsorted(need, r1), np.searchsorted(need, r2)
-        eq = np.all(np.abs(J[i1] - J[i2]) <= PIECE_RTOL * (JM[i1] + JM[i2]), axis=(1, 2))
+        eq = same_jacobians(J[i1], J[i2], JM[i1], JM[i2])
         r1, r2 = r1[eq], r2[eq]
     return merge_pieces(R, r1, r2)
+
+
+def vertex_outputs(HHm: tuple, layers, mags) -> tuple[np.ndarray, np.ndarray]:
+    """The output at every vertex (V, n_out) and its magnitude (V,), from the last hidden layer's values."""
+    H, Hm = HHm
+    Wout, bout = layers[-1]
+    aWout, about = mags[-1]
+    y = H @ Wout.T + bout
+    ym = (Hm.astype(np.float64) @ aWout.T + about).max(axis=1)
+    return y, ym
+
+
+def vertex_means(ring, nv, uv, y, ym) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per region: the vertex mean (R, 2), the output there (R, n_out) and the largest vertex magnitude (R,)."""
+    K = ring.shape[1]
+    w = (np.arange(K)[None, :] < nv[:, None]) / nv[:, None]  # (R, K) weights of the vertex mean
+    cen = np.einsum("rk,rkd->rd", w, uv[ring])
+    ycen = np.einsum("rk,rkd->rd", w, y[ring])
+    return cen, ycen, ym[ring].max(axis=1)  # padding repeats a vertex: harmless
+
+
+def vertex_test_differs(A, B, yA, yB, ymA, ymB, cen1, cen2, ycen1, ycen2, ymag1, ymag2) -> np.ndarray:
+    """Pairs of neighbours across the edges ``A B`` whose output maps certainly differ, bool (P,).
+
+    The test of :func:`pieces_from_vertices`: the output at the vertex mean
+    of region 2 against the affine extrapolation of its values at ``A``,
+    ``B`` and the vertex mean of region 1.
+    """
+    d = B - A
+    e1, e2 = cen1 - A, cen2 - A
+    det = d[:, 0] * e1[:, 1] - d[:, 1] * e1[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = (e2[:, 0] * e1[:, 1] - e2[:, 1] * e1[:, 0]) / det
+        beta = (d[:, 0] * e2[:, 1] - d[:, 1] * e2[:, 0]) / det
+        pred = yA + alpha[:, None] * (yB - yA) + beta[:, None] * (ycen1 - yA)
+        mis = np.abs(ycen2 - pred).max(axis=1)
+        mag = np.maximum(np.maximum(ymA, ymB), np.maximum(ymag1, ymag2))
+        bound = 8 * ZERO_RTOL * mag * (1 + np.abs(alpha) + np.abs(beta))
+    return np.isfinite(bound) & (mis > bound)
+
+
+def same_jacobians(J1, J2, JM1, JM2) -> np.ndarray:
+    """Pairs whose output Jacobians agree within ``PIECE_RTOL`` of their magnitudes, bool (P,)."""
+    return np.all(np.abs(J1 - J2) <= PIECE_RTOL * (JM1 + JM2), axis=(1, 2))

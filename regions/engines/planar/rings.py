@@ -10,7 +10,7 @@ import numpy as np
 
 from ...domains import Domain
 
-__all__ = ["EDGE_KEY", "adjacent_pairs", "domain_ring", "ring_geometry"]
+__all__ = ["EDGE_KEY", "adjacent_pairs", "boundary_edges", "domain_ring", "ring_geometry"]
 
 #: Vertex-pair keys of undirected edges: ``lo * EDGE_KEY + hi``.
 EDGE_KEY = np.int64(1) << 31
@@ -50,8 +50,8 @@ def domain_ring(domain: Domain) -> np.ndarray:
 
 
 
-def adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Pairs of regions sharing an edge and that edge's end vertices, four arrays (P,)."""
+def _sorted_edges(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every ring edge as ``(key, region, a, b)``, sorted by the undirected key."""
     R, K = ring.shape
     ar = np.arange(K)[None, :]
     valid = ar < nv[:, None]
@@ -61,6 +61,21 @@ def adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, ...]:
     region = np.broadcast_to(np.arange(R)[:, None], ring.shape)[valid]
     key = np.minimum(a, b) * EDGE_KEY + np.maximum(a, b)
     order = np.argsort(key)
-    key, region, a, b = key[order], region[order], a[order], b[order]
+    return key[order], region[order], a[order], b[order]
+
+
+def adjacent_pairs(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Pairs of regions sharing an edge and that edge's end vertices, four arrays (P,)."""
+    key, region, a, b = _sorted_edges(ring, nv)
     same = np.flatnonzero(key[1:] == key[:-1])
     return region[same], region[same + 1], a[same], b[same]
+
+
+def boundary_edges(ring: np.ndarray, nv: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Edges of one region only (the boundary of the rings' union): region and end vertices, (E,) each."""
+    key, region, a, b = _sorted_edges(ring, nv)
+    once = np.ones(key.shape[0], dtype=bool)
+    dup = key[1:] == key[:-1]
+    once[1:] &= ~dup
+    once[:-1] &= ~dup
+    return region[once], a[once], b[once]

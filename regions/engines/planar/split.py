@@ -1,101 +1,65 @@
 """Split and merge of 2-D counts: runs of the regions of the first layers.
 
-Every final region lies in exactly one region of any earlier layer, so the
-regions after the first ``p`` hidden layers (the *prefix*) split the job
-into independent subproblems whose counts add up exactly.  A subproblem is
-a run ``[a, b)`` of prefix regions in the engine's own order; its key names
-the prefix depth and the run, so the key alone determines the work: the
-worker re-derives the prefix with the engine's walk, keeps the run's
-regions and their vertices (renumbered in the same order, so every edge is
-cut exactly as in one process) and cuts them by the remaining layers.  A
-worker that re-derives a different number of prefix regions (another
-machine whose floating point differs) refuses.
+The shared part (prefix depth, runs, keys, cache, merge of regions and
+layers) is :class:`~regions.execution.prefix.PrefixSplit`; this module
+holds the 2-D geometry.  A worker re-derives the prefix with the engine's
+walk, keeps its run's regions and their vertices (renumbered in the same
+order, so every edge is cut exactly as in one process) and cuts them by
+the remaining layers.
 
-Affine pieces are not counted by a split 2-D count (``pieces`` is None,
-``extra["pieces_note"]`` says why): a piece may cross the border between
-two subproblems, and neither side knows its neighbour's output map.  Split
-counts report activation regions, per-layer counts included.
+Affine pieces cross subproblem borders.  Each subproblem counts the pieces
+inside its run (the single-process test, :func:`.pieces.pieces_from_vertices`)
+and reports the edges on the boundary of its run's union: their end points,
+the output values there, and for the regions along them their piece,
+vertex mean, output there and exact output Jacobian (and its magnitude).
+Both sides of a border cut it at the same points (a border edge is cut by
+the later layers from the values at its own vertices, which both sides
+share), equal up to the rounding of matrix products done in other
+batches.  The merge pairs the edges of different runs whose ends agree
+within :data:`BOUNDARY_RTOL` of the domain's diameter, decides each pair
+with the single-process tests (vertex test, then Jacobians), then joins the
+pieces they connect.  Unpaired edges must lie on the domain's boundary;
+where one does not, where an edge has two candidate partners, or where a
+subproblem has more than :data:`MAX_BORDER` border edges, ``pieces`` is
+None and ``extra["pieces_note"]`` says why (activation regions stay exact).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ...core import affine
+from ...core.patterns import from_ancestry, unpack
+from ...core.pieces import merge_pieces
 from ...core.result import CountResult
-from ...domains import Domain
-from ...errors import NumericalError, RegionsError
-from ...model.network import Network
-from ..base import Subproblem
+from ...execution.prefix import PrefixSplit, Run, refuse_rederived
+from ..shells import SHELL_TRIGGER, refuse_wide
 from .kernel import _cut_layer, _default_domain, _Grow, _Mesh, _start_mesh, count_plane, planar_layers
+from .pieces import pieces_from_vertices, same_jacobians, vertex_means, vertex_outputs, vertex_test_differs
+from .rings import boundary_edges, domain_ring
 
-__all__ = ["count_plane_subproblem", "merge_plane", "split_plane"]
+__all__ = ["MAX_BORDER", "PlanarSplit"]
 
-#: Prefix regions per subproblem wanted at least.
-OVERSPLIT = 4
-#: Largest prefix (regions) worth deepening further.
-MAX_PREFIX = 1 << 16
-PIECES_NOTE = ("affine pieces not counted by a split 2-D count: a piece may cross the border between "
-               "two subproblems (activation regions are exact)")
-
-
-#: The last prefix derived in this process (workers run many subproblems of one split).
-_LAST: dict = {}
+#: Border edges a subproblem reports at most (beyond: the split count's pieces are None).
+MAX_BORDER = 1 << 18
+#: Distance, relative to the domain's diameter, under which two border edges' ends are one point and an
+#: unpaired edge lies on the domain's boundary (vertex rounding is ~1e-14 of it; edges are far longer).
+BOUNDARY_RTOL = 1e-9
 
 
-def _prefix(net: Network, domain: Domain, depth: int):
-    """The mesh after the first ``depth`` hidden layers, remembered for the next subproblem.
-
-    Keyed by the sha256 of the network and of the domain; :func:`_restrict`
-    copies what the subproblem changes.
-    """
-    from ...execution.split import domain_sha256, network_sha256  # noqa: PLC0415 -- no import cycle
-
-    key = (network_sha256(net), domain_sha256(domain), depth)
-    if key not in _LAST:
-        _LAST.clear()
-        _LAST[key] = _derive_prefix(net, domain, depth)
-    return _LAST[key]
-
-
-def _derive_prefix(net: Network, domain: Domain, depth: int):
+def _derive_prefix(net, domain, depth):
+    """Layers, magnitudes, the mesh after ``depth`` hidden layers, its vertex values, counts and ancestry."""
     layers, mags = planar_layers(net, domain)
     mesh, H, Hm, errs = _start_mesh(domain, mags)
-    counts = []
+    counts, parents, actives = [], [], []
     for l in range(depth):
         (W, b), (aW, ab) = layers[l], mags[l]
-        H, Hm, _, _, _ = _cut_layer(mesh, H, Hm, W, b, aW, ab, net.negative_slope, None, first=l == 0,
-                                    err=errs[l])
+        H, Hm, parent, active, _ = _cut_layer(mesh, H, Hm, W, b, aW, ab, net.negative_slope, None,
+                                              first=l == 0, err=errs[l])
         counts.append(int(mesh.R))
-    return layers, mags, mesh, H, Hm, counts
-
-
-def split_plane(net: Network, domain: Domain | None, *, parts: int) -> list[Subproblem]:
-    """About ``parts`` subproblems of consecutive prefix regions (fewer when there are fewer)."""
-    domain = _default_domain(net, domain)
-    n_hidden = len(net.layers) - 1
-    if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
-        return [Subproblem("planar:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
-    for depth in range(1, n_hidden):  # the last hidden layer is never prefix: workers re-derive it
-        n = _derive_prefix(net, domain, depth)[2].R
-        if n >= OVERSPLIT * parts or n >= MAX_PREFIX:
-            break
-    k = min(parts, n)
-    cuts = [round(i * n / k) for i in range(k + 1)]
-    return [Subproblem(f"planar:p{depth}:{a}-{b}", {"depth": depth, "a": a, "b": b, "n": n}, float(b - a))
-            for a, b in zip(cuts[:-1], cuts[1:])]
-
-
-def _parse(key: str) -> tuple[int, int, int]:
-    try:
-        kind, p, ab = key.split(":")
-        a, b = ab.split("-")
-        if kind != "planar" or not p.startswith("p"):
-            raise ValueError
-        return int(p[1:]), int(a), int(b)
-    except ValueError:
-        raise RegionsError(
-            f"expected a subproblem key of the planar engine such as 'planar:p1:0-10', got {key!r}"
-        ) from None
+        parents.append(parent)
+        actives.append(active)
+    return layers, mags, mesh, H, Hm, counts, parents, actives
 
 
 def _restrict(mesh: _Mesh, H, Hm, a: int, b: int):
@@ -111,66 +75,197 @@ def _restrict(mesh: _Mesh, H, Hm, a: int, b: int):
     return sub, H[used], Hm[used]
 
 
-def count_plane_subproblem(net: Network, domain: Domain | None, sub: Subproblem) -> CountResult:
-    """The count of the final regions inside prefix regions ``a..b-1`` (see the module docstring)."""
-    domain = _default_domain(net, domain)
-    depth, a, b = _parse(sub.key)
-    if depth == 0:
-        layers, mags, mesh, H, Hm, counts = _derive_prefix(net, domain, 0)
-    else:
-        layers, mags, mesh, H, Hm, counts = _prefix(net, domain, depth)
-    counts = list(counts)
-    errs = _start_mesh(domain, mags)[3]
-    n = mesh.R
-    want = (sub.payload or {}).get("n", n)
-    if n != want or not (0 <= a < b <= n):
-        raise NumericalError(
-            f"expected {want} prefix regions with run {a}-{b}, got {n} when re-derived "
-            f"(floating point differs between the splitting and the counting machine)"
-        )
-    info = {"key": sub.key, "a": a, "b": b, "n": n, "depth": depth}
-    if depth == 0:  # one subproblem: the whole count, pieces included
-        res = count_plane(net, domain)
-        res.extra = {**res.extra, "_split": {**info, "prefix_unsplit": 0,
-                                             "unsplit": int(res.extra.get("unsplit", 0))}}
-        return res
-    prefix_unsplit = mesh.stats["unsplit"]
-    mesh, H, Hm = _restrict(mesh, H, Hm, a, b)
-    for l in range(depth, len(layers) - 1):
-        (W, bias), (aW, ab) = layers[l], mags[l]
-        H, Hm, _, _, _ = _cut_layer(mesh, H, Hm, W, bias, aW, ab, net.negative_slope, None, first=l == 0,
-                                    err=errs[l])
-        counts.append(int(mesh.R))
-    return CountResult(
-        regions=int(mesh.R), pieces=None, layer_counts=counts, engine="planar",
-        extra={"_split": {**info, "prefix_unsplit": int(prefix_unsplit), "unsplit": int(mesh.stats["unsplit"])}},
-    )
+def _rows_masks(parents: list, actives: list, widths: list, rows: np.ndarray) -> list:
+    """Per-layer bool states of the regions ``rows`` of the last layer of ``parents``."""
+    blocks, anc = [], rows
+    for l in range(len(parents) - 1, -1, -1):
+        blocks.append(unpack(actives[l][anc], widths[l]))
+        anc = parents[l][anc]
+    return blocks[::-1]
 
 
-def merge_plane(results: list[CountResult]) -> CountResult:
-    """One count from the subproblems of one :func:`split_plane` (any order); ``pieces`` is None."""
-    info = []
-    for r in results:
-        sp = r.extra.get("_split") if isinstance(r.extra, dict) else None
-        if r.engine != "planar" or sp is None:
-            raise RegionsError(f"expected results of planar-engine subproblems, got {r!r}")
-        info.append((sp["a"], sp["b"], sp, r))
-    info.sort(key=lambda t: t[0])
-    n, depth = info[0][2]["n"], info[0][2]["depth"]
-    covered = [0] + [b for _, b, _, _ in info]
-    if any(sp["n"] != n or sp["depth"] != depth for _, _, sp, _ in info) or \
-            [a for a, _, _, _ in info] != covered[:-1] or covered[-1] != n:
-        raise RegionsError(
-            f"expected the results of one split covering prefix regions 0-{n} once each, got runs "
-            f"{[(a, b) for a, b, _, _ in info]}"
-        )
-    rs = [r for *_, r in info]
-    first = rs[0].layer_counts
-    layer_counts = list(first[:depth]) + [sum(r.layer_counts[i] for r in rs) for i in range(depth, len(first))]
-    # events of the prefix are seen by every worker: count them once, then those of each run
-    unsplit = info[0][2]["prefix_unsplit"] + sum(sp["unsplit"] for _, _, sp, _ in info)
-    extra = {"unsplit": unsplit} if unsplit else {}
-    if depth:
-        extra["pieces_note"] = PIECES_NOTE
-    return CountResult(sum(r.regions for r in rs), rs[0].pieces if depth == 0 else None, layer_counts,
-                       "planar", extra=extra)
+def _on_boundary(P: np.ndarray, Q: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Edges ``P Q`` (E, 2) lying on one edge of the convex polygon ``corners`` (within BOUNDARY_RTOL)."""
+    C0, C1 = corners, np.roll(corners, -1, axis=0)  # (m, 2) the domain's edges
+    d = C1 - C0
+    length = np.hypot(d[:, 0], d[:, 1])
+    tol = BOUNDARY_RTOL * float(np.abs(corners).max() + np.ptp(corners, axis=0).max())
+
+    def dist(X):  # (E, m) distance of each point to each edge's line
+        return np.abs(d[None, :, 0] * (X[:, None, 1] - C0[None, :, 1])
+                      - d[None, :, 1] * (X[:, None, 0] - C0[None, :, 0])) / length
+
+    return ((dist(P) <= tol) & (dist(Q) <= tol)).any(axis=1)
+
+
+class PlanarSplit(PrefixSplit):
+    """Split/merge of the 2-D engine (see the module docstring)."""
+
+    engine = "planar"
+
+    def check_domain(self, net, domain):
+        domain = _default_domain(net, domain)
+        refuse_wide(net, domain, "split planar", SHELL_TRIGGER,
+                    hint="a count without jobs or a scheduler covers such boxes by shells")
+        return domain
+
+    def prefix_size(self, net, domain, depth):
+        return int(self.cache.get(net, domain, depth, _derive_prefix)[2].R)
+
+    def count_run(self, net, domain, depth, a, b, payload):
+        if depth == 0:  # one subproblem: the whole count, pieces included
+            res = count_plane(net, domain)
+            return res, 1, {"prefix_unsplit": 0, "unsplit": int(res.extra.get("unsplit", 0)), "border": None}
+        layers, mags, mesh, H, Hm, counts, parents, actives = self.cache.get(net, domain, depth, _derive_prefix)
+        n = mesh.R
+        if not (0 <= a < b <= n):
+            refuse_rederived(f"{payload.get('n')} prefix regions with run {a}-{b}", f"{n}")
+        slope = net.negative_slope
+        errs = _start_mesh(domain, mags)[3]
+        widths = [W.shape[0] for W, _ in layers[:-1]]
+        prefix_masks = _rows_masks(parents, actives, widths, np.arange(a, b))
+        prefix_unsplit = mesh.stats["unsplit"]
+        mesh, H, Hm = _restrict(mesh, H, Hm, a, b)
+        counts = list(counts)
+        sub_parents, sub_actives = [], []
+        for l in range(depth, len(layers) - 1):
+            (W, bias), (aW, ab) = layers[l], mags[l]
+            H, Hm, parent, active, _ = _cut_layer(mesh, H, Hm, W, bias, aW, ab, slope, None, first=l == 0,
+                                                  err=errs[l])
+            counts.append(int(mesh.R))
+            sub_parents.append(parent)
+            sub_actives.append(active)
+        R = mesh.R
+        K = int(mesh.nv[:R].max())
+        uv, ring, nv = mesh.uv.a[: mesh.V], mesh.ring[:R, :K], mesh.nv[:R]
+
+        def masks(rows=None):
+            rows = np.arange(R) if rows is None else rows
+            own = _rows_masks(sub_parents, sub_actives, widths[depth:], rows)
+            anc = rows
+            for p in sub_parents[::-1]:
+                anc = p[anc]
+            return [m[anc] for m in prefix_masks] + own
+
+        labels, n_pieces = pieces_from_vertices(ring, nv, uv, (H, Hm), layers, mags, masks, slope)
+        info = {"prefix_unsplit": int(prefix_unsplit), "unsplit": int(mesh.stats["unsplit"]),
+                "corners": domain_ring(domain).tolist(), "border": None}
+        reg, ea, eb = boundary_edges(ring, nv)
+        if reg.shape[0] <= MAX_BORDER:
+            info["border"] = self._border(uv, ring, nv, (H, Hm), layers, mags, masks, slope, labels, reg, ea, eb)
+        res = CountResult(regions=int(R), pieces=int(n_pieces), layer_counts=counts, engine="planar")
+        return res, n, info
+
+    @staticmethod
+    def _border(uv, ring, nv, HHm, layers, mags, masks, slope, labels, reg, ea, eb) -> dict:
+        """What the merge needs of the run's border: edges, outputs at their ends, the regions along them."""
+        y, ym = vertex_outputs(HHm, layers, mags)
+        rows, inv = np.unique(reg, return_inverse=True)
+        cen, ycen, ymag = vertex_means(ring[rows], nv[rows], uv, y, ym)
+        mk = masks(rows)
+        J, _ = affine.output_maps(layers, mk, slope)
+        JM, _ = affine.output_maps(layers, mk, slope, mags=mags)
+        return {
+            "edges": np.concatenate([uv[ea], uv[eb]], axis=1).tolist(),  # (E, 4): ax, ay, bx, by
+            "y": np.concatenate([y[ea], y[eb]], axis=1).tolist(),
+            "ym": np.stack([ym[ea], ym[eb]], axis=1).tolist(),
+            "region": inv.tolist(),
+            "label": labels[rows].tolist(),
+            "cen": cen.tolist(), "ycen": ycen.tolist(), "ymag": ymag.tolist(),
+            "J": J.tolist(), "JM": JM.tolist(),
+        }
+
+    def merge_pieces(self, runs: list[Run], regions: int):
+        """Pieces of the runs, joined across the borders (see the module docstring)."""
+        depth = runs[0].info["depth"]
+        # events of the prefix are seen by every worker: count them once, then those of each run
+        unsplit = runs[0].info["prefix_unsplit"] + sum(t.info["unsplit"] for t in runs)
+        extra = {"unsplit": unsplit} if unsplit else {}
+        if depth == 0:
+            return runs[0].result.pieces, extra
+        if any(t.info["border"] is None for t in runs):
+            extra["pieces_note"] = (f"affine pieces not counted: a subproblem has more than {MAX_BORDER} border "
+                                    f"edges (the split count reports activation regions only)")
+            return None, extra
+        pieces, why = _join_borders(runs, unsplit)
+        if pieces is None:
+            extra["pieces_note"] = why
+        return pieces, extra
+
+
+def _pair_edges(E: np.ndarray, run: np.ndarray, tol: float):
+    """Pairs of edges of different runs whose ends agree within ``tol`` (either way round).
+
+    The two sides of a border compute its vertices from the same values, but
+    a matrix product may round a row differently in another batch, so ends
+    agree to rounding, not bit for bit.  Returns ``(i1, i2, flipped)``, or
+    None when an edge has more than one partner (ambiguous: edges shorter
+    than ``tol``).
+    """
+    from scipy.spatial import cKDTree  # noqa: PLC0415 -- only split 2-D merges need it
+
+    A, B = E[:, :2], E[:, 2:]
+    mid = 0.5 * (A + B)
+    cand = cKDTree(mid).query_pairs(2.0 * tol, output_type="ndarray")
+    if cand.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool)
+    i, j = cand[:, 0], cand[:, 1]
+    keep = run[i] != run[j]
+    i, j = i[keep], j[keep]
+    straight = (np.abs(A[i] - A[j]).max(axis=1) <= tol) & (np.abs(B[i] - B[j]).max(axis=1) <= tol)
+    flipped = (np.abs(A[i] - B[j]).max(axis=1) <= tol) & (np.abs(B[i] - A[j]).max(axis=1) <= tol)
+    ok = straight | flipped
+    i, j, flipped = i[ok], j[ok], flipped[ok] & ~straight[ok]
+    if np.bincount(np.concatenate([i, j]), minlength=E.shape[0]).max(initial=0) > 1:
+        return None
+    return i, j, flipped
+
+
+def _join_borders(runs: list[Run], unsplit: int) -> tuple[int | None, str]:
+    """Pieces of all runs after joining those across borders, or None and why."""
+    offsets = np.cumsum([0] + [t.result.pieces for t in runs])
+    edges, side, region = [], [], []
+    regs = {name: [] for name in ("label", "cen", "ycen", "ymag", "J", "JM")}
+    base = 0
+    for i, t in enumerate(runs):
+        bd = t.info["border"]
+        E = np.asarray(bd["edges"], dtype=np.float64).reshape(-1, 4)
+        edges.append(E)
+        side.append(np.concatenate([np.asarray(bd["y"], dtype=np.float64).reshape(E.shape[0], -1),
+                                    np.asarray(bd["ym"], dtype=np.float64).reshape(-1, 2)], axis=1))
+        region.append(base + np.asarray(bd["region"], dtype=np.int64))
+        regs["label"].append(offsets[i] + np.asarray(bd["label"], dtype=np.int64))
+        for name in ("cen", "ycen", "ymag", "J", "JM"):
+            regs[name].append(np.asarray(bd[name], dtype=np.float64))
+        base += len(bd["label"])
+    E, Y, G = np.concatenate(edges), np.concatenate(side), np.concatenate(region)
+    if E.shape[0] == 0:
+        return int(offsets[-1]), ""
+    n_out = (Y.shape[1] - 2) // 2
+    rg = {k: np.concatenate([v for v in vs if v.size]) for k, vs in regs.items()}
+    corners = np.asarray(runs[0].info["corners"], dtype=np.float64)
+    tol = BOUNDARY_RTOL * float(np.abs(corners).max() + np.ptp(corners, axis=0).max())
+    pairs = _pair_edges(E, np.concatenate([np.full(len(e), i) for i, e in enumerate(edges)]), tol)
+    if pairs is None:
+        return None, ("affine pieces not counted: a border edge is within the matching tolerance of more "
+                      "than one edge of another subproblem")
+    i1, i2, _ = pairs
+    paired = np.zeros(E.shape[0], dtype=bool)
+    paired[i1] = paired[i2] = True
+    lone = ~paired
+    if lone.any() and not unsplit:
+        off = ~_on_boundary(E[lone, :2], E[lone, 2:], corners)
+        if off.any():
+            return None, (f"affine pieces not counted: {int(off.sum())} border edges of a subproblem have no "
+                          f"partner in another (floating point differs between machines)")
+    yA, yB = Y[:, :n_out], Y[:, n_out:2 * n_out]
+    ymA, ymB = Y[:, -2], Y[:, -1]
+    g1, g2 = G[i1], G[i2]
+    A, B = E[i1, :2], E[i1, 2:]  # the edge as the first side sees it, with its values at both ends
+    differ = vertex_test_differs(A, B, yA[i1], yB[i1], ymA[i1], ymB[i1], rg["cen"][g1], rg["cen"][g2],
+                                 rg["ycen"][g1], rg["ycen"][g2], rg["ymag"][g1], rg["ymag"][g2])
+    g1, g2 = g1[~differ], g2[~differ]
+    eq = same_jacobians(rg["J"][g1], rg["J"][g2], rg["JM"][g1], rg["JM"][g2])
+    g1, g2 = g1[eq], g2[eq]
+    _, pieces = merge_pieces(int(offsets[-1]), rg["label"][g1], rg["label"][g2])
+    return int(pieces), ""

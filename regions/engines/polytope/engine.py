@@ -6,6 +6,7 @@ from ...domains import Domain
 from ...model.network import Network
 from ..base import Engine, Estimate
 from .kernel import count_polytope, partition_polytope, preflight
+from .split import PolytopeSplit
 
 __all__ = ["PolytopeEngine"]
 
@@ -15,6 +16,7 @@ class PolytopeEngine(Engine):
 
     name = "polytope"
     description = "exact n-D engine: boxes of any dimension, bounded or not, regions as polyhedra"
+    splitter = PolytopeSplit()
 
     def supports(self, net: Network, domain: Domain) -> str | None:
         if domain.vertices is not None:
@@ -33,18 +35,3 @@ class PolytopeEngine(Engine):
 
     def _count(self, net, domain, *, max_regions, progress):
         return count_polytope(net, domain, max_regions=max_regions, progress=progress)
-
-    def split(self, net, domain, *, parts):
-        from .split import split_polytope  # noqa: PLC0415 -- only split counts need it
-
-        return split_polytope(net, domain, parts=parts)
-
-    def count_subproblem(self, net, domain, sub):
-        from .split import count_polytope_subproblem  # noqa: PLC0415
-
-        return count_polytope_subproblem(net, domain, sub)
-
-    def merge(self, results):
-        from .split import merge_polytope  # noqa: PLC0415
-
-        return merge_polytope(results)

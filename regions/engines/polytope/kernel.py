@@ -76,6 +76,16 @@ one LP per region, on request).  Real regions thinner than ``VERTEX_RTOL``
 relative to the magnitudes of the pre-activations are below the resolution
 of float64 and are merged with a neighbour.
 
+On a bounded box, ``M`` of a vertex made on an edge is inherited from
+the edge's ends, so on a box ~1e9 times wider than the network's features
+the tolerance near the origin exceeds the features and regions there merge
+with no sign in doubt.  :func:`count_polytope` therefore counts boxes wider
+than :data:`~regions.engines.shells.SHELL_TRIGGER` feature radii on a cover
+by geometric shells, each resolved at its own scale (or takes the count of
+``R^k`` where the box holds every vertex), and :func:`partition_polytope`
+refuses boxes wider than :data:`PARTITION_WIDE` feature radii (see
+:mod:`regions.engines.shells`).
+
 For unbounded domains the count is exact by construction: regions are
 homogenised cones, extreme rays are generators like vertices, and a unit
 cuts an unbounded region "at infinity" exactly when its slopes along two
@@ -133,7 +143,7 @@ from typing import Callable
 
 import numpy as np
 
-from ...analysis.theory import serra_upper_bound
+from ...analysis.theory import format_int, serra_upper_bound
 from ...core.patterns import pack_words
 from ...core.pieces import merge_pieces
 from ...core.progress import Progress
@@ -147,6 +157,7 @@ from .bitsets import popcount as _popcount
 from .pieces import _inert, _Pieces
 from .result import PolytopePartition
 from ..base import check_options
+from ..shells import count_by_shells, refuse_wide, shell_boxes, whole_if_inside
 
 __all__ = [
     "PolytopePartition",
@@ -160,6 +171,12 @@ __all__ = [
 
 #: Relative size under which a value at a generator is zero (see module docstring).
 VERTEX_RTOL = 2.0**-36  # ~1.5e-11
+#: Half-width of a box, in feature radii (:func:`..shells.feature_radius`), above which
+#: :func:`partition_polytope` refuses (:class:`~regions.errors.NumericalError`): vertex values
+#: interpolated along edges that long carry magnitudes (and so tolerances) of the box's corners, and
+#: regions near the origin merge without notice (measured from ~1e9 on); :func:`count_polytope`
+#: covers such boxes by shells instead.
+PARTITION_WIDE = 2.0**20
 #: Generators per batch in the depth-first walk, for a next layer of 16 units
 #: (scaled inversely with the width: values take 16 bytes per unit and generator).
 CHUNK = 1 << 14
@@ -675,7 +692,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
     except RegionsError:  # pragma: no cover
         bound = None
     # regions entering each layer, as an open count with a rate (depth-first: no total until the end)
-    stages = [(f"layer {l + 1}/{len(hidden)}" + (f" (bound {bound:.3g})" if l == len(hidden) - 1 and bound
+    stages = [(f"layer {l + 1}/{len(hidden)}" + (f" (bound {format_int(bound)})" if l == len(hidden) - 1 and bound
                is not None else ""), None) for l in range(len(hidden))]
     bars = Progress(progress, stages)
     state = {"stop": False, "found": 0, "pending": 0}
@@ -874,6 +891,13 @@ def partition_polytope(
     """
     domain = _check(net, domain)
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    refuse_wide(domain.pullback(net), domain, "polytope", PARTITION_WIDE)
+    return _partition_polytope(net, domain, max_regions=max_regions, progress=progress)
+
+
+def _partition_polytope(net: Network, domain: Domain, *, max_regions: int | None = None,
+                        progress: bool = False) -> PolytopePartition:
+    """:func:`partition_polytope` on a checked domain (also each sub-box of :mod:`..shells`)."""
     k = domain.dim
     store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
     tally = _Pieces(domain.pullback(net), k, VERTEX_RTOL)
@@ -948,6 +972,10 @@ def count_polytope(
     """
     domain = _check(net, domain)
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
+    boxes = shell_boxes(net, domain)
+    if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
+        res = None if max_regions is not None else whole_if_inside(net, domain, "polytope")
+        return res if res is not None else count_by_shells(net, boxes, _partition_polytope, "polytope", max_regions)
     fast = _count_skeleton(net, domain, max_regions, progress)
     if fast is not None:
         return fast
@@ -970,6 +998,38 @@ def _count_skeleton(net: Network, domain: Domain, max_regions: int | None, progr
     except Degenerate:
         return None
     return CountResult(n, n_pieces, counts, "polytope")
+
+
+def _count_whole_radius(net: Network, dom: Domain | None = None,
+                        progress: bool = False) -> tuple[CountResult, float | None]:
+    """The count on an unbounded box (default all of ``R^k``) and the max-norm radius of its vertices.
+
+    The radius is None where some region holds a line.  Used by :mod:`..shells`: a box that agrees
+    with ``dom`` within the cube of twice that radius (every vertex strictly inside) holds exactly
+    these regions, pieces and per-layer counts, since every region and every facet of a partition
+    without lines has a vertex.
+    """
+    k = net.input_dim
+    if dom is None:
+        dom = box(np.full(k, -np.inf), np.full(k, np.inf))
+    tally = {"n": 0, "rad": 0.0, "lines": False}
+    pieces = _Pieces(net, k, VERTEX_RTOL)
+
+    def emit(b: _Batch) -> None:
+        pieces.add(b)
+        tally["n"] += b.R
+        if b.lin.any():
+            tally["lines"] = True
+        t = b.G[:, k]
+        pts = (t > 0) & ~b.lin
+        if pts.any():
+            tally["rad"] = max(tally["rad"], float(np.max(np.abs(b.G[pts, :k]) / t[pts, None])))
+
+    counts, stopped, pending = _walk(net, dom, emit, progress, None)
+    n_pieces, one_sided = pieces.count(tally["n"])
+    extra = {"one_sided_merges": one_sided} if one_sided else {}
+    res = CountResult(tally["n"], n_pieces, counts, "polytope", extra=extra)
+    return res, (None if tally["lines"] or stopped or one_sided else tally["rad"])
 
 
 def _count_walk(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.pieces import merge_pieces
+from ...core.progress import Progress
 from ...domains import Domain
 from ...model.network import Network
 
@@ -273,7 +274,8 @@ class _Skeleton:
 
     def next_layer(self, W: np.ndarray, b: np.ndarray, slope: float, rtol: float) -> None:
         """Replace the values by the next layer's pre-activations (magnitudes conservative at zeros)."""
-        aW, ab = np.abs(W).astype(np.float32), np.abs(b).astype(np.float32)[:, None]
+        with np.errstate(over="ignore"):  # beyond float32: inf, and _check_float32 hands over to the walk
+            aW, ab = np.abs(W).astype(np.float32), np.abs(b).astype(np.float32)[:, None]
 
         def fn(S, M):
             # the layer's output and its magnitude, in place (a unit at zero may be active on a region
@@ -285,11 +287,12 @@ class _Skeleton:
             else:
                 np.multiply(S, slope, out=S, where=S < 0.0)
                 M[neg] *= np.float32(slope)
-            S2 = W @ S
-            S2 += b[:, None]
-            M2 = aW @ M
-            M2 += ab
-            M2 *= np.float32(1.0 + 2.0**-16)  # float32 sums rounded up: never below the float64 ones
+            with np.errstate(over="ignore", invalid="ignore"):  # checked: _check_float32, and the walk's own
+                S2 = W @ S
+                S2 += b[:, None]
+                M2 = aW @ M
+                M2 += ab
+                M2 *= np.float32(1.0 + 2.0**-16)  # float32 sums rounded up: never below the float64 ones
             return S2, M2
 
         self.vals.map_blocks(fn)
@@ -298,7 +301,7 @@ class _Skeleton:
 def _check_float32(M: np.ndarray) -> None:
     """Magnitudes far inside float32's normal range (else the float64 walk decides)."""
     pos = M[M > 0]
-    if pos.size and (pos.min() < 1e-30 or pos.max() > 1e30):
+    if not np.isfinite(M).all() or (pos.size and (pos.min() < 1e-30 or pos.max() > 1e30)):
         raise Degenerate("magnitudes outside float32's range")
 
 
@@ -370,25 +373,15 @@ def skeleton_count(pulled: Network, domain: Domain, *, rtol: float, first_values
     sk = _box_skeleton(domain, W0, b0, nw, first_values)
     slope = pulled.negative_slope
     bit = n_box
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm  # noqa: PLC0415 -- optional
-            bar = tqdm(total=nh_total, desc="hidden units", unit="unit", dynamic_ncols=True)
-        except ImportError:  # pragma: no cover - optional
-            bar = None
-    try:
+    # the units are known up front: a fraction and an ETA that mean something
+    with Progress(progress, [("hidden units", nh_total)], unit="units") as bar:
         for l, (W, _) in enumerate(hidden):
             for j in range(W.shape[0]):
                 sk.cut(j, bit + j, k, n_box, rtol)
-                if bar is not None:
-                    bar.update(1)
+                bar.update(0)
             bit += W.shape[0]
             if l + 1 < len(hidden):
                 sk.next_layer(*hidden[l + 1], slope, rtol)
-    finally:
-        if bar is not None:
-            bar.close()
     V = sk.V
     P, Z = sk.P[:V], sk.Z[:V]
     del sk  # values and edges are not needed to count

@@ -1,0 +1,125 @@
+"""Benchmark: op networks (residual blocks, max pooling) on the square [-1, 1]^2 beside regioncam.
+
+Networks (seeded, ``numpy.random.default_rng(seed)``, weights N(0, 1),
+residual branches scaled by 0.5):
+
+* ``res-W-B``: ``x -> relu(W1 x + b1)``, then ``B`` residual blocks
+  ``h -> h + relu(W h + b)`` of width ``W``, then a linear output;
+* ``pool-W-K``: ``relu(W1 x + b1)`` of width ``W``, a linear map to ``K``
+  units, the max of the ``K`` (regioncam's ``max_pool``), a linear output.
+
+Columns: regions counted by this package (``regions.count``, engine ``lp``:
+H-polytopes, polygon screens, Chebyshev LPs; float64) and by regioncam
+(float32 planar mesh), each time the best of ``--repeat`` runs, measured
+side by side in one process and one run.  Where the counts differ, the
+patterns are compared on a 601 x 601 grid (a lower bound every exact count
+must reach): the tool whose count is below the grid's is wrong.
+
+Usage::
+
+    python benchmarks/bench_ops.py              # table on stdout + benchmarks/ops.md
+    python benchmarks/bench_ops.py --quick      # the small networks only
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+import regions
+from regions.model.ops import Activation, Add, Affine, Graph, MaxGroups, Node, lower
+
+CASES = [("res", 8, 1, 0), ("res", 16, 2, 1), ("res", 32, 2, 2), ("pool", 16, 4, 3), ("pool", 32, 8, 4)]
+QUICK = CASES[:2] + CASES[3:4]
+
+
+def _draw(kind, width, depth, seed):
+    r = np.random.default_rng(seed)
+    W1, b1 = r.normal(size=(width, 2)), r.normal(size=width)
+    if kind == "res":
+        blocks = [(0.5 * r.normal(size=(width, width)), 0.5 * r.normal(size=width)) for _ in range(depth)]
+        return W1, b1, blocks, r.normal(size=(1, width))
+    return W1, b1, (r.normal(size=(depth, width)), r.normal(size=depth)), None
+
+
+def _graph(kind, W1, b1, rest, Wo):
+    nodes = [Affine(W1, b1), Activation.relu()]
+    if kind == "res":
+        for W, b in rest:
+            h = len(nodes)
+            nodes += [Node(Affine(W, b), (h,)), Activation.relu(), Node(Add(), (h, h + 2))]
+        nodes.append(Affine(Wo))
+    else:
+        W2, b2 = rest
+        nodes += [Affine(W2, b2), MaxGroups([list(range(W2.shape[0]))]), Affine([[1.0]])]
+    return Graph(nodes, 2)
+
+
+def _regioncam(kind, W1, b1, rest, Wo):
+    import regioncam as rc  # noqa: PLC0415 -- optional
+
+    f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+    cam = rc.Regioncam(1.0)
+    cam.linear(f32(W1.T), f32(b1))
+    cam.relu()
+    if kind == "res":
+        for W, b in rest:
+            cam.add(rc.nn.Residual(rc.nn.Sequential(rc.nn.Linear(f32(W.T), f32(b)), rc.nn.ReLU())))
+        cam.linear(f32(Wo.T), f32(np.zeros(1)))
+    else:
+        W2, b2 = rest
+        cam.linear(f32(W2.T), f32(b2))
+        cam.max_pool()
+    return cam.num_faces
+
+
+def _best(fn, repeat):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return out, best
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--out", default=str(Path(__file__).with_name("ops.md")))
+    args = ap.parse_args(argv)
+    try:
+        import regioncam  # noqa: F401, PLC0415
+        have_rc = True
+    except ImportError:
+        have_rc = False
+    dom = regions.box(-1.0, 1.0, dim=2)
+    rows = ["| network | regions (ours) | pieces (ours) | s (ours) | regions (regioncam) | s (regioncam) | "
+            "grid lower bound |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for kind, width, depth, seed in (QUICK if args.quick else CASES):
+        parts = _draw(kind, width, depth, seed)
+        g = _graph(kind, *parts)
+        ours, t_ours = _best(lambda: regions.count(g, dom), args.repeat)
+        theirs, t_rc = _best(lambda: _regioncam(kind, *parts), args.repeat) if have_rc else (None, None)
+        grid = ""
+        if theirs is not None and theirs != ours.regions:
+            t = np.linspace(-1, 1, 601)
+            X = np.stack(np.meshgrid(t, t), -1).reshape(-1, 2)
+            grid = str(len({p.tobytes() for p in lower(g).patterns(X)}))
+        name = f"{kind}-{width}-{depth} (seed {seed})"
+        rc_cells = "n/a | n/a" if theirs is None else f"{theirs} | {t_rc:.3f}"
+        rows.append(f"| {name} | {ours.regions} | {ours.pieces} | {t_ours:.3f} | {rc_cells} | {grid} |")
+        print(rows[-1], flush=True)
+    text = "\n".join(["# Op networks on [-1, 1]^2: regions beside regioncam", "",
+                      "Counts are exact activation regions (ours) and regioncam's faces; times in seconds,",
+                      "best of the runs, one process. A grid lower bound is given where the counts differ.",
+                      "", *rows, ""])
+    Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Counting and partitioning op networks (:class:`regions.model.ops.Graph`): which engine runs.
+
+An op network (residual connections, max pooling, maxout, per-layer
+activations: what :func:`regions.from_torch` returns for any traceable
+module) is lowered once (:func:`regions.model.ops.lower`) and walked by
+
+* ``"line"``: the 1-D walk (:mod:`regions.engines.line.ops`), for 1-D
+  domains (intervals, segments, lines);
+* ``"lp"``: the H-polytope walk with Chebyshev LPs
+  (:mod:`regions.engines.lp.ops`), for boxes of any dimension (bounded or
+  not), planes and polygons.
+
+The planar mesh and the polytope vertex engines do not take op networks
+yet; naming them refuses in one sentence.  Split runs (``jobs``,
+``scheduler``, ``state``) are refused too.
+"""
+
+from __future__ import annotations
+
+from ..core.result import CountResult
+from ..domains import Domain, box
+from ..errors import RegionsError
+from ..model.ops import Graph, lower
+
+__all__ = ["count_graph", "partition_graph"]
+
+#: Engines that take op networks.
+OP_ENGINES = ("line", "lp")
+
+
+def _check(graph: Graph, domain) -> Domain:
+    if domain is None:
+        domain = box(-1.0, 1.0, dim=graph.input_dim)
+    if not isinstance(domain, Domain):
+        raise RegionsError(f"expected a regions.domains.Domain, got {type(domain).__name__}")
+    want = domain.input_dim if domain.input_dim is not None else domain.dim
+    if want != graph.input_dim:
+        raise RegionsError(f"expected a domain for a network with {graph.input_dim} inputs, "
+                           f"got a {domain.kind} for {want} inputs")
+    return domain
+
+
+def _engine(domain: Domain, engine) -> str:
+    if engine is None:
+        return "line" if domain.dim == 1 else "lp"
+    name = getattr(engine, "name", engine)
+    if name not in OP_ENGINES:
+        raise RegionsError(f"expected engine 'line' (1-D) or 'lp' for a network with residual, max or "
+                           f"per-layer operations, got {name!r}, which does not take op networks yet")
+    if name == "line" and domain.dim != 1:
+        raise RegionsError(f"expected a 1-D domain for the line engine, got a {domain.dim}-D {domain.kind}")
+    return name
+
+
+def partition_graph(graph: Graph, domain: Domain | None = None, *, engine: str | None = None,
+                    max_regions: int | None = None, progress: bool = False):
+    """The activation regions of the op network ``graph`` on ``domain`` (default ``[-1, 1]^d``).
+
+    Returns an ``OpLinePartition`` (1-D) or an ``OpLPPartition``; both give
+    ``n_regions``, ``patterns``, ``witnesses``, ``layer_counts``,
+    ``measures``, ``output_maps()`` and ``count()``.  ``layer_counts`` are
+    the regions after each non-linear operation (a residual block's ReLU,
+    a pool, a maxout layer).
+    """
+    domain = _check(graph, domain)
+    name = _engine(domain, engine)
+    low = lower(graph)
+    if name == "line":
+        from .line.ops import partition_line_ops  # noqa: PLC0415
+
+        if max_regions is not None:
+            raise RegionsError(f"expected max_regions=None for the 1-D op walk, got {max_regions!r}")
+        return partition_line_ops(low, domain, network=graph)
+    from .lp.ops import partition_lp_ops  # noqa: PLC0415
+
+    return partition_lp_ops(low, domain, network=graph, max_regions=max_regions)
+
+
+def count_graph(graph: Graph, domain: Domain | None = None, *, engine: str | None = None,
+                max_regions: int | None = None, progress: bool = False, jobs=None, scheduler=None,
+                state=None) -> CountResult:
+    """Counts of :func:`partition_graph` (``pieces`` is None where the engine does not merge them)."""
+    if jobs is not None or scheduler is not None or state is not None:
+        raise RegionsError("expected jobs, scheduler and state to be None for an op network "
+                           "(split runs take plain networks only), got "
+                           f"jobs={jobs!r}, scheduler={scheduler!r}, state={state!r}")
+    return partition_graph(graph, domain, engine=engine, max_regions=max_regions, progress=progress).count()

@@ -1,0 +1,381 @@
+"""Counts on boxes far larger than the network's features: a cover by geometric shells.
+
+Why
+---
+The 2-D mesh and the n-D walk compute a new vertex as a combination of the
+two ends of the edge it splits, and carry each vertex's values with a
+magnitude inherited from those ends.  An edge as long as the domain puts an
+absolute error of ``eps`` times the domain's size into the vertices made on
+it, and the tolerance under which a value is zero grows with the inherited
+magnitude.  On a box of half-width ``s`` around features of size ``rho``
+(measured: ``3-5-5-1`` from ``s / rho ~ 1e9`` on, ``2-8-1`` in 2-D from
+``~1e15`` on) the vertices near the origin are then resolved to less than
+the features' own size, and regions merge without any sign being undecided.
+
+What
+----
+Activation regions are convex (one pattern, one region), so the regions of
+a box ``B`` are the distinct activation patterns found in any family of
+sub-boxes covering ``B``; affine pieces join two regions whenever some
+sub-box holds both as neighbours with one output map.  :func:`shell_boxes`
+covers ``B`` by boxes whose size is at most ``SHELL_RATIO`` times (plus a
+margin) their distance from the centre ``c`` (the point of ``B`` nearest
+the origin), and by one inner box of half-width ``SHELL_INNER * rho``: in
+each, every vertex is computed from edges no longer than a fixed multiple of
+its own distance from ``c``, so every sign is decided to the same relative
+precision as on a box of moderate size.  The sub-boxes overlap (each is
+widened by a quarter of its inner radius), so every facet between two
+regions lies in the interior of some sub-box: hyperplanes that coincide
+with a sub-box face (degenerate input) are still seen from both sides.
+
+Two guards.  Drop the box's faces farther than ``SHELL_TRIGGER`` feature
+radii from the origin: where every dropped face lies beyond twice the
+max-norm radius of every vertex of the remaining unbounded box's partition
+(and no region there holds a line), the box's numbers are that unbounded
+box's (:func:`whole_if_inside`: every region and facet has a vertex, and the
+two boxes agree around it), taken from the n-D engine's homogeneous walk,
+which has rays instead of domain-long edges; shells run only where this fails.  And far from the origin a sub-box can still meet strips of constant
+width (a deeper unit's transitions along an earlier unit's hyperplane) far
+narrower than the walk's tolerance there; its decisions may then make a
+pattern that no point has.  Every pattern is therefore checked at its
+region's witness by a forward pass (a definite sign contradicting it,
+:data:`WITNESS_EPS`), counted only where some sub-box confirms it, and a
+pattern never confirmed is refused (:class:`~regions.errors.NumericalError`).
+What no check sees: a real feature narrower than the tolerance of the
+sub-boxes it lies in (relative width below ~1e-7 of its distance from ``c``)
+can still merge with a neighbour.
+
+The feature radius ``rho`` (:func:`feature_radius`) is the distance (in the
+max-norm) from the origin to the nearest hyperplane of the first layer with a
+non-zero bias, bounded through the layers before it by their max-norm
+Lipschitz constants; it is invariant under positive rescaling of layers and
+scales with the domain.  A network without biases is positively homogeneous
+(its regions are cones) and needs no shells.
+
+Tolerances
+----------
+``SHELL_TRIGGER``
+    A box whose half-width around ``c`` exceeds ``SHELL_TRIGGER * rho`` is
+    counted on shells (below it the engines are exact as they are: tested at
+    ratios up to ``1e6``).
+``SHELL_INNER``, ``SHELL_RATIO``
+    The inner box's half-width in units of ``rho``, and the ratio of the
+    outer to the inner radius of one shell.
+``WITNESS_EPS``
+    A unit's sign at a witness is definite beyond this many ``eps`` of its
+    magnitude (the forward pass's sums with absolute values).
+``SHELL_MAX``
+    At most this many shells (``2 * dim`` boxes each); beyond, the box spans
+    more than ``SHELL_RATIO ** SHELL_MAX`` feature radii and is refused with
+    :class:`~regions.errors.NumericalError` rather than counted for minutes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..core.result import CountResult
+from ..domains import Domain, box
+from ..errors import NumericalError
+from ..model.network import Network
+
+__all__ = [
+    "SHELL_INNER",
+    "SHELL_MAX",
+    "SHELL_RATIO",
+    "SHELL_TRIGGER",
+    "WITNESS_EPS",
+    "count_by_shells",
+    "feature_radius",
+    "refuse_wide",
+    "shell_boxes",
+    "whole_if_inside",
+]
+
+#: Half-width of a box, in feature radii, above which it is counted on shells.
+SHELL_TRIGGER = 2.0**20
+#: Half-width of the inner box, in feature radii.
+SHELL_INNER = 2.0**10
+#: Outer over inner radius of one shell.
+SHELL_RATIO = 2.0**10
+#: Most shells (of ``2 * dim`` boxes each) before the box is refused.
+SHELL_MAX = 256
+
+
+def feature_radius(layers: list) -> float | None:
+    """Max-norm distance from the origin at which the network's features start, or None (no biases).
+
+    The first hidden layer ``l`` with a non-zero bias gives
+    ``min_i |b_i| / (||W_i||_1 * L)`` over its units with ``b_i != 0``,
+    ``L`` the product of the max-norm Lipschitz constants
+    (``max_i ||W_i||_1``) of the layers before ``l``.  Invariant under
+    positive rescaling of a layer (and the next layer's weights); computed
+    without squares, so it neither overflows nor underflows where the
+    weights are within float64's range.
+    """
+    lip = 1.0
+    for W, b in layers[:-1]:
+        W = np.asarray(W, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            rows = np.abs(W).sum(axis=1) * lip
+            nz = (b != 0) & (rows > 0) & np.isfinite(rows)
+            if nz.any():
+                rho = float(np.min(np.abs(b[nz]) / rows[nz]))
+                if not (np.isfinite(rho) and rho > 0):
+                    return float(np.finfo(np.float64).tiny)
+                return rho
+            lip *= float(np.abs(W).sum(axis=1).max(initial=0.0))
+        if not (np.isfinite(lip) and lip > 0):
+            return None
+    return None
+
+
+def _centre_extent(domain: Domain) -> tuple[np.ndarray, float]:
+    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
+    c = np.clip(0.0, lo, hi)
+    return c, float(np.max(np.maximum(np.abs(lo - c), np.abs(hi - c))))
+
+
+def _axis_box(domain: Domain) -> bool:
+    return (domain.kind == "box" and domain.basis is None and domain.bounded
+            and getattr(domain, "vertices", None) is None)
+
+
+def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | None:
+    """The count on the box with its far faces removed, where that partition's vertices are all near.
+
+    The faces farther than ``SHELL_TRIGGER`` feature radii from the origin
+    are dropped, leaving an unbounded box ``U`` (all of ``R^k`` for a wide
+    centred box).  Where no region of ``U``'s partition holds a line, every
+    region and every facet has a vertex; if every dropped face lies beyond
+    twice the vertices' max-norm radius, the box agrees with ``U`` on a
+    neighbourhood of every vertex, so its regions, pieces and per-layer
+    counts are ``U``'s (computed by the n-D engine's homogeneous walk, which
+    has no domain-long edges: rays instead).  Else None (shells).
+    """
+    from .polytope.kernel import _count_whole_radius  # noqa: PLC0415 -- engines import this module
+
+    rho = feature_radius(net.layers)
+    if rho is None or not _axis_box(domain):
+        return None
+    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
+    far = SHELL_TRIGGER * rho
+    ulo, uhi = np.where(lo < -far, -np.inf, lo), np.where(hi > far, np.inf, hi)
+    if np.all(np.isfinite(ulo)) and np.all(np.isfinite(uhi)):
+        return None
+    res, rad = _count_whole_radius(net, box(ulo, uhi))
+    if rad is None or np.any(np.isinf(ulo) & ~(lo < -2 * rad)) or np.any(np.isinf(uhi) & ~(hi > 2 * rad)):
+        return None
+    res.bounded = res.unbounded = None
+    res.extra = dict(res.extra, method=f"every vertex within {rad:.3g} of the origin, far faces beyond twice "
+                     f"that: the count on the box without them", requested_engine=engine)
+    return res
+
+
+def shell_boxes(net: Network, domain: Domain, *,
+                trigger: float = SHELL_TRIGGER) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """The sub-boxes covering a wide box (see the module docstring), or None where one box is exact.
+
+    Returns None for domains other than bounded axis boxes, for networks
+    without biases, and for boxes within ``trigger`` feature radii (tests
+    lower it to compare shells with one box where one box is exact).
+
+    Raises
+    ------
+    NumericalError
+        The box spans more than ``SHELL_MAX`` shells.
+    """
+    if not _axis_box(domain):
+        return None
+    rho = feature_radius(net.layers)
+    if rho is None:
+        return None
+    c, ext = _centre_extent(domain)
+    if not ext > trigger * rho:
+        return None
+    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
+    radii = [min(SHELL_INNER, trigger) * rho]
+    while radii[-1] < ext:
+        radii.append(radii[-1] * SHELL_RATIO)
+        if len(radii) > SHELL_MAX + 1:
+            raise NumericalError(
+                f"expected a box within {SHELL_RATIO:.3g}^{SHELL_MAX} feature radii of the network, got a "
+                f"half-width of {ext:.3g} around features at {rho:.3g} from the origin: use a smaller box, "
+                f"or whole({domain.dim}) for all of R^{domain.dim}")
+    radii[-1] = ext
+    k = lo.size
+
+    def clipped(a: np.ndarray, b: np.ndarray):
+        a, b = np.maximum(a, lo), np.minimum(b, hi)
+        return (a, b) if np.all(a < b) else None
+
+    out = [clipped(c - radii[0], c + radii[0])]
+    for r_in, r_out in zip(radii[:-1], radii[1:]):
+        olo, ohi = np.maximum(c - r_out, lo), np.minimum(c + r_out, hi)
+        hlo, hhi = c - r_in / 2, c + r_in / 2
+        margin = r_in / 4
+        cur_lo, cur_hi = olo.copy(), ohi.copy()
+        for a in range(k):
+            if cur_lo[a] < hlo[a]:
+                plo, phi = cur_lo.copy(), cur_hi.copy()
+                phi[a] = hlo[a]
+                out.append(clipped(plo - margin, phi + margin))
+            if cur_hi[a] > hhi[a]:
+                plo, phi = cur_lo.copy(), cur_hi.copy()
+                plo[a] = hhi[a]
+                out.append(clipped(plo - margin, phi + margin))
+            cur_lo[a], cur_hi[a] = max(cur_lo[a], hlo[a]), min(cur_hi[a], hhi[a])
+            if cur_lo[a] >= cur_hi[a]:
+                break
+    return [b for b in out if b is not None]
+
+
+def refuse_wide(net: Network, domain: Domain, engine: str, limit: float, *,
+                hint: str = "count() covers such boxes by shells; for a partition use a smaller box") -> None:
+    """Refuse a partition of a box wider than ``limit`` feature radii (counts use shells instead).
+
+    ``hint`` is the advice of the sentence (default: for partitions).
+
+    Raises
+    ------
+    NumericalError
+        Naming the box's half-width and the feature radius.
+    """
+    if not _axis_box(domain):
+        return
+    rho = feature_radius(net.layers)
+    if rho is None:
+        return
+    _, ext = _centre_extent(domain)
+    if ext > limit * rho:
+        raise NumericalError(
+            f"expected a box within {limit:.3g} feature radii for a {engine} partition, got a half-width of "
+            f"{ext:.3g} around features at {rho:.3g} from the origin (vertices interpolated along edges "
+            f"that long lose the features): {hint}, or whole({domain.dim})")
+
+
+#: A unit's sign at a witness is definite when its pre-activation exceeds this many ``eps`` times its
+#: magnitude (the same sum with absolute values): far above the rounding of a forward pass.
+WITNESS_EPS = 2.0**10
+
+
+def _witnesses(p) -> np.ndarray:
+    """An interior point of every region of a partition: vertex means (ring means in 2-D), without overflow."""
+    if hasattr(p, "ring_offsets"):
+        off = np.asarray(p.ring_offsets)
+        cnt = np.diff(off)
+        V = np.asarray(p.vertices)[np.asarray(p.ring_vertices)]
+        rid = np.repeat(np.arange(cnt.size), cnt)
+        X = np.zeros((cnt.size, V.shape[1]))
+        np.add.at(X, rid, V / cnt[rid, None])
+        return X
+    return np.asarray(p.witnesses)
+
+
+def _unsure(net: Network, X: np.ndarray, claimed: np.ndarray) -> np.ndarray:
+    """Regions whose pattern a definite sign contradicts at their witness (forward pass, float64).
+
+    Within one sub-box, a feature far narrower than the engine's tolerance there (``VERTEX_RTOL``
+    of the magnitudes, which grow with the coordinates: a strip of constant width far from the
+    origin) can make its decisions inconsistent, or its witness fall outside it.  Such a region's
+    pattern counts only where another sub-box confirms it (:func:`count_by_shells`).
+    """
+    h, hm = X.T, np.abs(X.T)
+    slope = net.negative_slope
+    bad = np.zeros(X.shape[0], dtype=bool)
+    at = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for W, b in net.layers[:-1]:
+            z = W @ h + b[:, None]
+            m = np.abs(W) @ hm + np.abs(b)[:, None]
+            sure = np.abs(z) > WITNESS_EPS * np.finfo(np.float64).eps * m
+            c = claimed[:, at:at + W.shape[0]].T
+            bad |= (sure & ((z > 0) != c)).any(axis=0) | ~np.isfinite(z).all(axis=0)
+            at += W.shape[0]
+            h = np.where(z > 0, z, slope * z)
+            hm = np.where(z > 0, m, abs(slope) * m)
+    return bad
+
+
+def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
+                    max_regions: int | None) -> CountResult:
+    """Regions, pieces and per-layer counts of the union of ``boxes``, from one partition of each.
+
+    Callers first try :func:`whole_if_inside` (without ``max_regions``).
+
+    ``partition(net, domain, max_regions=...)`` returns an object with
+    ``partial``, ``piece_labels`` and either ``packed_patterns`` (uint8 rows)
+    or ``patterns`` (bool rows).  Regions are the distinct patterns; two
+    regions are in one piece when some box puts them in one piece.
+    """
+    widths = [W.shape[0] for W, _ in net.layers[:-1]]
+    n_bits = int(sum(widths))
+    packs, labels, unsure, where, partial = [], [], [], [], False
+    for lo, hi in boxes:
+        with np.errstate(over="ignore", invalid="ignore"):  # areas/volumes of far boxes (unused) may be inf
+            p = partition(net, box(lo, hi), max_regions=max_regions)
+        if p.partial:  # stopped at max_regions: a lower bound, the most regions seen at once
+            seen = len(np.unique(np.concatenate(packs), axis=0)) if packs else 0
+            n = max(seen, int(len(p.layer_counts) and p.layer_counts[-1]), int(p.n_regions))
+            return CountResult(n, None, [], engine, partial=True, extra={
+                "message": f"stopped at max_regions={max_regions} with {n} regions found (partial count: "
+                           f"the numbers are lower bounds)", "shells": len(boxes)})
+        if hasattr(p, "packed_patterns"):
+            pk = np.asarray(p.packed_patterns, dtype=np.uint8)
+        else:
+            pk = np.packbits(np.asarray(p.patterns, dtype=bool), axis=1)
+        unsure.append(_unsure(net, _witnesses(p), np.unpackbits(pk, axis=1, count=n_bits).astype(bool)))
+        where.append((lo, hi))
+        packs.append(pk)
+        labels.append(None if p.partial or p.piece_labels is None else np.asarray(p.piece_labels))
+        partial |= bool(p.partial)
+    P = np.concatenate(packs) if packs else np.zeros((0, (n_bits + 7) // 8), dtype=np.uint8)
+    uniq, gid = np.unique(P, axis=0, return_inverse=True)
+    gid = gid.reshape(-1)
+    n = int(uniq.shape[0])
+    flagged = np.concatenate(unsure) if unsure else np.zeros(0, dtype=bool)
+    sure = np.zeros(n, dtype=bool)
+    sure[gid[~flagged]] = True
+    if not sure.all():  # a pattern seen only where its own witness contradicts it: refuse, never guess
+        i = int(np.flatnonzero(flagged & ~sure[gid])[0])
+        b = int(np.searchsorted(np.cumsum([q.shape[0] for q in packs]), i, side="right"))
+        lo, hi = where[b]
+        raise NumericalError(
+            f"expected every region to hold its activation pattern at an interior point, got "
+            f"{int((~sure).sum())} that do not, in the sub-box {np.asarray(lo).tolist()} .. "
+            f"{np.asarray(hi).tolist()}: features there are narrower than float64 sums of that size "
+            f"resolve (strips of constant width far from the origin); use a smaller box, or "
+            f"whole({np.asarray(lo).size})")
+    if max_regions is not None and n > max_regions:
+        partial = True
+    bits = np.unpackbits(uniq, axis=1, count=n_bits).astype(bool)
+    counts, at = [], 0
+    for w in widths:
+        at += w
+        counts.append(int(np.unique(np.packbits(bits[:, :at], axis=1), axis=0).shape[0]) if n else 0)
+    if partial:
+        return CountResult(n, None, counts, engine, partial=True, extra={
+            "message": f"stopped at max_regions={max_regions} with {n} regions found (partial count: "
+                       f"the numbers are lower bounds)", "shells": len(boxes)})
+    r1, r2, off = [], [], 0
+    for pk, lab in zip(packs, labels):
+        g = gid[off:off + pk.shape[0]]
+        ok = ~flagged[off:off + pk.shape[0]]  # joins only between regions confirmed at their witnesses
+        off += pk.shape[0]
+        g, lab = g[ok], lab[ok]
+        order = np.argsort(lab, kind="stable")
+        ls, gs = lab[order], g[order]
+        first = np.ones(ls.size, dtype=bool)
+        first[1:] = ls[1:] != ls[:-1]
+        head = gs[np.maximum.accumulate(np.where(first, np.arange(ls.size), 0))]
+        sel = head != gs
+        r1.append(head[sel])
+        r2.append(gs[sel])
+    from ..core.pieces import merge_pieces  # noqa: PLC0415
+
+    _, n_pieces = merge_pieces(n, np.concatenate(r1) if r1 else np.zeros(0, np.intp),
+                               np.concatenate(r2) if r2 else np.zeros(0, np.intp))
+    return CountResult(n, n_pieces, counts, engine, extra={"shells": len(boxes)})
