@@ -4,7 +4,9 @@ The float64 kernel (:mod:`regions.engines.line.kernel`) bounds the rounding
 of every crossing ``t* = -Z / S``.  When two crossings of one region are
 closer than their bounds, or a crossing is within its bound of one of the
 region's ends, float64 cannot tell whether they are one breakpoint or two.
-Those few regions are handed to :class:`ExactLine`, which decides them in
+Those few regions are handed to :class:`ExtendedLine`, which redoes them in
+extended precision (``np.longdouble``, vectorised) and passes the ones that
+stay undecided to :class:`ExactLine`, which decides them in
 exact rational arithmetic (every float64 number is a rational, so the pulled
 network's weights and the region's representative point are exact
 :class:`fractions.Fraction` values):

@@ -30,10 +30,12 @@ bound of that rounding from those magnitudes (``BREAK_RTOL``, see
 :func:`_split_layer`), and a layer whose values overflow float64 is refused
 with :class:`~regions.errors.NumericalError`.  Where the bounds overlap (two
 crossings, or a crossing and a region's end, closer than their rounding)
-float64 cannot decide, and the region is decided in exact rational
-arithmetic instead (:mod:`regions.engines.line.exact`; counted in
-``CountResult.extra["exact_decisions"]``): nothing is merged or dropped by a
-tolerance.  The one exception, counted in ``extra["below_resolution"]``, is a
+float64 cannot decide, and the region is decided again, in extended
+precision anchored at the region's representative point where that
+separates every crossing beyond its rounding, else in exact rational
+arithmetic (:mod:`regions.engines.line.exact`; counted in
+``CountResult.extra["extended_decisions"]`` and ``["exact_decisions"]``):
+nothing is merged or dropped by a tolerance.  The one exception, counted in ``extra["below_resolution"]``, is a
 region with no float64 number inside it (a neuron and its rescaled copy
 whose weights round differently), which no float64 partition can hold.  Counts are the same on
 ``[-1e9, 1e9]``, ``[-1e300, 1e300]`` and ``R`` once every breakpoint is
@@ -200,8 +202,8 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
     crossings are two breakpoints.  None of this depends on the domain's
     size.  Everything else (two crossings within those tolerances of each
     other, a crossing within them of an end) float64 cannot decide: such a
-    region is decided in exact rational arithmetic by ``exact``
-    (:class:`~regions.engines.line.exact.ExactLine`), which also reads its
+    region is decided by ``exact`` (extended precision, else exact rational
+    arithmetic: :class:`~regions.engines.line.exact.ExtendedLine`), which also reads its
     children's patterns; no crossing is merged or dropped by a tolerance.
     """
     R = left.shape[0]
