@@ -262,33 +262,30 @@ class ExtendedLine(ExactLine):
             cnt = inside.sum(axis=1)
             both = np.arange(Ts.shape[1] - 1)[None, :] < (cnt - 1)[:, None]
             ok &= ~np.any(both & (Ts[:, 1:] - Ts[:, :-1] <= tols[:, 1:] + tols[:, :-1]), axis=1)
+            # the children of every row at once: float64 breakpoints, witnesses, patterns at midpoints
+            f = Ts.astype(np.float64)  # (n, m), inf past each row's crossings
+            cols = np.arange(Ts.shape[1] + 2)[None, :]
+            E = np.concatenate([left[:, None], f, np.full((n, 1), np.inf)], axis=1)
+            E[np.arange(n), cnt + 1] = right
+            pairs = cols[:, :-1] <= cnt[:, None]  # (n, m+1) the children of each row
+            wit = np.nextafter(E[:, :-1], np.inf) < E[:, 1:]
+            ok &= (cnt == 0) | np.all(wit | ~pairs, axis=1)  # else a child with no float64 witness
+            e = np.concatenate([left.astype(ld)[:, None], Ts, np.full((n, 1), np.inf, dtype=ld)], axis=1)
+            e[np.arange(n), cnt + 1] = right.astype(ld)
+            lo_, hi_ = e[:, :-1], e[:, 1:]
+            fin_lo, fin_hi = np.isfinite(lo_), np.isfinite(hi_)
+            one = ld(1)
+            mids = np.where(fin_lo & fin_hi, lo_ / 2 + hi_ / 2,
+                            np.where(fin_hi, hi_ - np.maximum(np.abs(hi_), one),
+                                     np.where(fin_lo, lo_ + np.maximum(np.abs(lo_), one), ld(0))))
+            acts = (Z[:, None, :] + S[:, None, :] * (mids - t[:, None])[:, :, None]) > 0  # (n, m+1, m)
         out = []
         for i in range(n):
             if not ok[i]:
                 out.append(self._exact_floats(layer, reps[i]))
                 continue
-            brk = Ts[i, :cnt[i]]
-            f = brk.astype(np.float64)
-            ends = np.concatenate([[left[i]], f, [right[i]]])
-            if cnt[i] and not np.all(np.nextafter(ends[:-1], np.inf) < ends[1:]):  # a child with no float64 witness
-                out.append(self._exact_floats(layer, reps[i]))
-                continue
-            e = np.concatenate([[ld(left[i])], brk, [ld(right[i])]])
-            mids = np.empty(cnt[i] + 1, dtype=ld)
-            for j in range(cnt[i] + 1):
-                a, c = e[j], e[j + 1]
-                if np.isinf(a) and np.isinf(c):
-                    mids[j] = 0
-                elif np.isinf(a):
-                    mids[j] = c - max(abs(c), ld(1))
-                elif np.isinf(c):
-                    mids[j] = a + max(abs(a), ld(1))
-                else:
-                    mids[j] = a / 2 + c / 2
-            with np.errstate(all="ignore"):
-                vals = Z[i][None, :] + S[i][None, :] * (mids - t[i])[:, None]
             self.extended += 1
-            out.append((f.tolist(), (vals > 0).tolist()))
+            out.append((f[i, :cnt[i]].tolist(), acts[i, :cnt[i] + 1].tolist()))
         return out
 
     def _exact_floats(self, layer: int, rep: float):
