@@ -77,8 +77,9 @@ def count(arch, init, bias_init, seed, weights, activation, construction, depth,
     target = output_target(out, force)
     net = build_network(arch, init, bias_init, seed, weights, construction, depth, width, input_dim, activation)
     domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
-    if max_regions is None and not split and engine is not None:
-        # without --engine, regions.count estimates the cost and refuses a job over budget itself
+    if max_regions is None and not split:
+        # regions.count also budgets its automatic choice, but its estimate can fall short of a
+        # saturated sample (3-300-300-1): this guard refuses those too, whatever the engine
         _size_guard(net, domain, engine)
     if progress is None:
         progress = sys.stderr.isatty()

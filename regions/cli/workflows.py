@@ -164,7 +164,9 @@ def slice_cmd(weights, digit_labels, samples, segment_file, plane_file, triangle
 @force_option
 @click.option("--epochs", type=IntAtLeast(1), default=5, show_default=True,
               help="Passes over the training split.")
-@click.option("--hidden", default="32,32", show_default=True, help="Hidden widths (the model is 64-HIDDEN-10).")
+@click.option("--hidden", default=None,
+              help="Hidden widths (the model is 64-HIDDEN-10) [default: 32,32]; with --residual-blocks one "
+                   "width, shared by the blocks [default: 32].")
 @click.option("--activation", default="relu", show_default=True, help="relu, leaky_relu or leaky_relu:SLOPE.")
 @click.option("--lr", type=POSITIVE, default=1e-2, show_default=True, help="Adam learning rate.")
 @click.option("--batch-size", type=IntAtLeast(1), default=32, show_default=True, help="Mini-batch size.")
@@ -172,11 +174,16 @@ def slice_cmd(weights, digit_labels, samples, segment_file, plane_file, triangle
               help="Save every N optimizer steps [default: once per epoch]; step 0 and the last are always saved.")
 @click.option("--max-steps", type=IntAtLeast(1), default=None, help="Stop after this many optimizer steps.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the split, init and batch order.")
+@click.option("--residual-blocks", type=IntAtLeast(0), default=None,
+              help="Train a residual MLP instead: x -> h = a(W0 x + b0), then N blocks h -> h + a(W h + b), "
+                   "then a linear output; its checkpoints are torch.export programs (.pt2).")
 @guard
-def train_digits(out_dir, force, epochs, hidden, activation, lr, batch_size, save_every, max_steps, seed):
+def train_digits(out_dir, force, epochs, hidden, activation, lr, batch_size, save_every, max_steps, seed,
+                 residual_blocks):
     """Train a small MLP on scikit-learn's bundled 8x8 digits (CPU, offline) and save checkpoints.
 
-    Writes OUT_DIR/step_NNNNNN.pt (state dicts, atomically), history.csv
+    Writes OUT_DIR/step_NNNNNN.pt (state dicts, atomically; with
+    --residual-blocks, step_NNNNNN.pt2 torch.export programs), history.csv
     (loss and accuracies per checkpoint) and config.json.  Then count the
     regions of every checkpoint with `regions checkpoints`.
 
@@ -184,10 +191,14 @@ def train_digits(out_dir, force, epochs, hidden, activation, lr, batch_size, sav
     Example:
       regions train-digits --out-dir runs/digits --epochs 5
       regions checkpoints runs/digits --digits 0,1,2 --out series.csv --plot series.png
+      regions train-digits --out-dir runs/res --residual-blocks 2 --hidden 16 --epochs 5
     """
     from regions.interop.pytorch import parse_activation  # noqa: PLC0415
 
-    widths = parse_int_list(hidden, name="--hidden", example="32,32", limit=64)
+    default = "32,32" if residual_blocks is None else "32"
+    widths = parse_int_list(default if hidden is None else hidden, name="--hidden", example=default, limit=64)
+    if residual_blocks is not None and len(widths) != 1:
+        fail(f"expected one width in --hidden with --residual-blocks (the blocks share it), got {hidden!r}")
     parse_activation(activation)
     folder = _run_folder(out_dir, force)
     from regions.experiments import digits  # noqa: PLC0415 -- imports torch lazily
@@ -199,8 +210,9 @@ def train_digits(out_dir, force, epochs, hidden, activation, lr, batch_size, sav
 
     run = digits.train_digits(folder, hidden=widths, epochs=epochs, batch_size=batch_size, lr=lr,
                               seed=seed, save_every=save_every, activation=activation, max_steps=max_steps,
-                              on_checkpoint=show)
-    click.echo(f"wrote {len(run.checkpoints)} checkpoints of a {run.config['arch']} MLP to {out_dir}")
+                              on_checkpoint=show, residual_blocks=residual_blocks)
+    kind = "MLP" if residual_blocks is None else "net"
+    click.echo(f"wrote {len(run.checkpoints)} checkpoints of a {run.config['arch']} {kind} to {out_dir}")
     click.echo(f"next: regions checkpoints {out_dir} --digits 0,1,2 --out series.csv --plot series.png")
 
 
@@ -213,7 +225,7 @@ def _run_folder(out_dir: str, force: bool) -> Path:
         fail(f"expected --out-dir to be a folder, got the existing file {out_dir!r}")
     if not folder.exists():
         return folder  # made with its parents by the trainer
-    old = sorted(folder.glob("step_*.pt")) + [p for p in (folder / "history.csv", folder / "config.json")
+    old = sorted(p for p in folder.glob("step_*.pt*") if p.suffix in (".pt", ".pt2")) + [p for p in (folder / "history.csv", folder / "config.json")
                                                if p.exists()]
     if old and not force:
         fail(f"expected a new or empty --out-dir, got {len(old)} run file(s) in {out_dir!r} (first "
@@ -240,7 +252,7 @@ def checkpoints(checkpoints, digit_labels, samples, segment_file, plane_file, tr
                 input_shape, out, plot, force, verify):
     """Count the same data slice for every checkpoint of a training run, in order.
 
-    CHECKPOINTS is a run folder (its .pt/.pth/.npz files ordered by the step
+    CHECKPOINTS is a run folder (its .pt/.pth/.pt2/.npz files ordered by the step
     number in their names) or checkpoint files in the order given.  The
     domain is the segment between two data points or the plane through
     three (--digits, --samples, --segment or --plane).  Each CSV row holds the

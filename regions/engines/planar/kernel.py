@@ -186,6 +186,11 @@ def planar_layers(net: Network, domain: Domain) -> tuple[list, list]:
     return layers, mags
 
 
+#: Regions above which the first layer looks only at the regions whose bounding box meets a line
+#: (:func:`_cut_layer`); below it every region's vertices are tested, in fewer numpy calls.
+_BOX_MIN = 256
+
+
 class _Grow:
     """A row-growable 2-D array (capacity doubling)."""
 
@@ -245,13 +250,13 @@ class _Mesh:
 
 def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(keys, return_inverse=True)`` by one sort (numpy's own is several times slower here)."""
-    order = np.argsort(keys, kind="stable")
+    order = keys.argsort(kind="stable")
     sk = keys[order]
     first = np.empty(sk.shape[0], dtype=bool)
     first[:1] = True
     np.not_equal(sk[1:], sk[:-1], out=first[1:])
     inv = np.empty(keys.shape[0], dtype=np.intp)
-    inv[order] = np.cumsum(first) - 1
+    inv[order] = first.cumsum() - 1
     return sk[first], inv
 
 
@@ -319,49 +324,49 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     "some vertex is positive" needs no mask.
 
     In the first layer (``first``: the input is ``(u, v)`` itself) every
-    line is straight, and only regions whose bounding box meets it (within
-    a margin of 1e-9 of its magnitude, far above the vertex tolerance) are
-    looked at; the others lie strictly on one side.
+    line is straight, and once there are more than ``_BOX_MIN`` regions only
+    those whose bounding box meets it (within a margin of 1e-9 of its
+    magnitude, far above the vertex tolerance) are looked at; the others lie
+    strictly on one side, and get the state their vertices would give them.
     """
     V0 = mesh.V
     m = W.shape[0]
     R0 = mesh.R
-    # values and magnitudes of the pre-activations at the vertices
+    # one growable block per vertex: [Z (m) | M (m) | u, v], so that a new vertex is one interpolation
     cap = max(2 * V0 + 64, V0 + 4 * R0)
-    Zg = _Grow(np.empty((0, m)), cap)
-    Zg.n = V0
-    np.matmul(H, W.T, out=Zg.a[:V0])
-    Zg.a[:V0] += b  # (V0, m)
-    Mg = _Grow(np.empty((0, m)), cap)
-    Mg.n = V0
+    G = _Grow(np.empty((0, 2 * m + 2)), cap)
+    G.n = V0
+    Zv, Mv = G.a[:V0, :m], G.a[:V0, m : 2 * m]
+    np.matmul(H, W.T, out=Zv)
+    Zv += b  # (V0, m)
     with np.errstate(over="ignore", invalid="ignore"):
-        np.matmul(Hm, aW.T, out=Mg.a[:V0])  # (V0, m) float64: float32 would overflow past 3.4e38
-        Mg.a[:V0] += ab
-    if not (np.isfinite(Zg.a[:V0]).all() and np.isfinite(Mg.a[:V0]).all()):
+        np.matmul(Hm, aW.T, out=Mv)  # (V0, m) float64: float32 would overflow past 3.4e38
+        Mv += ab
+    G.a[:V0, 2 * m :] = mesh.uv.a[:V0]
+    if not np.isfinite(G.a[:V0, : 2 * m]).all():
         raise NumericalError(
             "expected pre-activations within float64's range, got an overflow (inf or nan): "
             "the weights, biases or domain are so large that their products exceed 1.8e308"
         )
-    mesh.uv.reserve(cap - V0)
-    del Hm
+    del Hm, Zv, Mv
     # which parents have both signs for which neuron (packed bits, OR over rings)
     ring0, nv0 = mesh.ring[:R0], mesh.nv[:R0]
     nbytes = (m + 7) // 8
-    vpos = np.empty((V0, nbytes), dtype=np.uint8)  # (V0, nbytes) packed z > tol
-    vneg = np.empty_like(vpos)  # packed z < -tol
+    vbits = np.empty((V0, 2 * nbytes), dtype=np.uint8)  # (V0, 2 nbytes) packed z > tol, then z < -tol
     step = max(1, (1 << 16) // max(m, 1))
     for s in range(0, V0, step):  # chunks of vertices stay in cache
         e = min(V0, s + step)
-        z = Zg.a[s:e]
-        t = Mg.a[s:e] * ZERO_RTOL
+        z = G.a[s:e, :m]
+        t = G.a[s:e, m : 2 * m] * ZERO_RTOL
         if err is not None:
             _undecided(z, t, err, H[s:e], aW, ab)
-        vpos[s:e] = np.packbits(z > t, axis=1)
-        vneg[s:e] = np.packbits(z < -t, axis=1)
+        vbits[s:e, :nbytes] = np.packbits(z > t, axis=1)
+        vbits[s:e, nbytes:] = np.packbits(z < -t, axis=1)
     del H
-    P = _or_over_rings(vpos, ring0, nv0)  # (R0, nbytes) some vertex positive
-    N = _or_over_rings(vneg, ring0, nv0)  # some vertex negative
-    del vpos, vneg
+    PN = _or_over_rings(vbits, ring0, nv0)  # (R0, 2 nbytes)
+    P = PN[:, :nbytes]  # some vertex positive
+    N = PN[:, nbytes:]  # some vertex negative
+    del vbits
     crossedT = np.unpackbits(P & N, axis=1, count=m).view(bool).T.copy()  # (m, R0)
     ncross = crossedT.sum(axis=1)  # (m,) parents crossed by each neuron
     act = _Grow(P, R0 + int(ncross.sum()) + 16)  # (R, nbytes) packed states, inherited from the parent
@@ -369,15 +374,23 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     parent = _Grow(np.arange(R0, dtype=np.int64), act.a.shape[0])
     partial = False
     f32tol = ZERO_RTOL
-    if first:  # bounding boxes (R, 4): u_lo, u_hi, v_lo, v_hi
+    # only the first layer's signs can be undecided inside the loop: ``_undecided`` needs the
+    # vertex's own input (``u, v``) to find them, and decides nothing without it
+    check = err is not None and first
+    bb = None  # first layer, once it has more than _BOX_MIN regions: bounding boxes (R, 4)
+    if first:
         C = mesh.uv.a[:V0]
-        bb = _Grow(np.array([[C[:, 0].min(), C[:, 0].max(), C[:, 1].min(), C[:, 1].max()]]), R0 + int(ncross.sum()) + 16)
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
+    mj = m  # column of M for neuron j: mj + j
     for j in np.flatnonzero(ncross):
         R = mesh.R
         jb, bit = j >> 3, np.uint8(128 >> (j & 7))
-        if first:
+        if first and bb is None and R > _BOX_MIN:  # u_lo, u_hi, v_lo, v_hi of every ring so far
+            P2 = G.a[mesh.ring[:R], 2 * m :]  # (R, K, 2); padding repeats a vertex
+            bb = _Grow(np.empty((R, 4)), 2 * R)
+            bb.a[:R, 0::2], bb.a[:R, 1::2] = P2.min(axis=1), P2.max(axis=1)
+        if bb is not None:
             B = bb.a[:R]
             w0, w1 = W[j]
             lo0, hi0 = np.minimum(w0 * B[:, 0], w0 * B[:, 1]), np.maximum(w0 * B[:, 0], w0 * B[:, 1])
@@ -391,127 +404,130 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         elif ncross[j] == R0:  # every parent
             cand = np.arange(R)
         else:
-            mark = crossedT[j]
-            cand = np.flatnonzero(mark)
-            if R > R0:
-                cand = np.concatenate([cand, R0 + np.flatnonzero(mark[parent.a[R0:R]])])
-        rv = mesh.ring[cand]  # (c, K) vertex ids, padded with the first vertex
-        z = Zg.a[rv, j]  # (c, K)
-        tol = Mg.a[rv, j] * f32tol
-        if err is not None:
-            _undecided(z, tol, err[j], mesh.uv.a[rv] if first else None, aW[j], ab[j])
-        pos = z > tol
-        neg = z < -tol
-        haspos = pos.any(axis=1)
+            cand = crossedT[j][parent.a[:R]].nonzero()[0]  # regions whose parent is crossed
+        ring = mesh.ring
+        K = ring.shape[1]
+        rvx = np.empty((cand.shape[0], K + 1), dtype=ring.dtype)  # the ring, closed: slot K = slot 0
+        rvx[:, :K] = ring[cand]
+        rvx[:, K] = rvx[:, 0]
+        z = G.a[rvx, j]  # (c, K + 1)
+        tol = G.a[rvx, mj + j]
+        tol *= f32tol
+        posx = z > tol
+        negx = z < -tol
+        if check and (np.abs(z[~(posx | negx)]) > err[j]).any():  # some "zero" that may be undecided
+            _undecided(z[:, :K], tol[:, :K], err[j], G.a[rvx[:, :K], 2 * m :], aW[j], ab[j])
+        haspos = np.logical_or.reduce(posx, axis=1)  # (ufuncs called directly: these arrays are small)
         col = act.a[cand, jb]
         act.a[cand, jb] = np.where(haspos, col | bit, col & ~bit)
-        cut = haspos & neg.any(axis=1)
-        if not cut.any():
-            continue
+        cut = haspos & np.logical_or.reduce(negx, axis=1)
         cp = cand[cut]
-        rv, pos, neg, z = rv[cut], pos[cut], neg[cut], z[cut]
+        c = cp.shape[0]
+        if c == 0:
+            continue
+        if c < cand.shape[0]:
+            rvx, posx, negx, z = rvx[cut], posx[cut], negx[cut], z[cut]
+        rv, pos, neg = rvx[:, :K], posx[:, :K], negx[:, :K]
+        pos_n, neg_n = posx[:, 1:], negx[:, 1:]  # the next vertex round the ring
         cnt = mesh.nv[cp]
-        c, K = rv.shape
-        ar = np.arange(K)
-        valid = ar < cnt[:, None]  # (c, K)
-        nxt = np.where(ar + 1 < cnt[:, None], ar + 1, 0)  # (c, K) next slot in the ring
-        rows_c = np.arange(c)[:, None]
-        pos_n = pos[rows_c, nxt]
-        neg_n = neg[rows_c, nxt]
-        cross = ((pos & neg_n) | (neg & pos_n)) & valid  # (c, K) edge slot -> next crosses
-        zero = valid & ~pos & ~neg
-        ends_p = (pos & ~pos_n & valid).sum(axis=1)
-        ends_n = (neg & ~neg_n & valid).sum(axis=1)
-        ok = (ends_p == 1) & (ends_n == 1) & (cross.sum(axis=1) + zero.sum(axis=1) == 2)
+        valid = np.arange(K) < cnt[:, None]  # (c, K)
+        # padding repeats the first vertex: its slots neither cross nor end a run
+        cross = (pos & neg_n) | (neg & pos_n)  # (c, K) edge slot -> next crosses
+        zero = valid & ~(pos | neg)
+        ends = (pos & ~pos_n) | (neg & ~neg_n)  # last vertex of a + run or of a - run (disjoint)
+        runs = np.add.reduce(ends.view(np.uint8) + cross.view(np.uint8) + zero.view(np.uint8), axis=1,
+                             dtype=np.intp)
+        # one + run, one - run and two crossings or zeros (each at least 1, 1, 2: a cut ring)
+        ok = runs == 4
         if not ok.all():
             bad = ~ok
             mesh.stats["unsplit"] += int(bad.sum())
-            on = np.where(valid[bad], z[bad], 0.0).sum(axis=1) > 0
+            on = np.where(valid[bad], z[bad, :K], 0.0).sum(axis=1) > 0
             col = act.a[cp[bad], jb]
             act.a[cp[bad], jb] = np.where(on, col | bit, col & ~bit)
-            cp, rv, pos, neg, valid, cross, zero, nxt = (
-                x[ok] for x in (cp, rv, pos, neg, valid, cross, zero, nxt))
+            cp, rvx, pos, neg, valid, cross = (x[ok] for x in (cp, rvx, pos, neg, valid, cross))
+            rv = rvx[:, :K]
             c = cp.shape[0]
             if c == 0:
                 continue
         # one new vertex per crossing edge, shared by the edge's two regions
-        ri, ci = np.nonzero(cross)
-        ea = rv[ri, ci].astype(np.int64)
-        eb = rv[ri, nxt[ri, ci]].astype(np.int64)
+        ri, ci = cross.nonzero()
+        ea = rvx[ri, ci].astype(np.int64)
+        eb = rvx[ri, ci + 1].astype(np.int64)
         ukey, inv = _unique_inverse(np.minimum(ea, eb) * _KEY + np.maximum(ea, eb))
-        ulo, uhi = ukey // _KEY, ukey % _KEY
-        zl = Zg.a[ulo, j]
-        zh = Zg.a[uhi, j]
+        ulo, uhi = np.divmod(ukey, _KEY)
+        zc = G.a[:, j]
+        zl = zc[ulo]
+        zh = zc[uhi]
         # interpolate from the end nearer the crossing (|z| smaller there), with that end's own
         # fraction: the new vertex is then exact to rounding of its own size, however long the edge
         near_hi = np.abs(zh) < np.abs(zl)
         ulo, uhi = np.where(near_hi, uhi, ulo), np.where(near_hi, ulo, uhi)
         zl = np.where(near_hi, zh, zl)
-        tt = zl / (zl - Zg.a[uhi, j])  # (u,) in (0, 1/2]: the ends have strictly opposite signs
+        tt = zl / (zl - zc[uhi])  # (u,) in (0, 1/2]: the ends have strictly opposite signs
         nu = ukey.shape[0]
-        Zg.reserve(nu)
-        Mg.reserve(nu)
-        mesh.uv.reserve(nu)
-        V = Zg.n
-        t2 = tt[:, None]
-        for g, tv in ((Zg, t2), (Mg, t2), (mesh.uv, t2)):
-            out = g.a[V : V + nu]
-            lo_rows = g.a[ulo]
-            np.subtract(g.a[uhi], lo_rows, out=out)
-            out *= tv
-            out += lo_rows
-        Zg.a[V : V + nu, j] = 0.0
-        Zg.n = Mg.n = mesh.uv.n = V + nu
+        G.reserve(nu)
+        V = G.n
+        out = G.a[V : V + nu]
+        lo_rows = G.a[ulo]
+        np.subtract(G.a[uhi], lo_rows, out=out)
+        out *= tt[:, None]
+        out += lo_rows
+        out[:, j] = 0.0
+        G.n = V + nu
         xid = np.zeros((c, K), dtype=np.int32)
         xid[ri, ci] = V + inv
-        # the two rings, as slot pairs (vertex i, crossing after vertex i)
+        # the two rings, as slot pairs (vertex i, crossing after vertex i), built together:
+        # rows 0..c-1 the + part (keeps the slot), rows c..2c-1 the - part (appended)
         vals = np.empty((c, 2 * K), dtype=rv.dtype)
         vals[:, 0::2], vals[:, 1::2] = rv, xid
-        keep_p = np.empty((c, 2 * K), dtype=bool)
-        keep_p[:, 0::2], keep_p[:, 1::2] = valid & ~neg, cross
-        keep_n = np.empty((c, 2 * K), dtype=bool)
-        keep_n[:, 0::2], keep_n[:, 1::2] = valid & ~pos, cross
-        cnt_p = keep_p.sum(axis=1)
-        cnt_n = keep_n.sum(axis=1)
-        Kn = int(max(cnt_p.max(), cnt_n.max()))
+        keep = np.empty((2 * c, 2 * K), dtype=bool)
+        keep[:c, 0::2] = valid & ~neg
+        keep[c:, 0::2] = valid & ~pos
+        keep[:c, 1::2] = cross
+        keep[c:, 1::2] = cross
+        counts = np.add.reduce(keep, axis=1, dtype=np.intp)
+        Kn = int(counts.max())
         if Kn > K:
             mesh.widen(Kn)
-        K2 = mesh.ring.shape[1]
+        K2 = mesh.ring.shape[1]  # <= 2 K (widen adds 8 slots to K >= 8)
         mesh.reserve_regions(c)
         R = mesh.R
-        newr = np.arange(R, R + c)
-        if first:
+        # kept slots first, in ring order (stable), then padding with the ring's first vertex
+        order = (~keep).argsort(axis=1, kind="stable")[:, :K2]
+        order += (np.arange(2 * c) % c * (2 * K))[:, None]  # flat index into vals (both halves read it)
+        out = vals.ravel()[order]
+        out = np.where(np.arange(K2) < counts[:, None], out, out[:, :1])
+        mesh.ring[cp] = out[:c]
+        mesh.ring[R : R + c] = out[c:]
+        mesh.nv[cp] = counts[:c]
+        mesh.nv[R : R + c] = counts[c:]
+        if bb is not None:
             bb.n = R
             bb.reserve(c)
-        for keep, rows, counts in ((keep_p, cp, cnt_p), (keep_n, newr, cnt_n)):
-            rr, cc = np.nonzero(keep)
-            slot = (np.cumsum(keep, axis=1, dtype=np.int32) - 1)[rr, cc]
-            head = vals[rr[slot == 0], cc[slot == 0]]  # (c,) first vertex of each ring
-            out = np.repeat(head[:, None], K2, axis=1).astype(np.int32)
-            out[rr, slot] = vals[rr, cc]
-            mesh.ring[rows] = out
-            mesh.nv[rows] = counts
-            if first:
-                P2 = mesh.uv.a[out]  # (c, K2, 2); padding repeats a vertex
-                lo2, hi2 = P2.min(axis=1), P2.max(axis=1)  # (c, 2)
-                bb.a[rows, 0::2], bb.a[rows, 1::2] = lo2, hi2
+            P2 = G.a[out, 2 * m :]  # (2c, K2, 2); padding repeats a vertex
+            lo2, hi2 = P2.min(axis=1), P2.max(axis=1)  # (2c, 2)
+            bb.a[cp, 0::2], bb.a[cp, 1::2] = lo2[:c], hi2[:c]
+            bb.a[R : R + c, 0::2], bb.a[R : R + c, 1::2] = lo2[c:], hi2[c:]
         mesh.R = R + c
-        if first:
+        if bb is not None:
             bb.n = R + c
         act.reserve(c)
         parent.reserve(c)
         act.a[R : R + c] = act.a[cp]
-        act.a[R : R + c, jb] &= ~bit
-        act.a[cp, jb] |= bit
+        act.a[R : R + c, jb] &= ~bit  # the + part (slot cp) has its bit set already: it has a + vertex
         parent.a[R : R + c] = parent.a[cp]
         act.n = parent.n = R + c
         if max_regions is not None and mesh.R > max_regions:
             partial = True
             break
+    V = G.n
+    mesh.uv.reserve(V - mesh.uv.n)
+    mesh.uv.a[V0:V] = G.a[V0:V, 2 * m :]
+    mesh.uv.n = V
     # next layer's input at every vertex: h = relu(z), magnitude carried
-    V = Zg.n
-    Z = Zg.a[:V]
-    M = Mg.a[:V]
+    Z = G.a[:V, :m]
+    M = G.a[:V, m : 2 * m]
     for s in range(0, V, step):  # chunks stay in cache
         e = min(V, s + step)
         z, mg = Z[s:e], M[s:e]
