@@ -15,6 +15,8 @@ import regions
 from regions import Network, constructions
 from regions.engines.line import kernel as line_engine
 from regions.domains import interval, segment, whole
+from regions.core import tolerances
+from regions.errors import NumericalError
 
 from exact_reference import count_pieces, exact_partition, to_fractions
 
@@ -278,3 +280,70 @@ def test_pieces_across_chunk_boundaries_with_silent_units(seed, monkeypatch):
     monkeypatch.setattr(line_engine, "CHUNK", 5)
     res = regions.count_line(net, whole(1))
     assert (res.regions, res.pieces) == (full.n_regions, full.n_pieces)
+
+
+# ------------------------------------------- crossings float64 cannot separate
+@pytest.mark.parametrize("prefix_region", [1210, 1220, 1330])
+def test_sawtooth_depth8_regions_near_one_are_exact(prefix_region):
+    # The 8x10 sawtooth on R: each of the 1331 regions after 3 layers holds exactly 11^5 final
+    # regions (the construction).  Near t = 1 these three hold crossings ~1e-12 apart at slopes
+    # ~1e8, which a magnitude tolerance merged (-99, -396, -99 regions before the exact path).
+    from regions.engines.base import Subproblem
+    from regions.engines.registry import get_engine
+
+    net = constructions.sawtooth(depth=8, width=10)
+    a = prefix_region
+    sub = Subproblem(f"line:p3:{a}-{a + 1}", {"depth": 3, "a": a, "b": a + 1, "n": 1331}, 1.0)
+    res = get_engine("line").count_subproblem(net, whole(1), sub)
+    assert res.regions == 11**5
+    assert res.extra["exact_decisions"] + res.extra["extended_decisions"] > 0  # float64 could not decide these
+
+
+def _undecided(monkeypatch, tier):
+    # a huge BREAK_RTOL leaves every crossing undecided by float64 (and by longdouble for "exact")
+    monkeypatch.setattr(line_engine, "BREAK_RTOL", 1e6)
+    if tier == "exact":
+        monkeypatch.setattr(tolerances, "BREAK_RTOL", 1e6)
+
+
+@pytest.mark.parametrize("tier", ["extended", "exact"])
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("arch", ["1-4-1", "1-3-3-1", "1-4-3-2-1", "1-5-5-2"])
+def test_exact_path_alone_matches_exact_rational_reference(seed, arch, tier, monkeypatch):
+    net = Network.from_arch(arch, seed=seed)
+    breaks, pats, _ = exact_partition(to_fractions(net.layers), -3, 3)
+    _undecided(monkeypatch, tier)
+    part = regions.partition_line(net, interval(-3.0, 3.0))
+    part.verify()
+    assert part.n_regions == len(pats)
+    assert part.breaks.tolist() == [float(x) for x in breaks]  # the exact breakpoints, rounded once
+    assert [tuple(p) for p in part.patterns.tolist()] == [tuple(p) for p in pats]
+    res = regions.count_line(net, interval(-3.0, 3.0))
+    assert res.regions == len(pats)
+
+
+@pytest.mark.parametrize("tier", ["extended", "exact"])
+@pytest.mark.parametrize("width,depth", [(3, 3), (4, 2), (10, 2)])
+def test_exact_path_alone_on_the_sawtooth(width, depth, tier, monkeypatch):
+    _undecided(monkeypatch, tier)
+    res = regions.count_line(constructions.sawtooth(depth=depth, width=width), whole(1))
+    assert res.regions == (width + 1) ** depth
+    assert res.extra[f"{tier}_decisions"] > 0 and res.extra["below_resolution"] == 0
+
+
+def test_undecided_crossings_without_exact_decider_are_refused(monkeypatch):
+    net = Network.from_arch("1-4-1", seed=0)
+    pulled, left, ltol, end, rep, C, A, cmax, amax = line_engine._start(net, interval(-3.0, 3.0))
+    W, b = pulled.layers[0]
+    monkeypatch.setattr(line_engine, "BREAK_RTOL", 1e6)
+    with pytest.raises(NumericalError, match="float64 can separate"):
+        line_engine._split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, 0.0)
+
+
+def test_rescaled_duplicate_is_one_breakpoint_and_reported():
+    # 3 * 0.3 rounds: the copy's crossing is one float64 step from the original's, no float64 between
+    W0 = np.array([[0.3], [0.3 * 3.0], [1.7]])
+    b0 = np.array([-0.1, -0.1 * 3.0, 0.9])
+    net = Network([(W0, b0), (np.array([[1.0, -1.0 / 3.0, 0.5]]), np.zeros(1))])
+    res = regions.count_line(net, interval(-2.0, 2.0))
+    assert res.regions == 3 and res.extra["below_resolution"] == 1

@@ -26,9 +26,18 @@ per region.
 Scale: nothing depends on the domain's size.  ``t*`` is computed from the
 map's own coefficients, so its rounding is relative to ``|t*|`` and to the
 magnitudes of ``Z`` and ``S``; every comparison of crossings uses a
-tolerance from those magnitudes (``BREAK_RTOL``, see
+bound of that rounding from those magnitudes (``BREAK_RTOL``, see
 :func:`_split_layer`), and a layer whose values overflow float64 is refused
-with :class:`~regions.errors.NumericalError`.  Counts are the same on
+with :class:`~regions.errors.NumericalError`.  Where the bounds overlap (two
+crossings, or a crossing and a region's end, closer than their rounding)
+float64 cannot decide, and the region is decided again, in extended
+precision anchored at the region's representative point where that
+separates every crossing beyond its rounding, else in exact rational
+arithmetic (:mod:`regions.engines.line.exact`; counted in
+``CountResult.extra["extended_decisions"]`` and ``["exact_decisions"]``):
+nothing is merged or dropped by a tolerance.  The one exception, counted in ``extra["below_resolution"]``, is a
+region with no float64 number inside it (a neuron and its rescaled copy
+whose weights round differently), which no float64 partition can hold.  Counts are the same on
 ``[-1e9, 1e9]``, ``[-1e300, 1e300]`` and ``R`` once every breakpoint is
 inside, and unchanged by positive rescaling of any layer.
 
@@ -58,6 +67,7 @@ from ...errors import NumericalError, RegionsError
 from ...domains import Domain, interval
 from ...model.network import Network
 from ..base import check_options
+from .exact import ExtendedLine
 from .result import LinePartition
 
 __all__ = ["LinePartition", "partition_line", "count_line"]
@@ -152,7 +162,7 @@ def _zero_small_slopes(S: np.ndarray, A: np.ndarray, Wt: np.ndarray, amax: np.nd
         S[rows] = Sr
 
 
-def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=True):
+def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=True, exact=None, layer=0):
     """Split the regions by one hidden layer.
 
     On a region the layer's input is affine in ``t``: ``h(t) = C + A t``
@@ -171,6 +181,11 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
     W, b : (m, n), (m,) the layer.
     values : bool
         Compute ``C'`` (not needed after the last hidden layer when counting).
+    exact : ExtendedLine, optional
+        Decides exactly the regions that float64 cannot (see below); without
+        it such a region is refused with :class:`~regions.errors.NumericalError`.
+    layer : int
+        This layer's index among the hidden layers (for ``exact``).
 
     Returns
     -------
@@ -181,10 +196,15 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
     Tolerances are those of each crossing: ``BREAK_RTOL * (|Z|_abs + |t*| |S|_abs) / |S|``
     with the magnitudes bounded by ``cmax l1 + |b|`` and ``amax l1`` (``l1``
     the unit's absolute row sum); a crossing is inside its region when it
-    is farther from both ends than its own and the end's tolerance, and two
-    crossings of a region are one breakpoint when they are closer than twice
-    the largest tolerance among the region's crossings.  None of this
-    depends on the domain's size.
+    is farther from both ends than its own and the end's tolerance, and
+    outside when it is that far beyond an end.  Two crossings of a region
+    farther apart than twice the largest tolerance among the region's
+    crossings are two breakpoints.  None of this depends on the domain's
+    size.  Everything else (two crossings within those tolerances of each
+    other, a crossing within them of an end) float64 cannot decide: such a
+    region is decided by ``exact`` (extended precision, else exact rational
+    arithmetic: :class:`~regions.engines.line.exact.ExtendedLine`), which also reads its
+    children's patterns; no crossing is merged or dropped by a tolerance.
     """
     R = left.shape[0]
     m = W.shape[0]
@@ -224,24 +244,52 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
         np.abs(tol, out=tol)
         inside = T - tol > (left + ltol)[:, None]
         inside &= T + tol < (right - rtol)[:, None]
+        # undecided: within the tolerances of an end (neither clearly inside nor clearly outside)
+        near = np.abs(T - left[:, None]) <= tol + ltol[:, None]
+        near |= np.abs(T - right[:, None]) <= tol + rtol[:, None]
+        near &= S != 0.0
+    undecided = near.any(axis=1)  # (R,)
     counts = np.ones(R, dtype=np.intp)
-    if inside.any():
+    if inside.any() or undecided.any():
         # one tolerance per region: the largest of its crossings' own (all of the region's scale)
         rowtol = np.where(inside, tol, 0.0).max(axis=1)  # (R,)
         T = np.where(inside, T, np.inf)
         T.sort(axis=1)
         k = inside.sum(axis=1)  # (R,) crossings per region
         keep = np.arange(m)[None, :] < k[:, None]  # (R, m)
-        # coincident crossings (within the region's tolerance of the previous one) are one breakpoint
+        # crossings within the region's tolerance of the previous one: float64 cannot tell one from two
         with np.errstate(invalid="ignore"):
-            keep[:, 1:] &= ~(T[:, 1:] - T[:, :-1] <= 2.0 * rowtol[:, None])
+            close = keep[:, 1:] & (T[:, 1:] - T[:, :-1] <= 2.0 * rowtol[:, None])
+        undecided |= close.any(axis=1)
+        rows = np.nonzero(undecided)[0]
+        decided = []
+        if rows.size:
+            if exact is None:
+                raise NumericalError(
+                    f"expected breakpoints that float64 can separate, got crossings within rounding of each "
+                    f"other or of a region's end near t = {rep[rows[0]]!r} (no exact fallback here)"
+                )
+            # the few regions float64 cannot decide: extended precision, else one exact pass each
+            for r, (brk, act) in zip(rows, exact.children_many(
+                    layer, rep[rows], left[rows], ltol[rows], right[rows], rtol[rows])):
+                n = len(brk)
+                T[r, :n] = brk
+                T[r, n:] = np.inf
+                keep[r] = np.arange(m) < n
+                decided.append(act)
         E = np.concatenate([left[:, None], T], axis=1)  # (R, m+1) left ends of the pieces
         mask = np.concatenate([np.ones((R, 1), dtype=bool), keep], axis=1)
         # for r in range(R): for j in range(m+1): if mask[r, j]: emit piece (r, E[r, j])
         counts += keep.sum(axis=1)
         new_left = E[mask]  # (R',) row-major: children of a region stay consecutive
+        first = np.cumsum(counts) - counts  # (R,) index of each region's first child
         new_ltol = np.repeat(rowtol, counts)
-        new_ltol[np.cumsum(counts) - counts] = ltol  # first child keeps its parent's left end
+        if rows.size:
+            # breakpoints decided exactly carry only their rounding to float64
+            for r in rows:
+                kids = slice(first[r] + 1, first[r] + counts[r])
+                new_ltol[kids] = np.spacing(np.abs(new_left[kids]))
+        new_ltol[first] = ltol  # first child keeps its parent's left end
         new_right = np.empty_like(new_left)
         new_right[:-1] = new_left[1:]
         new_right[-1] = end
@@ -251,6 +299,7 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
         smax = np.repeat(smax, counts)
         zmax = np.repeat(zmax, counts)
     else:
+        rows = np.zeros(0, dtype=np.intp)
         new_left, new_ltol, new_rep, Sc, Zc = left, ltol, rep, S, Z
     # Signs at the children's reps: a rep is half its region's width (more
     # than the tolerances of both ends) away from every kept breakpoint, and
@@ -259,6 +308,8 @@ def _split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, slope, *, values=
         Zr = Sc * new_rep[:, None]
         Zr += Zc
     active = Zr > 0  # (R', m)
+    for r, act in zip(rows, decided if rows.size else ()):
+        active[first[r]:first[r] + counts[r]] = act  # read exactly where float64 could not
     if slope == 0.0:
         Cn = np.multiply(Zc, active, out=Zc) if values else None
         An = np.multiply(Sc, active, out=Sc)
@@ -305,6 +356,11 @@ def _start(net: Network, domain: Domain):
     return pulled, left, ltol, hi, rep, C, A, cmax, amax
 
 
+def _exact(pulled: Network, domain: Domain) -> ExtendedLine:
+    """The decider of the regions float64 cannot decide (see :mod:`.exact`)."""
+    return ExtendedLine(pulled.layers[:-1], pulled.negative_slope, float(domain.lo[0]), float(domain.hi[0]))
+
+
 def _default_domain(net: Network, domain: Domain | None) -> Domain:
     if domain is None:
         if net.input_dim != 1:
@@ -319,14 +375,15 @@ def _default_domain(net: Network, domain: Domain | None) -> Domain:
 
 
 def _count_walk(pulled: Network, start: int, arrays: tuple, counts: list, *, bar=None,
-                max_regions: int | None = None, chunk: int = CHUNK) -> dict:
+                max_regions: int | None = None, chunk: int = CHUNK, exact: ExtendedLine | None = None) -> dict:
     """Depth-first count of the final regions under ``arrays``, from hidden layer ``start`` on.
 
     Shared by :func:`count_line` (``start = 0``) and the split counts
     (:mod:`.split`, ``start`` = the prefix depth).  ``arrays`` are the regions
     before layer ``start``, ``(left, ltol, end, rep, C, A, cmax, amax)``;
     ``counts[l]`` grows by the regions found after hidden layer ``l``; each
-    layer's regions are walked in chunks of ``chunk`` (bounded memory).
+    layer's regions are walked in chunks of ``chunk`` (bounded memory);
+    ``exact`` decides the regions float64 cannot (see :func:`_split_layer`).
 
     Returns
     -------
@@ -365,7 +422,8 @@ def _count_walk(pulled: Network, start: int, arrays: tuple, counts: list, *, bar
         W, b = hidden[layer]
         last = layer == len(hidden) - 1  # the output needs slopes only
         nl, nlt, nrep, nC, nA, ncmax, namax, _, _ = _split_layer(
-            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=not last)
+            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=not last,
+            exact=exact, layer=layer)
         counts[layer] += nl.shape[0]
         if bar is not None:
             bar.update(layer, nl.shape[0])
@@ -414,13 +472,14 @@ def partition_line(net: Network, domain: Domain | None = None, *, max_regions: i
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
     pulled, left, ltol, end, rep, C, A, cmax, amax = _start(net, domain)
+    exact = _exact(pulled, domain)
     parents, actives, counts = [], [], []
     partial = False
     hidden = pulled.layers[:-1]
     with Progress(progress, [(f"layer {l + 1}/{len(hidden)}", None) for l in range(len(hidden))]) as bar:
         for l, (W, b) in enumerate(hidden):
             left, ltol, rep, C, A, cmax, amax, counts_l, active = _split_layer(
-                left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope)
+                left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, exact=exact, layer=l)
             parents.append(np.repeat(np.arange(counts_l.shape[0]), counts_l))
             actives.append(active)
             counts.append(int(left.shape[0]))
@@ -481,11 +540,12 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
     pulled, left, ltol, end, rep, C, A, cmax, amax = _start(net, domain)
+    exact = _exact(pulled, domain)
     hidden = pulled.layers[:-1]
     counts = [0] * len(hidden)
     with Progress(progress, [(f"layer {l + 1}/{len(hidden)}", None) for l in range(len(hidden))]) as bar:
         state = _count_walk(pulled, 0, (left, ltol, end, rep, C, A, cmax, amax), counts, bar=bar,
-                            max_regions=max_regions)
+                            max_regions=max_regions, exact=exact)
     regions = state["regions"]
     return CountResult(
         regions=regions,
@@ -493,4 +553,6 @@ def count_line(net: Network, domain: Domain | None = None, *, max_regions: int |
         layer_counts=counts,
         engine="line",
         partial=state["partial"],
+        extra={"exact_decisions": exact.decisions, "extended_decisions": exact.extended,
+               "below_resolution": exact.below_resolution},
     )

@@ -25,7 +25,7 @@ from ...core.tolerances import ZERO_RTOL
 from ...domains import Domain
 from ...execution.prefix import PrefixSplit, Run, refuse_rederived
 from ...model.network import Network
-from .kernel import _count_walk, _default_domain, _split_layer, _start
+from .kernel import _count_walk, _default_domain, _exact, _split_layer, _start
 
 __all__ = ["LineSplit"]
 
@@ -38,7 +38,8 @@ def _derive_prefix(net: Network, domain: Domain, depth: int):
     for l in range(depth):
         W, b = hidden[l]
         left, ltol, rep, C, A, cmax, amax, _, _ = _split_layer(
-            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=l != len(hidden) - 1)
+            left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=l != len(hidden) - 1,
+            exact=_exact(pulled, domain), layer=l)
         counts.append(int(left.shape[0]))
     return pulled, (left, ltol, end, rep, C, A, cmax, amax), counts
 
@@ -83,7 +84,8 @@ class LineSplit(PrefixSplit):
             C = np.empty((left.shape[0], 0))
         run = tuple(x[a:b].copy() for x in (left, ltol, rep, C, A, cmax, amax))
         counts = [0] * (len(pulled.layers) - 1)
-        state = _count_walk(pulled, depth, (run[0], run[1], e, *run[2:]), counts)
+        exact = _exact(pulled, domain)
+        state = _count_walk(pulled, depth, (run[0], run[1], e, *run[2:]), counts, exact=exact)
         S_last, A_last, _ = state["last"]
         S_first, mag_first = state["first"]
         absWt_out = np.abs(pulled.layers[-1][0].T)
@@ -92,7 +94,9 @@ class LineSplit(PrefixSplit):
             "last": [[float(x) for x in S_last[0]], [float(x) for x in np.abs(A_last[0]) @ absWt_out]],
         }
         res = CountResult(regions=state["regions"], pieces=state["regions"] - state["merges"],
-                          layer_counts=list(prefix_counts) + counts[depth:], engine="line")
+                          layer_counts=list(prefix_counts) + counts[depth:], engine="line",
+                          extra={"exact_decisions": exact.decisions, "extended_decisions": exact.extended,
+                                 "below_resolution": exact.below_resolution})
         return res, n, {"ends": sides}
 
     def merge_pieces(self, runs: list[Run], regions: int):
