@@ -112,18 +112,9 @@ def _cycles(graph: dict[str, set[str]]) -> list[tuple[str, ...]]:
     return sorted(comps)
 
 
-#: Import cycles still present (through function-level imports), each with the direction to fix;
-#: the test fails on a new one and on one that is gone (remove it here then).
-KNOWN_CYCLES = {
-    # network.compose -> ops.compose_graphs; ops.lower -> Network: compose belongs in ops (or a module above both)
-    ("regions.model.network", "regions.model.ops"),
-    # shells.whole_if_inside runs the polytope walk: it belongs in regions.engines.polytope (planar/kernel.py
-    # imports it from shells)
-    ("regions.engines.polytope.api", "regions.engines.shells"),
-    # split workers look engines up by name in the registry, which dispatches counts with jobs to split;
-    # runners warm the registry up in each worker
-    ("regions.engines.registry", "regions.execution.runners", "regions.execution.split"),
-}
+#: Import cycles tolerated (function-level imports included), each with the direction that would remove
+#: it; none is left. The test fails on a new one and on one that is gone (remove it here then).
+KNOWN_CYCLES: set[tuple[str, ...]] = set()
 
 
 def test_import_cycles():

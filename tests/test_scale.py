@@ -182,7 +182,7 @@ def test_nested_boxes_monotone_up_to_1e300(arch, seed, engine):
     # independent value: the count on all of R^d (the n-D engine's homogeneous walk, no box at all),
     # which every box holding every vertex must reproduce; below that the count may only grow.
     # (Wide centred boxes holding every vertex take that count by construction, see
-    # regions.engines.shells.whole_if_inside; the shells themselves are checked below.)
+    # regions.engines.polytope.api.whole_if_inside; the shells themselves are checked below.)
     net = Network.from_arch(arch, seed=seed)
     d = net.input_dim
     full = count(net, whole(d))
@@ -227,7 +227,7 @@ def test_off_centre_boxes_on_shells(arch, seed, engine, y0):
     # Independent value: the count on the half-space {x_last >= y0} (the n-D engine's walk on an
     # unbounded box), which every such box holding every vertex of the half-space's partition must
     # reproduce.  count() takes it by construction once the far faces are beyond twice that radius
-    # (regions.engines.shells.whole_if_inside); the shells, forced, are checked against it
+    # (regions.engines.polytope.api.whole_if_inside); the shells, forced, are checked against it
     net = Network.from_arch(arch, seed=seed)
     d = net.input_dim
     half, rv = _half_space(net, y0)

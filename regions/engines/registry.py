@@ -1,7 +1,7 @@
 """One entry point for every engine: :func:`partition` and :func:`count`.
 
-Engines register themselves here as :class:`~regions.engines.base.Engine`
-objects.  :func:`select` picks one for a job: the one the caller names, or
+Engines are :class:`~regions.engines.base.Engine` objects registered in
+:mod:`regions.engines.catalog` (re-exported here).  :func:`select` picks one for a job: the one the caller names, or
 by default the 1-D engine for 1-D domains, the 2-D engine for bounded 2-D
 domains, the n-D vertex engine for unbounded ones (it certifies unbounded
 regions) and, for bounded boxes of 3 or more dimensions, the vertex or the
@@ -16,48 +16,14 @@ from ..domains import Domain, box
 from ..errors import RegionsError
 from ..model.network import Network
 from ..model.ops import Graph
+from ..execution.split import count_split
 from .base import Engine, check_options
+from .catalog import engines, get_engine, register
 from .cost import check_budget, choose_engine, estimate_cost
-from .line.engine import LineEngine
-from .lp.engine import LPEngine
 from .lp.reduce import count_whole
 from .opgraph import count_graph, partition_graph
-from .planar.engine import PlanarEngine
-from .polytope.engine import PolytopeEngine
 
 __all__ = ["count", "default_domain", "engines", "get_engine", "partition", "register", "select"]
-
-_REGISTRY: dict[str, Engine] = {}
-
-
-def register(engine: Engine, *, replace: bool = False) -> Engine:
-    """Add ``engine`` to the registry under ``engine.name``; returns it."""
-    if not isinstance(engine, Engine) or not engine.name:
-        raise RegionsError(f"expected an Engine instance with a name, got {engine!r}")
-    if engine.name in _REGISTRY and not replace:
-        raise RegionsError(f"expected a new engine name, got {engine.name!r}, which is registered already")
-    _REGISTRY[engine.name] = engine
-    return engine
-
-
-def engines() -> dict[str, Engine]:
-    """The registered engines by name (a copy)."""
-    return dict(_REGISTRY)
-
-
-def get_engine(name: str) -> Engine:
-    """The engine registered under ``name``."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise RegionsError(
-            f"expected an engine name among {', '.join(sorted(_REGISTRY))}, got {name!r}"
-        ) from None
-
-
-for _engine in (LineEngine(), PlanarEngine(), PolytopeEngine(), LPEngine()):
-    register(_engine)
-
 
 def default_domain(net: Network) -> Domain:
     """The box ``[-1, 1]^d`` of the network's input space."""
@@ -97,7 +63,7 @@ def select(net: Network, domain: Domain, engine: str | Engine | None = None, *, 
         eng = engine if isinstance(engine, Engine) else get_engine(engine)
         eng._check_supported(net, domain)
         return eng
-    eng = _REGISTRY[choose_engine(net, domain, cost)]
+    eng = get_engine(choose_engine(net, domain, cost))
     eng._check_supported(net, domain)
     return eng
 
@@ -155,8 +121,6 @@ def count(net: Network, domain: Domain | None = None, *, engine: str | None = No
     if jobs is not None or scheduler is not None or state is not None:
         if max_regions is not None:
             raise RegionsError(f"expected max_regions=None with jobs, scheduler or state, got {max_regions!r}")
-        from ..execution.split import count_split  # noqa: PLC0415 -- execution imports the registry
-
         return count_split(net, domain, select(net, domain, engine), jobs=jobs, scheduler=scheduler,
                            state=state, progress=progress)
     cost = _budget(net, domain, engine, max_regions)

@@ -92,7 +92,6 @@ __all__ = [
     "feature_radius",
     "refuse_wide",
     "shell_boxes",
-    "whole_if_inside",
 ]
 
 #: Half-width of a box, in feature radii, above which it is counted on shells.
@@ -143,37 +142,6 @@ def _centre_extent(domain: Domain) -> tuple[np.ndarray, float]:
 def _axis_box(domain: Domain) -> bool:
     return (domain.kind == "box" and domain.basis is None and domain.bounded
             and getattr(domain, "vertices", None) is None)
-
-
-def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | None:
-    """The count on the box with its far faces removed, where that partition's vertices are all near.
-
-    The faces farther than ``SHELL_TRIGGER`` feature radii from the origin
-    are dropped, leaving an unbounded box ``U`` (all of ``R^k`` for a wide
-    centred box).  Where no region of ``U``'s partition holds a line, every
-    region and every facet has a vertex; if every dropped face lies beyond
-    twice the vertices' max-norm radius, the box agrees with ``U`` on a
-    neighbourhood of every vertex, so its regions, pieces and per-layer
-    counts are ``U``'s (computed by the n-D engine's homogeneous walk, which
-    has no domain-long edges: rays instead).  Else None (shells).
-    """
-    from .polytope.api import _count_whole_radius  # noqa: PLC0415 -- engines import this module
-
-    rho = feature_radius(net.layers)
-    if rho is None or not _axis_box(domain):
-        return None
-    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
-    far = SHELL_TRIGGER * rho
-    ulo, uhi = np.where(lo < -far, -np.inf, lo), np.where(hi > far, np.inf, hi)
-    if np.all(np.isfinite(ulo)) and np.all(np.isfinite(uhi)):
-        return None
-    res, rad = _count_whole_radius(net, box(ulo, uhi))
-    if rad is None or np.any(np.isinf(ulo) & ~(lo < -2 * rad)) or np.any(np.isinf(uhi) & ~(hi > 2 * rad)):
-        return None
-    res.bounded = res.unbounded = None
-    res.extra = dict(res.extra, method=f"every vertex within {rad:.3g} of the origin, far faces beyond twice "
-                     f"that: the count on the box without them", requested_engine=engine)
-    return res
 
 
 def shell_boxes(net: Network, domain: Domain, *,

@@ -58,7 +58,7 @@ def run_events(fn: Callable[[Any], Iterable[dict]], data: Any) -> list[dict]:
 def _worker_main(conn) -> None:  # pragma: no cover -- runs in the worker processes
     """Loop of a local worker process: receive ``(fn, data)``, send its events."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    from ..engines import registry  # noqa: F401 -- warm up the engines before the first task
+    from ..engines import catalog  # noqa: F401 -- warm up the engines before the first task
     while True:
         try:
             msg = conn.recv()

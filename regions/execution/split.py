@@ -41,6 +41,7 @@ from ..core.io import write_text_atomic
 from ..core.result import CountResult
 from ..domains import Domain
 from ..engines.base import Engine, Subproblem
+from ..engines.catalog import get_engine
 from ..errors import RegionsError
 from ..model.network import Network
 from .hashes import domain_sha256, network_sha256
@@ -71,8 +72,6 @@ def _subproblem_task(data: tuple) -> Iterator[dict]:  # runs in the worker proce
 
 
 def _count_one(net: Network, domain: Domain, engine: str, sub: Subproblem) -> CountResult:
-    from ..engines.registry import get_engine  # noqa: PLC0415 -- the registry imports this module lazily
-
     return get_engine(engine).count_subproblem(net, domain, sub)
 
 

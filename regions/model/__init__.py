@@ -1,5 +1,6 @@
 """The network model: affine layers and their activations."""
 
-from .network import INIT_SCHEMES, Network, compose, parse_arch
+from .compose import compose
+from .network import INIT_SCHEMES, Network, parse_arch
 
 __all__ = ["INIT_SCHEMES", "Network", "compose", "parse_arch"]

@@ -376,14 +376,15 @@ def compose(f: Network, g: Network) -> Network:
     >>> h = compose(f, g); h.arch
     '1-3-3-1'
 
-    Either may be an op graph (:class:`regions.model.ops.Graph`, e.g. from
-    :func:`regions.from_torch`); the result is then an op graph
-    (:func:`regions.model.ops.compose_graphs`).
+    Op graphs (:class:`regions.model.ops.Graph`) compose with
+    :func:`regions.compose` (:mod:`regions.model.compose`), which also takes
+    a graph and a network together.
     """
     if not isinstance(f, Network) or not isinstance(g, Network):
-        from .ops import compose_graphs  # noqa: PLC0415 -- ops imports this module lazily
-
-        return compose_graphs(f, g)
+        raise RegionsError(
+            f"expected two Networks, got {type(f).__name__} and {type(g).__name__} "
+            f"(regions.compose composes op graphs too)"
+        )
     if f.output_dim != g.input_dim:
         raise RegionsError(
             f"expected f's output dimension to equal g's input dimension, "

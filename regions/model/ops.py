@@ -36,6 +36,7 @@ import numpy as np
 
 from ..core.tolerances import ZERO_RTOL
 from ..errors import RegionsError
+from .network import Network
 
 __all__ = [
     "Activation",
@@ -498,8 +499,6 @@ def compose_graphs(f, g) -> Graph:
     ``g``'s nodes read ``f``'s output where they read ``g``'s input;
     parameters add up.
     """
-    from .network import Network  # noqa: PLC0415 -- network imports nothing from here
-
     f = graph_from_network(f) if isinstance(f, Network) else f
     g = graph_from_network(g) if isinstance(g, Network) else g
     if not isinstance(f, Graph) or not isinstance(g, Graph):

@@ -132,7 +132,8 @@ from ...errors import NumericalError, RegionsError
 from ...domains import Domain, box
 from ...model.network import Network
 from ..base import check_options
-from ..shells import count_by_shells, refuse_wide, shell_boxes, whole_if_inside
+from ..polytope.api import whole_if_inside  # the count of R^2 with far faces dropped: the n-D walk
+from ..shells import count_by_shells, refuse_wide, shell_boxes
 from .pieces import pieces_from_maps, pieces_from_vertices
 from .result import PlanarPartition
 from .rings import EDGE_KEY as _KEY  # vertex-pair keys: lo * _KEY + hi

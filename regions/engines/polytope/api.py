@@ -17,7 +17,7 @@ from ...domains import Domain, box
 from ...errors import RegionsError
 from ...model.network import Network
 from ..base import check_options
-from ..shells import count_by_shells, refuse_wide, shell_boxes, whole_if_inside
+from ..shells import SHELL_TRIGGER, _axis_box, count_by_shells, feature_radius, refuse_wide, shell_boxes
 from .batch import _Batch, _first_values  # noqa: F401 -- _first_values re-exported for the skeleton tests
 from .kernel import CHUNK, PARTITION_WIDE, VERTEX_RTOL, _check, _walk  # noqa: F401 -- CHUNK re-exported
 from .pieces import _inert, _Pieces
@@ -298,3 +298,32 @@ def _count_walk(net: Network, domain: Domain, max_regions: int | None, progress:
             extra["one_sided_merges"] = one_sided
     return CountResult(n, n_pieces, counts, "polytope", partial=stopped, bounded=bounded,
                        unbounded=unbounded, extra=extra)
+
+
+def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | None:
+    """The count on the box with its far faces removed, where that partition's vertices are all near.
+
+    The faces farther than ``SHELL_TRIGGER`` feature radii from the origin
+    are dropped, leaving an unbounded box ``U`` (all of ``R^k`` for a wide
+    centred box).  Where no region of ``U``'s partition holds a line, every
+    region and every facet has a vertex; if every dropped face lies beyond
+    twice the vertices' max-norm radius, the box agrees with ``U`` on a
+    neighbourhood of every vertex, so its regions, pieces and per-layer
+    counts are ``U``'s (computed by the n-D engine's homogeneous walk, which
+    has no domain-long edges: rays instead).  Else None (shells).
+    """
+    rho = feature_radius(net.layers)
+    if rho is None or not _axis_box(domain):
+        return None
+    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
+    far = SHELL_TRIGGER * rho
+    ulo, uhi = np.where(lo < -far, -np.inf, lo), np.where(hi > far, np.inf, hi)
+    if np.all(np.isfinite(ulo)) and np.all(np.isfinite(uhi)):
+        return None
+    res, rad = _count_whole_radius(net, box(ulo, uhi))
+    if rad is None or np.any(np.isinf(ulo) & ~(lo < -2 * rad)) or np.any(np.isinf(uhi) & ~(hi > 2 * rad)):
+        return None
+    res.bounded = res.unbounded = None
+    res.extra = dict(res.extra, method=f"every vertex within {rad:.3g} of the origin, far faces beyond twice "
+                     f"that: the count on the box without them", requested_engine=engine)
+    return res
