@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..core.parsing import parse_int_list
 from ..errors import RegionsError
 from ..core.io import write_atomic
 
@@ -44,15 +45,8 @@ def parse_arch(arch: str | Sequence[int]) -> tuple[int, ...]:
     tuple of int
         ``(d_in, n_1, ..., n_K, d_out)``, at least two entries, all >= 1.
     """
-    if isinstance(arch, str):
-        parts = arch.strip().split("-")
-        try:
-            sizes = tuple(int(p) for p in parts)
-        except ValueError:
-            raise RegionsError(
-                f"expected an architecture of positive integers joined by '-' "
-                f"such as '1-10-10-1', got {arch!r}"
-            ) from None
+    if isinstance(arch, str):  # the project's one integer-list parser
+        sizes = tuple(parse_int_list(arch, name="an architecture", sep="-", minimum=0, example="'1-10-10-1'"))
     else:
         try:
             sizes = tuple(int(s) for s in arch)
