@@ -56,6 +56,7 @@ from ...domains import Domain
 from ...errors import RegionsError, VerificationError
 from ...model.ops import Lowered, lower
 from .kernel import _LP
+from .result import hrep_volumes
 
 __all__ = ["OpLPPartition", "partition_lp_ops"]
 
@@ -454,20 +455,7 @@ class OpLPPartition:
         k = self.domain.dim
         if not self.domain.bounded:
             return np.full(self.n_regions, np.inf)
-        if k > 6:
-            raise RegionsError(f"expected a domain of dimension <= 6 for region volumes, got {k}")
-        from scipy.spatial import ConvexHull, HalfspaceIntersection  # noqa: PLC0415
-
-        out = np.empty(self.n_regions)
-        for i in range(self.n_regions):
-            A, b = self.hrep(i)
-            if k == 1:
-                a = A[:, 0]
-                out[i] = float(np.min((b / a)[a > 0]) - np.max((b / a)[a < 0]))
-                continue
-            V = HalfspaceIntersection(np.hstack([A, -b[:, None]]), _centre(A, b)).intersections
-            out[i] = ConvexHull(V).volume
-        return out
+        return hrep_volumes(self.hrep, self.n_regions, k, lambda i, A, b: _centre(A, b))
 
     def points(self) -> np.ndarray:
         return self.domain.to_input(self.witnesses)

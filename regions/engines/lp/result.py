@@ -15,6 +15,29 @@ from ...model.network import Network
 __all__ = ["LPPartition"]
 
 
+def hrep_volumes(hrep, n: int, k: int, interior) -> np.ndarray:
+    """Volumes (qhull, ``k <= 6``) of ``n`` bounded regions given as ``A x <= c``.
+
+    ``hrep(i)`` gives region ``i``'s ``(A, c)``; ``interior(i, A, c)`` a point
+    strictly inside it.  An interval (``k == 1``) is measured from its two
+    tightest bounds, without qhull.
+    """
+    if k > 6:
+        raise RegionsError(f"expected a domain of dimension <= 6 for region volumes, got {k}")
+    from scipy.spatial import ConvexHull, HalfspaceIntersection  # noqa: PLC0415 -- scipy.spatial on demand
+
+    out = np.empty(n)  # (n,)
+    for i in range(n):  # one qhull call per region: qhull has no batched form
+        A, c = hrep(i)
+        if k == 1:  # an interval: the tightest bounds of a x <= c on each side
+            a = A[:, 0]
+            out[i] = float(np.min((c / a)[a > 0]) - np.max((c / a)[a < 0]))
+            continue
+        V = HalfspaceIntersection(np.hstack([A, -c[:, None]]), interior(i, A, c)).intersections
+        out[i] = ConvexHull(V).volume
+    return out
+
+
 @dataclass(eq=False)
 class LPPartition:
     """Activation regions found by the LP engine.
@@ -62,21 +85,7 @@ class LPPartition:
         self._no_cross("volumes")
         if not self.domain.bounded:
             return np.full(self.n_regions, np.inf)
-        if k > 6:
-            raise RegionsError(f"expected a domain of dimension <= 6 for region volumes, got {k}")
-        from scipy.spatial import ConvexHull, HalfspaceIntersection  # noqa: PLC0415
-
-        out = np.empty(self.n_regions)
-        for i in range(self.n_regions):
-            A, c = self.hrep(i)
-            if k == 1:  # an interval: the tightest bounds of a x <= c on each side
-                a = A[:, 0]
-                out[i] = float(np.min((c / a)[a > 0]) - np.max((c / a)[a < 0]))
-                continue
-            hs = np.hstack([A, -c[:, None]])
-            V = HalfspaceIntersection(hs, self.witnesses[i]).intersections
-            out[i] = ConvexHull(V).volume
-        return out
+        return hrep_volumes(self.hrep, self.n_regions, k, lambda i, A, c: self.witnesses[i])
 
     def _no_cross(self, what: str) -> None:
         if self.cross:
