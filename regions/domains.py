@@ -256,7 +256,11 @@ def plane_through(x0, x1, x2, *, margin: float = 0.5, triangle: bool = False) ->
 
     The parameter axes are orthonormal (Gram-Schmidt on ``x1 - x0`` and
     ``x2 - x0``), so areas in parameter space are true areas in input space;
-    ``u = 0`` is the triangle's centroid.  The default extent is the
+    ``u = 0`` is the triangle's centroid, except where the centroid is more
+    than twice the size (max-norm) of the smallest of the three points
+    (points of very different sizes): then ``u = 0`` is that point, so the
+    plane near it keeps the point's own precision (the centroid's rounding
+    would shift it by ``eps`` times the largest point).  The default extent is the
     triangle's bounding box in ``(u, v)`` enlarged by ``margin`` times its
     size on every side; ``triangle=True`` takes the triangle itself.
     The three points map to :attr:`Domain.info` ``["points_uv"]``.
@@ -267,31 +271,48 @@ def plane_through(x0, x1, x2, *, margin: float = 0.5, triangle: bool = False) ->
     if x0.shape[0] < 2:
         raise RegionsError(f"expected points in at least 2 dimensions for a plane, got {x0.shape[0]}")
     e1 = x1 - x0
-    n1 = np.linalg.norm(e1)
     e2 = x2 - x0
-    if n1 == 0:
+    if not (np.isfinite(e1).all() and np.isfinite(e2).all()):
+        raise RegionsError("expected three points whose differences are finite in float64, got an overflow")
+    if not np.any(e1):
         raise RegionsError("expected three points in general position, got x0 == x1")
-    e1 = e1 / n1
+    if not np.any(e2):
+        raise RegionsError("expected three points not on one line, got collinear points")
+    # Gram-Schmidt on directions scaled to max-norm 1: no overflow or underflow at any size
+    e1 = e1 / np.max(np.abs(e1))
+    e1 = e1 / np.linalg.norm(e1)
+    e2 = e2 / np.max(np.abs(e2))
     e2 = e2 - e1 * (e1 @ e2)
     n2 = np.linalg.norm(e2)
-    if n2 <= 1e-12 * max(n1, np.linalg.norm(x2 - x0)):
+    if n2 <= 1e-12:
         raise RegionsError("expected three points not on one line, got collinear points")
     e2 = e2 / n2
     basis = np.stack([e1, e2], axis=1)  # (d, 2)
-    centroid = (x0 + x1 + x2) / 3.0
+    centroid = x0 / 3.0 + x1 / 3.0 + x2 / 3.0  # no overflow near float64's largest numbers
+    sizes = [float(np.max(np.abs(x))) for x in (x0, x1, x2)]
+    if float(np.max(np.abs(centroid))) > 2.0 * min(sizes):
+        centroid = (x0, x1, x2)[int(np.argmin(sizes))]
     pts = np.stack([x0, x1, x2]) - centroid
     uv = pts @ basis  # (3, 2)
     info = {"points_uv": uv.tolist()}
+    if not np.isfinite(uv).all():
+        raise RegionsError("expected three points whose plane coordinates are finite in float64, got an overflow")
     if triangle:
-        area2 = (uv[1, 0] - uv[0, 0]) * (uv[2, 1] - uv[0, 1]) - (uv[1, 1] - uv[0, 1]) * (uv[2, 0] - uv[0, 0])
+        q = uv / np.max(np.abs(uv))  # the orientation's sign, without overflow
+        area2 = (q[1, 0] - q[0, 0]) * (q[2, 1] - q[0, 1]) - (q[1, 1] - q[0, 1]) * (q[2, 0] - q[0, 0])
         verts = uv if area2 > 0 else uv[::-1]
         return Domain(verts.min(0), verts.max(0), origin=centroid, basis=basis,
                       vertices=np.ascontiguousarray(verts), kind="polygon", info=info)
     if not (np.isfinite(margin) and margin >= 0):
         raise RegionsError(f"expected a margin >= 0, got {margin!r}")
     lo, hi = uv.min(0), uv.max(0)
-    pad = margin * (hi - lo)
-    return Domain(lo - pad, hi + pad, origin=centroid, basis=basis, kind="plane", info=info)
+    with np.errstate(over="ignore"):
+        pad = margin * (hi - lo)
+        lo, hi = lo - pad, hi + pad
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        raise RegionsError(f"expected a margin that keeps the plane's extent finite in float64, got {margin!r} "
+                           f"around points of size {max(sizes):.3g}")
+    return Domain(lo, hi, origin=centroid, basis=basis, kind="plane", info=info)
 
 
 def affine_slice(origin, basis, lo=-1.0, hi=1.0) -> Domain:
@@ -346,7 +367,10 @@ def polygon(vertices, *, origin=None, basis=None) -> Domain:
 def parse_box(text: str, dim: int) -> Domain:
     """Parse ``"LO:HI"`` (every coordinate) or ``"LO1:HI1,LO2:HI2,..."``.
 
-    ``inf``/``-inf`` are accepted as bounds.
+    Every bound must be a finite float64: ``inf``, ``nan`` and numbers
+    beyond float64's range (``-1e400``, which would read as ``-inf``) are
+    refused with :class:`~regions.errors.RegionsError` (non-finite bounds
+    are not a box; :func:`whole` is all of ``R^d``).
     """
     parts = [p.strip() for p in str(text).split(",") if p.strip()]
     pairs = []
@@ -355,9 +379,13 @@ def parse_box(text: str, dim: int) -> Domain:
         if len(bits) != 2:
             raise RegionsError(f"expected a box as LO:HI or LO1:HI1,LO2:HI2,..., got {text!r}")
         try:
-            pairs.append((float(bits[0]), float(bits[1])))
+            pair = (float(bits[0]), float(bits[1]))
         except ValueError:
             raise RegionsError(f"expected numbers in the box LO:HI, got {p!r}") from None
+        if not (np.isfinite(pair[0]) and np.isfinite(pair[1])):
+            raise RegionsError(f"expected finite numbers within float64's range in the box LO:HI (non-finite "
+                               f"bounds are not a box; all of R^d is whole(d), --whole in the CLI), got {p!r}")
+        pairs.append(pair)
     if not pairs:
         raise RegionsError(f"expected a box as LO:HI, got {text!r}")
     if len(pairs) == 1:

@@ -340,10 +340,15 @@ def test_undecided_crossings_without_exact_decider_are_refused(monkeypatch):
         line_engine._split_layer(left, ltol, end, rep, C, A, cmax, amax, W, b, 0.0)
 
 
-def test_rescaled_duplicate_is_one_breakpoint_and_reported():
-    # 3 * 0.3 rounds: the copy's crossing is one float64 step from the original's, no float64 between
+def test_rescaled_duplicate_is_refused_not_dropped():
+    # 3 * 0.3 rounds: the copy's crossing is one float64 step from the original's, no float64 between.
+    # In exact arithmetic the two crossings differ, so the sliver between them is a real region (the
+    # rational reference counts 4): no float64 partition holds it, so the run refuses, never drops it
     W0 = np.array([[0.3], [0.3 * 3.0], [1.7]])
     b0 = np.array([-0.1, -0.1 * 3.0, 0.9])
     net = Network([(W0, b0), (np.array([[1.0, -1.0 / 3.0, 0.5]]), np.zeros(1))])
-    res = regions.count_line(net, interval(-2.0, 2.0))
-    assert res.regions == 3 and res.extra["below_resolution"] == 1
+    breaks, _, _ = exact_partition(to_fractions(net.layers), -2, 2)
+    assert len(breaks) - 1 == 4
+    for fn in (regions.count_line, regions.partition_line):
+        with pytest.raises(NumericalError, match="float64 number"):
+            fn(net, interval(-2.0, 2.0))

@@ -72,6 +72,7 @@ Tolerances
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np
@@ -92,6 +93,7 @@ __all__ = [
     "feature_radius",
     "refuse_wide",
     "shell_boxes",
+    "sub_domain",
 ]
 
 #: Half-width of a box, in feature radii, above which it is counted on shells.
@@ -104,33 +106,48 @@ SHELL_RATIO = 2.0**10
 SHELL_MAX = 256
 
 
-def feature_radius(layers: list) -> float | None:
-    """Max-norm distance from the origin at which the network's features start, or None (no biases).
+def feature_radius(layers: list, *, negative_slope: float = 0.0) -> float | None:
+    """Max-norm distance from the origin at which the network's features may start, or None (no biases).
 
-    The first hidden layer ``l`` with a non-zero bias gives
-    ``min_i |b_i| / (||W_i||_1 * L)`` over its units with ``b_i != 0``,
-    ``L`` the product of the max-norm Lipschitz constants
-    (``max_i ||W_i||_1``) of the layers before ``l``.  Invariant under
+    Every hidden layer counts, not only the first with biases: layer ``l``
+    gives, over its units, ``min |b_i| / (||W_i||_1 * L_l)`` (units with
+    ``b_i != 0``) and ``min |z_i(0)| / (||W_i||_1 * L_l)`` (units whose
+    pre-activation at the origin is not zero), ``L_l`` the product of the
+    max-norm Lipschitz constants (``max_i ||W_i||_1``) of the layers before
+    ``l``; the radius is the least of these.  The second term bounds the
+    distance from the origin to the unit's zero set (``z_i`` is
+    ``||W_i||_1 L_l``-Lipschitz in the max-norm); the first also sees small
+    biases of a deep layer behind large ones (cancelling sums: features
+    near the origin behind a first layer whose own lines are far).  A
+    smaller radius only adds shells, never a wrong count.  Invariant under
     positive rescaling of a layer (and the next layer's weights); computed
     without squares, so it neither overflows nor underflows where the
     weights are within float64's range.
     """
     lip = 1.0
+    best = np.inf
+    h = None  # the hidden values at the origin (None: all zero so far)
+    slope = float(negative_slope)
     for W, b in layers[:-1]:
         W = np.asarray(W, dtype=np.float64)
         b = np.asarray(b, dtype=np.float64)
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
             rows = np.abs(W).sum(axis=1) * lip
-            nz = (b != 0) & (rows > 0) & np.isfinite(rows)
-            if nz.any():
-                rho = float(np.min(np.abs(b[nz]) / rows[nz]))
-                if not (np.isfinite(rho) and rho > 0):
-                    return float(np.finfo(np.float64).tiny)
-                return rho
+            z0 = b if h is None else W @ h + b
+            ok = (rows > 0) & np.isfinite(rows)
+            for v in (b, z0):
+                nz = (v != 0) & ok & np.isfinite(v)
+                if nz.any():
+                    best = min(best, float(np.min(np.abs(v[nz]) / rows[nz])))
+            h = np.where(z0 > 0, z0, slope * z0) if np.any(z0 != 0) else None
             lip *= float(np.abs(W).sum(axis=1).max(initial=0.0))
         if not (np.isfinite(lip) and lip > 0):
-            return None
-    return None
+            break
+    if best == np.inf:
+        return None
+    if not (np.isfinite(best) and best > 0):
+        return float(np.finfo(np.float64).tiny)
+    return best
 
 
 def _centre_extent(domain: Domain) -> tuple[np.ndarray, float]:
@@ -140,16 +157,79 @@ def _centre_extent(domain: Domain) -> tuple[np.ndarray, float]:
 
 
 def _axis_box(domain: Domain) -> bool:
-    return (domain.kind == "box" and domain.basis is None and domain.bounded
-            and getattr(domain, "vertices", None) is None)
+    """Bounded domains the shells cover: boxes, box slices (plane, k-D slice, segment), 2-D polygons."""
+    return bool(domain.bounded and (domain.vertices is None or domain.dim == 2))
+
+
+def _domain_radius(net: Network, domain: Domain) -> float | None:
+    """:func:`feature_radius` of the network read on the domain's parameters (a slice: pulled back)."""
+    layers = net.layers if domain.basis is None else domain.pullback(net).layers
+    return feature_radius(layers, negative_slope=net.negative_slope)
+
+
+def _clip_polygon(P: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+    """The convex polygon ``P`` (counter-clockwise) cut to the box ``lo .. hi``, or None (no area).
+
+    In exact rational arithmetic, rounded once at the end: a cut point of an
+    edge between far vertices is then as precise as its own size allows
+    (float64 interpolation would carry the far vertices' rounding into the
+    near sub-boxes).
+    """
+    pts = [(Fraction(float(x)), Fraction(float(y))) for x, y in P]
+    for axis, bound, keep_above in ((0, lo[0], True), (0, hi[0], False), (1, lo[1], True), (1, hi[1], False)):
+        bound = Fraction(float(bound))
+        out = []
+        for i, a in enumerate(pts):
+            b = pts[(i + 1) % len(pts)]
+            ina = (a[axis] >= bound) if keep_above else (a[axis] <= bound)
+            inb = (b[axis] >= bound) if keep_above else (b[axis] <= bound)
+            if ina:
+                out.append(a)
+            if ina != inb:
+                t = (bound - a[axis]) / (b[axis] - a[axis])
+                q = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]
+                q[axis] = bound
+                out.append((q[0], q[1]))
+        pts = out
+        if len(pts) < 3:
+            return None
+    Q = np.array([[float(x), float(y)] for x, y in pts])
+    keep = np.ones(len(Q), dtype=bool)
+    keep[1:] = np.any(Q[1:] != Q[:-1], axis=1)
+    keep[0] = np.any(Q[0] != Q[-1]) or len(Q) == 1
+    Q = Q[keep]
+    if len(Q) < 3:
+        return None
+    R = Q - Q[0]
+    R = R / np.max(np.abs(R))  # the area's sign, without overflow
+    x, y = R[:, 0], R[:, 1]
+    if not np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)) > 0:
+        return None
+    return Q
+
+
+def sub_domain(domain: Domain, lo: np.ndarray, hi: np.ndarray) -> Domain | None:
+    """The part of ``domain`` in the parameter box ``lo .. hi`` (the same slice, or polygon cut), or None."""
+    lo, hi = np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64)
+    if domain.vertices is None:
+        if domain.basis is None:
+            return box(lo, hi)
+        return Domain(lo, hi, origin=domain.origin, basis=domain.basis, kind=domain.kind)
+    P = _clip_polygon(np.asarray(domain.vertices), lo, hi)
+    if P is None:
+        return None
+    return Domain(P.min(0), P.max(0), origin=domain.origin, basis=domain.basis, vertices=P, kind="polygon")
 
 
 def shell_boxes(net: Network, domain: Domain, *,
                 trigger: float = SHELL_TRIGGER) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """The sub-boxes covering a wide box (see the module docstring), or None where one box is exact.
 
-    Returns None for domains other than bounded axis boxes, for networks
-    without biases, and for boxes within ``trigger`` feature radii (tests
+    Boxes are in the domain's parameter coordinates: a plane or k-D slice
+    is covered by the same slice over sub-boxes of its parameters, a 2-D
+    polygon by its bounding box's sub-boxes cut to the polygon
+    (:func:`sub_domain`).  Returns None for unbounded domains, for networks
+    without biases, and for domains within ``trigger`` feature radii (tests
     lower it to compare shells with one box where one box is exact).
 
     Raises
@@ -159,7 +239,7 @@ def shell_boxes(net: Network, domain: Domain, *,
     """
     if not _axis_box(domain):
         return None
-    rho = feature_radius(net.layers)
+    rho = _domain_radius(net, domain)
     if rho is None:
         return None
     c, ext = _centre_extent(domain)
@@ -206,6 +286,9 @@ def refuse_wide(net: Network, domain: Domain, engine: str, limit: float, *,
                 hint: str = "count() covers such boxes by shells; for a partition use a smaller box") -> None:
     """Refuse a partition of a box wider than ``limit`` feature radii (counts use shells instead).
 
+    ``net`` is the network on the input space; slices and polygons are
+    measured in their parameters (:func:`shell_boxes`).
+
     ``hint`` is the advice of the sentence (default: for partitions).
 
     Raises
@@ -215,13 +298,13 @@ def refuse_wide(net: Network, domain: Domain, engine: str, limit: float, *,
     """
     if not _axis_box(domain):
         return
-    rho = feature_radius(net.layers)
+    rho = _domain_radius(net, domain)
     if rho is None:
         return
     _, ext = _centre_extent(domain)
     if ext > limit * rho:
         raise NumericalError(
-            f"expected a box within {limit:.3g} feature radii for a {engine} partition, got a half-width of "
+            f"expected a {domain.kind} within {limit:.3g} feature radii for a {engine} partition, got a half-width of "
             f"{ext:.3g} around features at {rho:.3g} from the origin (vertices interpolated along edges "
             f"that long lose the features): {hint}, or whole({domain.dim})")
 
@@ -244,22 +327,31 @@ def _witnesses(p) -> np.ndarray:
     return np.asarray(p.witnesses)
 
 
-def _unsure(net: Network, X: np.ndarray, claimed: np.ndarray) -> np.ndarray:
+def _unsure(net: Network, X: np.ndarray, claimed: np.ndarray, domain: Domain | None = None) -> np.ndarray:
     """Regions whose pattern a definite sign contradicts at their witness (forward pass, float64).
 
     Within one sub-box, a feature far narrower than the engine's tolerance there (``VERTEX_RTOL``
     of the magnitudes, which grow with the coordinates: a strip of constant width far from the
     origin) can make its decisions inconsistent, or its witness fall outside it.  Such a region's
     pattern counts only where another sub-box confirms it (:func:`count_by_shells`).
+
+    ``X`` is in the parameters of ``domain`` (a slice: the pulled-back first layer, with the magnitudes
+    of the original sums, ``|W0| |basis|`` and ``|b0| + |W0| |origin|``).
     """
     h, hm = X.T, np.abs(X.T)
     slope = net.negative_slope
     bad = np.zeros(X.shape[0], dtype=bool)
     at = 0
+    layers = list(net.layers)
+    mags = [(np.abs(W), np.abs(b)) for W, b in layers]
+    if domain is not None and domain.basis is not None:
+        W0, b0 = layers[0]
+        layers[0] = domain.pullback(net).layers[0]
+        mags[0] = (np.abs(W0) @ np.abs(domain.basis), np.abs(b0) + np.abs(W0) @ np.abs(domain.origin))
     with np.errstate(over="ignore", invalid="ignore"):
-        for W, b in net.layers[:-1]:
+        for (W, b), (aW, ab) in zip(layers[:-1], mags[:-1]):
             z = W @ h + b[:, None]
-            m = np.abs(W) @ hm + np.abs(b)[:, None]
+            m = aW @ hm + ab[:, None]
             sure = np.abs(z) > WITNESS_EPS * np.finfo(np.float64).eps * m
             c = claimed[:, at:at + W.shape[0]].T
             bad |= (sure & ((z > 0) != c)).any(axis=0) | ~np.isfinite(z).all(axis=0)
@@ -270,7 +362,7 @@ def _unsure(net: Network, X: np.ndarray, claimed: np.ndarray) -> np.ndarray:
 
 
 def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
-                    max_regions: int | None) -> CountResult:
+                    max_regions: int | None, *, domain: Domain | None = None) -> CountResult:
     """Regions, pieces and per-layer counts of the union of ``boxes``, from one partition of each.
 
     Callers first try :func:`whole_if_inside` (without ``max_regions``).
@@ -279,13 +371,18 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
     ``partial``, ``piece_labels`` and either ``packed_patterns`` (uint8 rows)
     or ``patterns`` (bool rows).  Regions are the distinct patterns; two
     regions are in one piece when some box puts them in one piece.
+    ``domain`` (default: the boxes are boxes of the input space) is the
+    slice or polygon the boxes cover, in its parameters (:func:`sub_domain`).
     """
     widths = [W.shape[0] for W, _ in net.layers[:-1]]
     n_bits = int(sum(widths))
     packs, labels, unsure, where, partial = [], [], [], [], False
     for lo, hi in boxes:
+        sub = box(lo, hi) if domain is None else sub_domain(domain, lo, hi)
+        if sub is None:  # a sub-box outside the polygon
+            continue
         with np.errstate(over="ignore", invalid="ignore"):  # areas/volumes of far boxes (unused) may be inf
-            p = partition(net, box(lo, hi), max_regions=max_regions)
+            p = partition(net, sub, max_regions=max_regions)
         if p.partial:  # stopped at max_regions: a lower bound, the most regions seen at once
             seen = len(np.unique(np.concatenate(packs), axis=0)) if packs else 0
             n = max(seen, int(len(p.layer_counts) and p.layer_counts[-1]), int(p.n_regions))
@@ -296,7 +393,7 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
             pk = np.asarray(p.packed_patterns, dtype=np.uint8)
         else:
             pk = np.packbits(np.asarray(p.patterns, dtype=bool), axis=1)
-        unsure.append(_unsure(net, _witnesses(p), np.unpackbits(pk, axis=1, count=n_bits).astype(bool)))
+        unsure.append(_unsure(net, _witnesses(p), np.unpackbits(pk, axis=1, count=n_bits).astype(bool), sub))
         where.append((lo, hi))
         packs.append(pk)
         labels.append(None if p.partial or p.piece_labels is None else np.asarray(p.piece_labels))

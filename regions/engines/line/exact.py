@@ -23,9 +23,10 @@ network's weights and the region's representative point are exact
 
 Nothing is merged or dropped by a tolerance on this path: equal rationals
 are one breakpoint, different ones are two.  A breakpoint is returned as the
-nearest float64; two different ones that round to the same float64 leave a
-region with no float64 witness, which the kernel refuses
-(:class:`~regions.errors.NumericalError`).
+nearest float64; two different ones with no float64 number between them
+leave a real region (of positive length in exact arithmetic) with no float64
+witness, which is refused (:class:`~regions.errors.NumericalError`), never
+dropped.
 """
 
 from __future__ import annotations
@@ -155,26 +156,22 @@ class ExactLine:
             pn, pd = p.numerator, p.denominator
             actives.append([z * ss * pd + s_ * sz * pn > 0 for z, s_ in zip(Zi, Si)])
         # A child with no float64 number strictly inside it (its two ends round to the same or to
-        # neighbouring float64 values) cannot be represented: float64 weights that mean one hyperplane
-        # (a neuron and its rescaled copy, 0.3 and 3 * 0.3) differ by such a rounding.  It is removed
-        # and counted in ``below_resolution``, the only place where this path joins two events.
+        # neighbouring float64 values) is a real region of positive length (its ends differ exactly) that
+        # no float64 partition can hold (float64 weights that mean one hyperplane, a neuron and its
+        # rescaled copy, 0.3 and 3 * 0.3, differ by such a rounding): refused, never dropped.
         up = np.inf
-        out_b, out_a = [], [actives[0]]
-        left = None if L is None else float(L)  # float64 left end of the last child kept
-        for i, x in enumerate(breaks):
-            xf = float(x)
-            if left is not None and np.nextafter(left, up) >= xf:  # the last child kept has no witness
-                out_a[-1] = actives[i + 1]  # the next child takes its place
+        ends_f = [None if L is None else float(L)] + [float(x) for x in breaks] + [None if R is None else float(R)]
+        for i, (a, b) in enumerate(zip(ends_f[:-1], ends_f[1:])):
+            if a is not None and b is not None and np.nextafter(a, up) >= b:
+                lo_x, hi_x = ends[i], ends[i + 1]
                 self.below_resolution += 1
-                continue
-            out_b.append(x)
-            out_a.append(actives[i + 1])
-            left = xf
-        if out_b and R is not None and np.nextafter(left, up) >= float(R):  # the last child has no witness
-            out_b.pop()
-            out_a.pop()
-            self.below_resolution += 1
-        return out_b, out_a
+                raise NumericalError(
+                    f"expected every region of layer {layer + 1} to hold a float64 number, got one of exact "
+                    f"length {float(hi_x - lo_x):.3g} between {float(lo_x)!r} and {float(hi_x)!r} (two "
+                    f"hyperplanes that differ by float64 rounding only, such as a neuron and its rescaled "
+                    f"copy): make such copies exact (the same weights and bias up to a power of two) or "
+                    f"remove them")
+        return breaks, actives
 
 
 class ExtendedLine(ExactLine):

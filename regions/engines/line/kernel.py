@@ -35,9 +35,9 @@ precision anchored at the region's representative point where that
 separates every crossing beyond its rounding, else in exact rational
 arithmetic (:mod:`regions.engines.line.exact`; counted in
 ``CountResult.extra["extended_decisions"]`` and ``["exact_decisions"]``):
-nothing is merged or dropped by a tolerance.  The one exception, counted in ``extra["below_resolution"]``, is a
-region with no float64 number inside it (a neuron and its rescaled copy
-whose weights round differently), which no float64 partition can hold.  Counts are the same on
+nothing is merged or dropped by a tolerance.  A real region with no float64 number inside it (a neuron and
+its rescaled copy whose weights round differently) cannot be held by a float64 partition and is refused
+(:class:`~regions.errors.NumericalError`; ``extra["below_resolution"]`` stays 0).  Counts are the same on
 ``[-1e9, 1e9]``, ``[-1e300, 1e300]`` and ``R`` once every breakpoint is
 inside, and unchanged by positive rescaling of any layer.
 

@@ -719,7 +719,8 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     boxes = shell_boxes(net, domain)
     if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
         res = None if max_regions is not None else whole_if_inside(net, domain, "planar")
-        return res if res is not None else count_by_shells(net, boxes, _partition_plane, "planar", max_regions)
+        return res if res is not None else count_by_shells(net, boxes, _partition_plane, "planar", max_regions,
+                                                                     domain=domain)
     w = _walk(net, domain, max_regions, progress)
     if w.partial:
         return CountResult(w.R, None, w.counts, "planar", partial=True)

@@ -17,7 +17,7 @@ from ...domains import Domain, box
 from ...errors import RegionsError
 from ...model.network import Network
 from ..base import check_options
-from ..shells import SHELL_TRIGGER, _axis_box, count_by_shells, feature_radius, refuse_wide, shell_boxes
+from ..shells import SHELL_TRIGGER, _axis_box, _domain_radius, count_by_shells, refuse_wide, shell_boxes
 from .batch import _Batch, _first_values  # noqa: F401 -- _first_values re-exported for the skeleton tests
 from .kernel import CHUNK, PARTITION_WIDE, VERTEX_RTOL, _check, _walk  # noqa: F401 -- CHUNK re-exported
 from .pieces import _inert, _Pieces
@@ -129,7 +129,7 @@ def partition_polytope(
     """
     domain = _check(net, domain)
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
-    refuse_wide(domain.pullback(net), domain, "polytope", PARTITION_WIDE)
+    refuse_wide(net, domain, "polytope", PARTITION_WIDE)
     return _partition_polytope(net, domain, max_regions=max_regions, progress=progress)
 
 
@@ -213,7 +213,8 @@ def count_polytope(
     boxes = shell_boxes(net, domain)
     if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
         res = None if max_regions is not None else whole_if_inside(net, domain, "polytope")
-        return res if res is not None else count_by_shells(net, boxes, _partition_polytope, "polytope", max_regions)
+        return res if res is not None else count_by_shells(net, boxes, _partition_polytope, "polytope",
+                                                                     max_regions, domain=domain)
     fast = _count_skeleton(net, domain, max_regions, progress)
     if fast is not None:
         return fast
@@ -245,11 +246,11 @@ def _count_whole_radius(net: Network, dom: Domain | None = None,
     these regions, pieces and per-layer counts, since every region and every facet of a partition
     without lines has a vertex.
     """
-    k = net.input_dim
     if dom is None:
-        dom = box(np.full(k, -np.inf), np.full(k, np.inf))
+        dom = box(np.full(net.input_dim, -np.inf), np.full(net.input_dim, np.inf))
+    k = dom.dim
     tally = {"n": 0, "rad": 0.0, "lines": False}
-    pieces = _Pieces(net, k, VERTEX_RTOL)
+    pieces = _Pieces(dom.pullback(net), k, VERTEX_RTOL)
 
     def emit(b: _Batch) -> None:
         pieces.add(b)
@@ -312,15 +313,17 @@ def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | 
     counts are ``U``'s (computed by the n-D engine's homogeneous walk, which
     has no domain-long edges: rays instead).  Else None (shells).
     """
-    rho = feature_radius(net.layers)
-    if rho is None or not _axis_box(domain):
+    rho = _domain_radius(net, domain) if _axis_box(domain) and domain.vertices is None else None
+    if rho is None:
         return None
     lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
     far = SHELL_TRIGGER * rho
     ulo, uhi = np.where(lo < -far, -np.inf, lo), np.where(hi > far, np.inf, hi)
     if np.all(np.isfinite(ulo)) and np.all(np.isfinite(uhi)):
         return None
-    res, rad = _count_whole_radius(net, box(ulo, uhi))
+    dom = box(ulo, uhi) if domain.basis is None else Domain(ulo, uhi, origin=domain.origin, basis=domain.basis,
+                                                             kind=domain.kind)
+    res, rad = _count_whole_radius(net, dom)
     if rad is None or np.any(np.isinf(ulo) & ~(lo < -2 * rad)) or np.any(np.isinf(uhi) & ~(hi > 2 * rad)):
         return None
     res.bounded = res.unbounded = None

@@ -213,12 +213,15 @@ class PolytopePartition:
         out = np.full(self.n_regions, np.inf)
         if k >= 2:
             from scipy.spatial import ConvexHull
+        # qhull in units of a power of two near the domain's scale (exact): it fails on tiny coordinates
+        unit = 2.0 ** float(np.round(np.log2(self.domain.scale))) if self.domain.scale > 0 else 1.0
         for i in np.nonzero(self.bounded)[0]:
             V = self.vertices(i)
             if k == 1:
                 out[i] = float(V.max() - V.min())
             else:
-                out[i] = ConvexHull(V).volume
+                with np.errstate(over="ignore", under="ignore"):
+                    out[i] = ConvexHull(V / unit).volume * np.float64(unit) ** k
         return out
 
     def chebyshev(self, i: int) -> tuple[np.ndarray, float]:
@@ -230,15 +233,22 @@ class PolytopePartition:
 
         A, c = self.hrep(i)
         k = self.domain.dim
+        # A scaled LP (any scale float64 holds): rows to max-norm 1 (then unit 2-norms, without overflow),
+        # the centre as w + s y around the region's witness w, s the domain's scale, the radius as s r
+        amax = np.max(np.abs(A), axis=1)
+        ok = amax > 0
+        A, c = A[ok] / amax[ok, None], c[ok] / amax[ok]
         nrm = np.linalg.norm(A, axis=1)
-        ok = nrm > 0
-        A, c, nrm = A[ok], c[ok], nrm[ok]
+        A, c = A / nrm[:, None], c / nrm
+        w = np.asarray(self.witnesses[i], dtype=np.float64)
+        s = float(self.domain.scale)
+        rhs = (c - A @ w) / s
         obj = np.zeros(k + 1); obj[-1] = -1.0
-        res = linprog(obj, A_ub=np.hstack([A, nrm[:, None]]), b_ub=c,
-                      bounds=[(None, None)] * k + [(0, self.domain.scale)], method="highs")
+        res = linprog(obj, A_ub=np.hstack([A, np.ones((A.shape[0], 1))]), b_ub=rhs,
+                      bounds=[(None, None)] * k + [(0, 1.0)], method="highs")
         if res.status != 0:
             raise RegionsError(f"expected the Chebyshev LP of region {i} to solve, got status {res.status} ({res.message})")
-        return res.x[:k], float(res.x[k])
+        return w + s * res.x[:k], s * float(res.x[k])
 
     # ------------------------------------------------------------ checks
     def verify(self, *, lp: bool = False) -> dict:
