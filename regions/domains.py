@@ -347,13 +347,19 @@ def polygon(vertices, *, origin=None, basis=None) -> Domain:
         raise RegionsError(f"expected polygon vertices shaped (m, 2) with m >= 3, got shape {P.shape}")
     if not np.isfinite(P).all():
         raise RegionsError("expected finite polygon vertices, got NaN or inf")
-    x, y = P[:, 0], P[:, 1]
+    Q = P - P[0]
+    if not np.isfinite(Q).all():
+        raise RegionsError("expected polygon vertices whose differences are finite in float64, got an overflow")
+    top = float(np.max(np.abs(Q)))
+    Q = Q / (top if top > 0 else 1.0)  # the checks below are scale-free: no overflow or underflow
+    x, y = Q[:, 0], Q[:, 1]
     area2 = np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))
     if area2 < 0:
         P = P[::-1].copy()
-    E = np.roll(P, -1, axis=0) - P
+        Q = Q[::-1]
+    E = np.roll(Q, -1, axis=0) - Q
     cross = E[:, 0] * np.roll(E, -1, axis=0)[:, 1] - E[:, 1] * np.roll(E, -1, axis=0)[:, 0]
-    scale = float(np.max(np.ptp(P, axis=0)))
+    scale = float(np.max(np.ptp(Q, axis=0)))
     if abs(area2) <= 1e-12 * scale**2 or (cross < -1e-12 * scale**2).any():
         raise RegionsError("expected a convex polygon with positive area, got a non-convex or flat one")
     if basis is not None:

@@ -411,3 +411,285 @@ def test_positive_rescaling_on_shells(engine, arch, y0, c):
         scaled = _rescaled(net, layer, c)
         for got in (count(scaled, dom, engine=engine), _shells(scaled, dom, engine)):
             assert (got.regions, got.pieces) == (half.regions, half.pieces), layer
+
+
+# ------------------------------------------------------------------ slices: planes, polygons, k-D slices
+# Wide slices are counted on shells in their own parameters (regions.engines.shells.sub_domain): the
+# same slice over sub-boxes of (u, v), polygons cut exactly to each sub-box.  Independent value: the
+# count on the unbounded slice (the n-D engine's homogeneous walk: rays instead of domain-long edges),
+# which every slice holding every vertex of that partition must reproduce.
+def _unbounded(dom, lo=-np.inf, hi=np.inf):
+    """The same slice (origin, basis) over ``lo <= u <= hi`` (infinite bounds: the whole plane)."""
+    from regions.domains import Domain
+
+    k = dom.dim
+    return Domain(np.full(k, lo, dtype=float), np.full(k, hi, dtype=float), origin=dom.origin,
+                  basis=dom.basis, kind="plane" if k == 2 else "slice")
+
+
+def _slice_radius(net: Network, dom):
+    """Count on an unbounded slice and the max-norm radius (in its parameters) of its partition's vertices."""
+    from regions.engines.polytope.api import partition_polytope
+
+    p = partition_polytope(net, dom)
+    k = dom.dim
+    assert not p.lineality.any()  # every region and facet has a vertex
+    pts = p.generators[:, k] > 0
+    return p.count(), float(np.abs(p.generators[pts, :k] / p.generators[pts, k:]).max(initial=0.0))
+
+
+def _plane_net(arch: str, seed: int):
+    from regions.domains import plane
+
+    net = Network.from_arch(arch, seed=seed)
+    rng = np.random.default_rng(seed + 10)
+    d = net.input_dim
+    x0, a, b = 0.1 * rng.normal(size=d), rng.normal(size=d), rng.normal(size=d)
+    return net, (lambda s, t=None: plane(x0, a, b, u=(-s, s), v=(-s if t is None else t, s)))
+
+
+SLICE_SCALES = [1e0, 1e3, 1e9, 1e12, 1e16, 1e19, 1e100, 1e300]
+
+
+@pytest.mark.parametrize("arch,seed,engine", [("3-8-1", 0, "planar"), ("3-6-6-1", 0, "planar"),
+                                              ("5-8-8-1", 1, "polytope"), ("3-6-6-1", 2, "polytope")])
+def test_wide_plane_slices_monotone_and_exact(arch, seed, engine):
+    # was 16 of 37 (3-8-1) and 22 of 60 (3-6-6-1) from +-1e12..1e16 on, in both engines
+    net, dom = _plane_net(arch, seed)
+    full, rv = _slice_radius(net, _unbounded(dom(1.0)))
+    got = [count(net, dom(s), engine=engine) for s in SLICE_SCALES]
+    regions = [g.regions for g in got]
+    assert regions == sorted(regions) and regions[-1] == full.regions, regions
+    for s, g in zip(SLICE_SCALES, got):
+        if s > 2 * rv:
+            assert (g.regions, g.pieces, g.layer_counts) == (full.regions, full.pieces, full.layer_counts), s
+    assert SLICE_SCALES[3] > 2 * rv
+
+
+@pytest.mark.parametrize("arch,seed,engine,v0", [("3-8-1", 0, "planar", 0.2), ("3-6-6-1", 0, "polytope", -0.3),
+                                                 ("4-6-6-1", 3, "planar", 0.05)])
+def test_off_centre_plane_slices_on_shells(arch, seed, engine, v0):
+    # half-planes v >= v0 of the slice cut through the features; count() takes the half-plane's count
+    # (far sides dropped), and the shells, forced, reproduce it too
+    net, dom = _plane_net(arch, seed)
+    half, rv = _slice_radius(net, _unbounded(dom(1.0), lo=-np.inf).__class__(
+        np.array([-np.inf, v0]), np.array([np.inf, np.inf]), origin=dom(1.0).origin, basis=dom(1.0).basis,
+        kind="plane"))
+    for s in (1e9, 1e19, 1e300):
+        assert s > 2 * rv
+        d = dom(s, v0)
+        for got in (count(net, d, engine=engine), _shells_slice(net, d, engine)):
+            assert (got.regions, got.pieces, got.layer_counts) == (half.regions, half.pieces, half.layer_counts)
+
+
+def _shells_slice(net: Network, dom, engine: str):
+    """The count of a slice on shells, forced (no shortcut through an unbounded slice)."""
+    from regions.engines.planar.kernel import _partition_plane
+    from regions.engines.polytope.api import _partition_polytope
+    from regions.engines.shells import count_by_shells, shell_boxes
+
+    part = _partition_plane if engine == "planar" else _partition_polytope
+    boxes = shell_boxes(net, dom)
+    assert boxes is not None and len(boxes) > 2 * dom.dim
+    return count_by_shells(net, boxes, part, engine, None, domain=dom)
+
+
+@pytest.mark.parametrize("arch,seed", [("3-8-1", 0), ("3-6-6-1", 0), ("4-8-8-1", 2)])
+def test_wide_polygons_monotone_and_exact(arch, seed):
+    # convex polygons around the features, scaled by s: nested, shells only (no far-face shortcut)
+    from regions.domains import polygon
+
+    net, dom = _plane_net(arch, seed)
+    full, rv = _slice_radius(net, _unbounded(dom(1.0)))
+    P = np.array([[-1.0, -1.0], [1.0, -0.5], [0.7, 1.0], [-1.0, 0.9]])
+    got = []
+    for s in (1e0, 1e3, 1e9, 1e16, 1e100, 1e300):
+        g = count(net, polygon(s * P, origin=dom(1.0).origin, basis=dom(1.0).basis), engine="planar")
+        got.append(g.regions)
+        if 0.5 * s > 2 * rv:  # the polygon holds the disc of radius s / 2
+            assert (g.regions, g.pieces, g.layer_counts) == (full.regions, full.pieces, full.layer_counts), s
+    assert got == sorted(got) and got[-1] == full.regions, got
+
+
+@pytest.mark.parametrize("arch,seed", [("3-8-1", 0), ("3-6-6-1", 1), ("6-8-8-1", 2)])
+def test_plane_through_far_points(arch, seed):
+    # one point near the features, two far ones: the plane keeps the near point's precision (u = 0
+    # there, not at the far centroid) at every scale up to 1e300; independent values: the whole plane
+    # (margin boxes) and the quarter-plane {x0 + u a + v b: u, v >= 0} (triangles), unbounded walks
+    from regions.domains import plane_through
+
+    net = Network.from_arch(arch, seed=seed)
+    rng = np.random.default_rng(seed)
+    d = net.input_dim
+    x0, a, b = 0.1 * rng.normal(size=d), rng.normal(size=d), rng.normal(size=d)
+    ref = plane_through(x0, x0 + a, x0 + b)
+    full, rv = _slice_radius(net, _unbounded(ref))
+    tri = []
+    for s in (1e3, 1e9, 1e19, 1e100, 1e300):
+        dom = plane_through(x0, x0 + s * a, x0 + s * b)
+        assert np.array_equal(dom.origin, x0)
+        got = count(net, dom)
+        assert (got.regions, got.pieces) == (full.regions, full.pieces), s
+        tri.append(count(net, plane_through(x0, x0 + s * a, x0 + s * b, triangle=True)).regions)
+    from regions.domains import Domain
+
+    # the quarter-plane: u along a, v along the part of b orthogonal to a (the triangle's sides at x0)
+    B = ref.basis
+    ua, ub = B.T @ a, B.T @ b
+    quarter = Domain(np.zeros(2), np.full(2, np.inf), origin=x0, basis=np.stack([B @ ua, B @ ub], axis=1),
+                     kind="plane")
+    cone, _ = _slice_radius(net, quarter)
+    assert tri == sorted(tri) and tri[-1] == cone.regions, (tri, cone.regions)
+
+
+@pytest.mark.parametrize("s", [1e9, 1e19, 1e300])
+def test_wide_affine_slices(s):
+    # a 3-D slice of a 5-input network: the n-D engine counts it on shells in its parameters
+    from regions.domains import affine_slice
+
+    net = Network.from_arch("5-6-6-1", seed=0)
+    rng = np.random.default_rng(0)
+    origin, B = 0.1 * rng.normal(size=5), rng.normal(size=(5, 3))
+    full, rv = _slice_radius(net, _unbounded(affine_slice(origin, B)))
+    assert s > 2 * rv
+    dom = affine_slice(origin, B, -s, s)
+    for got in (count(net, dom, engine="polytope"), _shells_slice(net, dom, "polytope")):
+        assert (got.regions, got.pieces, got.layer_counts) == (full.regions, full.pieces, full.layer_counts)
+
+
+@pytest.mark.parametrize("engine", ["planar", "polytope"])
+def test_wide_slice_partitions_refused(engine):
+    from regions import partition
+    from regions.domains import polygon
+
+    net, dom = _plane_net("3-8-1", 0)
+    with pytest.raises(NumericalError, match="feature radii"):
+        partition(net, dom(1e19), engine=engine)
+    if engine == "planar":
+        P = 1e19 * np.array([[-1.0, -1.0], [1.0, -1.0], [0.0, 1.0]])
+        with pytest.raises(NumericalError, match="feature radii"):
+            partition(net, polygon(P, origin=dom(1.0).origin, basis=dom(1.0).basis), engine=engine)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-20, 1e150])
+def test_positive_rescaling_on_wide_slices(c):
+    from regions.domains import polygon
+
+    net, dom = _plane_net("3-6-6-1", 0)
+    full, _ = _slice_radius(net, _unbounded(dom(1.0)))
+    P = 1e12 * np.array([[-1.0, -1.0], [1.0, -0.5], [0.7, 1.0]])
+    poly = polygon(P, origin=dom(1.0).origin, basis=dom(1.0).basis)
+    base = count(net, poly, engine="planar").regions
+    for layer in range(len(net.layers) - 1):
+        scaled = _rescaled(net, layer, c)
+        assert count(scaled, dom(1e12), engine="planar").regions == full.regions, layer
+        assert count(scaled, poly, engine="planar").regions == base, layer
+
+
+# ------------------------------------------------------------------ the width trigger sees every layer
+def _far_first_layer(d: int, seed: int, B: float = 2.0**20) -> Network:
+    """First-layer lines at distance B; behind them, cancelling biases make features at scale 1."""
+    rng = np.random.default_rng(seed)
+    W1, b1 = np.concatenate([np.eye(d), -np.eye(d)]), np.full(2 * d, B)  # h = x + B on the central cube
+    A, c = rng.normal(size=(6, d)), rng.normal(size=6)
+    W2, b2 = np.concatenate([A, np.zeros((6, d))], axis=1), c - A @ np.full(d, B)  # z2 = A x + c there
+    return Network([(W1, b1), (W2, b2), (rng.normal(size=(1, 6)), np.zeros(1))])
+
+
+def _zero_first_layer(d: int, seed: int, B: float = 2.0**16) -> Network:
+    """Zero first-layer biases, huge second-layer ones, third-layer biases cancelling them."""
+    rng = np.random.default_rng(seed)
+    W1 = rng.normal(size=(6, d))
+    W2, b2 = np.abs(rng.normal(size=(5, 6))), np.full(5, B)
+    A, c = rng.normal(size=(5, 5)), rng.normal(size=5)
+    return Network([(W1, np.zeros(6)), (W2, b2), (A, c - A @ b2), (rng.normal(size=(1, 5)), np.zeros(1))])
+
+
+@pytest.mark.parametrize("make,d,engine", [(_far_first_layer, 2, "planar"), (_far_first_layer, 3, "polytope"),
+                                           (_zero_first_layer, 2, "planar"), (_zero_first_layer, 3, "polytope")])
+def test_width_trigger_sees_every_layer(make, d, engine):
+    # the feature radius was read off the first layer with biases only (2^20 and ~2800 here): boxes of
+    # 1e9..1e15 then ran as one box, 192 of 202 and 109 of 148 regions.  Independent value: R^d
+    from regions.engines.shells import feature_radius
+
+    net = make(d, 0)
+    assert feature_radius(net.layers) < 1.0
+    full = count(net, whole(d), engine="polytope")
+    got = [count(net, box([-s] * d, [s] * d), engine=engine) for s in (1e0, 1e3, 1e9, 1e12, 1e15, 1e19, 1e100)]
+    regions = [g.regions for g in got]
+    assert regions == sorted(regions) and regions[-1] == full.regions, regions
+    assert all(g.regions == full.regions for g in got[3:]), regions
+
+
+def test_feature_radius_is_a_distance_bound():
+    # no unit that is non-zero at the origin changes sign within the radius (max-norm), sampled on the
+    # cube of that radius; zero-bias units (cones through the origin) are scale-free
+    from regions.engines.shells import feature_radius
+
+    for net in (_far_first_layer(3, 1), _zero_first_layer(3, 2), Network.from_arch("3-8-8-8-1", seed=3)):
+        rho = feature_radius(net.layers)
+        rng = np.random.default_rng(0)
+        X = np.vstack([np.zeros((1, 3)), rng.uniform(-0.999 * rho, 0.999 * rho, size=(2000, 3))])
+        h = X.T
+        for W, b in net.layers[:-1]:
+            z = W @ h + b[:, None]
+            live = z[:, 0] != 0
+            assert (np.sign(z[live]) == np.sign(z[live, :1])).all()
+            h = np.maximum(z, 0.0)
+
+
+# ------------------------------------------------------------------ 1-D: a sliver with no float64 inside
+@pytest.mark.parametrize("k", [1e-300, 1e-20, 1.0, 1e20, 1e300])
+def test_line_sliver_refused_at_every_scale(k):
+    # a neuron and its copy times 3 (rounded): exact arithmetic puts a real region between their
+    # crossings (tests/exact_reference.py counts it) that holds no float64 number: refused, never dropped
+    W0 = np.array([[0.3], [0.3 * 3.0], [1.7]]) / k
+    b0 = np.array([-0.1, -0.1 * 3.0, 0.9])
+    net = Network([(W0, b0), (np.array([[1.0, -1.0 / 3.0, 0.5]]), np.zeros(1))])
+    breaks, _, _ = exact_partition(to_fractions(net.layers), Fraction(-2.0 * k), Fraction(2.0 * k))
+    assert len(breaks) - 1 == 4
+    with pytest.raises(NumericalError, match="float64 number"):
+        count(net, interval(-2.0 * k, 2.0 * k), engine="line")
+
+
+@pytest.mark.parametrize("c", [2.0, 0.25, 2.0**-900])
+def test_line_exact_copies_counted(c):
+    # copies scaled by a power of two cross at exactly the same point: one breakpoint, no refusal
+    W0 = np.array([[0.3], [0.3 * c], [1.7]])
+    b0 = np.array([-0.1, -0.1 * c, 0.9])
+    net = Network([(W0, b0), (np.array([[1.0, -1.0, 0.5]]), np.zeros(1))])
+    breaks, _, _ = exact_partition(to_fractions(net.layers), Fraction(-2), Fraction(2))
+    assert count(net, interval(-2.0, 2.0), engine="line").regions == len(breaks) - 1 == 3
+
+
+# ------------------------------------------------------------------ box text and Chebyshev balls
+@pytest.mark.parametrize("text", ["-1e400:1", "-1:1e309", "-inf:1", "nan:1", "-1:1,-1e999:2", "1e308:inf"])
+def test_parse_box_refuses_non_finite(text):
+    from regions.domains import parse_box
+    from regions.errors import RegionsError
+
+    with pytest.raises(RegionsError, match="finite"):
+        parse_box(text, 2)
+
+
+def test_cli_box_beyond_float64_refused():
+    from click.testing import CliRunner
+    from regions.cli.main import main
+
+    r = CliRunner().invoke(main, ["count", "--arch", "2-4-1", "--box=-1e400:1"])
+    assert r.exit_code == 2 and "finite" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("k", [1e-300, 1e-19, 1.0, 1e19, 1e300])
+def test_chebyshev_at_every_scale(k):
+    # the domain times k and the first layer times 1/k: the same regions; every Chebyshev radius,
+    # divided by k, is the same positive number (was infeasible on the 1e19 box: a badly scaled LP)
+    from regions import partition
+
+    net = Network.from_arch("3-5-5-1", seed=0)
+    base = partition(net, box([-3.0] * 3, [3.0] * 3), engine="polytope")
+    ref = np.array([base.chebyshev(i)[1] for i in range(base.n_regions)])
+    p = partition(_first_scaled(net, k), box([-3.0 * k] * 3, [3.0 * k] * 3), engine="polytope")
+    assert p.n_regions == base.n_regions
+    got = np.array([p.chebyshev(i)[1] for i in range(p.n_regions)]) / k
+    assert (got > 0).all() and np.allclose(np.sort(got), np.sort(ref), rtol=1e-6)
