@@ -107,42 +107,61 @@ SHELL_MAX = 256
 
 
 def feature_radius(layers: list, *, negative_slope: float = 0.0) -> float | None:
-    """Max-norm distance from the origin at which the network's features may start, or None (no biases).
+    """Max-norm distance from the origin at which the network's features start, or None (no biases).
 
-    Every hidden layer counts, not only the first with biases: layer ``l``
-    gives, over its units, ``min |b_i| / (||W_i||_1 * L_l)`` (units with
-    ``b_i != 0``) and ``min |z_i(0)| / (||W_i||_1 * L_l)`` (units whose
-    pre-activation at the origin is not zero), ``L_l`` the product of the
-    max-norm Lipschitz constants (``max_i ||W_i||_1``) of the layers before
-    ``l``; the radius is the least of these.  The second term bounds the
-    distance from the origin to the unit's zero set (``z_i`` is
-    ``||W_i||_1 L_l``-Lipschitz in the max-norm); the first also sees small
-    biases of a deep layer behind large ones (cancelling sums: features
-    near the origin behind a first layer whose own lines are far).  A
-    smaller radius only adds shells, never a wrong count.  Invariant under
-    positive rescaling of a layer (and the next layer's weights); computed
-    without squares, so it neither overflows nor underflows where the
-    weights are within float64's range.
+    Every hidden layer counts, not only the first with biases: each unit
+    ``i`` of layer ``l`` gives the max-norm distance from the origin to the
+    zero set of its pre-activation's affine map on the origin's region,
+    ``|z_i(0)| / ||g_i||_1`` (``g_i`` its gradient there), over the units with
+    ``z_i(0) != 0``; the radius is the least of these.  For the first layer
+    this is ``|b_i| / ||W_i||_1``; deeper, it sees features near the origin
+    behind a first layer whose own hyperplanes are far (large biases that
+    cancel in a later layer).  Where a unit is exactly zero at the origin
+    (zero biases: hyperplanes through it) the gradients after it are bounded
+    by the same products with absolute values, every such unit taken as
+    active (any pattern around the origin).  A smaller radius only adds
+    shells, never a wrong count.  Invariant under positive rescaling of a
+    layer (and the next layer's weights); gradients are kept at max-norm 1
+    per row of the running product (a power of two), so it neither
+    overflows nor underflows where the weights are within float64's range.
     """
-    lip = 1.0
+    slope = float(negative_slope)
     best = np.inf
     h = None  # the hidden values at the origin (None: all zero so far)
-    slope = float(negative_slope)
-    for W, b in layers[:-1]:
-        W = np.asarray(W, dtype=np.float64)
-        b = np.asarray(b, dtype=np.float64)
-        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            rows = np.abs(W).sum(axis=1) * lip
-            z0 = b if h is None else W @ h + b
-            ok = (rows > 0) & np.isfinite(rows)
-            for v in (b, z0):
-                nz = (v != 0) & ok & np.isfinite(v)
-                if nz.any():
-                    best = min(best, float(np.min(np.abs(v[nz]) / rows[nz])))
-            h = np.where(z0 > 0, z0, slope * z0) if np.any(z0 != 0) else None
-            lip *= float(np.abs(W).sum(axis=1).max(initial=0.0))
-        if not (np.isfinite(lip) and lip > 0):
-            break
+    J = None  # the Jacobian of the layer's input at the origin (None: the identity)
+    unit = 1.0  # J holds the true Jacobian divided by unit (a power of two)
+    signed = True  # False once a unit is exactly zero at the origin: |J| bounds every adjacent pattern
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        for W, b in layers[:-1]:
+            W = np.asarray(W, dtype=np.float64)
+            b = np.asarray(b, dtype=np.float64)
+            z = b.copy() if h is None else W @ h + b
+            if J is None:
+                G = W if signed else np.abs(W)
+            else:
+                G = W @ J if signed else np.abs(W) @ J
+            g = np.abs(G).sum(axis=1)
+            live = (z != 0) & np.isfinite(z) & (g > 0) & np.isfinite(g)
+            if live.any():
+                d = np.abs(z[live]) / g[live] / unit
+                d = d[np.isfinite(d) & (d > 0)]
+                if d.size:
+                    best = min(best, float(d.min()))
+            if np.any(z == 0):
+                signed = False
+            if signed:
+                D = np.where(z > 0, 1.0, slope)
+            else:
+                D = np.where(z >= 0, 1.0, slope)
+                G = np.abs(G)
+            J = G * D[:, None]
+            top = float(np.max(np.abs(J), initial=0.0))
+            if not (np.isfinite(top) and top > 0):
+                break
+            p2 = 2.0 ** np.floor(np.log2(top))
+            J = J / p2
+            unit *= p2
+            h = np.where(z > 0, z, slope * z) if np.any(z != 0) else None
     if best == np.inf:
         return None
     if not (np.isfinite(best) and best > 0):
