@@ -480,6 +480,14 @@ def test_off_centre_plane_slices_on_shells(arch, seed, engine, v0):
         d = dom(s, v0)
         for got in (count(net, d, engine=engine),) + ((_shells_slice(net, d, engine),) if s < 1e100 else ()):
             assert (got.regions, got.pieces, got.layer_counts) == (half.regions, half.pieces, half.layer_counts)
+    # the same half-plane as a polygon (a rectangle and a pentagon with a cut corner): shells cut exactly
+    from regions.domains import polygon
+
+    o, B = dom(1.0).origin, dom(1.0).basis
+    for s in (1e9, 1e19):
+        for P in ([[-s, v0], [s, v0], [s, s], [-s, s]], [[-s, v0], [s, v0], [s, 0.5 * s], [0.5 * s, s], [-s, s]]):
+            got = count(net, polygon(np.array(P), origin=o, basis=B), engine="planar")
+            assert (got.regions, got.pieces) == (half.regions, half.pieces), (s, len(P))
 
 
 def _shells_slice(net: Network, dom, engine: str):

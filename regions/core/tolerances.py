@@ -31,7 +31,8 @@ Tolerances
     run on a cover by geometric shells (:mod:`regions.engines.shells`:
     ``SHELL_TRIGGER``, ``SHELL_INNER``, ``SHELL_RATIO``, ``WITNESS_EPS``),
     or take the count of all of ``R^k`` where the box holds every vertex;
-    partitions of such boxes are refused (``PARTITION_WIDE`` of each engine).
+    plane and k-D slices and polygons likewise, in their own parameters;
+    partitions of such domains are refused (``PARTITION_WIDE`` of each engine).
 ``PIECE_RTOL``
     Two neighbouring regions have one output map when their Jacobians agree
     to ``PIECE_RTOL`` of their absolute-value magnitude.

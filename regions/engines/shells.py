@@ -45,12 +45,21 @@ What no check sees: a real feature narrower than the tolerance of the
 sub-boxes it lies in (relative width below ~1e-7 of its distance from ``c``)
 can still merge with a neighbour.
 
-The feature radius ``rho`` (:func:`feature_radius`) is the distance (in the
-max-norm) from the origin to the nearest hyperplane of the first layer with a
-non-zero bias, bounded through the layers before it by their max-norm
-Lipschitz constants; it is invariant under positive rescaling of layers and
-scales with the domain.  A network without biases is positively homogeneous
-(its regions are cones) and needs no shells.
+Slices and polygons.  A plane, a k-D affine slice or a segment is a box of
+its own parameters: the shells are sub-boxes of those parameters, each the
+same slice over a smaller box (:func:`sub_domain`), with the radius read
+off the network pulled back to the slice; a 2-D polygon is covered by the
+sub-boxes of its bounding box, each cut to the polygon in exact rational
+arithmetic (a cut point of an edge between far vertices keeps its own
+precision).  The far-face shortcut applies to slices over boxes as to boxes.
+
+The feature radius ``rho`` (:func:`feature_radius`) is the max-norm distance
+from the origin (of the parameters) within which no unit that is non-zero
+there changes sign: the least, over every unit of every hidden layer, of the
+distance to the zero set of its affine map on the origin's region.  It is
+invariant under positive rescaling of layers and scales with the domain.  A
+network without biases is positively homogeneous (its regions are cones)
+and needs no shells.
 
 Tolerances
 ----------
@@ -186,6 +195,13 @@ def _domain_radius(net: Network, domain: Domain) -> float | None:
     return feature_radius(layers, negative_slope=net.negative_slope)
 
 
+def _whole_hint(domain: Domain) -> str:
+    """What to count instead of a too-wide domain: all of R^k, or the unbounded slice."""
+    if domain.basis is None and domain.vertices is None:
+        return f"whole({domain.dim}) for all of R^{domain.dim}"
+    return f"the unbounded {domain.dim}-D slice (infinite bounds, the polytope engine)"
+
+
 def _clip_polygon(P: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
     """The convex polygon ``P`` (counter-clockwise) cut to the box ``lo .. hi``, or None (no area).
 
@@ -272,7 +288,7 @@ def shell_boxes(net: Network, domain: Domain, *,
             raise NumericalError(
                 f"expected a box within {SHELL_RATIO:.3g}^{SHELL_MAX} feature radii of the network, got a "
                 f"half-width of {ext:.3g} around features at {rho:.3g} from the origin: use a smaller box, "
-                f"or whole({domain.dim}) for all of R^{domain.dim}")
+                f"or {_whole_hint(domain)}")
     radii[-1] = ext
     k = lo.size
 
@@ -325,7 +341,7 @@ def refuse_wide(net: Network, domain: Domain, engine: str, limit: float, *,
         raise NumericalError(
             f"expected a {domain.kind} within {limit:.3g} feature radii for a {engine} partition, got a half-width of "
             f"{ext:.3g} around features at {rho:.3g} from the origin (vertices interpolated along edges "
-            f"that long lose the features): {hint}, or whole({domain.dim})")
+            f"that long lose the features): {hint}, or {_whole_hint(domain)}")
 
 
 #: A unit's sign at a witness is definite when its pre-activation exceeds this many ``eps`` times its
@@ -433,7 +449,7 @@ def count_by_shells(net: Network, boxes: list, partition: Callable, engine: str,
             f"{int((~sure).sum())} that do not, in the sub-box {np.asarray(lo).tolist()} .. "
             f"{np.asarray(hi).tolist()}: features there are narrower than float64 sums of that size "
             f"resolve (strips of constant width far from the origin); use a smaller box, or "
-            f"whole({np.asarray(lo).size})")
+            f"{_whole_hint(domain) if domain is not None else f'whole({np.asarray(lo).size})'}")
     if max_regions is not None and n > max_regions:
         partial = True
     bits = np.unpackbits(uniq, axis=1, count=n_bits).astype(bool)
