@@ -573,6 +573,8 @@ def test_wide_slice_partitions_refused(engine):
     net, dom = _plane_net("3-8-1", 0)
     with pytest.raises(NumericalError, match="feature radii"):
         partition(net, dom(1e19), engine=engine)
+    with pytest.raises(NumericalError, match="without jobs"):  # the split walk has no shells
+        count(net, dom(1e12), engine=engine, jobs=2)
     if engine == "planar":
         P = 1e19 * np.array([[-1.0, -1.0], [1.0, -1.0], [0.0, 1.0]])
         with pytest.raises(NumericalError, match="feature radii"):
