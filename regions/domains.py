@@ -370,13 +370,14 @@ def polygon(vertices, *, origin=None, basis=None) -> Domain:
     return Domain(P.min(0), P.max(0), origin=origin, basis=basis, vertices=P, kind="polygon")
 
 
-def parse_box(text: str, dim: int) -> Domain:
+def parse_box(text: str, dim: int, *, name: str = "box") -> Domain:
     """Parse ``"LO:HI"`` (every coordinate) or ``"LO1:HI1,LO2:HI2,..."``.
 
     Every bound must be a finite float64: ``inf``, ``nan`` and numbers
     beyond float64's range (``-1e400``, which would read as ``-inf``) are
     refused with :class:`~regions.errors.RegionsError` (non-finite bounds
-    are not a box; :func:`whole` is all of ``R^d``).
+    are not a box; :func:`whole` is all of ``R^d``); ``name`` names the
+    box in that sentence (the CLI's option).
     """
     parts = [p.strip() for p in str(text).split(",") if p.strip()]
     pairs = []
@@ -388,9 +389,11 @@ def parse_box(text: str, dim: int) -> Domain:
             pair = (float(bits[0]), float(bits[1]))
         except ValueError:
             raise RegionsError(f"expected numbers in the box LO:HI, got {p!r}") from None
+        if np.isnan(pair[0]) or np.isnan(pair[1]):
+            raise RegionsError(f"expected finite {name} bounds, got NaN in {p!r}")
         if not (np.isfinite(pair[0]) and np.isfinite(pair[1])):
-            raise RegionsError(f"expected finite numbers within float64's range in the box LO:HI (non-finite "
-                               f"bounds are not a box; all of R^d is whole(d), --whole in the CLI), got {p!r}")
+            raise RegionsError(f"expected finite {name} bounds within float64's range (non-finite bounds are not "
+                               f"a box; all of R^d is whole(d), --whole in the CLI), got {p!r}")
         pairs.append(pair)
     if not pairs:
         raise RegionsError(f"expected a box as LO:HI, got {text!r}")

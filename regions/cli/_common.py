@@ -306,7 +306,7 @@ def parse_box_option(text: str, dim: int, *, name: str = "--box"):
     """A box from ``--box`` text: finite bounds, no empty item."""
     if text is None or not str(text).strip() or any(not part.strip() for part in str(text).split(",")):
         fail(f"expected {name} as LO:HI or LO1:HI1,LO2:HI2,... such as -1:1, got {text!r}")
-    box = parse_box(text, dim)
+    box = parse_box(text, dim, name=name)
     if not (np.isfinite(box.lo).all() and np.isfinite(box.hi).all()):
         fail(f"expected finite {name} bounds (use --whole for all of R^d), got {text!r}")
     return box
