@@ -41,9 +41,15 @@ pattern that no point has.  Every pattern is therefore checked at its
 region's witness by a forward pass (a definite sign contradicting it,
 :data:`WITNESS_EPS`), counted only where some sub-box confirms it, and a
 pattern never confirmed is refused (:class:`~regions.errors.NumericalError`).
-What no check sees: a real feature narrower than the tolerance of the
-sub-boxes it lies in (relative width below ~1e-7 of its distance from ``c``)
-can still merge with a neighbour.
+Under-counts are caught too: every sub-box (and the far-face shortcut's
+unbounded walk) runs on the n-D walk with its zero decisions checked in
+exact rational arithmetic where a region is left uncut
+(:mod:`regions.engines.polytope.exact`): a real feature thinner than the
+walk's tolerance there (relative width below ``VERTEX_RTOL`` of the numbers
+around it) is refused, never merged.  The check is conservative: a strip of
+constant width is refused in a far sub-box that cannot resolve it even
+where a nearer one holds its pattern.  2-D counts use the same walk for
+their shells (polygons: the 2-D mesh, whose thin features are not checked).
 
 Slices and polygons.  A plane, a k-D affine slice or a segment is a box of
 its own parameters: the shells are sub-boxes of those parameters, each the

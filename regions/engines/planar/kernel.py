@@ -132,7 +132,7 @@ from ...errors import NumericalError, RegionsError
 from ...domains import Domain, box
 from ...model.network import Network
 from ..base import check_options
-from ..polytope.api import whole_if_inside  # the count of R^2 with far faces dropped: the n-D walk
+from ..polytope.api import shell_partition, whole_if_inside  # the n-D walk: R^2 without far faces; shells
 from ..shells import count_by_shells, refuse_wide, shell_boxes
 from .pieces import pieces_from_maps, pieces_from_vertices
 from .result import PlanarPartition
@@ -719,7 +719,9 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     boxes = shell_boxes(net, domain)
     if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
         res = None if max_regions is not None else whole_if_inside(net, domain, "planar")
-        return res if res is not None else count_by_shells(net, boxes, _partition_plane, "planar", max_regions,
+        # shells: the n-D walk with exact zero checks (polygons: the mesh, without them)
+        part = _partition_plane if domain.vertices is not None else shell_partition
+        return res if res is not None else count_by_shells(net, boxes, part, "planar", max_regions,
                                                                      domain=domain)
     w = _walk(net, domain, max_regions, progress)
     if w.partial:

@@ -134,8 +134,11 @@ def partition_polytope(
 
 
 def _partition_polytope(net: Network, domain: Domain, *, max_regions: int | None = None,
-                        progress: bool = False) -> PolytopePartition:
-    """:func:`partition_polytope` on a checked domain (also each sub-box of :mod:`..shells`)."""
+                        progress: bool = False, exact: bool = False) -> PolytopePartition:
+    """:func:`partition_polytope` on a checked domain (also each sub-box of :mod:`..shells`).
+
+    ``exact`` checks the walk's zero decisions in exact arithmetic (:mod:`.exact`; the shells).
+    """
     k = domain.dim
     store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}
     tally = _Pieces(domain.pullback(net), k, VERTEX_RTOL)
@@ -150,7 +153,7 @@ def _partition_polytope(net: Network, domain: Domain, *, max_regions: int | None
         store["sizes"].append(np.diff(st))
         store["n"] += b.R
 
-    counts, stopped, _ = _walk(net, domain, emit, progress, max_regions)
+    counts, stopped, _ = _walk(net, domain, emit, progress, max_regions, exact=exact)
     n_hidden = net.n_hidden
     if store["n"]:
         G = np.concatenate(store["G"])
@@ -171,6 +174,11 @@ def _partition_polytope(net: Network, domain: Domain, *, max_regions: int | None
         generators=G, lineality=lin, incidence=bits, starts=starts,
         layer_counts=tuple(counts), partial=stopped, piece_labels=labels,
     )
+
+
+def shell_partition(net: Network, domain: Domain, *, max_regions: int | None = None) -> PolytopePartition:
+    """The partition of one sub-box of :mod:`..shells`, every zero decision checked exactly (:mod:`.exact`)."""
+    return _partition_polytope(net, domain, max_regions=max_regions, exact=True)
 
 
 def count_polytope(
@@ -213,7 +221,7 @@ def count_polytope(
     boxes = shell_boxes(net, domain)
     if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
         res = None if max_regions is not None else whole_if_inside(net, domain, "polytope")
-        return res if res is not None else count_by_shells(net, boxes, _partition_polytope, "polytope",
+        return res if res is not None else count_by_shells(net, boxes, shell_partition, "polytope",
                                                                      max_regions, domain=domain)
     fast = _count_skeleton(net, domain, max_regions, progress)
     if fast is not None:
@@ -262,7 +270,7 @@ def _count_whole_radius(net: Network, dom: Domain | None = None,
         if pts.any():
             tally["rad"] = max(tally["rad"], float(np.max(np.abs(b.G[pts, :k]) / t[pts, None])))
 
-    counts, stopped, pending = _walk(net, dom, emit, progress, None)
+    counts, stopped, pending = _walk(net, dom, emit, progress, None, exact=True)
     n_pieces, one_sided = pieces.count(tally["n"])
     extra = {"one_sided_merges": one_sided} if one_sided else {}
     res = CountResult(tally["n"], n_pieces, counts, "polytope", extra=extra)

@@ -150,6 +150,7 @@ from ...domains import Domain, box
 from ...model.network import Network
 from .batch import _Batch, _first_values, _initial, _next_values, _normalise  # noqa: F401 -- _first_values re-exported
 from .bitsets import mask_upto as _mask_upto
+from .exact import ExactZeros
 from .bitsets import popcount as _popcount
 from .pieces import _inert, _Pieces  # noqa: F401 -- re-exported for .split and the skeleton's tests
 
@@ -210,6 +211,7 @@ class _Work:
         p = b.pat.shape[1]
         self.pat = np.zeros((rcap, p + n_patcols), dtype=bool); self.pat[:R, :p] = b.pat
         self.dropped = np.zeros(rcap, dtype=bool)
+        self.exact = None  # an .exact.ExactZeros: zero decisions in uncut regions checked exactly
 
     # ---------------------------------------------------------- storage
     def _reserve(self, extra: int) -> None:
@@ -326,6 +328,13 @@ class _Work:
             cutr |= np.logical_or.reduceat((pos | neg) & lin, starts, axis=1)
         self.pat[:R, patcols] = (anypos & ~cutr).T
         zero = ~(pos | neg) & ~lin & ~cutr[:, rid]
+        if self.exact is not None:
+            for j in range(zero.shape[0]):
+                idx = np.nonzero(zero[j])[0]
+                if idx.size:
+                    r = rid[idx]
+                    side = np.where(anypos[j, r], 1, np.where(anyneg[j, r], -1, 0))
+                    self.exact.check(self.G[idx], self.bits[idx], self.pat[r], int(bits[j]) - self.exact.base, side)
         for j, bit in enumerate(bits):
             word, off = divmod(int(bit), 64)
             self.bits[np.nonzero(zero[j])[0], word] |= _ONE << np.uint64(off)
@@ -382,6 +391,12 @@ class _Work:
         npos = np.bincount(rid[pl], minlength=R)
         nneg = np.bincount(rid[nl], minlength=R)
         cut = (npos > 0) & (nneg > 0)
+        if self.exact is not None and not clip:
+            m = zero & ~lin & ~cut[rid]
+            if m.any():
+                idx, r = sub[m], rid[m]
+                side = np.where(npos[r] > 0, 1, np.where(nneg[r] > 0, -1, 0))
+                self.exact.check(self.G[idx], self.bits[idx], self.pat[r], bit - self.exact.base, side)
         if clip:
             self.dropped[:R] |= (npos == 0) & (nneg > 0)
         else:
@@ -540,8 +555,12 @@ def _check(net: Network, domain: Domain | None) -> Domain:
 
 
 def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress: bool,
-          max_regions: int | None, select: Callable | None = None) -> tuple[list, bool, int]:
+          max_regions: int | None, select: Callable | None = None, *, exact: bool = False) -> tuple[list, bool, int]:
     """Run the engine depth-first; ``emit`` receives the final batches.
+
+    ``exact`` checks every zero decision in a region the unit does not cut in exact rational
+    arithmetic (:mod:`.exact`; vertices, not rays): a real feature below ``VERTEX_RTOL`` is refused
+    (:class:`~regions.errors.NumericalError`), never merged silently.
 
     ``select(l, batch)``, when given, sees every finished batch of hidden
     layer ``l`` and returns the regions to go on with (None: none); split
@@ -573,6 +592,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
     last = len(hidden) - 1
 
     b0, nf = _initial(pulled, domain, nw)
+    checker = ExactZeros(pulled, domain.lo, domain.hi, 1 + n_faces_max) if exact else None
     # bit layout: 0 -> t >= 0, 1..nf -> finite box faces, 1 + 2k.. -> the hidden units in order
     unused = _mask_upto(1 + n_faces_max, nw) & ~_mask_upto(1 + nf, nw)
 
@@ -615,6 +635,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
         else:
             p0 = b.pat.shape[1] - width
             work = _Work(b, k, 0)
+        work.exact = checker
         n_in = b.R
         rest = np.arange(start, ncols) - col0
         work.prescreen(col0 + rest, bit0 + rest, p0 + rest)

@@ -1,0 +1,171 @@
+"""Exact rational checks of the n-D walk's zero decisions: no real feature merged silently.
+
+The walk (:mod:`.kernel`) takes a unit's value at a vertex to be zero when it
+is within ``VERTEX_RTOL`` of its magnitude.  That absorbs the rounding of
+exact degeneracies (duplicate units, hyperplanes through a vertex, zero
+biases), but it also takes a real value that small for zero: a strip or a
+wedge thinner than ``VERTEX_RTOL`` of the size of the numbers around it
+(two nearly parallel hyperplanes far from the origin, say) is then never cut
+out, and its region is lost without any sign being in doubt.
+
+:class:`ExactZeros` decides those values exactly where a loss is possible:
+at every vertex taken to be zero in a region that the unit does *not* cut
+(a cut there would have produced a region).  Every float64 number is a
+rational, so the pulled-back network is exact; the vertex is the common
+point of the constraints it is tight on (box faces, and units whose affine
+maps on the vertex's region follow exactly from the region's activation
+pattern), found by rational elimination; the unit's exact value there is
+then zero (a real degeneracy: the decision stands), or of the sign the
+region already has (harmless), or of the other sign, or the constraints do
+not meet in one point (a real feature below float64's resolution at that
+size): then the run is refused with :class:`~regions.errors.NumericalError`
+rather than counted short.  Rays (unbounded regions) are not checked.
+
+Only the counts on shells (:mod:`regions.engines.shells`) turn these checks
+on: there every sub-box is bounded, and a pattern lost in all of them
+would be an under-count that no witness can see.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ...errors import NumericalError
+from ...model.network import Network
+
+__all__ = ["ExactZeros"]
+
+
+def _fr(x) -> Fraction:
+    return Fraction(float(x))
+
+
+class ExactZeros:
+    """Exact values of units at the walk's vertices (see the module docstring).
+
+    Parameters
+    ----------
+    pulled : Network
+        The network on the domain's parameters.
+    lo, hi : ndarray
+        The domain's bounds (finite ones are the box faces, in the walk's order).
+    base : int
+        The bit of the first hidden unit in the walk's incidence sets.
+    """
+
+    def __init__(self, pulled: Network, lo: np.ndarray, hi: np.ndarray, base: int):
+        self.k = int(np.asarray(lo).size)
+        k = self.k
+        self.faces = []  # (a, c): a.x + c >= 0 inside, bits 1..nf
+        for i in range(k):
+            for bound, sg in ((lo[i], 1), (hi[i], -1)):
+                if np.isfinite(bound):
+                    a = [Fraction(0)] * k
+                    a[i] = Fraction(sg)
+                    self.faces.append((a, -sg * _fr(bound)))
+        self.layers = [([[_fr(w) for w in row] for row in np.asarray(W).tolist()], [_fr(x) for x in np.ravel(b)])
+                       for W, b in pulled.layers[:-1]]
+        self.slope = _fr(pulled.negative_slope)
+        widths = [len(b) for _, b in self.layers]
+        self.offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int).tolist()
+        self.base = int(base)
+        self._maps: dict = {}
+        self.checked = 0
+
+    def _layer_of(self, g: int) -> int:
+        return int(np.searchsorted(self.offsets, g, side="right")) - 1
+
+    def _maps_of(self, pat: np.ndarray, l: int) -> tuple:
+        """Exact affine maps ``(A, c)`` of layer ``l``'s units on the region of pattern ``pat``."""
+        key = (l, np.packbits(pat[: self.offsets[l]]).tobytes())
+        hit = self._maps.get(key)
+        if hit is not None:
+            return hit
+        k = self.k
+        W, b = self.layers[l]
+        if l == 0:
+            out = ([row[:] for row in W], b[:])
+        else:
+            Ap, cp = self._maps_of(pat, l - 1)
+            o = self.offsets[l - 1]
+            d = [Fraction(1) if pat[o + i] else self.slope for i in range(len(cp))]
+            hA = [[d[i] * a for a in Ap[i]] for i in range(len(cp))]
+            hc = [d[i] * cp[i] for i in range(len(cp))]
+            A = [[sum((w * hA[i][j] for i, w in enumerate(row) if w), Fraction(0)) for j in range(k)] for row in W]
+            c = [sum((w * hc[i] for i, w in enumerate(row) if w), Fraction(0)) + bb for row, bb in zip(W, b)]
+            out = (A, c)
+        self._maps[key] = out
+        return out
+
+    def _row(self, bit: int, pat: np.ndarray) -> tuple:
+        if 1 <= bit <= len(self.faces):
+            return self.faces[bit - 1]
+        g = bit - self.base
+        l = self._layer_of(g)
+        A, c = self._maps_of(pat, l)
+        return A[g - self.offsets[l]], c[g - self.offsets[l]]
+
+    def _point(self, rows: list) -> list | None:
+        """The one common point of ``a.x + c = 0`` over ``rows``, or None (no single point)."""
+        k = self.k
+        M = [list(a) + [-c] for a, c in rows]
+        r = 0
+        piv = []
+        for col in range(k):
+            p = next((i for i in range(r, len(M)) if M[i][col] != 0), None)
+            if p is None:
+                return None
+            M[r], M[p] = M[p], M[r]
+            inv = 1 / M[r][col]
+            M[r] = [v * inv for v in M[r]]
+            for i in range(len(M)):
+                if i != r and M[i][col] != 0:
+                    f = M[i][col]
+                    M[i] = [vi - f * vr for vi, vr in zip(M[i], M[r])]
+            piv.append(col)
+            r += 1
+        if any(M[i][k] != 0 for i in range(r, len(M))):  # the rows do not meet in one point
+            return None
+        return [M[i][k] for i in range(k)]
+
+    def check(self, G: np.ndarray, bits: np.ndarray, pats: np.ndarray, unit: int, side: np.ndarray) -> None:
+        """Refuse where a vertex taken to be on ``unit``'s hyperplane is exactly on its other side.
+
+        ``G`` (n, k+1) are the vertices (homogeneous), ``bits`` (n, nw) their
+        incidence sets, ``pats`` (n, p) their regions' patterns, ``side`` (n,)
+        the sign the region has for the unit (+1, -1, or 0 when every vertex
+        is taken to be on the hyperplane).
+        """
+        k = self.k
+        l = self._layer_of(unit)
+        for g in range(G.shape[0]):
+            if not G[g, k] > 0:  # a ray: not checked
+                continue
+            self.checked += 1
+            tight = []
+            for w, word in enumerate(bits[g].tolist()):
+                word = int(word)
+                while word:
+                    low = word & -word
+                    bit = 64 * w + low.bit_length() - 1
+                    word ^= low
+                    if bit != 0 and bit != self.base + unit:
+                        tight.append(bit)
+            x = self._point([self._row(bit, pats[g]) for bit in tight])
+            if x is None:
+                raise NumericalError(
+                    f"expected the walk's vertices to be single points in exact arithmetic, got one on "
+                    f"{len(tight)} constraints that do not meet in one point (a feature narrower than float64 "
+                    f"resolves at that size): use a smaller domain or network weights that keep features apart")
+            A, c = self._maps_of(pats[g], l)
+            a, cc = A[unit - self.offsets[l]], c[unit - self.offsets[l]]
+            v = sum((ai * xi for ai, xi in zip(a, x)), Fraction(0)) + cc
+            s = (v > 0) - (v < 0)
+            if s != 0 and s != int(side[g]):
+                raise NumericalError(
+                    f"expected unit {unit - self.offsets[l]} of layer {l + 1} to be exactly zero where float64 "
+                    f"takes it to be, got {float(v):.3g} at a vertex of size "
+                    f"{max(abs(float(t)) for t in x):.3g}: a feature thinner than float64 resolves there "
+                    f"(relative to the numbers around it) would be lost; use a smaller domain")
