@@ -335,6 +335,20 @@ def train_digits(
         if on_checkpoint is not None:
             on_checkpoint(row)
 
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # these models are tiny: one thread is faster than several (restored below)
+        model = _train(torch, nn, seed, conv_channels, residual_blocks, hidden, slope, lr, Xtr, ytr, epochs,
+                       batch_size, save_every, max_steps, save)
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    return DigitsRun(out, paths, history, model, config)
+
+
+def _train(torch, nn, seed, conv_channels, residual_blocks, hidden, slope, lr, Xtr, ytr, epochs, batch_size,
+           save_every, max_steps, save):
+    """The seeded training loop of :func:`train_digits` (``save`` writes each checkpoint); the model."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if conv_channels is not None:
@@ -372,5 +386,4 @@ def train_digits(
                     break
             if done:
                 break
-    model.eval()
-    return DigitsRun(out, paths, history, model, config)
+    return model

@@ -376,8 +376,8 @@ def plot_decision_boundary(part, ax=None, *, output: int = 0, level: float = 0.0
     return coll
 
 
-def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidth: float = 0.4,
-                max_regions: int | None = None):
+def plot_layers(net: Network | Graph, domain=None, axes=None, *, seed: int = 0, linewidth: float = 0.4,
+                max_regions: int | None = None, partition=None):
     """One panel per hidden layer: how each layer subdivides the previous regions.
 
     Panel ``l`` shows the regions after the first ``l`` hidden layers.
@@ -385,13 +385,20 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
     ``l`` are shades of that hue; the lines of the earlier layers are black,
     the new (bent) lines of layer ``l`` white.
 
+    For an op network (:class:`~regions.model.ops.Graph`: residual, max-pool,
+    CNN) panel ``l`` shows the regions after the ``l``-th non-linear
+    operation of the lowered chain (a ReLU, a pooling).
+
     Parameters
     ----------
-    net : Network
+    net : Network or Graph
     domain : Domain, optional
         As for :func:`regions.planar.partition_plane`.
     axes : sequence of Axes, optional
         One per hidden layer; default: a new figure with a row of panels.
+    partition : optional
+        For an op network: its partition of ``domain`` already computed
+        (:func:`regions.partition`), drawn instead of computing it again.
 
     Returns
     -------
@@ -401,7 +408,11 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
     import matplotlib.colors as mcolors
 
     if isinstance(net, Graph):
-        return _plot_op_layers(net, domain, axes, seed=seed, linewidth=linewidth, max_regions=max_regions)
+        return _plot_op_layers(net, domain, axes, seed=seed, linewidth=linewidth, max_regions=max_regions,
+                               part=partition)
+    if partition is not None:
+        raise RegionsError(f"expected partition=None for a plain network (its panels come from the planar "
+                           f"engine's ancestry), got {type(partition).__name__}")
     L = net.depth
     if L < 1:
         raise RegionsError(f"expected a network with hidden layers, got {net.arch}")
@@ -465,7 +476,7 @@ def _shades(fc_prev, parents, n: int, seed: int, k: int):
     return mcolors.hsv_to_rgb(hsv)
 
 
-def _plot_op_layers(graph: Graph, domain, axes, *, seed: int, linewidth: float, max_regions):
+def _plot_op_layers(graph: Graph, domain, axes, *, seed: int, linewidth: float, max_regions, part=None):
     """:func:`plot_layers` for an op network: one panel per lowered non-linear layer.
 
     The regions after layer ``l`` are the sets of final regions sharing the
@@ -490,7 +501,11 @@ def _plot_op_layers(graph: Graph, domain, axes, *, seed: int, linewidth: float, 
     axes = list(np.ravel(axes))
     if len(axes) < L:
         raise RegionsError(f"expected {L} axes (one per non-linear operation), got {len(axes)}")
-    part = partition_graph(graph, domain, max_regions=max_regions)
+    if part is None:
+        part = partition_graph(graph, domain, max_regions=max_regions)
+    elif getattr(part, "network", None) is not graph:
+        raise RegionsError(f"expected a partition of this network, got one of "
+                           f"{getattr(getattr(part, 'network', None), 'arch', type(part).__name__)}")
     _check(part)
     done = len(part.layer_counts)
     segs = _ring_segments(part)
