@@ -112,7 +112,7 @@ def plot(arch, init, bias_init, seed, weights, activation, construction, depth, 
         L = depth
         fig = Figure(figsize=(size * L, size))
         axes = fig.subplots(1, L, squeeze=False)
-        plotting.plot_layers(net, domain, axes[0], max_regions=max_regions)
+        plotting.plot_layers(net, domain, axes[0], max_regions=max_regions, partition=part if is_graph else None)
     else:
         fig = Figure(figsize=(size * (1.25 if kind == "output" else 1.0), size))
         ax = fig.add_subplot()
