@@ -263,7 +263,7 @@ print("regions and pieces: exact counts on [-1, 1]^2; bounds: over all weights o
 ## A CNN with max pooling on three digits
 
 The same walk takes a convolutional network trained on real data. We train a
-small CNN on scikit-learn's bundled 8×8 digits (offline, seeded, one epoch:
+small CNN on scikit-learn's bundled 8×8 digits (offline, seeded, three epochs:
 `digits.train_digits(..., conv_channels=1)`, the library behind
 `regions train-digits --conv-channels 1`): the 64 pixels → `Conv2d(1, 1, 3×3,
 padding 1)` → ReLU (64 units) → `MaxPool2d(2)` (16 max units of 4 candidates)
@@ -279,13 +279,13 @@ each region of the first panel split by the pooling's ties (white lines).
 import tempfile
 from regions.experiments import digits, workflows
 
-run = digits.train_digits(tempfile.mkdtemp(), conv_channels=1, hidden=(), epochs=1, seed=0)
+run = digits.train_digits(tempfile.mkdtemp(), conv_channels=1, hidden=(), epochs=3, seed=0)
 cnn = run.network()
 X, y = workflows.load_digits()
 tri = workflows.data_domain(workflows.pick_points(X, y, digits="0,1,2"), triangle=True)
 cnn_part = regions.partition(cnn, tri)            # the LP op walk: certified Chebyshev LPs
 checks = cnn_part.verify()                        # witnesses reproduce patterns, areas sum to the triangle's
-print(f"{cnn.arch}: test accuracy {run.history[-1]['test_acc']:.3f} after one epoch")
+print(f"{cnn.arch}: test accuracy {run.history[-1]['test_acc']:.3f} after three epochs")
 print(f"regions on the triangle: {cnn_part.n_regions} (exact), after the ReLU: {cnn_part.layer_counts[0]}, "
       f"affine pieces: {cnn_part.n_pieces}")
 
