@@ -14,6 +14,11 @@ ReLU) between them, and a few epochs take seconds.
   per checkpoint (rewritten atomically after each);
 * ``config.json`` -- architecture, activation, seed and hyper-parameters.
 
+With ``residual_blocks`` (:func:`make_residual_mlp`) or ``conv_channels``
+(:func:`make_cnn`: Conv2d -> ReLU -> MaxPool2d -> Linear) the checkpoints
+are ``step_*.pt2`` programs of ``torch.export`` with a dynamic batch
+dimension (:func:`export_program`), read back without unpickling.
+
 A 64-32-32-10 checkpoint is about 15 kB.  Count its regions with
 :func:`regions.workflows.checkpoint_series` or ``regions checkpoints``.
 """

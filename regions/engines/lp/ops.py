@@ -401,9 +401,10 @@ class OpLPPartition:
     domain : Domain
     patterns : ndarray of bool, shape (R, n_bits)
     witnesses : ndarray, shape (R, k)
-        An interior point of each region (parameter coordinates).
+        An interior point of each region (parameter coordinates), off the
+        box faces: the ball of its radius lies in the region and in the box.
     radii : ndarray, shape (R,)
-        Certified radius around the witness (units of the domain scale, capped at 1).
+        Certified radius around the witness (units of the domain scale, capped at 1), positive.
     layer_counts : tuple of int
         Regions after each lowered layer.
     partial : bool
