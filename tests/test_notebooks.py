@@ -13,7 +13,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 # notebooks that need an optional extra: skipped cleanly without it
-REQUIRES = {"04_regions_during_training": ("torch", "sklearn")}
+REQUIRES = {"04_regions_during_training": ("torch", "sklearn"), "05_residual_and_maxpool": ("torch", "sklearn")}
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+import regions
+
 from ._common import (
     IntAtLeast,
     FINITE,
@@ -55,6 +57,10 @@ def plot(arch, init, bias_init, seed, weights, activation, construction, depth, 
          size, max_regions, input_dim=None):
     """Draw the exact partition of a 2-input network or of a plane through three points.
 
+    Networks with residual, max-pool or convolution layers (a .pt2 program)
+    are partitioned by the op walk; --kind layers then draws one panel per
+    non-linear operation (a ReLU, a pooling).
+
     \b
     Examples:
       regions plot --arch 2-16-16-1 --out partition.png
@@ -75,9 +81,15 @@ def plot(arch, init, bias_init, seed, weights, activation, construction, depth, 
         fail(f"expected a 2-D domain (a 2-input network, or --plane), got a {domain.dim}-D {domain.kind}")
     if output_index >= net.output_dim:
         fail(f"expected --output-index in 0..{net.output_dim - 1}, got {output_index}")
-    if kind == "layers" and net.depth < 1:
+    from regions.model.ops import Graph, lower
+
+    is_graph = isinstance(net, Graph)  # residual, max-pool, CNN: the op walk, panels per non-linear op
+    depth = len(lower(net).units) if is_graph else net.depth
+    if kind == "layers" and depth < 1:
         fail(f"expected a network with hidden layers for --kind layers, got {net.arch}")
-    panels = net.depth if kind == "layers" else 1
+    if is_graph and not domain.bounded:
+        fail(f"expected a bounded 2-D domain for a network with residual or max operations, got {domain.kind}")
+    panels = depth if kind == "layers" else 1
     pixels = (size * panels * dpi, size * dpi) if fmt == "png" else (0, 0)
     if max(pixels) > MAX_PIXELS:
         fail(f"expected a picture of at most {MAX_PIXELS:,} pixels a side, got {max(pixels):,.0f} from "
@@ -89,15 +101,18 @@ def plot(arch, init, bias_init, seed, weights, activation, construction, depth, 
     from regions import plotting
     from regions.engines.planar import partition_plane
 
-    part = partition_plane(net, domain, max_regions=max_regions)
+    if is_graph:
+        part = regions.partition(net, domain, max_regions=max_regions)
+    else:
+        part = partition_plane(net, domain, max_regions=max_regions)
     if part.partial:
         fail(f"expected at most --max-regions {max_regions} regions, got more (a partial picture is "
              f"not drawn); raise --max-regions")
     if kind == "layers":
-        L = net.depth
+        L = depth
         fig = Figure(figsize=(size * L, size))
         axes = fig.subplots(1, L, squeeze=False)
-        plotting.plot_layers(net, domain, axes[0], max_regions=max_regions)
+        plotting.plot_layers(net, domain, axes[0], max_regions=max_regions, partition=part if is_graph else None)
     else:
         fig = Figure(figsize=(size * (1.25 if kind == "output" else 1.0), size))
         ax = fig.add_subplot()

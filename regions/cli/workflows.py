@@ -166,7 +166,8 @@ def slice_cmd(weights, digit_labels, samples, segment_file, plane_file, triangle
               help="Passes over the training split.")
 @click.option("--hidden", default=None,
               help="Hidden widths (the model is 64-HIDDEN-10) [default: 32,32]; with --residual-blocks one "
-                   "width, shared by the blocks [default: 32].")
+                   "width, shared by the blocks [default: 32]; with --conv-channels the dense layers after the "
+                   "pooling [default: none].")
 @click.option("--activation", default="relu", show_default=True, help="relu, leaky_relu or leaky_relu:SLOPE.")
 @click.option("--lr", type=POSITIVE, default=1e-2, show_default=True, help="Adam learning rate.")
 @click.option("--batch-size", type=IntAtLeast(1), default=32, show_default=True, help="Mini-batch size.")
@@ -177,13 +178,18 @@ def slice_cmd(weights, digit_labels, samples, segment_file, plane_file, triangle
 @click.option("--residual-blocks", type=IntAtLeast(0), default=None,
               help="Train a residual MLP instead: x -> h = a(W0 x + b0), then N blocks h -> h + a(W h + b), "
                    "then a linear output; its checkpoints are torch.export programs (.pt2).")
+@click.option("--conv-channels", type=IntAtLeast(1), default=None,
+              help="Train a small CNN instead: the 8x8 image -> Conv2d(1, N, 3x3, padding 1) -> activation -> "
+                   "MaxPool2d(2) -> [--hidden dense layers] -> 10 outputs; its checkpoints are torch.export "
+                   "programs (.pt2).")
 @guard
 def train_digits(out_dir, force, epochs, hidden, activation, lr, batch_size, save_every, max_steps, seed,
-                 residual_blocks):
+                 residual_blocks, conv_channels):
     """Train a small MLP on scikit-learn's bundled 8x8 digits (CPU, offline) and save checkpoints.
 
     Writes OUT_DIR/step_NNNNNN.pt (state dicts, atomically; with
-    --residual-blocks, step_NNNNNN.pt2 torch.export programs), history.csv
+    --residual-blocks or --conv-channels, step_NNNNNN.pt2 torch.export
+    programs that take any batch size), history.csv
     (loss and accuracies per checkpoint) and config.json.  Then count the
     regions of every checkpoint with `regions checkpoints`.
 
@@ -192,11 +198,18 @@ def train_digits(out_dir, force, epochs, hidden, activation, lr, batch_size, sav
       regions train-digits --out-dir runs/digits --epochs 5
       regions checkpoints runs/digits --digits 0,1,2 --out series.csv --plot series.png
       regions train-digits --out-dir runs/res --residual-blocks 2 --hidden 16 --epochs 5
+      regions train-digits --out-dir runs/cnn --conv-channels 1 --epochs 2
     """
     from regions.interop.pytorch import parse_activation  # noqa: PLC0415
 
+    if residual_blocks is not None and conv_channels is not None:
+        fail(f"expected one of --residual-blocks and --conv-channels, got both ({residual_blocks} and "
+             f"{conv_channels})")
     default = "32,32" if residual_blocks is None else "32"
-    widths = parse_int_list(default if hidden is None else hidden, name="--hidden", example=default, limit=64)
+    if conv_channels is not None and hidden is None:
+        widths = []
+    else:
+        widths = parse_int_list(default if hidden is None else hidden, name="--hidden", example=default, limit=64)
     if residual_blocks is not None and len(widths) != 1:
         fail(f"expected one width in --hidden with --residual-blocks (the blocks share it), got {hidden!r}")
     parse_activation(activation)
@@ -210,8 +223,8 @@ def train_digits(out_dir, force, epochs, hidden, activation, lr, batch_size, sav
 
     run = digits.train_digits(folder, hidden=widths, epochs=epochs, batch_size=batch_size, lr=lr,
                               seed=seed, save_every=save_every, activation=activation, max_steps=max_steps,
-                              on_checkpoint=show, residual_blocks=residual_blocks)
-    kind = "MLP" if residual_blocks is None else "net"
+                              on_checkpoint=show, residual_blocks=residual_blocks, conv_channels=conv_channels)
+    kind = "MLP" if residual_blocks is None and conv_channels is None else "net"
     click.echo(f"wrote {len(run.checkpoints)} checkpoints of a {run.config['arch']} {kind} to {out_dir}")
     click.echo(f"next: regions checkpoints {out_dir} --digits 0,1,2 --out series.csv --plot series.png")
 

@@ -14,6 +14,11 @@ ReLU) between them, and a few epochs take seconds.
   per checkpoint (rewritten atomically after each);
 * ``config.json`` -- architecture, activation, seed and hyper-parameters.
 
+With ``residual_blocks`` (:func:`make_residual_mlp`) or ``conv_channels``
+(:func:`make_cnn`: Conv2d -> ReLU -> MaxPool2d -> Linear) the checkpoints
+are ``step_*.pt2`` programs of ``torch.export`` with a dynamic batch
+dimension (:func:`export_program`), read back without unpickling.
+
 A 64-32-32-10 checkpoint is about 15 kB.  Count its regions with
 :func:`regions.workflows.checkpoint_series` or ``regions checkpoints``.
 """
@@ -34,7 +39,8 @@ from ..interop.fx import from_torch_any
 from ..interop.pytorch import _torch, parse_activation
 from .workflows import series_csv, load_digits
 
-__all__ = ["DigitsRun", "digits_split", "make_mlp", "make_residual_mlp", "train_digits"]
+__all__ = ["DigitsRun", "digits_split", "export_program", "make_cnn", "make_mlp", "make_residual_mlp",
+           "train_digits"]
 
 
 def digits_split(*, seed: int = 0, test_fraction: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
@@ -100,6 +106,60 @@ def make_residual_mlp(width: int = 32, blocks: int = 2, *, activation: str | flo
     return ResidualMLP()
 
 
+def make_cnn(channels: int = 2, hidden: Sequence[int] = (), *, activation: str | float = "relu",
+             kernel: int = 3, pool: int = 2, n_out: int = 10):
+    """A small CNN on the flat 8x8 digits: ``Conv2d -> activation -> MaxPool2d -> [Linear -> activation]* -> Linear``.
+
+    The input is the flat 64-vector of :func:`regions.workflows.load_digits`
+    (reshaped to one 8x8 channel inside ``forward``), so data slices are in
+    the same 64 coordinates as for the MLPs.  The convolution has
+    ``channels`` output channels, a ``kernel x kernel`` window with padding
+    ``kernel // 2`` (8x8 stays 8x8); ``MaxPool2d(pool)`` halves each side for
+    ``pool = 2``; ``hidden`` adds fully connected layers before the output.
+    A hand-written ``nn.Module`` (PyTorch's default init):
+    :func:`regions.from_torch` reads it as an op graph.
+    """
+    torch = _torch()
+    nn = torch.nn
+    slope = parse_activation(activation)
+    channels, kernel, pool = int(channels), int(kernel), int(pool)
+    if channels < 1 or kernel < 1 or kernel % 2 == 0 or not 1 <= pool <= 8:
+        raise RegionsError(f"expected channels >= 1, an odd kernel and a pool in 1..8, got {channels!r}, "
+                           f"{kernel!r} and {pool!r}")
+    side = 8 // pool
+    sizes = [channels * side * side, *[int(h) for h in hidden], int(n_out)]
+    if min(sizes) < 1:
+        raise RegionsError(f"expected positive layer sizes, got {sizes}")
+
+    class DigitsCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, channels, kernel, padding=kernel // 2)
+            self.pool = nn.MaxPool2d(pool)
+            self.dense = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+        def forward(self, x):
+            act = (lambda z: torch.relu(z)) if slope == 0.0 else (  # noqa: E731
+                lambda z: torch.nn.functional.leaky_relu(z, slope))
+            h = self.pool(act(self.conv(x.reshape(-1, 1, 8, 8)))).flatten(1)
+            for lin in self.dense[:-1]:
+                h = act(lin(h))
+            return self.dense[-1](h)
+
+    return DigitsCNN()
+
+
+def export_program(model, example):
+    """``torch.export.export(model, (example,))`` with a dynamic batch dimension (any batch size).
+
+    The program (``torch.export.save`` it to a ``.pt2`` file) takes inputs
+    of any batch size, the other dimensions as in ``example``.
+    """
+    torch = _torch()
+    batch = torch.export.Dim("batch", min=1)
+    return torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
+
+
 @dataclass(eq=False)
 class DigitsRun:
     """What :func:`train_digits` wrote and learned.
@@ -125,8 +185,8 @@ class DigitsRun:
     config: dict = field(default_factory=dict)
 
     def network(self):
-        """The trained model as an exact :class:`~regions.network.Network` (an op graph when residual)."""
-        return from_torch_any(self.model)
+        """The trained model as an exact :class:`~regions.network.Network` (an op graph when residual or a CNN)."""
+        return from_torch_any(self.model, (64,))
 
 
 def train_digits(
@@ -143,6 +203,7 @@ def train_digits(
     max_steps: int | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
     residual_blocks: int | None = None,
+    conv_channels: int | None = None,
 ) -> DigitsRun:
     """Train a small MLP on the bundled 8x8 digits and write its checkpoints.
 
@@ -178,6 +239,13 @@ def train_digits(
         Train :func:`make_residual_mlp` (width ``hidden[0]``, this many
         blocks) instead; its checkpoints are ``torch.export`` programs
         ``step_*.pt2`` (any architecture, read without unpickling).
+    conv_channels : int, optional
+        Train :func:`make_cnn` instead (this many channels of 3x3
+        convolution, ReLU or the activation, 2x2 max pooling, then the
+        widths of ``hidden`` as dense layers, then 10 outputs); its
+        checkpoints are ``torch.export`` programs ``step_*.pt2``, as with
+        ``residual_blocks``.  Both programs take any batch size
+        (:func:`export_program`).
 
     Returns
     -------
@@ -201,6 +269,11 @@ def train_digits(
     out.mkdir(parents=True, exist_ok=True)
     if residual_blocks is not None and (int(residual_blocks) < 0 or len(hidden) < 1):
         raise RegionsError(f"expected residual_blocks >= 0 and a width in hidden, got {residual_blocks!r}, {hidden!r}")
+    if conv_channels is not None and residual_blocks is not None:
+        raise RegionsError(f"expected one of residual_blocks and conv_channels, got both ({residual_blocks!r} "
+                           f"and {conv_channels!r})")
+    if conv_channels is not None and int(conv_channels) < 1:
+        raise RegionsError(f"expected conv_channels >= 1, got {conv_channels!r}")
     old = sorted(p.name for p in out.glob("step_*.pt*"))
     if old:
         raise RegionsError(f"expected an empty run folder, got {len(old)} checkpoint(s) in {str(out)!r} "
@@ -232,7 +305,13 @@ def train_digits(
     if residual_blocks is not None:
         config["arch"] = f"64-{int(hidden[0])}x{int(residual_blocks)} residual blocks-10"
         config["residual_blocks"] = int(residual_blocks)
-        config["checkpoint_format"] = "torch.export.save(torch.export.export(model)) (.pt2)"
+    if conv_channels is not None:
+        dense = "".join(f"-{int(h)}" for h in hidden)
+        config["arch"] = f"64 (1x8x8)-conv3x3x{int(conv_channels)}-maxpool2x2 ({int(conv_channels) * 16}){dense}-10"
+        config["conv_channels"] = int(conv_channels)
+    if residual_blocks is not None or conv_channels is not None:
+        config["checkpoint_format"] = ("torch.export.save(torch.export.export(model)) (.pt2), "
+                                       "dynamic batch dimension")
     write_text_atomic(out / "config.json", json.dumps(config, indent=2) + "\n")
 
     history: list[dict] = []
@@ -244,9 +323,9 @@ def train_digits(
 
     def save(model, step: int, epoch: float, loss: float) -> None:
         model.eval()
-        if residual_blocks is not None:
+        if residual_blocks is not None or conv_channels is not None:
             path = out / f"step_{step:06d}.pt2"
-            ep = torch.export.export(model, (Xte[:2],))
+            ep = export_program(model, Xte[:2])
             write_atomic(path, lambda fh: torch.export.save(ep, fh), binary=True)
         else:
             path = out / f"step_{step:06d}.pt"
@@ -261,10 +340,28 @@ def train_digits(
         if on_checkpoint is not None:
             on_checkpoint(row)
 
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # these models are tiny: one thread is faster than several (restored below)
+        model = _train(torch, nn, seed, conv_channels, residual_blocks, hidden, slope, lr, Xtr, ytr, epochs,
+                       batch_size, save_every, max_steps, save)
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    return DigitsRun(out, paths, history, model, config)
+
+
+def _train(torch, nn, seed, conv_channels, residual_blocks, hidden, slope, lr, Xtr, ytr, epochs, batch_size,
+           save_every, max_steps, save):
+    """The seeded training loop of :func:`train_digits` (``save`` writes each checkpoint); the model."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = (make_mlp(hidden, activation=slope) if residual_blocks is None
-                 else make_residual_mlp(int(hidden[0]), int(residual_blocks), activation=slope))
+        if conv_channels is not None:
+            model = make_cnn(int(conv_channels), hidden, activation=slope)
+        elif residual_blocks is not None:
+            model = make_residual_mlp(int(hidden[0]), int(residual_blocks), activation=slope)
+        else:
+            model = make_mlp(hidden, activation=slope)
         opt = torch.optim.Adam(model.parameters(), lr=float(lr))
         loss_fn = nn.CrossEntropyLoss()
         gen = torch.Generator().manual_seed(seed)
@@ -294,5 +391,4 @@ def train_digits(
                     break
             if done:
                 break
-    model.eval()
-    return DigitsRun(out, paths, history, model, config)
+    return model

@@ -453,6 +453,11 @@ def graph_from_aten(gm, input_shape) -> Graph:
                     continue  # batch-norm statistics, pooling indices: unused by the output
                 val[n] = tup[src]
                 continue
+            if name == "sym_size" and args and args[0] in val:  # a dynamic batch: x.shape[0] in a view
+                shp = val[args[0]][1]
+                dim = int(args[1]) % (len(shp) + 1)
+                const[n] = _BATCH if dim == 0 else int(shp[dim - 1])
+                continue
             states = [a for a in args if isinstance(a, torch.fx.Node) and a in val]
             if name in _ATEN_VANISH:
                 if states:
@@ -520,7 +525,7 @@ def graph_from_aten(gm, input_shape) -> Graph:
                 x_node = states[0]
                 idx, shp = val[x_node]
                 if name in _ATEN_RESHAPE:
-                    tail = [int(v) for v in args[1][1:]]
+                    tail = [int(const[v] if isinstance(v, torch.fx.Node) else v) for v in args[1][1:]]
                     fn = lambda x, tail=tail: x.reshape(x.shape[0], *tail)  # noqa: E731
                 else:
                     fn = lambda x, t=t, a=args, k=kw, xn=x_node: t(*sub(a, xn, x), **{q: sub(v, xn, x) for q, v in k.items()})  # noqa: E731
@@ -554,3 +559,7 @@ def graph_from_aten(gm, input_shape) -> Graph:
 
 
 _TUPLE_OUT = {"_native_batch_norm_legit_no_training"}
+
+#: The value of ``x.shape[0]`` in a program exported with a dynamic batch (``torch.export.Dim``):
+#: a view or reshape keeps the batch dimension whatever is written there; anywhere else it is refused.
+_BATCH = object()

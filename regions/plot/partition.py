@@ -16,6 +16,13 @@ Coordinates are the domain's parameter coordinates ``(u, v)``.
   shades by the new layer's (bent) lines -- "composing networks in 2-D";
   the new layer's lines are drawn on top of the previous ones.
 
+Partitions of op networks (residual, max-pool, CNN: :func:`regions.partition`
+of a :class:`~regions.model.ops.Graph` on a bounded 2-D domain) are drawn
+from their region polygons (``part.polygons()``), by the same functions;
+:func:`plot_layers` then has one panel per non-linear operation (a ReLU, a
+pooling, a residual block's ReLU), its pattern bits taken from the lowered
+chain (:func:`regions.model.ops.lower`).
+
 Each function labels the axes it draws into (the inputs ``x1``, ``x2`` and
 their ranges for a 2-input network, the plane coordinates ``u``, ``v``
 otherwise) and gives them a title saying what is counted, unless the
@@ -30,6 +37,7 @@ from ..engines.planar.kernel import partition_plane
 from ..engines.planar.result import PlanarPartition
 from ..errors import RegionsError
 from ..model.network import Network
+from ..model.ops import Graph, lower
 
 __all__ = [
     "decision_segments",
@@ -52,8 +60,37 @@ def _ax(ax):
 
 
 def _check(part):
-    if not isinstance(part, PlanarPartition):
-        raise RegionsError(f"expected a regions.planar.PlanarPartition, got {type(part).__name__}")
+    """A planar partition, or another 2-D partition with region polygons (an op network's)."""
+    if isinstance(part, PlanarPartition):
+        return
+    dom = getattr(part, "domain", None)
+    if not callable(getattr(part, "polygons", None)) or dom is None or dom.dim != 2:
+        raise RegionsError(f"expected a 2-D partition with region polygons (regions.partition of a network on "
+                           f"a plane, a 2-input box or a polygon), got {type(part).__name__}"
+                           + (f" of a {dom.dim}-D {dom.kind}" if dom is not None else ""))
+    part.polygons()  # refuses in one sentence where the engine kept none (unbounded domains)
+
+
+def _rings(part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(vertices, ring_offsets, ring_vertices)``: every region's boundary ring, in order.
+
+    A planar partition's own arrays (shared vertex ids); for other partitions the
+    polygons one after another (each ring's own vertices).
+    """
+    if isinstance(part, PlanarPartition):
+        return part.vertices, part.ring_offsets, part.ring_vertices
+    polys = [np.asarray(P, dtype=float).reshape(-1, 2) for P in part.polygons()]
+    sizes = np.array([P.shape[0] for P in polys], dtype=np.intp)
+    V = np.vstack(polys) if polys else np.zeros((0, 2))
+    return V, np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp), np.arange(V.shape[0], dtype=np.intp)
+
+
+def _layer_bits(part_or_net) -> list[int]:
+    """Pattern bits of each hidden layer (plain networks) or lowered non-linear layer (op networks)."""
+    net = getattr(part_or_net, "network", part_or_net)
+    if isinstance(net, Graph):
+        return [int(u.n_bits) for u in lower(net).units]
+    return [int(w) for w in net.widths]
 
 
 def _frame(ax, part):
@@ -128,7 +165,7 @@ def region_colors(part, by: str = "region", *, seed: int = 0, layer: int | None 
     if by == "piece":
         return _hues(part.n_pieces, seed)[part.piece_labels]
     if by == "pattern":
-        widths = part.network.widths
+        widths = _layer_bits(part)
         k = len(widths) if layer is None else int(layer)
         if not (1 <= k <= len(widths)):
             raise RegionsError(f"expected layer in 1..{len(widths)}, got {layer!r}")
@@ -181,10 +218,15 @@ def plot_edges(part, ax=None, *, color="k", linewidth: float = 0.4, boundary: bo
 
     _check(part)
     ax = _ax(ax)
-    edges, faces = part.edges()
-    if not boundary:
-        edges = edges[faces[:, 1] >= 0]
-    segs = part.vertices[edges]  # (E, 2, 2)
+    if isinstance(part, PlanarPartition):
+        edges, faces = part.edges()
+        if not boundary:
+            edges = edges[faces[:, 1] >= 0]
+        segs = part.vertices[edges]  # (E, 2, 2)
+    else:  # every ring's edges (an inner edge once from each side)
+        segs = _ring_segments(part)
+        if not boundary:
+            segs = segs[~_on_domain_boundary(part.domain, segs.mean(axis=1))]
     coll = LineCollection(segs, colors=color, linewidths=linewidth, **kwargs)
     ax.add_collection(coll)
     _frame(ax, part)
@@ -192,15 +234,35 @@ def plot_edges(part, ax=None, *, color="k", linewidth: float = 0.4, boundary: bo
     return coll
 
 
+def _ring_segments(part) -> np.ndarray:
+    """Every ring edge as a segment ``(E, 2, 2)``."""
+    V, off, rv = _rings(part)
+    nxt = np.arange(rv.shape[0]) + 1
+    nxt[off[1:] - 1] = off[:-1]
+    return np.stack([V[rv], V[rv[nxt]]], axis=1)
+
+
+def _on_domain_boundary(domain, pts: np.ndarray) -> np.ndarray:
+    """Whether points lie on the domain's boundary (box sides or polygon edges), to 1e-9 of its scale."""
+    tol = 1e-9 * float(domain.scale)
+    if domain.vertices is None:
+        lo, hi = domain.lo, domain.hi
+        return np.any((np.abs(pts - lo) <= tol) | (np.abs(pts - hi) <= tol), axis=1)
+    P = np.asarray(domain.vertices, dtype=float)
+    E = np.roll(P, -1, axis=0) - P
+    D = pts[:, None, :] - P[None, :, :]  # (n, e, 2)
+    t = np.clip(np.einsum("nek,ek->ne", D, E) / np.maximum(np.einsum("ek,ek->e", E, E), 1e-300), 0.0, 1.0)
+    return np.min(np.linalg.norm(D - t[..., None] * E[None], axis=2), axis=1) <= tol
+
+
 def _fan(part):
     """Triangulate every convex ring as a fan: (T, 3) vertex ids, (T,) region ids."""
-    off = part.ring_offsets
+    _, off, rv = _rings(part)
     k = np.diff(off)
-    ntri = k - 2
+    ntri = np.maximum(k - 2, 0)
     region = np.repeat(np.arange(part.n_regions), ntri)
     first = np.repeat(off[:-1], ntri)
     step = np.arange(ntri.sum()) - np.repeat(np.cumsum(ntri) - ntri, ntri)  # 0..k-3 within region
-    rv = part.ring_vertices
     tri = np.stack([rv[first], rv[first + step + 1], rv[first + step + 2]], axis=1)
     return tri, region
 
@@ -232,7 +294,7 @@ def plot_output(part, ax=None, *, output: int = 0, cmap: str = "viridis", edges:
     _label(ax, part, f"{_arch(part)} on {domain_text(part.domain)}:\noutput {output}, exact on each of "
                      f"{part.n_regions} regions")
     tri, region = _fan(part)
-    P = part.vertices[tri]  # (T, 3, 2) corners, region-specific values below
+    P = _rings(part)[0][tri]  # (T, 3, 2) corners, region-specific values below
     vals = np.einsum("tj,tkj->tk", Jall[region, output], P) + call[region, output][:, None]
     pts = P.reshape(-1, 2)
     tr = mtri.Triangulation(pts[:, 0], pts[:, 1], np.arange(pts.shape[0]).reshape(-1, 3))
@@ -255,11 +317,11 @@ def decision_segments(part, *, output: int = 0, level: float = 0.0) -> np.ndarra
     changes sign (regions where it is constant at ``level`` are skipped).
     """
     _check(part)
-    off, rv = part.ring_offsets, part.ring_vertices
+    V, off, rv = _rings(part)
     region = np.repeat(np.arange(part.n_regions), np.diff(off))
     nxt = np.arange(rv.shape[0]) + 1
     nxt[off[1:] - 1] = off[:-1]
-    A, B = part.vertices[rv], part.vertices[rv[nxt]]
+    A, B = V[rv], V[rv[nxt]]
     Jall, call = part.output_maps()
     J, c = Jall[region, output], call[region, output]
     fa = np.einsum("ij,ij->i", J, A) + c - level
@@ -314,8 +376,8 @@ def plot_decision_boundary(part, ax=None, *, output: int = 0, level: float = 0.0
     return coll
 
 
-def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidth: float = 0.4,
-                max_regions: int | None = None):
+def plot_layers(net: Network | Graph, domain=None, axes=None, *, seed: int = 0, linewidth: float = 0.4,
+                max_regions: int | None = None, partition=None):
     """One panel per hidden layer: how each layer subdivides the previous regions.
 
     Panel ``l`` shows the regions after the first ``l`` hidden layers.
@@ -323,13 +385,20 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
     ``l`` are shades of that hue; the lines of the earlier layers are black,
     the new (bent) lines of layer ``l`` white.
 
+    For an op network (:class:`~regions.model.ops.Graph`: residual, max-pool,
+    CNN) panel ``l`` shows the regions after the ``l``-th non-linear
+    operation of the lowered chain (a ReLU, a pooling).
+
     Parameters
     ----------
-    net : Network
+    net : Network or Graph
     domain : Domain, optional
         As for :func:`regions.planar.partition_plane`.
     axes : sequence of Axes, optional
         One per hidden layer; default: a new figure with a row of panels.
+    partition : optional
+        For an op network: its partition of ``domain`` already computed
+        (:func:`regions.partition`), drawn instead of computing it again.
 
     Returns
     -------
@@ -338,7 +407,12 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
     """
     import matplotlib.colors as mcolors
 
-
+    if isinstance(net, Graph):
+        return _plot_op_layers(net, domain, axes, seed=seed, linewidth=linewidth, max_regions=max_regions,
+                               part=partition)
+    if partition is not None:
+        raise RegionsError(f"expected partition=None for a plain network (its panels come from the planar "
+                           f"engine's ancestry), got {type(partition).__name__}")
     L = net.depth
     if L < 1:
         raise RegionsError(f"expected a network with hidden layers, got {net.arch}")
@@ -387,6 +461,102 @@ def plot_layers(net: Network, domain=None, axes=None, *, seed: int = 0, linewidt
         out.append(arts)
         fc_prev, anc_prev = fc, anc
     return out
+
+
+def _shades(fc_prev, parents, n: int, seed: int, k: int):
+    """Colours of ``n`` children: their parent's hue, shaded at random (as in the planar panels)."""
+    import matplotlib.colors as mcolors
+
+    if fc_prev is None:
+        return _hues(n, seed)
+    hsv = mcolors.rgb_to_hsv(fc_prev[parents])
+    rng = np.random.default_rng(seed + k)
+    hsv[:, 2] = np.clip(hsv[:, 2] * rng.uniform(0.55, 1.0, n), 0, 1)
+    hsv[:, 1] = np.clip(hsv[:, 1] * rng.uniform(0.6, 1.2, n), 0, 1)
+    return mcolors.hsv_to_rgb(hsv)
+
+
+def _plot_op_layers(graph: Graph, domain, axes, *, seed: int, linewidth: float, max_regions, part=None):
+    """:func:`plot_layers` for an op network: one panel per lowered non-linear layer.
+
+    The regions after layer ``l`` are the sets of final regions sharing the
+    pattern bits of the first ``l`` layers (each is convex).  Ring edges are
+    classed by the pattern just across them (a point ``1e-7`` of the domain
+    scale outside the edge's midpoint, through the lowered forward pass):
+    an edge between two regions of layer ``l - 1`` is drawn black, one that
+    only layer ``l`` adds white.
+    """
+    from ..engines.opgraph import partition_graph  # noqa: PLC0415
+
+    low = lower(graph)
+    bits = [int(u.n_bits) for u in low.units]
+    L = len(bits)
+    if L < 1:
+        raise RegionsError(f"expected a network with non-linear operations, got {graph.arch}")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, L, figsize=(3.2 * L, 3.4), squeeze=False)
+        axes = axes[0]
+    axes = list(np.ravel(axes))
+    if len(axes) < L:
+        raise RegionsError(f"expected {L} axes (one per non-linear operation), got {len(axes)}")
+    if part is None:
+        part = partition_graph(graph, domain, max_regions=max_regions)
+    elif getattr(part, "network", None) is not graph:
+        raise RegionsError(f"expected a partition of this network, got one of "
+                           f"{getattr(getattr(part, 'network', None), 'arch', type(part).__name__)}")
+    _check(part)
+    done = len(part.layer_counts)
+    segs = _ring_segments(part)
+    V, off, _ = _rings(part)
+    owner = np.repeat(np.arange(part.n_regions), np.diff(off))
+    # the pattern across each edge: a point just outside its midpoint (right of a ccw edge)
+    d = segs[:, 1] - segs[:, 0]
+    n = np.stack([d[:, 1], -d[:, 0]], axis=1)
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+    across = segs.mean(axis=1) + 1e-7 * float(part.domain.scale) * n
+    outside = ~np.all((across >= part.domain.lo) & (across <= part.domain.hi), axis=1) | \
+        _on_domain_boundary(part.domain, segs.mean(axis=1))
+    pat_across = low.patterns(part.domain.to_input(across))
+    ends = np.cumsum(bits)
+    out, fc_prev, inv_prev = [], None, None
+    differs_prev = None
+    for k in range(1, done + 1):
+        ax = axes[k - 1]
+        cut = int(ends[k - 1])
+        keys = np.packbits(part.patterns[:, :cut], axis=1) if cut else np.zeros((part.n_regions, 1), np.uint8)
+        _, inv = np.unique(keys, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        n_k = int(inv.max()) + 1
+        parents = None
+        if inv_prev is not None:
+            parents = np.zeros(n_k, dtype=np.intp)
+            parents[inv] = inv_prev
+        fc = _shades(fc_prev, parents, n_k, seed, k)
+        arts = [plot_partition(part, ax, facecolors=fc[inv], edgecolor="none", linewidth=0)]
+        differs = outside | np.any(pat_across[:, :cut] != part.patterns[owner, :cut], axis=1)
+        if differs_prev is not None:
+            arts.append(_lines(ax, part, segs[differs_prev], "k", linewidth))
+            arts.append(_lines(ax, part, segs[differs & ~differs_prev], "w", linewidth * 0.8))
+        else:
+            arts.append(_lines(ax, part, segs[differs], "k", linewidth * 0.8))
+        what = "(exact)" if not part.partial else f"(partial: stopped at max_regions={max_regions})"
+        ax.set_title(f"after {low.units[k - 1].label} ({k} of {L}) of {graph.arch}:\n{n_k} regions {what}",
+                     fontsize=9)
+        _label(ax, part)
+        out.append(arts)
+        fc_prev, inv_prev, differs_prev = fc, inv, differs
+    return out
+
+
+def _lines(ax, part, segs, color, linewidth):
+    from matplotlib.collections import LineCollection
+
+    coll = LineCollection(segs, colors=color, linewidths=linewidth)
+    ax.add_collection(coll)
+    _frame(ax, part)
+    return coll
 
 
 def _segments(part, ax, edges, color, linewidth):

@@ -355,8 +355,8 @@ def _shares_edge(P: np.ndarray, Q: np.ndarray) -> bool:
     return bool(np.any(opposite & on0 & on1 & (hi - lo > EDGE_TOL)))
 
 
-def _pieces_2d(polys: list, J: np.ndarray, Jabs: np.ndarray) -> int:
-    """Connected components of regions that share an edge and have one output map.
+def _pieces_2d(polys: list, J: np.ndarray, Jabs: np.ndarray) -> np.ndarray:
+    """Piece labels: connected components of regions that share an edge and have one output map.
 
     Maps are equal when ``|J_r - J_s| <= PIECE_RTOL (|J|_r + |J|_s)`` entrywise, as in the
     other engines; only pairs with equal maps are tested for a shared edge.
@@ -374,8 +374,8 @@ def _pieces_2d(polys: list, J: np.ndarray, Jabs: np.ndarray) -> int:
         for x, y in zip(a[keep], b[keep]):
             if _shares_edge(polys[x], polys[y]):
                 r1.append(x), r2.append(y)
-    _, n = merge_pieces(R, np.array(r1, dtype=np.intp), np.array(r2, dtype=np.intp))
-    return int(n)
+    labels, _ = merge_pieces(R, np.array(r1, dtype=np.intp), np.array(r2, dtype=np.intp))
+    return np.asarray(labels)
 
 
 def _centre(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -401,9 +401,10 @@ class OpLPPartition:
     domain : Domain
     patterns : ndarray of bool, shape (R, n_bits)
     witnesses : ndarray, shape (R, k)
-        An interior point of each region (parameter coordinates).
+        An interior point of each region (parameter coordinates), off the
+        box faces: the ball of its radius lies in the region and in the box.
     radii : ndarray, shape (R,)
-        Certified radius around the witness (units of the domain scale, capped at 1).
+        Certified radius around the witness (units of the domain scale, capped at 1), positive.
     layer_counts : tuple of int
         Regions after each lowered layer.
     partial : bool
@@ -423,6 +424,8 @@ class OpLPPartition:
     _c: np.ndarray = field(default=None, repr=False)
     _H: list = field(default=None, repr=False)
     _n_pieces: int | None = None
+    _V: list | None = field(default=None, repr=False)
+    _labels: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_regions(self) -> int:
@@ -433,6 +436,26 @@ class OpLPPartition:
         """Affine pieces (neighbours sharing an edge with one output map merged) in bounded 2-D
         domains; None elsewhere (not computed)."""
         return self._n_pieces
+
+    @property
+    def piece_labels(self) -> np.ndarray:
+        """The affine piece of every region (bounded 2-D domains; see :attr:`n_pieces`)."""
+        if self._labels is None:
+            raise RegionsError(f"expected a complete partition of a bounded 2-D domain for piece labels, got "
+                               f"a {'partial ' if self.partial else ''}{self.domain.dim}-D {self.domain.kind}")
+        return self._labels
+
+    def polygons(self) -> list[np.ndarray]:
+        """Every region as a convex counter-clockwise polygon ``(p, 2)`` in parameter coordinates.
+
+        Kept by the walk in bounded 2-D domains (each region's polygon is the
+        domain's clipped by the region's rows); refused elsewhere.
+        """
+        if self._V is None:
+            raise RegionsError(f"expected a bounded 2-D domain for region polygons, got a "
+                               f"{self.domain.dim}-D {self.domain.kind}"
+                               + ("" if self.domain.bounded else " (unbounded)"))
+        return list(self._V)
 
     def output_maps(self) -> tuple[np.ndarray, np.ndarray]:
         """``(J, c)``: output ``= J[i] @ t + c[i]`` on region ``i`` (parameter coordinates)."""
@@ -476,6 +499,34 @@ class OpLPPartition:
         if bad or not unique or out.get("measure_rel_error", 0.0) > 1e-6:
             raise VerificationError(f"expected a consistent partition, got {out}")
         return out
+
+
+def _interior_witnesses(geo: _Geometry, regions: list) -> tuple[np.ndarray, np.ndarray]:
+    """Witnesses ``(R, k)`` strictly inside their regions *and* the box, with certified radii ``(R,)``.
+
+    The walk's Chebyshev radius counts the box as variable bounds, so a
+    witness may lie on a box face.  Where the witness's ball leaves the box
+    (distance to a finite side below its radius), the region's Chebyshev
+    centre is recomputed with the box sides as rows: a ball of positive
+    radius inside the region and the box.
+    """
+    k = geo.k
+    W = np.array([R.w for R in regions]).reshape(len(regions), k)
+    r = np.array([R.r for R in regions], dtype=float)
+    fl, fh = np.isfinite(geo.lo), np.isfinite(geo.hi)
+    if not (fl.any() or fh.any()) or not regions:
+        return W, r
+    E = np.eye(k)
+    Ab = np.vstack([-E[fl], E[fh]])
+    bb = np.concatenate([-geo.lo[fl], geo.hi[fh]])
+    d = np.min(bb[None, :] - W @ Ab.T, axis=1)  # distance to the nearest finite side
+    for i in np.nonzero(d < r)[0]:
+        R = regions[i]
+        u, ri = geo.cheb(np.vstack([R.A, Ab]), np.concatenate([R.b, bb]))
+        if u is None or not ri > 0:
+            raise RegionsError(f"expected region {int(i)} to have an interior inside the box, got radius {ri!r}")
+        W[i], r[i] = u, ri
+    return W, np.minimum(r, np.min(bb[None, :] - W @ Ab.T, axis=1))
 
 
 def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
@@ -522,7 +573,9 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         if max_regions is not None and len(regions) > max_regions:
             partial = True
             break
-    n_pieces = None
+    n_pieces = labels = polys = None
+    if V0 is not None:
+        polys = [geo.centre + geo.s * R.V for R in regions]
     if partial:
         J = c = None
     else:
@@ -531,13 +584,15 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         c = np.stack([W @ R.c + bvec for R in regions]) - np.einsum("rok,k->ro", J, geo.centre)
         if V0 is not None:
             Jabs = np.stack([np.abs(W) @ R.Mabs for R in regions]) / geo.s
-            n_pieces = _pieces_2d([R.V for R in regions], J, Jabs)
+            labels = _pieces_2d([R.V for R in regions], J, Jabs)
+            n_pieces = int(labels.max()) + 1 if labels.size else 0
+    W_, r_ = _interior_witnesses(geo, regions)
     pats = [np.concatenate(R.bits) if R.bits else np.zeros(0, dtype=bool) for R in regions]
     return OpLPPartition(
         network=network, domain=domain,
         patterns=np.array(pats, dtype=bool).reshape(len(regions), -1),
-        witnesses=geo.centre + geo.s * np.array([R.w for R in regions]),
-        radii=np.array([R.r for R in regions]),
-        layer_counts=tuple(counts), partial=partial, lps=geo.lp.n, _n_pieces=n_pieces,
+        witnesses=geo.centre + geo.s * W_,
+        radii=r_,
+        layer_counts=tuple(counts), partial=partial, lps=geo.lp.n, _n_pieces=n_pieces, _V=polys, _labels=labels,
         _J=J, _c=c, _H=[(R.A, R.b, geo.centre, geo.s) for R in regions],
     )
