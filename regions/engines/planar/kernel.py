@@ -134,6 +134,7 @@ from ...model.network import Network
 from ..base import check_options
 from ..polytope.api import whole_if_inside  # the count of R^2 with far faces dropped: the n-D walk
 from ..shells import count_by_shells, refuse_wide, shell_boxes
+from .arrange import arrange_layer
 from .pieces import pieces_from_maps, pieces_from_vertices
 from .result import PlanarPartition
 from .rings import EDGE_KEY as _KEY  # vertex-pair keys: lo * _KEY + hi
@@ -311,7 +312,8 @@ def _undecided(z: np.ndarray, tol: np.ndarray, err: np.ndarray, Hv: np.ndarray |
 
 
 def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: float,
-               max_regions: int | None, *, first: bool = False, err: np.ndarray | None = None):
+               max_regions: int | None, *, first: bool = False, err: np.ndarray | None = None,
+               direct: bool = True):
     """Cut every region by the lines of one layer.
 
     Parameters
@@ -334,6 +336,10 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     those whose bounding box meets it (within a margin of 1e-9 of its
     magnitude, far above the vertex tolerance) are looked at; the others lie
     strictly on one side, and get the state their vertices would give them.
+
+    With ``direct`` (and no ``max_regions``), the layer is first cut in one pass
+    by :func:`.arrange.arrange_layer` (a fixed number of numpy calls per layer);
+    where one of its checks fails, the per-neuron cut below runs instead.
     """
     V0 = mesh.V
     m = W.shape[0]
@@ -379,6 +385,24 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     del N
     parent = _Grow(np.arange(R0, dtype=np.int64), act.a.shape[0])
     partial = False
+    done = False
+    if direct and max_regions is None and (not first or R0 == 1):
+        got = arrange_layer(G, V0, m, ring0, nv0, P, crossedT.T)
+        if got is not None and first and err is not None and got[0] > V0:
+            rows = G.a[V0 : got[0]]
+            try:
+                _undecided(rows[:, :m], rows[:, m : 2 * m] * ZERO_RTOL, err, rows[:, 2 * m :], aW, ab)
+            except NumericalError:
+                got = None  # the per-neuron cut decides (or refuses) itself
+        if got is None:
+            G.n = V0  # rows the one-pass cut appended are dropped
+        else:
+            V, ring, nv, par, acts = got
+            G.n = V
+            mesh.ring, mesh.nv, mesh.R = ring, nv, ring.shape[0]
+            parent = _Grow(par, par.shape[0])
+            act = _Grow(acts, acts.shape[0])
+            done = True
     f32tol = ZERO_RTOL
     # only the first layer's signs can be undecided inside the loop: ``_undecided`` needs the
     # vertex's own input (``u, v``) to find them, and decides nothing without it
@@ -389,7 +413,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
     mj = m  # column of M for neuron j: mj + j
-    for j in np.flatnonzero(ncross):
+    for j in (() if done else np.flatnonzero(ncross)):
         R = mesh.R
         jb, bit = j >> 3, np.uint8(128 >> (j & 7))
         if first and bb is None and R > _BOX_MIN:  # u_lo, u_hi, v_lo, v_hi of every ring so far
