@@ -288,9 +288,11 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     want = 1 + nchords + np.bincount(xpar, weights=xz.sum(axis=1) - 1, minlength=nP).astype(np.int64)
     if not np.array_equal(np.bincount(f_par, minlength=nP), want):
         return None
-    # ---- rings by angle around the vertex mean
+    # ---- rings by angle around the vertex mean; coordinates scaled by a power of two (exact) into
+    # [-1, 1], so that sums and products of coordinates near float64's largest do not overflow
     f_vid = i_vid[w_inst]
-    uvw = Gall[f_vid, 2 * m :]
+    e = int(np.frexp(float(np.abs(Gall[: Gg.n, 2 * m :]).max(initial=1.0)))[1])
+    uvw = np.ldexp(Gall[f_vid, 2 * m :], -e)
     cnt = np.bincount(f_of_w, minlength=F)
     if cnt.min() < 3:
         return None
@@ -308,19 +310,19 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     fring[:] = vo[fstart][:, None]
     fring[fo, np.arange(nW) - fstart[fo]] = vo
     # areas: each parent's faces sum to the parent's area
-    P3 = Gall[fring, 2 * m :]
+    P3 = np.ldexp(Gall[fring, 2 * m :], -e)
     Q = P3 - P3[:, :1, :]
     Qn = np.roll(Q, -1, axis=1)
     cr = Q[..., 0] * Qn[..., 1] - Q[..., 1] * Qn[..., 0]
     cr = np.where(np.arange(Kf) < cnt[:, None], cr, 0.0)  # padding repeats vertex 0: last edge closes
     area = 0.5 * cr.sum(axis=1)
-    PP = Gall[NR, 2 * m :]
+    PP = np.ldexp(Gall[NR, 2 * m :], -e)
     Qp = PP - PP[:, :1, :]
     Qpn = np.roll(Qp, -1, axis=1)
     pa = 0.5 * (Qp[..., 0] * Qpn[..., 1] - Qp[..., 1] * Qpn[..., 0]).sum(axis=1)
     fa = np.bincount(f_par, weights=area, minlength=nP)
-    if (area <= 0).any() or (np.abs(fa - pa) > AREA_RTOL * np.abs(pa)).any():
-        return None
+    if not ((area > 0).all() and (np.abs(fa - pa) <= AREA_RTOL * np.abs(pa)).all()):
+        return None  # (nan-safe: a nan fails)
     # ---- states: the parent's, with the chords' signs
     S_f = S[f_first]
     dense = np.unpackbits(Pbits[Pc[f_par]], axis=1, count=m).view(bool)
