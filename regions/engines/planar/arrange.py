@@ -49,11 +49,18 @@ __all__ = ["arrange_layer"]
 AREA_RTOL = 1e-9
 
 
-def _sgn(G: np.ndarray, rows, cols, m: int) -> np.ndarray:
-    """Vertex signs (+1, 0, -1) of units ``cols`` at vertices ``rows`` (broadcast), as in the kernel."""
-    z = G[rows, cols]
-    t = G[rows, cols + m] * ZERO_RTOL
-    return (z > t).astype(np.int8) - (z < -t).astype(np.int8)
+def _signs(rows: np.ndarray, m: int) -> np.ndarray:
+    """Vertex signs (+1, 0, -1) of every unit at vertex rows ``[Z | M | ...]``, int8, as in the kernel."""
+    z = rows[:, :m]
+    t = rows[:, m : 2 * m] * ZERO_RTOL
+    out = (z > t).view(np.int8)
+    out -= (z < -t).view(np.int8)
+    return out
+
+
+def _at(Sv: np.ndarray, rows, cols) -> np.ndarray:
+    """``Sv[rows, cols]`` (broadcast) through the flat array: faster than 2-D fancy indexing."""
+    return Sv.ravel()[rows * Sv.shape[1] + cols]
 
 
 def _interp(G: np.ndarray, a: np.ndarray, b: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -88,6 +95,37 @@ def _pairs_within(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
+def _row_unique(cols: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique rows of integer key columns (most significant first): first index, inverse, counts.
+
+    One lexsort; numpy's ``unique`` on rows of bytes (void) compares byte strings, several times slower.
+    """
+    order = np.lexsort(cols[::-1])
+    n = order.shape[0]
+    new = np.zeros(n, dtype=bool)
+    new[:1] = True
+    for c in cols:
+        sc = c[order]
+        new[1:] |= sc[1:] != sc[:-1]
+    gid = np.cumsum(new) - 1
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = gid
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, n))
+    return order[starts], inv, counts
+
+
+def _words(bits: np.ndarray) -> list:
+    """Bool rows (n, k) as a list of uint64 columns, 64 bits each (keys for :func:`_row_unique`)."""
+    n = bits.shape[0]
+    packed = np.packbits(bits, axis=1)
+    nw = max(1, -(-packed.shape[1] // 8))
+    buf = np.zeros((n, 8 * nw), dtype=np.uint8)
+    buf[:, : packed.shape[1]] = packed
+    words = buf.view(">u8")
+    return [words[:, i] for i in range(nw)]
+
+
 def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
                   Pbits: np.ndarray, crossed: np.ndarray):
     """Cut every region by all the layer's lines at once; None where a check fails.
@@ -118,8 +156,9 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     rc = ring0[cP]  # (Nc, K)
     rn = np.take_along_axis(rc, np.where(arK + 1 < nvc[:, None], arK + 1, 0), axis=1)
     valid = arK < nvc[:, None]
-    sa = _sgn(G, rc, cj[:, None], m)
-    sb = _sgn(G, rn, cj[:, None], m)
+    Sv = _signs(G[:V0], m)  # (V0, m)
+    sa = _at(Sv, rc, cj[:, None])
+    sb = _at(Sv, rn, cj[:, None])
     crs = valid & (sa * sb < 0)
     if not np.array_equal(crs.sum(axis=1) + (valid & (sa == 0)).sum(axis=1), np.full(Nc, 2)):
         return None
@@ -172,7 +211,8 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     nvc1 = nv1[pl]
     valid1 = ar1 < nvc1[:, None]
     R1 = NR[pl]  # (Nc, K1)
-    s1 = _sgn(Gb, R1, cj[:, None], m)
+    Sv = np.concatenate([Sv, _signs(brows, m)]) if nb else Sv
+    s1 = _at(Sv, R1, cj[:, None])
     s1n = np.take_along_axis(s1, np.where(ar1 + 1 < nvc1[:, None], ar1 + 1, 0), axis=1)
     zero = valid1 & (s1 == 0)
     if not np.array_equal(zero.sum(axis=1), np.full(Nc, 2)) or (valid1 & (s1 * s1n < 0)).any():
@@ -203,15 +243,11 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     if nx and nz.min() < 2:
         return None
     if nx and nz.max() > 2:  # concurrent lines: one vertex per group of crossings
-        gkey = np.concatenate([pl[c1][:, None].view(np.uint8).reshape(nx, -1),
-                               np.packbits(zx, axis=1)], axis=1)
-        _, ginv, gcnt = np.unique(np.ascontiguousarray(gkey).view(np.dtype((np.void, gkey.shape[1]))).ravel(),
-                                  return_inverse=True, return_counts=True)
+        _, ginv, gcnt = _row_unique([pl[c1]] + _words(zx))
         if not np.array_equal(gcnt[ginv], nz * (nz - 1) // 2):
             return None
         rep = np.zeros(nx, dtype=bool)
-        _, firsts = np.unique(ginv, return_index=True)
-        rep[firsts] = True
+        rep[_row_unique([ginv])[0]] = True
     else:
         rep = np.ones(nx, dtype=bool)
     xr = np.flatnonzero(rep)
@@ -257,7 +293,8 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     i_par = np.concatenate([b_par, xpar])  # parent (local) of each instance
     i_vid = np.concatenate([b_vid, xid])
     # base signs: the instance's vertex on its parent's chords, for every wedge of the instance
-    Si = _sgn(Gall, i_vid[:, None], cunit[i_par], m)  # (nI, nmax)
+    Sv = np.concatenate([Sv, _signs(xrows[xr], m)]) if ni else Sv
+    Si = _at(Sv, i_vid[:, None], cunit[i_par])  # (nI, nmax)
     Si[~cval[i_par]] = 0
     wp = i_par[w_inst]
     S = Si[w_inst]
@@ -279,10 +316,7 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     if (S[cval[wp]] == 0).any():
         return None
     # ---- faces: (parent, signs) unique
-    fk = np.concatenate([wp.astype(np.int64)[:, None].view(np.uint8).reshape(nW, -1)[:, ::-1],
-                         (S + 1).astype(np.uint8)], axis=1)
-    fk = np.ascontiguousarray(fk).view(np.dtype((np.void, fk.shape[1]))).ravel()
-    _, f_first, f_of_w = np.unique(fk, return_index=True, return_inverse=True)
+    f_first, f_of_w, _ = _row_unique([wp] + _words(S > 0))
     F = f_first.shape[0]
     f_par = wp[f_first]
     want = 1 + nchords + np.bincount(xpar, weights=xz.sum(axis=1) - 1, minlength=nP).astype(np.int64)
@@ -291,8 +325,9 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     # ---- rings by angle around the vertex mean; coordinates scaled by a power of two (exact) into
     # [-1, 1], so that sums and products of coordinates near float64's largest do not overflow
     f_vid = i_vid[w_inst]
-    e = int(np.frexp(float(np.abs(Gall[: Gg.n, 2 * m :]).max(initial=1.0)))[1])
-    uvw = np.ldexp(Gall[f_vid, 2 * m :], -e)
+    UV = Gall[: Gg.n, 2 * m :]
+    UV = np.ldexp(UV, -int(np.frexp(float(np.abs(UV).max(initial=1.0)))[1]))
+    uvw = UV[f_vid]
     cnt = np.bincount(f_of_w, minlength=F)
     if cnt.min() < 3:
         return None
@@ -310,13 +345,13 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     fring[:] = vo[fstart][:, None]
     fring[fo, np.arange(nW) - fstart[fo]] = vo
     # areas: each parent's faces sum to the parent's area
-    P3 = np.ldexp(Gall[fring, 2 * m :], -e)
+    P3 = UV[fring]
     Q = P3 - P3[:, :1, :]
     Qn = np.roll(Q, -1, axis=1)
     cr = Q[..., 0] * Qn[..., 1] - Q[..., 1] * Qn[..., 0]
     cr = np.where(np.arange(Kf) < cnt[:, None], cr, 0.0)  # padding repeats vertex 0: last edge closes
     area = 0.5 * cr.sum(axis=1)
-    PP = np.ldexp(Gall[NR, 2 * m :], -e)
+    PP = UV[NR]
     Qp = PP - PP[:, :1, :]
     Qpn = np.roll(Qp, -1, axis=1)
     pa = 0.5 * (Qp[..., 0] * Qpn[..., 1] - Qp[..., 1] * Qpn[..., 0]).sum(axis=1)
@@ -327,7 +362,7 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     S_f = S[f_first]
     dense = np.unpackbits(Pbits[Pc[f_par]], axis=1, count=m).view(bool)
     fr, fc = cval[f_par].nonzero()
-    dense[fr, cunit[f_par[fr], fc]] = S_f[fr, fc] > 0
+    dense.reshape(-1)[fr * m + cunit[f_par[fr], fc]] = S_f[fr, fc] > 0
     fact = np.packbits(dense, axis=1)
     # ---- all regions: untouched parents, then faces, ordered by parent
     keep = np.ones(R0, dtype=bool)

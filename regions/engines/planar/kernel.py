@@ -198,6 +198,13 @@ def planar_layers(net: Network, domain: Domain) -> tuple[list, list]:
 _BOX_MIN = 256
 
 
+#: The one-pass cut (:mod:`.arrange`) runs on a layer whose crossing units cross at most this many
+#: regions each on average (every first layer: 1); above it the per-neuron cut, whose work per unit
+#: is proportional to the regions it looks at, is faster (measured on He-normal nets of widths
+#: 32-128: break-even near 30-60 regions per unit).
+_ARRANGE_PER_UNIT = 32
+
+
 class _Grow:
     """A row-growable 2-D array (capacity doubling)."""
 
@@ -386,7 +393,8 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     parent = _Grow(np.arange(R0, dtype=np.int64), act.a.shape[0])
     partial = False
     done = False
-    if direct and max_regions is None and (not first or R0 == 1):
+    units = int(np.count_nonzero(ncross))
+    if direct and max_regions is None and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units:
         got = arrange_layer(G, V0, m, ring0, nv0, P, crossedT.T)
         if got is not None and first and err is not None and got[0] > V0:
             rows = G.a[V0 : got[0]]
