@@ -39,15 +39,14 @@ def tally(monkeypatch):
 
 def _both(net, domain=None):
     """The partition by the one-pass cut and by the per-neuron cut, both verified."""
-    kw = kernel._cut_layer.__kwdefaults__
-    old = kw["direct"]
+    old = kernel._DIRECT
     try:
-        kw["direct"] = True
+        kernel._DIRECT = True
         a = kernel.partition_plane(net, domain)
-        kw["direct"] = False
+        kernel._DIRECT = False
         b = kernel.partition_plane(net, domain)
     finally:
-        kw["direct"] = old
+        kernel._DIRECT = old
     a.verify()
     b.verify()
     return a, b

@@ -203,6 +203,9 @@ _BOX_MIN = 256
 #: is proportional to the regions it looks at, is faster (measured on He-normal nets of widths
 #: 32-128: break-even near 30-60 regions per unit).
 _ARRANGE_PER_UNIT = 32
+#: Whether :func:`_cut_layer` tries the one-pass cut at all (False: the per-neuron cut only; the
+#: tests and ``benchmarks/bench_planar.py`` compare the two paths with it).
+_DIRECT = True
 
 
 class _Grow:
@@ -320,7 +323,7 @@ def _undecided(z: np.ndarray, tol: np.ndarray, err: np.ndarray, Hv: np.ndarray |
 
 def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: float,
                max_regions: int | None, *, first: bool = False, err: np.ndarray | None = None,
-               direct: bool = True):
+               direct: bool | None = None):
     """Cut every region by the lines of one layer.
 
     Parameters
@@ -344,8 +347,9 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     magnitude, far above the vertex tolerance) are looked at; the others lie
     strictly on one side, and get the state their vertices would give them.
 
-    With ``direct`` (and no ``max_regions``), the layer is first cut in one pass
-    by :func:`.arrange.arrange_layer` (a fixed number of numpy calls per layer);
+    With ``direct`` (default :data:`_DIRECT`) and no ``max_regions``, a layer whose
+    units cross few regions each is first cut in one pass by
+    :func:`.arrange.arrange_layer` (a fixed number of numpy calls per layer);
     where one of its checks fails, the per-neuron cut below runs instead.
     """
     V0 = mesh.V
@@ -394,7 +398,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     partial = False
     done = False
     units = int(np.count_nonzero(ncross))
-    if direct and max_regions is None and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units:
+    if (_DIRECT if direct is None else direct) and max_regions is None and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units:
         got = arrange_layer(G, V0, m, ring0, nv0, P, crossedT.T)
         if got is not None and first and err is not None and got[0] > V0:
             rows = G.a[V0 : got[0]]
