@@ -60,46 +60,11 @@ class Degenerate(Exception):
     """The partition is not generic (or rounding is inconsistent): use the exact kernel walk."""
 
 
-#: Set bits of every byte value (popcount for numpy < 2, which has no ``bitwise_count``).
-_POPCOUNT8 = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1).astype(np.intp)
-
-
 def _bits_of(rows: np.ndarray, nbits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Set bits of uint64 rows (m, nw): (row, bit) pairs sorted by row then bit (below ``nbits``).
-
-    The same pairs as ``np.nonzero`` of the unpacked bits, without unpacking: each round takes the
-    lowest set bit of every word that has one left (``w & -w``; its index is the exponent of that
-    power of two, exact in float64), so a round per bit of the fullest word, a few in the walk.
-    """
-    rows = np.ascontiguousarray(rows, dtype=np.uint64)
-    m, nw = rows.shape
-    if hasattr(np, "bitwise_count"):  # numpy >= 2
-        cnt = np.bitwise_count(rows).ravel().astype(np.intp)
-    else:
-        cnt = _POPCOUNT8[rows.view(np.uint8)].reshape(m * nw, 8).sum(axis=1, dtype=np.intp)
-    live = np.flatnonzero(cnt)
-    base = (np.cumsum(cnt) - cnt)[live]  # where each word's bits go: row-major, so sorted by row then bit
-    ww = rows.ravel()[live]
-    total = int(cnt.sum())
-    out_r = np.empty(total, dtype=np.intp)
-    out_b = np.empty(total, dtype=np.intp)
-    r_of, b0 = np.divmod(live, nw)
-    b0 *= 64
-    k, one = 0, np.uint64(1)
-    while live.size:
-        low = ww & (~ww + one)
-        at = base + k
-        out_r[at] = r_of
-        out_b[at] = b0 + (np.frexp(low.astype(np.float64))[1] - 1)
-        ww = ww ^ low
-        k += 1
-        keep = ww != 0
-        if not keep.all():
-            live, ww, base, r_of, b0 = live[keep], ww[keep], base[keep], r_of[keep], b0[keep]
-    if nbits < 64 * nw:
-        ok = out_b < nbits
-        out_r, out_b = out_r[ok], out_b[ok]
-    return out_r, out_b
+    """Set bits of uint64 rows (m, nw): (row, bit) pairs sorted by row then bit."""
+    u8 = np.ascontiguousarray(rows, dtype="<u8").view(np.uint8)
+    B = np.unpackbits(u8, axis=1, count=nbits, bitorder="little")
+    return np.nonzero(B)
 
 
 def _unique_rows(K: np.ndarray) -> np.ndarray:
