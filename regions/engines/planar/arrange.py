@@ -83,6 +83,12 @@ def _interp(G: np.ndarray, a: np.ndarray, b: np.ndarray, k: np.ndarray) -> np.nd
     return out, np.where(near_b, 1.0 - tt, tt)  # rows, and the fraction from a
 
 
+def _areas(P: np.ndarray) -> np.ndarray:
+    """Areas of rings (R, K, 2), padded with their first vertex (shoelace relative to that vertex)."""
+    Q = P[:, 1:, :] - P[:, :1, :]  # vertex 0 (and the padding) is the origin: its terms vanish
+    return 0.5 * (Q[:, :-1, 0] * Q[:, 1:, 1] - Q[:, :-1, 1] * Q[:, 1:, 0]).sum(axis=1)
+
+
 def _pairs_within(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All index pairs ``i < j`` with ``groups[i] == groups[j]`` (``groups`` sorted)."""
     n = groups.shape[0]
@@ -110,8 +116,10 @@ def _row_unique(cols: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     gid = np.cumsum(new) - 1
     inv = np.empty(n, dtype=np.intp)
     inv[order] = gid
-    starts = np.flatnonzero(new)
-    counts = np.diff(np.append(starts, n))
+    starts = new.nonzero()[0]
+    counts = np.empty(starts.shape[0], dtype=np.intp)
+    counts[:-1] = starts[1:] - starts[:-1]
+    counts[-1:] = n - starts[-1:]
     return order[starts], inv, counts
 
 
@@ -154,13 +162,13 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     # ---- boundary points
     nvc = nv0[cP]
     rc = ring0[cP]  # (Nc, K)
-    rn = np.take_along_axis(rc, np.where(arK + 1 < nvc[:, None], arK + 1, 0), axis=1)
+    rn = np.concatenate([rc[:, 1:], rc[:, :1]], axis=1)  # the next vertex: padding repeats the first
     valid = arK < nvc[:, None]
     Sv = _signs(G[:V0], m)  # (V0, m)
     sa = _at(Sv, rc, cj[:, None])
     sb = _at(Sv, rn, cj[:, None])
     crs = valid & (sa * sb < 0)
-    if not np.array_equal(crs.sum(axis=1) + (valid & (sa == 0)).sum(axis=1), np.full(Nc, 2)):
+    if ((crs.sum(axis=1) + (valid & (sa == 0)).sum(axis=1)) != 2).any():
         return None
     ci, ki = crs.nonzero()
     a = rc[ci, ki].astype(np.int64)
@@ -185,7 +193,11 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     # position of each point along its ring edge, in the ring's direction
     pos = np.where(a == lo, tlo[inv], 1.0 - tlo[inv])
     # ---- new rings of the crossed parents: old vertices (pos -1) and points, in order along edges
-    Pc, pl = np.unique(cP, return_inverse=True)
+    newp = np.empty(Nc, dtype=bool)
+    newp[:1] = True
+    np.not_equal(cP[1:], cP[:-1], out=newp[1:])
+    Pc = cP[newp]  # crossed parents; pl: each chord's among them
+    pl = np.cumsum(newp) - 1
     nP = Pc.shape[0]
     nvP = nv0[Pc]
     vmask = arK < nvP[:, None]
@@ -213,9 +225,9 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     R1 = NR[pl]  # (Nc, K1)
     Sv = np.concatenate([Sv, _signs(brows, m)]) if nb else Sv
     s1 = _at(Sv, R1, cj[:, None])
-    s1n = np.take_along_axis(s1, np.where(ar1 + 1 < nvc1[:, None], ar1 + 1, 0), axis=1)
+    s1n = np.concatenate([s1[:, 1:], s1[:, :1]], axis=1)  # the next vertex: padding repeats the first
     zero = valid1 & (s1 == 0)
-    if not np.array_equal(zero.sum(axis=1), np.full(Nc, 2)) or (valid1 & (s1 * s1n < 0)).any():
+    if (zero.sum(axis=1) != 2).any() or (valid1 & (s1 * s1n < 0)).any():
         return None
     i1 = zero.argmax(axis=1)
     i2 = K1 - 1 - zero[:, ::-1].argmax(axis=1)
@@ -244,13 +256,13 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
         return None
     if nx and nz.max() > 2:  # concurrent lines: one vertex per group of crossings
         _, ginv, gcnt = _row_unique([pl[c1]] + _words(zx))
-        if not np.array_equal(gcnt[ginv], nz * (nz - 1) // 2):
+        if (gcnt[ginv] != nz * (nz - 1) // 2).any():
             return None
         rep = np.zeros(nx, dtype=bool)
         rep[_row_unique([ginv])[0]] = True
     else:
         rep = np.ones(nx, dtype=bool)
-    xr = np.flatnonzero(rep)
+    xr = rep.nonzero()[0]
     ni = xr.shape[0]
     xid = V0 + nb + np.arange(ni)
     Gg.reserve(nb + ni)
@@ -320,7 +332,7 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     F = f_first.shape[0]
     f_par = wp[f_first]
     want = 1 + nchords + np.bincount(xpar, weights=xz.sum(axis=1) - 1, minlength=nP).astype(np.int64)
-    if not np.array_equal(np.bincount(f_par, minlength=nP), want):
+    if (np.bincount(f_par, minlength=nP) != want).any():
         return None
     # ---- rings by angle around the vertex mean; coordinates scaled by a power of two (exact) into
     # [-1, 1], so that sums and products of coordinates near float64's largest do not overflow
@@ -331,10 +343,9 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     cnt = np.bincount(f_of_w, minlength=F)
     if cnt.min() < 3:
         return None
-    cen = np.stack([np.bincount(f_of_w, weights=uvw[:, 0], minlength=F),
-                    np.bincount(f_of_w, weights=uvw[:, 1], minlength=F)], axis=1) / cnt[:, None]
-    d = uvw - cen[f_of_w]
-    ang = np.arctan2(d[:, 1], d[:, 0])
+    cu = np.bincount(f_of_w, weights=uvw[:, 0], minlength=F) / cnt
+    cv = np.bincount(f_of_w, weights=uvw[:, 1], minlength=F) / cnt
+    ang = np.arctan2(uvw[:, 1] - cv[f_of_w], uvw[:, 0] - cu[f_of_w])
     ro = np.lexsort((ang, f_of_w))
     fo, ango, vo = f_of_w[ro], ang[ro], f_vid[ro]
     if ((fo[1:] == fo[:-1]) & (ango[1:] == ango[:-1])).any():
@@ -346,15 +357,8 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     fring[fo, np.arange(nW) - fstart[fo]] = vo
     # areas: each parent's faces sum to the parent's area
     P3 = UV[fring]
-    Q = P3 - P3[:, :1, :]
-    Qn = np.roll(Q, -1, axis=1)
-    cr = Q[..., 0] * Qn[..., 1] - Q[..., 1] * Qn[..., 0]
-    cr = np.where(np.arange(Kf) < cnt[:, None], cr, 0.0)  # padding repeats vertex 0: last edge closes
-    area = 0.5 * cr.sum(axis=1)
-    PP = UV[NR]
-    Qp = PP - PP[:, :1, :]
-    Qpn = np.roll(Qp, -1, axis=1)
-    pa = 0.5 * (Qp[..., 0] * Qpn[..., 1] - Qp[..., 1] * Qpn[..., 0]).sum(axis=1)
+    area = _areas(P3)
+    pa = _areas(UV[NR])
     fa = np.bincount(f_par, weights=area, minlength=nP)
     if not ((area > 0).all() and (np.abs(fa - pa) <= AREA_RTOL * np.abs(pa)).all()):
         return None  # (nan-safe: a nan fails)
@@ -367,7 +371,7 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     # ---- all regions: untouched parents, then faces, ordered by parent
     keep = np.ones(R0, dtype=bool)
     keep[Pc] = False
-    kp = np.flatnonzero(keep)
+    kp = keep.nonzero()[0]
     Kn = max(K, Kf)
     ring = np.empty((kp.shape[0] + F, Kn), dtype=ring0.dtype)
     ring[: kp.shape[0], :K] = ring0[kp]

@@ -203,6 +203,9 @@ _BOX_MIN = 256
 #: is proportional to the regions it looks at, is faster (measured on He-normal nets of widths
 #: 32-128: break-even near 30-60 regions per unit).
 _ARRANGE_PER_UNIT = 32
+#: ... and has at least this many crossing units (the one-pass cut costs about as much as six
+#: passes of the per-neuron cut on a small mesh).
+_ARRANGE_MIN_UNITS = 6
 #: Whether :func:`_cut_layer` tries the one-pass cut at all (False: the per-neuron cut only; the
 #: tests and ``benchmarks/bench_planar.py`` compare the two paths with it).
 _DIRECT = True
@@ -398,7 +401,8 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     partial = False
     done = False
     units = int(np.count_nonzero(ncross))
-    if (_DIRECT if direct is None else direct) and max_regions is None and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units:
+    if ((_DIRECT if direct is None else direct) and max_regions is None and units >= _ARRANGE_MIN_UNITS
+            and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units):
         got = arrange_layer(G, V0, m, ring0, nv0, P, crossedT.T)
         if got is not None and first and err is not None and got[0] > V0:
             rows = G.a[V0 : got[0]]
