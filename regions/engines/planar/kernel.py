@@ -206,6 +206,10 @@ _ARRANGE_PER_UNIT = 32
 #: ... and has at least this many crossing units (the one-pass cut costs about as much as six
 #: passes of the per-neuron cut on a small mesh).
 _ARRANGE_MIN_UNITS = 6
+#: ... and at most this many pairs of chords in one region, summed over regions (each pair that
+#: crosses is a full vertex row, held twice while the pass runs; 2-256-256-256-1's first layer has
+#: ~22,000 and gains nothing there).
+_ARRANGE_MAX_PAIRS = 16384
 #: Whether :func:`_cut_layer` tries the one-pass cut at all (False: the per-neuron cut only; the
 #: tests and ``benchmarks/bench_planar.py`` compare the two paths with it).
 _DIRECT = True
@@ -401,8 +405,10 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     partial = False
     done = False
     units = int(np.count_nonzero(ncross))
+    per_region = np.count_nonzero(crossedT, axis=0) if units else ncross[:0]  # chords of each region
     if ((_DIRECT if direct is None else direct) and max_regions is None and units >= _ARRANGE_MIN_UNITS
-            and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units):
+            and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units
+            and int((per_region * (per_region - 1)).sum()) <= 2 * _ARRANGE_MAX_PAIRS):
         got = arrange_layer(G, V0, m, ring0, nv0, P, crossedT.T)
         if got is not None and first and err is not None and got[0] > V0:
             rows = G.a[V0 : got[0]]
