@@ -50,6 +50,13 @@ layer ``h = relu(Z)`` at every vertex, and the next layer starts with
 ``Z' = W' h + b'``.  A Python loop runs over the neurons; none runs per
 region, per edge or per vertex.
 
+On small networks that loop's fixed cost per neuron dominates, so a layer
+whose units cross few regions each is first cut by all its lines in one
+pass (:mod:`.arrange`: boundary points on the edges, crossings of chords
+found by their interleaving ends, faces named by their sign vectors), with
+the same vertex signs and interpolations; any check it fails sends the layer
+to the per-neuron cut, which stays the reference.
+
 Exactness
 ---------
 * **No region twice, no T-junction.**  The signs are a property of the
