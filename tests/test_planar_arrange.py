@@ -158,3 +158,26 @@ def test_count_plane_agrees_with_partition(tally):
     part = kernel.partition_plane(net)
     assert (res.regions, res.pieces, tuple(res.layer_counts)) == (part.n_regions, part.n_pieces,
                                                                    part.layer_counts)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plane_slices_and_polygons(tally, seed):
+    from regions.domains import plane_through, polygon
+
+    net = Network.from_arch("10-16-16-1", init="he", seed=seed)
+    rng = np.random.default_rng(seed)
+    a, b = _both(net, plane_through(*rng.normal(size=(3, 10))))
+    _same(a, b)
+    net2 = Network.from_arch("2-16-16-1", init="he", seed=seed)
+    ang = np.sort(rng.uniform(0, 2 * np.pi, 7))
+    a, b = _both(net2, polygon(np.stack([np.cos(ang), np.sin(ang)], axis=1)))
+    _same(a, b)
+    assert tally["built"] >= 2
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_leaky_relu(tally, seed):
+    base = Network.from_arch("2-12-12-12-1", init="he", seed=seed)
+    net = Network(list(base.layers), negative_slope=0.1)
+    _same(*_both(net))
+    assert tally["built"] >= 1
