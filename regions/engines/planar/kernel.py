@@ -50,6 +50,13 @@ layer ``h = relu(Z)`` at every vertex, and the next layer starts with
 ``Z' = W' h + b'``.  A Python loop runs over the neurons; none runs per
 region, per edge or per vertex.
 
+On small networks that loop's fixed cost per neuron dominates, so a layer
+whose units cross few regions each is first cut by all its lines in one
+pass (:mod:`.arrange`: boundary points on the edges, crossings of chords
+found by their interleaving ends, faces named by their sign vectors), with
+the same vertex signs and interpolations; any check it fails sends the layer
+to the per-neuron cut, which stays the reference.
+
 Exactness
 ---------
 * **No region twice, no T-junction.**  The signs are a property of the
@@ -134,6 +141,7 @@ from ...model.network import Network
 from ..base import check_options
 from ..polytope.api import shell_partition, whole_if_inside  # the n-D walk: R^2 without far faces; shells
 from ..shells import count_by_shells, refuse_wide, shell_boxes
+from .arrange import arrange_layer
 from .pieces import pieces_from_maps, pieces_from_vertices
 from .result import PlanarPartition
 from .rings import EDGE_KEY as _KEY  # vertex-pair keys: lo * _KEY + hi
@@ -195,6 +203,23 @@ def planar_layers(net: Network, domain: Domain) -> tuple[list, list]:
 #: Regions above which the first layer looks only at the regions whose bounding box meets a line
 #: (:func:`_cut_layer`); below it every region's vertices are tested, in fewer numpy calls.
 _BOX_MIN = 256
+
+
+#: The one-pass cut (:mod:`.arrange`) runs on a layer whose crossing units cross at most this many
+#: regions each on average (every first layer: 1); above it the per-neuron cut, whose work per unit
+#: is proportional to the regions it looks at, is faster (measured on He-normal nets of widths
+#: 32-128: break-even near 30-60 regions per unit).
+_ARRANGE_PER_UNIT = 32
+#: ... and has at least this many crossing units (the one-pass cut costs about as much as six
+#: passes of the per-neuron cut on a small mesh).
+_ARRANGE_MIN_UNITS = 6
+#: ... and at most this many pairs of chords in one region, summed over regions (each pair that
+#: crosses is a full vertex row, held twice while the pass runs; 2-256-256-256-1's first layer has
+#: ~22,000 and gains nothing there).
+_ARRANGE_MAX_PAIRS = 16384
+#: Whether :func:`_cut_layer` tries the one-pass cut at all (False: the per-neuron cut only; the
+#: tests and ``benchmarks/bench_planar.py`` compare the two paths with it).
+_DIRECT = True
 
 
 class _Grow:
@@ -311,7 +336,8 @@ def _undecided(z: np.ndarray, tol: np.ndarray, err: np.ndarray, Hv: np.ndarray |
 
 
 def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: float,
-               max_regions: int | None, *, first: bool = False, err: np.ndarray | None = None):
+               max_regions: int | None, *, first: bool = False, err: np.ndarray | None = None,
+               direct: bool | None = None):
     """Cut every region by the lines of one layer.
 
     Parameters
@@ -334,6 +360,11 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     those whose bounding box meets it (within a margin of 1e-9 of its
     magnitude, far above the vertex tolerance) are looked at; the others lie
     strictly on one side, and get the state their vertices would give them.
+
+    With ``direct`` (default :data:`_DIRECT`) and no ``max_regions``, a layer whose
+    units cross few regions each is first cut in one pass by
+    :func:`.arrange.arrange_layer` (a fixed number of numpy calls per layer);
+    where one of its checks fails, the per-neuron cut below runs instead.
     """
     V0 = mesh.V
     m = W.shape[0]
@@ -379,6 +410,28 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     del N
     parent = _Grow(np.arange(R0, dtype=np.int64), act.a.shape[0])
     partial = False
+    done = False
+    units = int(np.count_nonzero(ncross))
+    per_region = np.count_nonzero(crossedT, axis=0) if units else ncross[:0]  # chords of each region
+    if ((_DIRECT if direct is None else direct) and max_regions is None and units >= _ARRANGE_MIN_UNITS
+            and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units
+            and int((per_region * (per_region - 1)).sum()) <= 2 * _ARRANGE_MAX_PAIRS):
+        got = arrange_layer(G, V0, m, ring0, nv0, P, crossedT.T)
+        if got is not None and first and err is not None and got[0] > V0:
+            rows = G.a[V0 : got[0]]
+            try:
+                _undecided(rows[:, :m], rows[:, m : 2 * m] * ZERO_RTOL, err, rows[:, 2 * m :], aW, ab)
+            except NumericalError:
+                got = None  # the per-neuron cut decides (or refuses) itself
+        if got is None:
+            G.n = V0  # rows the one-pass cut appended are dropped
+        else:
+            V, ring, nv, par, acts = got
+            G.n = V
+            mesh.ring, mesh.nv, mesh.R = ring, nv, ring.shape[0]
+            parent = _Grow(par, par.shape[0])
+            act = _Grow(acts, acts.shape[0])
+            done = True
     f32tol = ZERO_RTOL
     # only the first layer's signs can be undecided inside the loop: ``_undecided`` needs the
     # vertex's own input (``u, v``) to find them, and decides nothing without it
@@ -389,7 +442,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
     mj = m  # column of M for neuron j: mj + j
-    for j in np.flatnonzero(ncross):
+    for j in (() if done else np.flatnonzero(ncross)):
         R = mesh.R
         jb, bit = j >> 3, np.uint8(128 >> (j & 7))
         if first and bb is None and R > _BOX_MIN:  # u_lo, u_hi, v_lo, v_hi of every ring so far
