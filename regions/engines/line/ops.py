@@ -154,6 +154,12 @@ class _Layer:
         nzW = self.absWt[self.absWt > 0]
         self.wmin = float(nzW.min()) if nzW.size else np.inf
         self.n_bits = u.n_bits
+        # sparse layers (pooling selections, convolutions) multiply as sparse matrices
+        self._sp = None
+        if W.size > 4096 and np.count_nonzero(W) < 0.2 * W.size:
+            from scipy import sparse  # noqa: PLC0415
+
+            self._sp = (sparse.csr_matrix(W), sparse.csr_matrix(np.abs(W)), sparse.csr_matrix((W != 0) * 1.0))
         # rows that copy one carrier value (one non-zero weight, no bias) or are constant: their sign
         # on a region follows from the carrier's sign codes (see _codes)
         nnz = np.count_nonzero(W, axis=1)
@@ -193,14 +199,23 @@ class _Layer:
         self.cols = np.zeros(0, dtype=np.intp)
         self.G = G
 
+    def mm(self, X, which: int = 0):
+        """``X @ W.T`` (``which`` 0), ``X @ |W|.T`` (1) or ``X @ (W != 0).T`` (2), dense or sparse."""
+        if self._sp is not None:
+            return np.asarray((self._sp[which] @ X.T).T)
+        if which == 2 and not hasattr(self, "_nz"):
+            self._nz = (self.Wt != 0) * 1.0
+        return X @ (self.Wt, self.absWt, getattr(self, "_nz", None))[which]
+
     def pre(self, V, A, eV, eA):
         """Pre-activations ``Z``, slopes ``S`` at the reps and their rounding bounds."""
         with np.errstate(over="ignore", invalid="ignore"):
-            Z = V @ self.Wt + self.b
-            S = A @ self.Wt
-            eZ = (eV + self.g * np.abs(V)) @ self.absWt
+            Z = self.mm(V)
+            Z += self.b
+            S = self.mm(A)
+            eZ = self.mm(eV + self.g * np.abs(V), 1)
             eZ += self.g * self.absb
-            eS = (eA + self.g * np.abs(A)) @ self.absWt
+            eS = self.mm(eA + self.g * np.abs(A), 1)
         n = self.Wt.shape[0] + 2
         # underflow: n products, each off by at most _ETA, in the rows where a product of non-zero
         # factors (or a term of the bound) may fall below float64's normal range
@@ -265,14 +280,15 @@ class _Layer:
     def read(self, Zc, eZc, Sc, eSc, rc):
         """Pattern bits at points with values ``Zc`` (bounds ``eZc``) and whether each row is certain.
 
-        ``Sc``, ``eSc`` are the slopes and their bounds, ``rc`` the sign codes (:meth:`codes`).
+        ``Sc``, ``eSc`` are the slopes and their bounds, ``rc`` the sign codes (:meth:`codes`).  For an
+        elementwise layer the arrays hold the bending units' columns only.
 
         Returns ``bits`` (R, n_bits), ``ok`` (R,) and the selected member of every group (R, G) (None
         for elementwise layers).
         """
         R = Zc.shape[0]
         if self.u.groups is None:
-            z, e, c = Zc[:, self.split], eZc[:, self.split], rc[:, self.split]
+            z, e, c = Zc, eZc, rc  # the bending units only (see ``need``)
             ok = np.all((np.abs(z) > e) | ((z == 0) & (e == 0)) | ((np.abs(c) == 2) & ((z > 0) == (c > 0))),
                         axis=1)
             return z > 0, ok, None
@@ -418,9 +434,8 @@ def _same_by_structure(lays: list, Wout: np.ndarray, pats: np.ndarray) -> np.nda
     eq = np.ones((R - 1, 1), dtype=bool)
     off = 0
     for lay in lays:
-        nzW = (lay.Wt != 0).astype(np.float64)  # (n, m)
-        szero = ((~zero).astype(np.float64) @ nzW) == 0  # every input read is exactly zero
-        seq = ((~eq).astype(np.float64) @ nzW) == 0  # every input read is equal on both sides
+        szero = lay.mm((~zero).astype(np.float64), 2) == 0  # every input read is exactly zero
+        seq = lay.mm((~eq).astype(np.float64), 2) == 0  # every input read is equal on both sides
         bits = pats[:, off:off + lay.n_bits]
         off += lay.n_bits
         if lay.u.groups is None:
@@ -484,8 +499,14 @@ def partition_line_ops(low: Lowered, domain: Domain, *, network=None) -> OpLineP
         rc = lay.codes(sg)
         cl, clt, cr, crt, parent, flag = _split(lay, left, ltol, right, rtol, rep, Z, S, eZ, eS, rc)
         crep = _reps(cl, cr)
-        Zc, eZc = _shift(Z[parent], S[parent], eZ[parent], eS[parent], crep - rep[parent])
-        bits, ok, _ = lay.read(Zc, eZc, S[parent], eS[parent], rc[parent])
+        if u.groups is None:  # only the bending units' signs are read
+            sp = lay.split
+            Zc, eZc = _shift(Z[parent][:, sp], S[parent][:, sp], eZ[parent][:, sp], eS[parent][:, sp],
+                             crep - rep[parent])
+            bits, ok, _ = lay.read(Zc, eZc, None, None, rc[parent][:, sp])
+        else:
+            Zc, eZc = _shift(Z[parent], S[parent], eZ[parent], eS[parent], crep - rep[parent])
+            bits, ok, _ = lay.read(Zc, eZc, S[parent], eS[parent], rc[parent])
         ok &= _inside(crep, cl, clt, cr, crt)
         flag[parent[~ok]] = True
         if flag.any():

@@ -6,10 +6,10 @@ end, two max candidates that may tie, a slope that may be zero) is handed
 to :class:`OpExactLine`, which redoes it in exact arithmetic.  Every float64
 number is a dyadic rational, so the pulled network's weights, the per-unit
 slopes and the region's representative point ``t`` are exact; as in
-:class:`~regions.engines.line.exact.ExactLine` (whose integer layers this
-class reuses) each layer is held as integers over one power of two and
-values as integers over one common denominator, so no gcd is computed
-before the crossings:
+:class:`~regions.engines.line.exact.ExactLine` (whose domain ends and
+counters this class reuses) each layer is held as sparse integer rows over
+one power of two and values as integers over one common denominator, so no
+gcd is computed before the crossings:
 
 1. a forward pass at ``t`` gives the exact selection of every unit of the
    layers above (elementwise side ``z > 0``; max candidate: the largest,
@@ -89,14 +89,29 @@ class OpExactLine(ExactLine):
         return self._slopes[l]
 
     def _rows(self, l: int):
-        """Layer ``l`` as sparse integer rows ``[(indices, weights), ...]``, its biases and power of two."""
+        """Layer ``l`` as sparse integer rows ``[(indices, weights), ...]``, its biases and power of two.
+
+        ``W = Wi / 2^k``, ``b = bi / 2^k`` with one ``k`` for the layer: each float64 is its 53-bit
+        integer significand times a power of two (``np.frexp``), shifted onto the common exponent.
+        """
         while len(self._sparse) <= l:
-            Wi, bi, sw = self._layer(len(self._sparse))
-            rows = []
-            for row in Wi:
-                nz = [(k, w) for k, w in enumerate(row) if w]
-                rows.append(([k for k, _ in nz], [w for _, w in nz]))
-            self._sparse.append((rows, bi, sw))
+            W, b = self._float_layers[len(self._sparse)]
+            W, b = np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64).ravel()
+            rr, cc = np.nonzero(W)
+            vals = np.concatenate([W[rr, cc], b])
+            mant, ex = np.frexp(vals)
+            mi = (mant * 2.0**53).astype(np.int64)  # exact: |mant| < 1
+            ex = ex.astype(np.int64) - 53
+            nz = mi != 0
+            k = int(-ex[nz].min()) if nz.any() else 0
+            k = max(k, 0)
+            ints = [int(m) << int(e + k) if m else 0 for m, e in zip(mi.tolist(), ex.tolist())]
+            wi, bi = ints[:rr.size], ints[rr.size:]
+            rows = [([], []) for _ in range(W.shape[0])]
+            for r_, c_, w in zip(rr.tolist(), cc.tolist(), wi):
+                rows[r_][0].append(c_)
+                rows[r_][1].append(w)
+            self._sparse.append((rows, bi, 1 << k))
         return self._sparse[l]
 
     @staticmethod
