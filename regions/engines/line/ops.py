@@ -31,6 +31,14 @@ crossing ``t* = rep - Z / S`` and certifies in float64
   there exceeds its bound (two max candidates whose values cannot be told
   apart may compute one affine function: a tie).
 
+Signs known on a whole region also certify: a unit that copies one carrier
+value (a max-pool candidate reading a ReLU output) is ``> 0`` where that
+ReLU is active and ``== 0`` where it is inactive, so the crossing of an
+active candidate with an inactive one, which lies exactly on the region's
+end, is never a breakpoint (``_Layer.codes``).  Neighbouring output slopes
+computed by the same formula from equal inputs are equal without rounding
+(``_same_by_structure``).
+
 A region where any of these fails is decided again in exact rational
 arithmetic by :class:`~regions.engines.line.ops_exact.OpExactLine` (counted
 in ``CountResult.extra["exact_decisions"]``); so are neighbouring regions
@@ -366,51 +374,56 @@ def _inside(rep, left, ltol, right, rtol):
 
 
 def _split(lay: _Layer, left, ltol, right, rtol, rep, Z, S, eZ, eS, rc):
-    """Certified children of every region; returns children arrays and the rows float64 cannot decide."""
+    """Certified children of every region; returns children arrays and the rows float64 cannot decide.
+
+    Only the candidate crossings that may fall inside (slope not certainly zero, sign not known
+    from the sign codes) are computed, as one flat vector over all regions.
+    """
     R = left.shape[0]
     N, D, eN, eD, sure = lay.crossings(Z, S, eZ, eS, rc)
-    c = N.shape[1]
     flag = np.zeros(R, dtype=bool)
-    if c:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            absD = np.abs(D)
-            nz = absD > eD  # slope certainly not zero
-            d = -N / D
-            ad = np.abs(d)
-            ed = (eN + ad * eD) / (absD - eD) * _UP + _U * ad + _ETA
-            T = rep[:, None] + d
-            eT = (ed + _U * np.abs(T) + _ETA) * _UP
-            lt, rt = ltol[:, None], rtol[:, None]
-            inside = nz & ~sure & ((T - left[:, None]) * (1 - 2 * _U) - eT > lt) & \
-                ((right[:, None] - T) * (1 - 2 * _U) - eT > rt)
-            outside = ((left[:, None] - T) * (1 - 2 * _U) - eT > lt) | \
-                ((T - right[:, None]) * (1 - 2 * _U) - eT > rt)
-            # a slope that may be zero: fine only if the sign is constant over the whole region
-            hw = np.maximum(rep - left, right - rep)[:, None]
-            aD = absD + eD
-            const = (aD == 0) | ((np.abs(N) - eN) * (1 - 2 * _U) > aD * hw * _UP)
-        flag |= np.any(nz & ~sure & ~inside & ~(outside & np.isfinite(T)), axis=1)
-        flag |= np.any(~nz & ~sure & ~const, axis=1)
-        Ts = np.where(inside, T, np.inf)
-        order = np.argsort(Ts, axis=1)
-        Ts = np.take_along_axis(Ts, order, axis=1)
-        eTs = np.take_along_axis(np.where(inside, eT, 0.0), order, axis=1)
-        k = inside.sum(axis=1)
-        both = np.arange(c - 1)[None, :] < (k - 1)[:, None]
-        with np.errstate(invalid="ignore"):
-            flag |= np.any(both & ((Ts[:, 1:] - Ts[:, :-1]) * (1 - 2 * _U) <= eTs[:, 1:] + eTs[:, :-1]), axis=1)
-        k = np.where(flag, 0, k)
-    else:
-        Ts = np.zeros((R, 0))
-        eTs = Ts
-        k = np.zeros(R, dtype=np.intp)
-    counts = k + 1
-    keep = np.arange(c)[None, :] < k[:, None]
-    mask = np.concatenate([np.ones((R, 1), dtype=bool), keep], axis=1)
-    cl = np.concatenate([left[:, None], Ts], axis=1)[mask]
-    clt = np.concatenate([ltol[:, None], eTs], axis=1)[mask]
+    absD = np.abs(D)
+    nz = absD > eD  # slope certainly not zero
+    open_ = ~sure
+    rr, cc = np.nonzero(nz & open_)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        n_, d_, en, ed_ = N[rr, cc], D[rr, cc], eN[rr, cc], eD[rr, cc]
+        d = -n_ / d_
+        ad = np.abs(d)
+        ed = (en + ad * ed_) / (np.abs(d_) - ed_) * _UP + _U * ad + _ETA
+        T = rep[rr] + d
+        eT = (ed + _U * np.abs(T) + _ETA) * _UP
+        L, Lt, Rr, Rt = left[rr], ltol[rr], right[rr], rtol[rr]
+        inside = ((T - L) * (1 - 2 * _U) - eT > Lt) & ((Rr - T) * (1 - 2 * _U) - eT > Rt)
+        outside = (((L - T) * (1 - 2 * _U) - eT > Lt) | ((T - Rr) * (1 - 2 * _U) - eT > Rt)) & np.isfinite(T)
+    flag[rr[~inside & ~outside]] = True
+    # a slope that may be zero: fine only if the sign is constant over the whole region
+    ur, uc = np.nonzero(~nz & open_ & ((absD + eD) > 0))
+    if ur.size:
+        hw = np.maximum(rep - left, right - rep)[ur]
+        aD = absD[ur, uc] + eD[ur, uc]
+        with np.errstate(invalid="ignore", over="ignore"):
+            const = (np.abs(N[ur, uc]) - eN[ur, uc]) * (1 - 2 * _U) > aD * hw * _UP
+        flag[ur[~const]] = True
+    # crossings inside, by region then position; neighbours must be separated beyond their bounds
+    ri, Ti, eTi = rr[inside], T[inside], eT[inside]
+    order = np.lexsort((Ti, ri))
+    ri, Ti, eTi = ri[order], Ti[order], eTi[order]
+    with np.errstate(invalid="ignore"):
+        close = (ri[1:] == ri[:-1]) & ((Ti[1:] - Ti[:-1]) * (1 - 2 * _U) <= eTi[1:] + eTi[:-1])
+    flag[ri[1:][close]] = True
+    keep = ~flag[ri]
+    ri, Ti, eTi = ri[keep], Ti[keep], eTi[keep]
+    counts = 1 + np.bincount(ri, minlength=R)
     first = np.cumsum(counts) - counts
     last = first + counts - 1
+    total = int(counts.sum())
+    is_first = np.zeros(total, dtype=bool)
+    is_first[first] = True
+    cl = np.empty(total)
+    clt = np.empty(total)
+    cl[first], clt[first] = left, ltol
+    cl[~is_first], clt[~is_first] = Ti, eTi
     cr = np.empty_like(cl)
     cr[:-1] = cl[1:]
     cr[last] = right
