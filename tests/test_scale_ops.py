@@ -333,3 +333,12 @@ def test_max_candidates_that_differ_by_an_ulp_are_not_a_tie(e, s):
     g = Graph([Affine([[1.0], [1.0 + d]], [0.0, -d]), MaxGroups([[0, 1]]), Affine([[1.0]])], 1)
     got = _count(g, interval(-s, s))
     assert (got.regions, got.pieces) == exact_line_count(g, [0.0], E1, -s, s) == (2, 2)
+
+
+def test_verify_reads_close_max_candidates_exactly():
+    # the lowered network's own pattern reader ties candidates within a tolerance; verify() must
+    # not report the exact partition as inconsistent there
+    d = 2.0 ** -52
+    g = Graph([Affine([[1.0], [1.0 + d]], [0.0, -d]), MaxGroups([[0, 1]]), Affine([[1.0]])], 1)
+    part = partition_line_ops(lower(g), interval(-3.0, 3.0))
+    assert part.verify()["witness_mismatches"] == 0 and part.n_regions == 2

@@ -288,6 +288,22 @@ class OpExactLine(ExactLine):
         nb = u.n_bits
         return fl, errs, np.array(fb, dtype=bool).reshape(len(fb), nb)
 
+    def pattern(self, rep: float) -> np.ndarray:
+        """The exact activation pattern (every hidden layer's bits) at the point ``rep``."""
+        t = Fraction(float(rep))
+        out = []
+        for l, u in enumerate(self._units):
+            Zn, Sn, _, _, _, _ = self._forward(t, l, rep)
+            if u.groups is None:
+                neg, pos, _ = self._unit_slopes(l)
+                out += [z > 0 for i, z in enumerate(Zn) if neg[i] != pos[i]]
+            else:
+                for g in u.groups:
+                    if g.size > 1:
+                        j = self._select(Zn, Sn, [int(i) for i in g], rep, l)
+                        out += [int(i) == j for i in g]
+        return np.array(out, dtype=bool)
+
     def output_slopes(self, pattern: np.ndarray) -> tuple:
         """The exact output slopes (d output / dt) on a region with activation ``pattern``, as Fractions.
 
