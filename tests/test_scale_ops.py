@@ -342,3 +342,10 @@ def test_verify_reads_close_max_candidates_exactly():
     g = Graph([Affine([[1.0], [1.0 + d]], [0.0, -d]), MaxGroups([[0, 1]]), Affine([[1.0]])], 1)
     part = partition_line_ops(lower(g), interval(-3.0, 3.0))
     assert part.verify()["witness_mismatches"] == 0 and part.n_regions == 2
+
+
+def test_a_bending_unit_equal_to_a_linear_carry_still_cuts():
+    # PReLU with per-unit slopes: unit 0 is linear (slopes 1, 1), unit 1 bends and has the same row
+    g = Graph([Affine([[1.0], [1.0]], [-0.5, -0.5]), Activation.prelu([1.0, 0.0]), Affine([[1.0, 1.0]])], 1)
+    got = _count(g, interval(-1.0, 1.0))
+    assert (got.regions, got.pieces) == exact_line_count(g, [0.0], E1, -1.0, 1.0) == (2, 2)

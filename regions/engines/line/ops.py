@@ -188,13 +188,14 @@ class _Layer:
         first = _first_of_equal_rows(np.concatenate([W, b[:, None]], axis=1))
         if u.groups is None:
             self.split = np.nonzero(u.splitting)[0]
-            self.cols = self.split[first[self.split] == self.split]  # crossings, one per distinct row
+            fs = first[self.split]  # crossings, one per distinct row among the bending units
+            _, one = np.unique(fs, return_index=True)
+            self.cols = self.split[np.sort(one)]
             self.pi = self.pj = np.zeros(0, dtype=np.intp)
             self.neg, self.pos = u.negative, u.positive
             return
         G = len(u.groups)
-        canon = [[int(i) for q, i in enumerate(g) if first[i] == i or first[i] not in g[:q]]
-                 for g in u.groups]
+        canon = [[int(i) for q, i in enumerate(g) if first[i] not in first[g[:q]]] for g in u.groups]
         # canon[g]: members with no equal earlier member (the later ones never win a tie)
         pos_in = [{int(i): q for q, i in enumerate(g)} for g in u.groups]
         k = max(len(c) for c in canon)
