@@ -30,6 +30,10 @@ float64; a child with no float64 number strictly inside (two breakpoints
 that round to the same or to neighbouring float64 values) cannot be held
 by a float64 partition: it is joined to its neighbour and counted in
 ``below_resolution``, as in :class:`~regions.engines.line.exact.ExactLine`.
+A breakpoint between the region's exact end and the walk's float64 value of
+that end (certified within its rounding bound, but not the nearest float64)
+that does have a float64 witness is refused with
+:class:`~regions.errors.NumericalError` rather than joined.
 """
 
 from __future__ import annotations
@@ -267,6 +271,7 @@ class OpExactLine(ExactLine):
         # children with no float64 number inside cannot be held (see the module docstring)
         fl, fb = [], [out_bits[0]]
         last = float(left)
+        lo_exact = -np.inf if L is None else float(L)
         for x, bt in zip(out_b, out_bits[1:]):
             try:
                 xf = float(x)
@@ -274,6 +279,8 @@ class OpExactLine(ExactLine):
                 raise NumericalError(f"expected breakpoints within float64's range, got one beyond "
                                      f"{'-' if x < 0 else ''}1.8e308 in hidden layer {layer + 1}") from None
             if not np.nextafter(last, np.inf) < xf:
+                if not fl and np.nextafter(lo_exact, np.inf) < xf:
+                    raise self._off_end(x, layer)
                 fb[-1] = bt  # the last child kept has no witness: the next one takes its place
                 self.below_resolution += 1
                 continue
@@ -281,6 +288,8 @@ class OpExactLine(ExactLine):
             fb.append(bt)
             last = xf
         if fl and not np.nextafter(last, np.inf) < float(right):
+            if np.nextafter(last, np.inf) < (np.inf if R is None else float(R)):
+                raise self._off_end(fl[-1], layer)
             fl.pop()
             fb.pop()
             self.below_resolution += 1
@@ -303,6 +312,15 @@ class OpExactLine(ExactLine):
                         j = self._select(Zn, Sn, [int(i) for i in g], rep, l)
                         out += [int(i) == j for i in g]
         return np.array(out, dtype=bool)
+
+    @staticmethod
+    def _off_end(x, layer: int) -> NumericalError:
+        # the region's float64 end (certified, but not the nearest float64 to the exact end) lies
+        # beyond a breakpoint that has a float64 witness: the walk cannot hold it without moving
+        # its neighbour's end
+        return NumericalError(
+            f"expected breakpoints of hidden layer {layer + 1} farther from the region's end than its "
+            f"float64 rounding, got one at t = {float(x)!r} between the exact end and its float64 value")
 
     def output_slopes(self, pattern: np.ndarray) -> tuple:
         """The exact output slopes (d output / dt) on a region with activation ``pattern``, as Fractions.
