@@ -349,3 +349,28 @@ def test_a_bending_unit_equal_to_a_linear_carry_still_cuts():
     g = Graph([Affine([[1.0], [1.0]], [-0.5, -0.5]), Activation.prelu([1.0, 0.0]), Affine([[1.0, 1.0]])], 1)
     got = _count(g, interval(-1.0, 1.0))
     assert (got.regions, got.pieces) == exact_line_count(g, [0.0], E1, -1.0, 1.0) == (2, 2)
+
+
+def _degenerate(seed):
+    """Small graphs with quarter-integer weights: coincident breakpoints, ties, dead units abound."""
+    r = _r(100 + seed)
+    q = lambda *s: np.round(r.normal(size=s) * 4) / 4  # noqa: E731
+    return [
+        lambda: Graph([Affine(q(4, 1), q(4)), Activation.relu(), Affine(q(4, 4), q(4)),
+                       Activation.leaky_relu(0.25), Affine(q(1, 4))], 1),
+        lambda: Graph([Affine(q(6, 1), q(6)), Activation.relu(), MaxGroups.maxout(6, 3), Affine(q(3, 2), q(3)),
+                       Clamp(0.0, 1.0), Affine(q(1, 3))], 1),
+        lambda: Graph([Affine(q(3, 1), q(3)), Activation.relu(), Affine(q(3, 3), q(3)), Activation.relu(),
+                       Affine(q(3, 3)), Node(Add(), (2, 5)), MaxGroups([[0, 1, 2]]), Affine([[1.0]])], 1),
+        lambda: Graph([Affine(q(4, 1), q(4)), Clamp(-0.5, 0.5), Node(Concat(), (0, 2)), Affine(q(4, 5), q(4)),
+                       Activation.prelu([0.5, 0, -0.25, 1.0]), MaxGroups([[0, 1], [2, 3]]), Affine(q(1, 2))], 1),
+    ][seed % 4]()
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_degenerate_graphs_match_the_exact_reference(seed):
+    g = _degenerate(seed)
+    for lo, hi in [(-2.0, 2.0), (None, None), (0.0, 1.0)]:
+        dom = line([0.0], [1.0]) if lo is None else interval(lo, hi)
+        got = _count(g, dom)
+        assert (got.regions, got.pieces) == exact_line_count(g, [0.0], E1, lo, hi)
