@@ -45,9 +45,9 @@ in ``CountResult.extra["exact_decisions"]``); so are neighbouring regions
 whose output slopes float64 cannot tell equal or different (for
 ``n_pieces``).  Nothing is merged or dropped by a tolerance: a bigger
 domain never holds fewer regions, and positive rescaling never changes a
-count.  The one join, counted in ``extra["below_resolution"]``, is a child
-with no float64 number inside it (see :mod:`.ops_exact`).  Overflow of
-float64 is refused with :class:`~regions.errors.NumericalError`.
+count.  A child with no float64 number inside it (see :mod:`.ops_exact`)
+and overflow of float64 are refused with
+:class:`~regions.errors.NumericalError`.
 """
 
 from __future__ import annotations

@@ -28,12 +28,11 @@ gcd is computed before the crossings:
 Nothing is merged by a tolerance.  Breakpoints are returned as the nearest
 float64; a child with no float64 number strictly inside (two breakpoints
 that round to the same or to neighbouring float64 values) cannot be held
-by a float64 partition: it is joined to its neighbour and counted in
-``below_resolution``, as in :class:`~regions.engines.line.exact.ExactLine`.
-A breakpoint between the region's exact end and the walk's float64 value of
-that end (certified within its rounding bound, but not the nearest float64)
-that does have a float64 witness is refused with
-:class:`~regions.errors.NumericalError` rather than joined.
+by a float64 partition: the run is refused with
+:class:`~regions.errors.NumericalError` (never joined to its neighbour), as
+in :class:`~regions.engines.line.exact.ExactLine`.  A breakpoint between the
+region's exact end and the walk's float64 value of that end (certified
+within its rounding bound, but not the nearest float64) is refused too.
 """
 
 from __future__ import annotations
@@ -281,21 +280,28 @@ class OpExactLine(ExactLine):
             if not np.nextafter(last, np.inf) < xf:
                 if not fl and np.nextafter(lo_exact, np.inf) < xf:
                     raise self._off_end(x, layer)
-                fb[-1] = bt  # the last child kept has no witness: the next one takes its place
                 self.below_resolution += 1
-                continue
+                raise self._sliver(last, xf, layer)
             fl.append(xf)
             fb.append(bt)
             last = xf
         if fl and not np.nextafter(last, np.inf) < float(right):
             if np.nextafter(last, np.inf) < (np.inf if R is None else float(R)):
                 raise self._off_end(fl[-1], layer)
-            fl.pop()
-            fb.pop()
             self.below_resolution += 1
+            raise self._sliver(last, float(right), layer)
         errs = [0.5 * float(np.spacing(abs(x))) for x in fl]
         nb = u.n_bits
         return fl, errs, np.array(fb, dtype=bool).reshape(len(fb), nb)
+
+    @staticmethod
+    def _sliver(a: float, b: float, layer: int) -> NumericalError:
+        """The refusal for a child with no float64 number strictly inside it."""
+        return NumericalError(
+            f"expected every region of op layer {layer + 1} to hold a float64 number, got one between "
+            f"{a!r} and {b!r} with none inside (two events that differ by float64 rounding only, such as "
+            f"a unit and its rescaled copy): make such copies exact (the same weights and bias up to a "
+            f"power of two) or remove them")
 
     def pattern(self, rep: float) -> np.ndarray:
         """The exact activation pattern (every hidden layer's bits) at the point ``rep``."""
