@@ -1,0 +1,583 @@
+"""The 2-D mesh engine for op networks: residual, concat, max pooling, maxout, per-unit slopes, clamps.
+
+Works on a :class:`regions.model.ops.Lowered` chain (hidden layers
+``z = W s + b`` followed by :class:`~regions.model.ops.Units`, then an
+output map) on a bounded convex 2-D domain: a box of a 2-input network, a
+convex polygon, or a plane slice of any input space (the slice's affine map
+from ``R^2`` is composed into the first layer).  The lowering keeps every
+tensor that later operations need (skip connections, concatenated inputs)
+as linear carries in the state vector, so the state at a vertex is the
+value of every live tensor there.
+
+Definition
+----------
+As in :mod:`regions.model.ops`: an activation region is a maximal set on
+which every bending elementwise unit keeps one side (pre-activation ``> 0``
+or ``<= 0``) and every max group keeps one selected candidate; candidates
+computing the same affine function on a region do not split it (the
+lowest index wins).  Regions are convex polygons.
+
+Algorithm
+---------
+The subdivision is the planar kernel's (:mod:`regions.engines.planar.kernel`):
+shared vertices carrying the current layer's pre-activations ``Z`` and
+their magnitudes (``|W| |s| + |b|``, carried along interpolations), and
+convex counter-clockwise rings of vertex ids.  Every operation on the state
+is continuous, so a vertex's value does not depend on the region it is
+seen from.  Each cut is one *split function* ``f``, continuous and affine
+on every current region, decided at every vertex with the kernel's rule
+(``+`` if ``f > ZERO_RTOL * mag``, ``-`` if ``f < -ZERO_RTOL * mag``, else
+on the line), cut over all regions at once with one shared vertex per
+crossed edge (no T-junction, no zero-area sliver):
+
+* a bending elementwise unit ``j`` (ReLU, LeakyReLU, PReLU with its own
+  slope, each of a clamp's two breakpoints): ``f = z_j``;
+* a max group with candidates ``c_0 .. c_{k-1}``: a tournament.  Every
+  vertex carries the running maximum ``m_i = max(c_0 .. c_{i-1})``
+  (continuous; affine on every region, whose winner among the first ``i``
+  is fixed), and candidate ``i`` cuts by ``f = c_i - m_i``: where ``f > 0``
+  it wins (strictly: ties keep the lower index), elsewhere the winner
+  stays.  A candidate equal to the running winner on a region (duplicate
+  candidates, equal affine functions) is on the line at every vertex and
+  cuts nothing.  The tournament splits the cell of a late winner across
+  the cells of earlier ones; after the layer, the regions of one parent
+  (region at the start of the layer) with one selection in every group are
+  the pieces of one convex cell and are merged: their shared edges
+  (vertex pairs met twice) are dropped and the remaining directed edges
+  chained into one ring (vertices where a dropped edge met the boundary
+  stay, collinear).  A boundary that does not close into one cycle
+  (possible only through a rounding anomaly) raises
+  :class:`~regions.errors.NumericalError`; :mod:`regions.engines.opgraph`
+  then falls back to the LP op walk.
+
+After a layer, every vertex gets the layer's output (per-unit slopes, the
+max of each group) with its magnitude, and the next layer's
+pre-activations follow.
+
+Output maps and pieces
+----------------------
+The output map of each region is computed exactly from its selections (a
+backward pass over the lowered layers, vectorised over regions), not
+fitted to vertex values.  Neighbouring regions (sharing an edge) whose
+output Jacobians agree to ``PIECE_RTOL`` of their absolute-value
+magnitudes are one affine piece (the output is continuous).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...core.patterns import lookup, pack, unpack
+from ...core.pieces import merge_pieces
+from ...core.result import CountResult
+from ...core.tolerances import MAP_RTOL, PIECE_RTOL, ZERO_RTOL
+from ...domains import Domain
+from ...errors import NumericalError, RegionsError, VerificationError
+from ...model.ops import Lowered, lower
+from .kernel import _Grow, _Mesh, _start_mesh, _undecided, _unique_inverse
+from .result import PlanarPartition
+from .rings import EDGE_KEY, adjacent_pairs, domain_ring, ring_geometry
+
+__all__ = ["OpPlanarPartition", "partition_planar_ops"]
+
+
+# ------------------------------------------------------------------ the cut
+def _cut(mesh: _Mesh, G: _Grow, f: np.ndarray, tol: np.ndarray):
+    """Cut every region by the sign of ``f`` (values at the ``G.n`` vertices), as the planar kernel does.
+
+    Returns ``haspos`` (R0,): some vertex of the region (after the cut: of
+    its ``+`` part) has ``f > tol``; ``cp``: the regions cut, whose ``-``
+    parts are the new regions ``R0 .. R0 + len(cp) - 1`` (the ``+`` parts
+    keep the slots); ``new``: the ids of the new vertices (on the line,
+    ``f`` to be set to exactly 0 there by the caller).
+    """
+    R0 = mesh.R
+    ring = mesh.ring[:R0]
+    pos_v = f > tol
+    neg_v = f < -tol
+    haspos = pos_v[ring].any(axis=1)  # ring padding repeats the first vertex
+    empty = np.zeros(0, dtype=np.intp)
+    if not neg_v.any() or not pos_v.any():
+        return haspos, empty, np.arange(G.n, G.n)
+    cp = np.flatnonzero(haspos & neg_v[ring].any(axis=1))
+    if cp.size == 0:
+        return haspos, empty, np.arange(G.n, G.n)
+    K = ring.shape[1]
+    rvx = np.empty((cp.shape[0], K + 1), dtype=ring.dtype)  # closed rings: slot K = slot 0
+    rvx[:, :K] = ring[cp]
+    rvx[:, K] = rvx[:, 0]
+    posx, negx, z = pos_v[rvx], neg_v[rvx], f[rvx]
+    pos, neg = posx[:, :K], negx[:, :K]
+    pos_n, neg_n = posx[:, 1:], negx[:, 1:]
+    valid = np.arange(K) < mesh.nv[cp][:, None]
+    cross = (pos & neg_n) | (neg & pos_n)
+    zero = valid & ~(pos | neg)
+    ends = (pos & ~pos_n) | (neg & ~neg_n)
+    runs = ends.sum(axis=1) + cross.sum(axis=1) + zero.sum(axis=1)
+    ok = runs == 4  # one + run, one - run, two crossings or zeros: a convex ring cut once
+    if not ok.all():  # rounding gave an impossible sign sequence: not cut, the mean's sign decides
+        bad = ~ok
+        mesh.stats["unsplit"] += int(bad.sum())
+        haspos[cp[bad]] = np.where(valid[bad], z[bad, :K], 0.0).sum(axis=1) > 0
+        cp, rvx, pos, neg, valid, cross = (x[ok] for x in (cp, rvx, pos, neg, valid, cross))
+        if cp.size == 0:
+            return haspos, cp, np.arange(G.n, G.n)
+    c = cp.shape[0]
+    rv = rvx[:, :K]
+    ri, ci = cross.nonzero()
+    ea = rvx[ri, ci].astype(np.int64)
+    eb = rvx[ri, ci + 1].astype(np.int64)
+    ukey, inv = _unique_inverse(np.minimum(ea, eb) * EDGE_KEY + np.maximum(ea, eb))
+    ulo, uhi = np.divmod(ukey, EDGE_KEY)
+    zl, zh = f[ulo], f[uhi]
+    near_hi = np.abs(zh) < np.abs(zl)  # interpolate from the end nearer the crossing
+    ulo, uhi = np.where(near_hi, uhi, ulo), np.where(near_hi, ulo, uhi)
+    zl = np.where(near_hi, zh, zl)
+    tt = zl / (zl - f[uhi])
+    nu = ukey.shape[0]
+    G.reserve(nu)
+    V = G.n
+    lo_rows = G.a[ulo]
+    G.a[V : V + nu] = lo_rows + tt[:, None] * (G.a[uhi] - lo_rows)
+    G.n = V + nu
+    xid = np.zeros((c, K), dtype=np.int32)
+    xid[ri, ci] = V + inv
+    vals = np.empty((c, 2 * K), dtype=rv.dtype)
+    vals[:, 0::2], vals[:, 1::2] = rv, xid
+    keep = np.empty((2 * c, 2 * K), dtype=bool)
+    keep[:c, 0::2] = valid & ~neg
+    keep[c:, 0::2] = valid & ~pos
+    keep[:c, 1::2] = cross
+    keep[c:, 1::2] = cross
+    counts = keep.sum(axis=1)
+    mesh.widen(int(counts.max()))
+    K2 = mesh.ring.shape[1]
+    mesh.reserve_regions(c)
+    order = (~keep).argsort(axis=1, kind="stable")
+    if order.shape[1] < K2:
+        order = np.pad(order, ((0, 0), (0, K2 - order.shape[1])), mode="edge")
+    order = order[:, :K2] + (np.arange(2 * c) % c * (2 * K))[:, None]
+    out = vals.ravel()[order]
+    out = np.where(np.arange(K2) < counts[:, None], out, out[:, :1])
+    mesh.ring[cp] = out[:c]
+    mesh.ring[R0 : R0 + c] = out[c:]
+    mesh.nv[cp] = counts[:c]
+    mesh.nv[R0 : R0 + c] = counts[c:]
+    mesh.R = R0 + c
+    return haspos, cp, np.arange(V, V + nu)
+
+
+def _merge(mesh: _Mesh, lab: np.ndarray) -> np.ndarray:
+    """Merge the regions with one label into one ring each; returns the kept regions (old ids, ascending).
+
+    Regions with one label tile a convex cell; each is a convex ring whose
+    shared edges with the others use the same vertex pairs (no T-junction).
+    """
+    R = mesh.R
+    _, lab = np.unique(lab, axis=0, return_inverse=True)
+    lab = lab.reshape(-1)
+    size = np.bincount(lab)
+    if size.max() == 1:
+        return np.arange(R)
+    rows = np.flatnonzero(size[lab] > 1)
+    ring, nv = mesh.ring[rows], mesh.nv[rows]
+    K = ring.shape[1]
+    ar = np.arange(K)[None, :]
+    valid = ar < nv[:, None]
+    nxt = np.where(ar + 1 < nv[:, None], ar + 1, 0)
+    a = ring[valid].astype(np.int64)
+    b = np.take_along_axis(ring, nxt, axis=1)[valid].astype(np.int64)
+    L = np.broadcast_to(lab[rows][:, None], ring.shape)[valid].astype(np.int64)
+    key = np.minimum(a, b) * EDGE_KEY + np.maximum(a, b)
+    order = np.lexsort((key, L))
+    ks, Ls = key[order], L[order]
+    dup = (ks[1:] == ks[:-1]) & (Ls[1:] == Ls[:-1])
+    drop = np.zeros(ks.shape[0], dtype=bool)
+    drop[1:] |= dup
+    drop[:-1] |= dup
+    e = order[~drop]
+    a, b, L = a[e], b[e], L[e]
+    Vn = np.int64(max(int(a.max()), int(b.max())) + 1)
+    skey = L * Vn + a
+    srt = np.argsort(skey, kind="stable")
+    skey, a, b, L = skey[srt], a[srt], b[srt], L[srt]
+    if (skey[1:] == skey[:-1]).any():
+        raise NumericalError("expected the pieces of a max cell to bound one convex polygon, got a vertex "
+                             "on its boundary twice (a rounding anomaly)")
+    first = np.flatnonzero(np.r_[True, L[1:] != L[:-1]])
+    n_e = np.diff(np.r_[first, L.shape[0]])
+    groups = L[first]
+    Kn = int(n_e.max())
+    new = np.empty((first.shape[0], Kn), dtype=np.int64)
+    cur = a[first]
+    for k in range(Kn):  # one step round every merged ring at once
+        new[:, k] = cur
+        idx = np.searchsorted(skey, groups * Vn + cur)
+        idx = np.minimum(idx, skey.shape[0] - 1)
+        if not (skey[idx] == groups * Vn + cur).all():
+            raise NumericalError("expected the pieces of a max cell to bound one convex polygon, got an "
+                                 "open boundary (a rounding anomaly)")
+        cur = np.where(k + 1 < n_e, b[idx], cur)
+    closed = b[np.searchsorted(skey, groups * Vn + new[np.arange(new.shape[0]), n_e - 1])]
+    if not (closed == new[:, 0]).all():
+        raise NumericalError("expected the pieces of a max cell to bound one convex polygon, got a boundary "
+                             "of several cycles (a rounding anomaly)")
+    new = np.where(np.arange(Kn)[None, :] < n_e[:, None], new, new[:, :1])
+    rep = np.full(size.shape[0], R, dtype=np.int64)
+    np.minimum.at(rep, lab, np.arange(R))
+    mesh.widen(Kn)
+    K2 = mesh.ring.shape[1]
+    slots = rep[groups]
+    mesh.ring[slots, :Kn] = new
+    mesh.ring[slots, Kn:] = new[:, :1]
+    mesh.nv[slots] = n_e
+    keep = np.sort(rep)
+    n = keep.shape[0]
+    mesh.ring[:n] = mesh.ring[keep]
+    mesh.nv[:n] = mesh.nv[keep]
+    mesh.R = n
+    del K2
+    return keep
+
+
+# ----------------------------------------------------------------- the walk
+@dataclass
+class _Walk:
+    uv: np.ndarray
+    ring: np.ndarray
+    nv: np.ndarray
+    parents: list   # per layer: (R_l,) region of layer l - 1
+    states: list    # per layer: bool (R_l, n_split) sides, or int (R_l, n_groups) winners (unit ids)
+    counts: list
+    partial: bool
+    stats: dict
+
+
+def _first_layer(low: Lowered, domain: Domain):
+    """The first lowered layer on the parameter plane and its magnitudes ``(|W|, |b|)``."""
+    W0, b0 = low.layers[0]
+    if domain.basis is not None:
+        if W0.shape[1] != domain.input_dim:
+            raise RegionsError(f"expected a network with {domain.input_dim} inputs, got {W0.shape[1]}")
+        aW0 = np.abs(W0)
+        return (W0 @ domain.basis, b0 + W0 @ domain.origin), (aW0 @ np.abs(domain.basis),
+                                                            np.abs(b0) + aW0 @ np.abs(domain.origin))
+    if W0.shape[1] != 2:
+        raise RegionsError(f"expected a network with 2 inputs for this {domain.kind}, got {W0.shape[1]}")
+    return (W0, b0), (np.abs(W0), np.abs(b0))
+
+
+def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk, list, list]:
+    first, first_mag = _first_layer(low, domain)
+    layers = [first, *low.layers[1:]]
+    mags = [first_mag, *[(np.abs(W), np.abs(b)) for W, b in low.layers[1:]]]
+    mesh, H, Hm, errs = _start_mesh(domain, mags[:1] * 2)  # errs[0]: the first layer's rounding bound
+    parents, states, counts = [], [], []
+    partial = False
+    for li, ((W, b), (aW, ab), u) in enumerate(zip(layers[:-1], mags[:-1], low.units)):
+        m = W.shape[0]
+        R0, V0 = mesh.R, mesh.V
+        multi = [g for g in u.groups if g.size > 1] if u.groups is not None else []
+        ng = len(multi)
+        # one block per vertex: [Z (m) | mag (m) | running max (ng) | its mag (ng) | u, v]
+        width = 2 * m + 2 * ng + 2
+        G = _Grow(np.empty((0, width)), max(2 * V0 + 64, V0 + 4 * R0))
+        G.n = V0
+        with np.errstate(over="ignore", invalid="ignore"):
+            G.a[:V0, :m] = H @ W.T + b
+            G.a[:V0, m : 2 * m] = Hm @ aW.T + ab
+        if not np.isfinite(G.a[:V0, : 2 * m]).all():
+            raise NumericalError("expected pre-activations within float64's range, got an overflow "
+                                 "(inf or nan): weights, biases or domain too large")
+        if li == 0:
+            _undecided(G.a[:V0, :m], ZERO_RTOL * G.a[:V0, m : 2 * m], errs[0], H, aW, ab)
+        G.a[:V0, width - 2 :] = mesh.uv.a[:V0]
+        parent = _Grow(np.arange(R0, dtype=np.int64), 2 * R0 + 16)
+        if u.groups is None:
+            split = np.flatnonzero(u.splitting)
+            state = _Grow(np.zeros((R0, split.size), dtype=bool), 2 * R0 + 16)
+            for q, j in enumerate(split):
+                f = G.a[: G.n, j]
+                haspos, cp, new = _cut(mesh, G, f, ZERO_RTOL * G.a[: G.n, m + j])
+                G.a[new, j] = 0.0
+                _grow_regions(mesh, cp, parent, state)
+                state.a[: haspos.shape[0], q] = haspos
+                state.a[haspos.shape[0] : mesh.R, q] = False
+            V = G.n
+            Z, M = G.a[:V, :m], G.a[:V, m : 2 * m]
+            pos, neg = u.positive, u.negative
+            on = Z > ZERO_RTOL * M
+            off = Z < -ZERO_RTOL * M
+            H = np.where(Z > 0, pos * Z, neg * Z)
+            Hm = M * np.where(on, np.abs(pos), np.where(off, np.abs(neg), np.maximum(np.abs(pos), np.abs(neg))))
+            st = state.a[: mesh.R].copy()
+        else:
+            cols = np.arange(2 * m, 2 * m + ng)
+            for q, g in enumerate(multi):
+                G.a[:V0, 2 * m + q] = G.a[:V0, g[0]]
+                G.a[:V0, 2 * m + ng + q] = G.a[:V0, m + g[0]]
+            state = _Grow(np.tile(np.array([g[0] for g in multi], dtype=np.int64), (R0, 1)).reshape(R0, ng),
+                          2 * R0 + 16)
+            for q, g in enumerate(multi):
+                rc, rm = 2 * m + q, 2 * m + ng + q
+                for i in g[1:]:
+                    n = G.n
+                    f = G.a[:n, i] - G.a[:n, rc]
+                    tol = ZERO_RTOL * (G.a[:n, m + i] + G.a[:n, rm])
+                    haspos, cp, new = _cut(mesh, G, f, tol)
+                    G.a[new, i] = G.a[new, rc]  # on the tie line: the candidate equals the running max
+                    _grow_regions(mesh, cp, parent, state)
+                    state.a[: haspos.shape[0], q] = np.where(haspos, i, state.a[: haspos.shape[0], q])
+                    up = np.flatnonzero(f > tol)  # old vertices where candidate i wins (new ones tie)
+                    G.a[up, rc] = G.a[up, i]
+                    G.a[up, rm] = G.a[up, m + i]
+            V = G.n
+            lab = np.concatenate([parent.a[: mesh.R, None], state.a[: mesh.R]], axis=1)
+            keep = _merge(mesh, lab)
+            pa, st = parent.a[: parent.n][keep], state.a[: state.n][keep]
+            parent.a[: keep.size] = pa
+            parent.n = keep.size
+            # the layer's output: the running max of every multi group, the candidate of a singleton
+            sel = np.array([int(g[0]) for g in u.groups])
+            H = G.a[:V, sel].copy()
+            Hm = G.a[:V, m + sel].copy()
+            gi = {id(g): q for q, g in enumerate(multi)}
+            for k, g in enumerate(u.groups):
+                if g.size > 1:
+                    H[:, k] = G.a[:V, cols[gi[id(g)]]]
+                    Hm[:, k] = G.a[:V, cols[gi[id(g)]] + ng]
+        mesh.uv.reserve(V - mesh.uv.n)
+        mesh.uv.a[V0:V] = G.a[V0:V, width - 2 :]
+        mesh.uv.n = V
+        parents.append(parent.a[: mesh.R].copy())
+        states.append(st)
+        counts.append(mesh.R)
+        if max_regions is not None and mesh.R > max_regions:
+            partial = True
+            break
+    K = int(mesh.nv[: mesh.R].max())
+    w = _Walk(mesh.uv.a[: mesh.V].copy(), mesh.ring[: mesh.R, :K].copy(), mesh.nv[: mesh.R].copy(),
+              parents, states, counts, partial, mesh.stats)
+    return w, layers, mags
+
+
+def _grow_regions(mesh: _Mesh, cp: np.ndarray, parent: _Grow, state: _Grow) -> None:
+    """The ``-`` parts of the regions ``cp`` (appended by :func:`_cut`) inherit their parent and states."""
+    c = cp.shape[0]
+    if c == 0:
+        return
+    n = parent.n
+    parent.reserve(c)
+    state.reserve(c)
+    parent.a[n : n + c] = parent.a[cp]
+    state.a[n : n + c] = state.a[cp]
+    parent.n = state.n = n + c
+    if parent.n != mesh.R:  # pragma: no cover -- bookkeeping invariant
+        raise RuntimeError("region arrays out of step with the mesh")
+
+
+# ------------------------------------------------------- maps and patterns
+def _ancestry(parents: list) -> list:
+    """``anc[l]``: the region after layer ``l`` holding each final region."""
+    anc = [np.arange(parents[-1].shape[0])]
+    for p in parents[:0:-1]:
+        anc.append(p[anc[-1]])
+    return anc[::-1]
+
+
+def _patterns(low: Lowered, states: list, anc: list) -> np.ndarray:
+    bits = []
+    for u, st, a in zip(low.units, states, anc):
+        s = st[a]
+        if u.groups is None:
+            bits.append(s)
+        else:
+            multi = [g for g in u.groups if g.size > 1]
+            for q, g in enumerate(multi):
+                bits.append(s[:, q : q + 1] == g[None, :])
+    R = anc[-1].shape[0] if anc else 1
+    return np.concatenate(bits, axis=1) if bits else np.zeros((R, 0), dtype=bool)
+
+
+def _output_maps(low: Lowered, layers: list, mags: list, states: list, anc: list):
+    """``(J, c, Jabs)`` of every final region on the parameter plane, by one backward pass."""
+    R = anc[-1].shape[0]
+    Wo, bo = layers[-1]
+    o = Wo.shape[0]
+    g = np.broadcast_to(Wo, (R, *Wo.shape)).copy()
+    ga = np.broadcast_to(np.abs(Wo), (R, *Wo.shape)).copy()
+    c = np.broadcast_to(bo, (R, o)).copy()
+    for l in range(len(low.units) - 1, -1, -1):
+        u, st = low.units[l], states[l][anc[l]]
+        W, b = layers[l]
+        aW = mags[l][0]
+        if u.groups is None:
+            slope = np.broadcast_to(u.positive, (R, u.n_units)).copy()
+            split = np.flatnonzero(u.splitting)
+            slope[:, split] = np.where(st, u.positive[split], u.negative[split])
+            g = g * slope[:, None, :]
+            ga = ga * np.abs(slope)[:, None, :]
+        else:
+            pick = np.empty((R, len(u.groups)), dtype=np.int64)
+            q = 0
+            for k, grp in enumerate(u.groups):
+                if grp.size > 1:
+                    pick[:, k] = st[:, q]
+                    q += 1
+                else:
+                    pick[:, k] = grp[0]
+            gz = np.zeros((R, u.n_units, o))
+            gaz = np.zeros((R, u.n_units, o))
+            rr = np.broadcast_to(np.arange(R)[:, None], pick.shape)
+            np.add.at(gz, (rr, pick), g.transpose(0, 2, 1))
+            np.add.at(gaz, (rr, pick), ga.transpose(0, 2, 1))
+            g, ga = gz.transpose(0, 2, 1), gaz.transpose(0, 2, 1)
+        c = c + g @ b
+        g = g @ W
+        ga = ga @ aW
+    return g, c, ga
+
+
+def _pieces(ring, nv, J, Jabs) -> tuple[np.ndarray, int]:
+    r1, r2, _, _ = adjacent_pairs(ring, nv)
+    R = J.shape[0]
+    Jf, Af = J.reshape(R, -1), Jabs.reshape(R, -1)
+    eq = np.all(np.abs(Jf[r1] - Jf[r2]) <= PIECE_RTOL * (Af[r1] + Af[r2]), axis=1)
+    labels, n = merge_pieces(R, r1[eq], r2[eq])
+    return labels, int(n)
+
+
+# --------------------------------------------------------------- the result
+@dataclass(eq=False)
+class OpPlanarPartition(PlanarPartition):
+    """The activation regions of an op network on a convex 2-D domain (the planar mesh engine).
+
+    As :class:`~regions.engines.planar.result.PlanarPartition` (vertices,
+    rings, areas, witnesses, pieces, output maps on the parameter plane),
+    with ``network`` an op :class:`~regions.model.ops.Graph`, patterns in
+    the lowered chain's bits (:meth:`regions.model.ops.Lowered.patterns`)
+    and ``layer_counts`` the regions after each non-linear operation.
+    """
+
+    n_bits: int = 0
+    _low: Lowered | None = field(default=None, repr=False)
+
+    @property
+    def n_hidden(self) -> int:
+        return self.n_bits
+
+    @property
+    def patterns(self) -> np.ndarray:
+        return unpack(self.packed_patterns, self.n_bits)
+
+    def _lowered(self) -> Lowered:
+        return lower(self.network) if self._low is None else self._low
+
+    def region_of(self, U) -> np.ndarray:
+        """Region index of parameter points ``U`` (n, 2) by their activation pattern; -1 if none."""
+        U = np.atleast_2d(np.asarray(U, dtype=np.float64))
+        return lookup(self.packed_patterns, pack(self._lowered().patterns(self.domain.to_input(U))))
+
+    def verify(self, low: Lowered | None = None) -> dict:
+        """Check the invariants; raise :class:`~regions.errors.VerificationError` if one fails.
+
+        Patterns unique; each witness inside its ring and reproducing its
+        pattern (the lowered chain at the witness); areas positive and
+        summing to the domain's; Euler's relation ``V - E + F = 1``; the
+        output maps against the graph's forward pass at every ring vertex.
+        """
+        low = self._lowered() if low is None else low
+        pats = self.patterns
+        got = low.patterns(self.points())
+        bad = int(np.count_nonzero(np.any(got != pats, axis=1))) if not self.partial else 0
+        unique = len({p.tobytes() for p in pack(pats)}) == self.n_regions
+        out = {"regions": self.n_regions, "pieces": self.n_pieces, "witness_mismatches": bad,
+               "unique_patterns": unique}
+        if not self.partial:
+            out["measure_rel_error"] = abs(float(self.measures.sum()) - self.domain.measure) / self.domain.measure
+        edges, _ = self.edges()
+        used = np.unique(self.ring_vertices).shape[0]
+        out.update(vertices=used, edges=int(edges.shape[0]), euler=used - int(edges.shape[0]) + self.n_regions)
+        off, rv = self.ring_offsets, self.ring_vertices
+        region = np.repeat(np.arange(self.n_regions), np.diff(off))
+        nxt = np.arange(rv.shape[0]) + 1
+        nxt[off[1:] - 1] = off[:-1]
+        Pa, Pb = self.vertices[rv], self.vertices[rv[nxt]]
+        w = self.witnesses[region]
+        cr = (Pb[:, 0] - Pa[:, 0]) * (w[:, 1] - Pa[:, 1]) - (Pb[:, 1] - Pa[:, 1]) * (w[:, 0] - Pa[:, 0])
+        out["witnesses_outside"] = int(np.unique(region[~(cr >= 0)]).size)
+        map_err = 0.0
+        if not self.partial:
+            J, c = self.output_maps()
+            Vx = self.vertices[rv]
+            y = self.network.forward(self.domain.to_input(Vx))
+            ym = np.einsum("nok,nk->no", J[region], Vx) + c[region]
+            map_err = float(np.max(np.abs(ym - y) / (1.0 + np.abs(y)))) if y.size else 0.0
+        out["map_rel_error"] = map_err
+        fine = (bad == 0 and unique and out["euler"] == 1 and out["witnesses_outside"] == 0
+                and out.get("measure_rel_error", 0.0) <= 1e-9 and map_err <= MAP_RTOL and (self.measures > 0).all())
+        if not fine:
+            raise VerificationError(f"expected a consistent partition, got {out}")
+        out["ok"] = True
+        return out
+
+
+def partition_planar_ops(low: Lowered, domain: Domain, *, network=None,
+                         max_regions: int | None = None) -> OpPlanarPartition:
+    """The activation regions of a lowered op network on a bounded convex 2-D domain, exactly.
+
+    Parameters
+    ----------
+    low : Lowered
+        From :func:`regions.model.ops.lower`.
+    domain : Domain
+        A box of a 2-input network, a convex polygon, or a plane slice
+        (bounded).
+    network : Graph, optional
+        Recorded on the partition (for ``verify`` and ``region_of``).
+    max_regions : int, optional
+        Stop after the first layer with more regions than this (``partial``).
+
+    Raises
+    ------
+    NumericalError
+        Where float64 cannot decide a sign at this domain's size, or a
+        rounding anomaly leaves a max cell's pieces without one boundary.
+    """
+    if domain.dim != 2 or not domain.bounded:
+        raise RegionsError(f"expected a bounded 2-D domain for the planar mesh, got a {domain.dim}-D "
+                           f"{'bounded' if domain.bounded else 'unbounded'} {domain.kind}")
+    t0 = time.perf_counter()
+    w, layers, mags = _walk(low, domain, max_regions)
+    R = w.ring.shape[0]
+    anc = _ancestry(w.parents) if w.parents else []
+    pats = _patterns(low, w.states, anc) if anc else np.zeros((R, 0), dtype=bool)
+    areas, wit = ring_geometry(w.uv, w.ring, w.nv)
+    maps, labels, n_pieces = None, np.arange(R), None
+    if not w.partial:
+        if anc:
+            J, c, Jabs = _output_maps(low, layers, mags, w.states, anc)
+        else:
+            (W, b), (aW, _) = layers[0], mags[0]
+            J, c, Jabs = W[None].copy(), b[None].copy(), aW[None].copy()
+        maps = (J, c)
+        labels, n_pieces = _pieces(w.ring, w.nv, J, Jabs)
+    offsets = np.concatenate([[0], np.cumsum(w.nv.astype(np.int64))])
+    flat = w.ring[np.arange(w.ring.shape[1])[None, :] < w.nv[:, None]]
+    return OpPlanarPartition(
+        network=network, domain=domain, vertices=w.uv, ring_offsets=offsets,
+        ring_vertices=flat.astype(np.int64), packed_patterns=pack(pats), measures=areas, witnesses=wit,
+        layer_counts=tuple(w.counts), piece_labels=labels, n_pieces=n_pieces, partial=w.partial,
+        layer_parents=tuple(w.parents), maps=maps,
+        stats={"unsplit": w.stats["unsplit"], "seconds": time.perf_counter() - t0},
+        n_bits=int(pats.shape[1]), _low=low,
+    )
+
+
+def count_planar_ops(low: Lowered, domain: Domain, *, network=None,
+                     max_regions: int | None = None) -> CountResult:
+    """Counts of :func:`partition_planar_ops` (regions, pieces, per-layer counts)."""
+    return partition_planar_ops(low, domain, network=network, max_regions=max_regions).count()
