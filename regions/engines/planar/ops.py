@@ -85,31 +85,33 @@ __all__ = ["OpPlanarPartition", "partition_planar_ops"]
 
 
 # ------------------------------------------------------------------ the cut
-def _cut(mesh: _Mesh, G: _Grow, f: np.ndarray, tol: np.ndarray):
-    """Cut every region by the sign of ``f`` (values at the ``G.n`` vertices), as the planar kernel does.
+def _cut(mesh: _Mesh, G: _Grow, cand: np.ndarray, values):
+    """Cut the regions ``cand`` by the sign of a split function, as the planar kernel cuts by a neuron.
 
-    Returns ``haspos`` (R0,): some vertex of the region (after the cut: of
-    its ``+`` part) has ``f > tol``; ``cp``: the regions cut, whose ``-``
-    parts are the new regions ``R0 .. R0 + len(cp) - 1`` (the ``+`` parts
-    keep the slots); ``new``: the ids of the new vertices (on the line,
-    ``f`` to be set to exactly 0 there by the caller).
+    ``values(ids)`` gives the function and its tolerance (``ZERO_RTOL``
+    times its magnitude) at vertex ids (any shape).  Returns ``haspos``
+    (per ``cand``): some vertex of the region (after the cut: of its ``+``
+    part) has ``f > tol``; ``cp``: the regions cut, whose ``-`` parts are the
+    new regions ``R0 .. R0 + len(cp) - 1`` (the ``+`` parts keep the slots);
+    ``new``: the ids of the new vertices (on the line: the caller sets ``f``
+    to exactly 0 there).
     """
     R0 = mesh.R
-    ring = mesh.ring[:R0]
-    pos_v = f > tol
-    neg_v = f < -tol
-    haspos = pos_v[ring].any(axis=1)  # ring padding repeats the first vertex
-    empty = np.zeros(0, dtype=np.intp)
-    if not neg_v.any() or not pos_v.any():
-        return haspos, empty, np.arange(G.n, G.n)
-    cp = np.flatnonzero(haspos & neg_v[ring].any(axis=1))
-    if cp.size == 0:
-        return haspos, empty, np.arange(G.n, G.n)
+    ring = mesh.ring
     K = ring.shape[1]
-    rvx = np.empty((cp.shape[0], K + 1), dtype=ring.dtype)  # closed rings: slot K = slot 0
-    rvx[:, :K] = ring[cp]
+    rvx = np.empty((cand.shape[0], K + 1), dtype=ring.dtype)  # closed rings: slot K = slot 0
+    rvx[:, :K] = ring[cand]
     rvx[:, K] = rvx[:, 0]
-    posx, negx, z = pos_v[rvx], neg_v[rvx], f[rvx]
+    z, tol = values(rvx)
+    posx = z > tol
+    negx = z < -tol
+    haspos = posx.any(axis=1)  # ring padding repeats the first vertex
+    cut = haspos & negx.any(axis=1)
+    none = np.zeros(0, dtype=np.intp), np.arange(G.n, G.n)
+    if not cut.any():
+        return (haspos, *none)
+    cp = cand[cut]
+    rvx, posx, negx, z = rvx[cut], posx[cut], negx[cut], z[cut]
     pos, neg = posx[:, :K], negx[:, :K]
     pos_n, neg_n = posx[:, 1:], negx[:, 1:]
     valid = np.arange(K) < mesh.nv[cp][:, None]
@@ -121,10 +123,11 @@ def _cut(mesh: _Mesh, G: _Grow, f: np.ndarray, tol: np.ndarray):
     if not ok.all():  # rounding gave an impossible sign sequence: not cut, the mean's sign decides
         bad = ~ok
         mesh.stats["unsplit"] += int(bad.sum())
-        haspos[cp[bad]] = np.where(valid[bad], z[bad, :K], 0.0).sum(axis=1) > 0
+        where = np.flatnonzero(cut)[bad]
+        haspos[where] = np.where(valid[bad], z[bad, :K], 0.0).sum(axis=1) > 0
         cp, rvx, pos, neg, valid, cross = (x[ok] for x in (cp, rvx, pos, neg, valid, cross))
         if cp.size == 0:
-            return haspos, cp, np.arange(G.n, G.n)
+            return (haspos, *none)
     c = cp.shape[0]
     rv = rvx[:, :K]
     ri, ci = cross.nonzero()
@@ -132,11 +135,11 @@ def _cut(mesh: _Mesh, G: _Grow, f: np.ndarray, tol: np.ndarray):
     eb = rvx[ri, ci + 1].astype(np.int64)
     ukey, inv = _unique_inverse(np.minimum(ea, eb) * EDGE_KEY + np.maximum(ea, eb))
     ulo, uhi = np.divmod(ukey, EDGE_KEY)
-    zl, zh = f[ulo], f[uhi]
+    zl, zh = values(ulo)[0], values(uhi)[0]
     near_hi = np.abs(zh) < np.abs(zl)  # interpolate from the end nearer the crossing
     ulo, uhi = np.where(near_hi, uhi, ulo), np.where(near_hi, ulo, uhi)
-    zl = np.where(near_hi, zh, zl)
-    tt = zl / (zl - f[uhi])
+    zl, zf = np.where(near_hi, zh, zl), np.where(near_hi, zl, zh)
+    tt = zl / (zl - zf)
     nu = ukey.shape[0]
     G.reserve(nu)
     V = G.n
@@ -298,14 +301,26 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
         parent = _Grow(np.arange(R0, dtype=np.int64), 2 * R0 + 16)
         if u.groups is None:
             split = np.flatnonzero(u.splitting)
-            state = _Grow(np.zeros((R0, split.size), dtype=bool), 2 * R0 + 16)
-            for q, j in enumerate(split):
-                f = G.a[: G.n, j]
-                haspos, cp, new = _cut(mesh, G, f, ZERO_RTOL * G.a[: G.n, m + j])
+            # which parents have both signs for which unit (their vertices at the layer's start)
+            ring0 = mesh.ring[:R0]
+            Zs, Ts = G.a[:V0, split], ZERO_RTOL * G.a[:V0, m + split]
+            P = (Zs > Ts)[ring0].any(axis=1)  # (R0, n_split): some vertex positive
+            crossed = P & (Zs < -Ts)[ring0].any(axis=1)
+            del Zs, Ts
+            state = _Grow(P, 2 * R0 + 16)  # a region not crossed keeps its parent's side
+            for q in np.flatnonzero(crossed.any(axis=0)):
+                j = split[q]
+                cand = np.flatnonzero(crossed[parent.a[: mesh.R], q])  # regions whose parent is crossed
+
+                def values(ids, j=j):
+                    return G.a[ids, j], ZERO_RTOL * G.a[ids, m + j]
+
+                haspos, cp, new = _cut(mesh, G, cand, values)
                 G.a[new, j] = 0.0
+                R1 = mesh.R - cp.shape[0]
                 _grow_regions(mesh, cp, parent, state)
-                state.a[: haspos.shape[0], q] = haspos
-                state.a[haspos.shape[0] : mesh.R, q] = False
+                state.a[cand, q] = haspos
+                state.a[R1 : mesh.R, q] = False
             V = G.n
             Z, M = G.a[:V, :m], G.a[:V, m : 2 * m]
             pos, neg = u.positive, u.negative
@@ -315,40 +330,42 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
             Hm = M * np.where(on, np.abs(pos), np.where(off, np.abs(neg), np.maximum(np.abs(pos), np.abs(neg))))
             st = state.a[: mesh.R].copy()
         else:
-            cols = np.arange(2 * m, 2 * m + ng)
-            for q, g in enumerate(multi):
-                G.a[:V0, 2 * m + q] = G.a[:V0, g[0]]
-                G.a[:V0, 2 * m + ng + q] = G.a[:V0, m + g[0]]
-            state = _Grow(np.tile(np.array([g[0] for g in multi], dtype=np.int64), (R0, 1)).reshape(R0, ng),
-                          2 * R0 + 16)
+            first_c = np.array([int(g[0]) for g in multi], dtype=np.intp)
+            G.a[:V0, 2 * m : 2 * m + ng] = G.a[:V0, first_c]
+            G.a[:V0, 2 * m + ng : 2 * m + 2 * ng] = G.a[:V0, m + first_c]
+            state = _Grow(np.broadcast_to(first_c.astype(np.int64), (R0, ng)).copy(), 2 * R0 + 16)
             for q, g in enumerate(multi):
                 rc, rm = 2 * m + q, 2 * m + ng + q
                 for i in g[1:]:
+                    def values(ids, i=i, rc=rc, rm=rm):
+                        return G.a[ids, i] - G.a[ids, rc], ZERO_RTOL * (G.a[ids, m + i] + G.a[ids, rm])
+
                     n = G.n
-                    f = G.a[:n, i] - G.a[:n, rc]
-                    tol = ZERO_RTOL * (G.a[:n, m + i] + G.a[:n, rm])
-                    haspos, cp, new = _cut(mesh, G, f, tol)
+                    f, tol = values(slice(0, n))
+                    up = np.flatnonzero(f > tol)  # vertices where candidate i beats the running max
+                    if up.size == 0:
+                        continue
+                    cand = np.arange(mesh.R)
+                    haspos, cp, new = _cut(mesh, G, cand, values)
                     G.a[new, i] = G.a[new, rc]  # on the tie line: the candidate equals the running max
                     _grow_regions(mesh, cp, parent, state)
-                    state.a[: haspos.shape[0], q] = np.where(haspos, i, state.a[: haspos.shape[0], q])
-                    up = np.flatnonzero(f > tol)  # old vertices where candidate i wins (new ones tie)
+                    state.a[cand[haspos], q] = i
                     G.a[up, rc] = G.a[up, i]
                     G.a[up, rm] = G.a[up, m + i]
             V = G.n
             lab = np.concatenate([parent.a[: mesh.R, None], state.a[: mesh.R]], axis=1)
             keep = _merge(mesh, lab)
-            pa, st = parent.a[: parent.n][keep], state.a[: state.n][keep]
+            st = state.a[: state.n][keep]
+            pa = parent.a[: parent.n][keep]
             parent.a[: keep.size] = pa
             parent.n = keep.size
             # the layer's output: the running max of every multi group, the candidate of a singleton
-            sel = np.array([int(g[0]) for g in u.groups])
-            H = G.a[:V, sel].copy()
-            Hm = G.a[:V, m + sel].copy()
-            gi = {id(g): q for q, g in enumerate(multi)}
-            for k, g in enumerate(u.groups):
-                if g.size > 1:
-                    H[:, k] = G.a[:V, cols[gi[id(g)]]]
-                    Hm[:, k] = G.a[:V, cols[gi[id(g)]] + ng]
+            sel = np.array([int(g[0]) for g in u.groups], dtype=np.intp)
+            H = G.a[:V, sel]
+            Hm = G.a[:V, m + sel]
+            mk = np.flatnonzero([g.size > 1 for g in u.groups])
+            H[:, mk] = G.a[:V, 2 * m : 2 * m + ng]
+            Hm[:, mk] = G.a[:V, 2 * m + ng : 2 * m + 2 * ng]
         mesh.uv.reserve(V - mesh.uv.n)
         mesh.uv.a[V0:V] = G.a[V0:V, width - 2 :]
         mesh.uv.n = V
