@@ -1,4 +1,4 @@
-"""Benchmark: op networks (residual blocks, max pooling) on the square [-1, 1]^2 beside regioncam.
+"""Benchmark: op networks (residual blocks, max pooling) on [-1, 1]^2: mesh, LP op walk, regioncam.
 
 Networks (seeded, ``numpy.random.default_rng(seed)``, weights N(0, 1),
 residual branches scaled by 0.5):
@@ -8,12 +8,19 @@ residual branches scaled by 0.5):
 * ``pool-W-K``: ``relu(W1 x + b1)`` of width ``W``, a linear map to ``K``
   units, the max of the ``K`` (regioncam's ``max_pool``), a linear output.
 
-Columns: regions counted by this package (``regions.count``, engine ``lp``:
-H-polytopes, polygon screens, Chebyshev LPs; float64) and by regioncam
-(float32 planar mesh), each time the best of ``--repeat`` runs, measured
-side by side in one process and one run.  Where the counts differ, the
-patterns are compared on a 601 x 601 grid (a lower bound every exact count
-must reach): the tool whose count is below the grid's is wrong.
+Columns, measured side by side in one process and one run, each time the
+best of ``--repeat`` runs (the LP walk: one run):
+
+* ``mesh``: ``regions.count`` with its default engine for bounded 2-D
+  domains, the planar mesh for op networks (:mod:`regions.engines.planar.ops`,
+  float64, exact output maps and pieces);
+* ``lp``: the LP op walk (``engine="lp"``: H-polytopes, polygon screens,
+  Chebyshev LPs; float64), skipped (``-``) above ``--lp-max`` regions;
+* ``regioncam``: regioncam's float32 planar mesh (faces), where installed.
+
+Ratios: ``mesh / rc`` (time of the mesh over regioncam's) and ``lp / mesh``.
+Where counts differ, the patterns are compared on a 601 x 601 grid (a lower
+bound every exact count must reach): a count below the grid's is wrong.
 
 Usage::
 
@@ -32,8 +39,9 @@ import numpy as np
 import regions
 from regions.model.ops import Activation, Add, Affine, Graph, MaxGroups, Node, lower
 
-CASES = [("res", 8, 1, 0), ("res", 16, 2, 1), ("res", 32, 2, 2), ("pool", 16, 4, 3), ("pool", 32, 8, 4)]
-QUICK = CASES[:2] + CASES[3:4]
+CASES = [("res", 8, 1, 0), ("res", 16, 2, 1), ("res", 32, 2, 2), ("res", 64, 2, 5), ("res", 64, 3, 6),
+         ("pool", 16, 4, 3), ("pool", 32, 8, 4), ("pool", 64, 16, 7), ("pool", 128, 32, 8)]
+QUICK = [CASES[0], CASES[1], CASES[5]]
 
 
 def _draw(kind, width, depth, seed):
@@ -88,7 +96,8 @@ def _best(fn, repeat):
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--lp-max", type=int, default=2500, help="skip the LP walk above this many regions")
     ap.add_argument("--out", default=str(Path(__file__).with_name("ops.md")))
     args = ap.parse_args(argv)
     try:
@@ -97,13 +106,19 @@ def main(argv=None) -> None:
     except ImportError:
         have_rc = False
     dom = regions.box(-1.0, 1.0, dim=2)
-    rows = ["| network | regions (ours) | pieces (ours) | s (ours) | regions (regioncam) | s (regioncam) | "
-            "grid lower bound |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| network | regions | pieces | s (mesh) | s (lp) | regions (rc) | s (rc) | mesh / rc | lp / mesh |"
+            " grid |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for kind, width, depth, seed in (QUICK if args.quick else CASES):
         parts = _draw(kind, width, depth, seed)
         g = _graph(kind, *parts)
         ours, t_ours = _best(lambda: regions.count(g, dom), args.repeat)
+        lp_cell, ratio_lp = "-", "-"
+        if ours.regions <= args.lp_max:
+            lp, t_lp = _best(lambda: regions.count(g, dom, engine="lp"), 1)
+            if (lp.regions, lp.pieces) != (ours.regions, ours.pieces):
+                raise SystemExit(f"mesh and LP walk disagree on {kind}-{width}-{depth}: {ours} vs {lp}")
+            lp_cell, ratio_lp = f"{t_lp:.3f}", f"{t_lp / t_ours:.0f}"
         theirs, t_rc = _best(lambda: _regioncam(kind, *parts), args.repeat) if have_rc else (None, None)
         grid = ""
         if theirs is not None and theirs != ours.regions:
@@ -111,12 +126,15 @@ def main(argv=None) -> None:
             X = np.stack(np.meshgrid(t, t), -1).reshape(-1, 2)
             grid = str(len({p.tobytes() for p in lower(g).patterns(X)}))
         name = f"{kind}-{width}-{depth} (seed {seed})"
-        rc_cells = "n/a | n/a" if theirs is None else f"{theirs} | {t_rc:.3f}"
-        rows.append(f"| {name} | {ours.regions} | {ours.pieces} | {t_ours:.3f} | {rc_cells} | {grid} |")
+        rc_cells = "n/a | n/a | n/a" if theirs is None else f"{theirs} | {t_rc:.4f} | {t_ours / t_rc:.1f}"
+        rows.append(f"| {name} | {ours.regions} | {ours.pieces} | {t_ours:.4f} | {lp_cell} | {rc_cells} | "
+                    f"{ratio_lp} | {grid} |")
         print(rows[-1], flush=True)
-    text = "\n".join(["# Op networks on [-1, 1]^2: regions beside regioncam", "",
-                      "Counts are exact activation regions (ours) and regioncam's faces; times in seconds,",
-                      "best of the runs, one process. A grid lower bound is given where the counts differ.",
+    text = "\n".join(["# Op networks on [-1, 1]^2: planar mesh, LP op walk and regioncam side by side", "",
+                      "Regions and pieces are exact (mesh; the LP walk agrees wherever it ran, checked in the",
+                      "run); regioncam's are its faces. Times in seconds, best of the runs (LP: one run), one",
+                      "process; `-`: LP walk skipped above --lp-max regions. A grid lower bound is given",
+                      "where counts differ. Ratios are times: mesh over regioncam, LP walk over mesh.",
                       "", *rows, ""])
     Path(args.out).write_text(text)
 
