@@ -85,11 +85,12 @@ __all__ = ["OpPlanarPartition", "partition_planar_ops"]
 
 
 # ------------------------------------------------------------------ the cut
-def _cut(mesh: _Mesh, G: _Grow, cand: np.ndarray, values):
+def _cut(mesh: _Mesh, G: _Grow, cand: np.ndarray, f: np.ndarray, pos_v: np.ndarray, neg_v: np.ndarray):
     """Cut the regions ``cand`` by the sign of a split function, as the planar kernel cuts by a neuron.
 
-    ``values(ids)`` gives the function and its tolerance (``ZERO_RTOL``
-    times its magnitude) at vertex ids (any shape).  Returns ``haspos``
+    ``f`` is the function at every vertex, ``pos_v`` / ``neg_v`` its signs
+    there (``f > tol``, ``f < -tol`` with ``tol`` ``ZERO_RTOL`` times its
+    magnitude; otherwise on the line).  Returns ``haspos``
     (per ``cand``): some vertex of the region (after the cut: of its ``+``
     part) has ``f > tol``; ``cp``: the regions cut, whose ``-`` parts are the
     new regions ``R0 .. R0 + len(cp) - 1`` (the ``+`` parts keep the slots);
@@ -102,16 +103,15 @@ def _cut(mesh: _Mesh, G: _Grow, cand: np.ndarray, values):
     rvx = np.empty((cand.shape[0], K + 1), dtype=ring.dtype)  # closed rings: slot K = slot 0
     rvx[:, :K] = ring[cand]
     rvx[:, K] = rvx[:, 0]
-    z, tol = values(rvx)
-    posx = z > tol
-    negx = z < -tol
+    posx = pos_v[rvx]
+    negx = neg_v[rvx]
     haspos = posx.any(axis=1)  # ring padding repeats the first vertex
     cut = haspos & negx.any(axis=1)
     none = np.zeros(0, dtype=np.intp), np.arange(G.n, G.n)
     if not cut.any():
         return (haspos, *none)
     cp = cand[cut]
-    rvx, posx, negx, z = rvx[cut], posx[cut], negx[cut], z[cut]
+    rvx, posx, negx = rvx[cut], posx[cut], negx[cut]
     pos, neg = posx[:, :K], negx[:, :K]
     pos_n, neg_n = posx[:, 1:], negx[:, 1:]
     valid = np.arange(K) < mesh.nv[cp][:, None]
@@ -124,7 +124,7 @@ def _cut(mesh: _Mesh, G: _Grow, cand: np.ndarray, values):
         bad = ~ok
         mesh.stats["unsplit"] += int(bad.sum())
         where = np.flatnonzero(cut)[bad]
-        haspos[where] = np.where(valid[bad], z[bad, :K], 0.0).sum(axis=1) > 0
+        haspos[where] = np.where(valid[bad], f[rvx[bad, :K]], 0.0).sum(axis=1) > 0
         cp, rvx, pos, neg, valid, cross = (x[ok] for x in (cp, rvx, pos, neg, valid, cross))
         if cp.size == 0:
             return (haspos, *none)
@@ -135,7 +135,7 @@ def _cut(mesh: _Mesh, G: _Grow, cand: np.ndarray, values):
     eb = rvx[ri, ci + 1].astype(np.int64)
     ukey, inv = _unique_inverse(np.minimum(ea, eb) * EDGE_KEY + np.maximum(ea, eb))
     ulo, uhi = np.divmod(ukey, EDGE_KEY)
-    zl, zh = values(ulo)[0], values(uhi)[0]
+    zl, zh = f[ulo], f[uhi]
     near_hi = np.abs(zh) < np.abs(zl)  # interpolate from the end nearer the crossing
     ulo, uhi = np.where(near_hi, uhi, ulo), np.where(near_hi, ulo, uhi)
     zl, zf = np.where(near_hi, zh, zl), np.where(near_hi, zl, zh)
@@ -311,11 +311,10 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
             for q in np.flatnonzero(crossed.any(axis=0)):
                 j = split[q]
                 cand = np.flatnonzero(crossed[parent.a[: mesh.R], q])  # regions whose parent is crossed
-
-                def values(ids, j=j):
-                    return G.a[ids, j], ZERO_RTOL * G.a[ids, m + j]
-
-                haspos, cp, new = _cut(mesh, G, cand, values)
+                n = G.n
+                f = G.a[:n, j]
+                tol = G.a[:n, m + j] * ZERO_RTOL
+                haspos, cp, new = _cut(mesh, G, cand, f, f > tol, f < -tol)
                 G.a[new, j] = 0.0
                 R1 = mesh.R - cp.shape[0]
                 _grow_regions(mesh, cp, parent, state)
@@ -337,16 +336,15 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
             for q, g in enumerate(multi):
                 rc, rm = 2 * m + q, 2 * m + ng + q
                 for i in g[1:]:
-                    def values(ids, i=i, rc=rc, rm=rm):
-                        return G.a[ids, i] - G.a[ids, rc], ZERO_RTOL * (G.a[ids, m + i] + G.a[ids, rm])
-
                     n = G.n
-                    f, tol = values(slice(0, n))
-                    up = np.flatnonzero(f > tol)  # vertices where candidate i beats the running max
+                    f = G.a[:n, i] - G.a[:n, rc]
+                    tol = (G.a[:n, m + i] + G.a[:n, rm]) * ZERO_RTOL
+                    pos_v = f > tol
+                    up = np.flatnonzero(pos_v)  # vertices where candidate i beats the running max
                     if up.size == 0:
                         continue
                     cand = np.arange(mesh.R)
-                    haspos, cp, new = _cut(mesh, G, cand, values)
+                    haspos, cp, new = _cut(mesh, G, cand, f, pos_v, f < -tol)
                     G.a[new, i] = G.a[new, rc]  # on the tie line: the candidate equals the running max
                     _grow_regions(mesh, cp, parent, state)
                     state.a[cand[haspos], q] = i
