@@ -91,11 +91,11 @@ def leaky_layers(seed=3):
 
 
 def relu6(seed=4):
-    """ReLU6 (Clamp(0, 6)) on large pre-activations (both breakpoints in the box), then Hardtanh."""
+    """ReLU6 (Clamp(0, 6)) on large pre-activations (both breakpoints in the box), Hardtanh, 4 outputs."""
     r = _r(seed)
     return Graph([Affine(8 * r.normal(size=(4, 2)), 3 + 2 * r.normal(size=4)), Clamp(0.0, 6.0),
                   Affine(0.4 * r.normal(size=(3, 4)), r.normal(size=3)), Clamp(-1.0, 1.0),
-                  Affine(r.normal(size=(1, 3)))], 2)
+                  Affine(r.normal(size=(4, 3)))], 2)  # four outputs: maps pushed forward
 
 
 def zero_bias_pool(seed=5):

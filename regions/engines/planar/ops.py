@@ -77,7 +77,7 @@ from ...core.tolerances import MAP_RTOL, PIECE_RTOL, ZERO_RTOL
 from ...domains import Domain
 from ...errors import NumericalError, RegionsError, VerificationError
 from ...model.ops import Lowered, lower
-from .kernel import _Grow, _Mesh, _start_mesh, _undecided, _unique_inverse
+from .kernel import _BOX_MIN, _Grow, _Mesh, _start_mesh, _undecided, _unique_inverse
 from .result import PlanarPartition
 from .rings import EDGE_KEY, adjacent_pairs, domain_ring, ring_geometry
 
@@ -287,7 +287,8 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
         ng = len(multi)
         # one block per vertex: [Z (m) | mag (m) | running max (ng) | its mag (ng) | u, v]
         width = 2 * m + 2 * ng + 2
-        G = _Grow(np.empty((0, width)), max(2 * V0 + 64, V0 + 4 * R0))
+        # vertices to expect: a few per region, or (first layer) about m^2 / 2 crossings of m lines
+        G = _Grow(np.empty((0, width)), max(2 * V0 + 64, V0 + 4 * R0, min(m * m // 2, (1 << 24) // width)))
         G.n = V0
         with np.errstate(over="ignore", invalid="ignore"):
             G.a[:V0, :m] = H @ W.T + b
@@ -308,18 +309,43 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
             crossed = P & (Zs < -Ts)[ring0].any(axis=1)
             del Zs, Ts
             state = _Grow(P, 2 * R0 + 16)  # a region not crossed keeps its parent's side
+            bb = None  # first layer, past _BOX_MIN regions: bounding boxes (R, 4) screen the straight lines
+            if li == 0:
+                C = mesh.uv.a[:V0]
+                reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())
+                margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # far above the vertex tolerance
             for q in np.flatnonzero(crossed.any(axis=0)):
                 j = split[q]
-                cand = np.flatnonzero(crossed[parent.a[: mesh.R], q])  # regions whose parent is crossed
+                R = mesh.R
+                if li == 0 and bb is None and R > _BOX_MIN:
+                    P2 = G.a[mesh.ring[:R], width - 2 :]
+                    bb = _Grow(np.empty((R, 4)), 2 * R)
+                    bb.a[:R, 0::2], bb.a[:R, 1::2] = P2.min(axis=1), P2.max(axis=1)
+                if bb is not None:  # as in the planar kernel: only boxes that meet the line are looked at
+                    B = bb.a[:R]
+                    w0, w1 = W[j]
+                    zmin = np.minimum(w0 * B[:, 0], w0 * B[:, 1]) + np.minimum(w1 * B[:, 2], w1 * B[:, 3]) + b[j]
+                    zmax = np.maximum(w0 * B[:, 0], w0 * B[:, 1]) + np.maximum(w1 * B[:, 2], w1 * B[:, 3]) + b[j]
+                    state.a[:R, q] = zmin >= margin[j]
+                    cand = np.flatnonzero((zmin < margin[j]) & (zmax > -margin[j]))
+                else:
+                    cand = np.flatnonzero(crossed[parent.a[:R], q])  # regions whose parent is crossed
+                if cand.size == 0:
+                    continue
                 n = G.n
                 f = G.a[:n, j]
                 tol = G.a[:n, m + j] * ZERO_RTOL
                 haspos, cp, new = _cut(mesh, G, cand, f, f > tol, f < -tol)
                 G.a[new, j] = 0.0
-                R1 = mesh.R - cp.shape[0]
                 _grow_regions(mesh, cp, parent, state)
                 state.a[cand, q] = haspos
-                state.a[R1 : mesh.R, q] = False
+                state.a[R : mesh.R, q] = False
+                if bb is not None and cp.size:
+                    bb.reserve(cp.size)
+                    idx = np.concatenate([cp, np.arange(R, mesh.R)])
+                    P2 = G.a[mesh.ring[idx], width - 2 :]
+                    bb.a[idx, 0::2], bb.a[idx, 1::2] = P2.min(axis=1), P2.max(axis=1)
+                    bb.n = mesh.R
             V = G.n
             Z, M = G.a[:V, :m], G.a[:V, m : 2 * m]
             pos, neg = u.positive, u.negative
@@ -417,43 +443,79 @@ def _patterns(low: Lowered, states: list, anc: list) -> np.ndarray:
     return np.concatenate(bits, axis=1) if bits else np.zeros((R, 0), dtype=bool)
 
 
+def _selections(u, st: np.ndarray, R: int):
+    """Per-region slopes (elementwise layer, (R, n_units)) or picked units (max layer, (R, n_groups))."""
+    if u.groups is None:
+        slope = np.broadcast_to(u.positive, (R, u.n_units)).copy()
+        split = np.flatnonzero(u.splitting)
+        slope[:, split] = np.where(st, u.positive[split], u.negative[split])
+        return slope
+    pick = np.empty((R, len(u.groups)), dtype=np.int64)
+    q = 0
+    for k, grp in enumerate(u.groups):
+        if grp.size > 1:
+            pick[:, k] = st[:, q]
+            q += 1
+        else:
+            pick[:, k] = grp[0]
+    return pick
+
+
+def _left(W: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """``W @ M[r]`` for every region ``r`` of ``M`` (R, n, k), as one BLAS product."""
+    return np.tensordot(W, M, axes=(1, 1)).transpose(1, 0, 2)
+
+
 def _output_maps(low: Lowered, layers: list, mags: list, states: list, anc: list):
-    """``(J, c, Jabs)`` of every final region on the parameter plane, by one backward pass."""
+    """``(J, c, Jabs)`` of every final region on the parameter plane, exactly from the selections.
+
+    Pushed forward (state maps ``(R, n, 2)``) when the output has more than
+    two entries, pulled backward (output rows ``(R, n_out, n)``) otherwise:
+    the cheaper of the two.
+    """
     R = anc[-1].shape[0]
     Wo, bo = layers[-1]
     o = Wo.shape[0]
-    g = np.broadcast_to(Wo, (R, *Wo.shape)).copy()
-    ga = np.broadcast_to(np.abs(Wo), (R, *Wo.shape)).copy()
-    c = np.broadcast_to(bo, (R, o)).copy()
-    for l in range(len(low.units) - 1, -1, -1):
-        u, st = low.units[l], states[l][anc[l]]
+    L = len(low.units)
+    if o > 2:
+        M = Ma = c = None
+        for l in range(L):
+            W, b = layers[l]
+            aW = mags[l][0]
+            if M is None:
+                Z, Za, zc = np.broadcast_to(W, (R, *W.shape)), np.broadcast_to(aW, (R, *W.shape)), \
+                    np.broadcast_to(b, (R, b.shape[0]))
+            else:
+                Z, Za, zc = _left(W, M), _left(aW, Ma), c @ W.T + b
+            u = low.units[l]
+            sel = _selections(u, states[l][anc[l]], R)
+            if u.groups is None:
+                M, Ma, c = sel[:, :, None] * Z, np.abs(sel)[:, :, None] * Za, sel * zc
+            else:
+                rr = np.arange(R)[:, None]
+                M, Ma, c = Z[rr, sel], Za[rr, sel], zc[rr, sel]
+        return _left(Wo, M), c @ Wo.T + bo, _left(np.abs(Wo), Ma)
+    g, ga, c = Wo[None], np.abs(Wo)[None], np.broadcast_to(bo, (R, o))
+    for l in range(L - 1, -1, -1):
+        u = low.units[l]
         W, b = layers[l]
         aW = mags[l][0]
+        sel = _selections(u, states[l][anc[l]], R)
         if u.groups is None:
-            slope = np.broadcast_to(u.positive, (R, u.n_units)).copy()
-            split = np.flatnonzero(u.splitting)
-            slope[:, split] = np.where(st, u.positive[split], u.negative[split])
-            g = g * slope[:, None, :]
-            ga = ga * np.abs(slope)[:, None, :]
+            g = g * sel[:, None, :]
+            ga = ga * np.abs(sel)[:, None, :]
         else:
-            pick = np.empty((R, len(u.groups)), dtype=np.int64)
-            q = 0
-            for k, grp in enumerate(u.groups):
-                if grp.size > 1:
-                    pick[:, k] = st[:, q]
-                    q += 1
-                else:
-                    pick[:, k] = grp[0]
+            gb, gab = np.broadcast_to(g, (R, *g.shape[1:])), np.broadcast_to(ga, (R, *ga.shape[1:]))
             gz = np.zeros((R, u.n_units, o))
             gaz = np.zeros((R, u.n_units, o))
-            rr = np.broadcast_to(np.arange(R)[:, None], pick.shape)
-            np.add.at(gz, (rr, pick), g.transpose(0, 2, 1))
-            np.add.at(gaz, (rr, pick), ga.transpose(0, 2, 1))
+            rr = np.broadcast_to(np.arange(R)[:, None], sel.shape)
+            np.add.at(gz, (rr, sel), gb.transpose(0, 2, 1))  # pools may share a unit between groups
+            np.add.at(gaz, (rr, sel), gab.transpose(0, 2, 1))
             g, ga = gz.transpose(0, 2, 1), gaz.transpose(0, 2, 1)
         c = c + g @ b
         g = g @ W
         ga = ga @ aW
-    return g, c, ga
+    return np.broadcast_to(g, (R, *g.shape[1:])).copy(), c, np.broadcast_to(ga, (R, *ga.shape[1:])).copy()
 
 
 def _pieces(ring, nv, J, Jabs) -> tuple[np.ndarray, int]:
