@@ -79,7 +79,7 @@ from ...errors import NumericalError, RegionsError, VerificationError
 from ...model.ops import Lowered, lower
 from .kernel import _BOX_MIN, _Grow, _Mesh, _start_mesh, _undecided, _unique_inverse
 from .result import PlanarPartition
-from .rings import EDGE_KEY, adjacent_pairs, domain_ring, ring_geometry
+from .rings import EDGE_KEY, adjacent_pairs, ring_geometry
 
 __all__ = ["OpPlanarPartition", "partition_planar_ops"]
 
@@ -224,6 +224,9 @@ def _merge(mesh: _Mesh, lab: np.ndarray) -> np.ndarray:
             raise NumericalError("expected the pieces of a max cell to bound one convex polygon, got an "
                                  "open boundary (a rounding anomaly)")
         cur = np.where(k + 1 < n_e, b[idx], cur)
+        if ((k + 1 < n_e) & (cur == new[:, 0])).any():
+            raise NumericalError("expected the pieces of a max cell to bound one convex polygon, got a "
+                                 "boundary of several cycles (a rounding anomaly)")
     closed = b[np.searchsorted(skey, groups * Vn + new[np.arange(new.shape[0]), n_e - 1])]
     if not (closed == new[:, 0]).all():
         raise NumericalError("expected the pieces of a max cell to bound one convex polygon, got a boundary "
@@ -232,7 +235,6 @@ def _merge(mesh: _Mesh, lab: np.ndarray) -> np.ndarray:
     rep = np.full(size.shape[0], R, dtype=np.int64)
     np.minimum.at(rep, lab, np.arange(R))
     mesh.widen(Kn)
-    K2 = mesh.ring.shape[1]
     slots = rep[groups]
     mesh.ring[slots, :Kn] = new
     mesh.ring[slots, Kn:] = new[:, :1]
@@ -242,7 +244,6 @@ def _merge(mesh: _Mesh, lab: np.ndarray) -> np.ndarray:
     mesh.ring[:n] = mesh.ring[keep]
     mesh.nv[:n] = mesh.nv[keep]
     mesh.R = n
-    del K2
     return keep
 
 
@@ -303,11 +304,17 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
         if u.groups is None:
             split = np.flatnonzero(u.splitting)
             # which parents have both signs for which unit (their vertices at the layer's start)
-            ring0 = mesh.ring[:R0]
             Zs, Ts = G.a[:V0, split], ZERO_RTOL * G.a[:V0, m + split]
-            P = (Zs > Ts)[ring0].any(axis=1)  # (R0, n_split): some vertex positive
-            crossed = P & (Zs < -Ts)[ring0].any(axis=1)
+            up, down = Zs > Ts, Zs < -Ts
             del Zs, Ts
+            P = np.empty((R0, split.size), dtype=bool)  # some vertex positive
+            crossed = np.empty((R0, split.size), dtype=bool)  # ... and some negative
+            step = max(1, (1 << 22) // max(1, mesh.ring.shape[1] * split.size))
+            for s0 in range(0, R0, step):  # chunks of regions bound the (regions, ring, units) gathers
+                ring0 = mesh.ring[s0 : min(R0, s0 + step)]
+                P[s0 : s0 + step] = up[ring0].any(axis=1)
+                crossed[s0 : s0 + step] = P[s0 : s0 + step] & down[ring0].any(axis=1)
+            del up, down
             state = _Grow(P, 2 * R0 + 16)  # a region not crossed keeps its parent's side
             bb = None  # first layer, past _BOX_MIN regions: bounding boxes (R, 4) screen the straight lines
             if li == 0:
@@ -369,7 +376,7 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
                     up = np.flatnonzero(pos_v)  # vertices where candidate i beats the running max
                     if up.size == 0:
                         continue
-                    cand = np.arange(mesh.R)
+                    cand = np.flatnonzero(pos_v[mesh.ring[: mesh.R]].any(axis=1))  # where i may win
                     haspos, cp, new = _cut(mesh, G, cand, f, pos_v, f < -tol)
                     G.a[new, i] = G.a[new, rc]  # on the tie line: the candidate equals the running max
                     _grow_regions(mesh, cp, parent, state)
