@@ -105,7 +105,15 @@ def zero_bias_pool(seed=5):
                   Affine(r.normal(size=(1, 3)))], 2)
 
 
-CASES = {"residual": residual, "maxout_ties": maxout_ties, "cnn_slice": lambda: cnn_slice()[0],
+def through_corners():
+    """Lines through the box's corners and centre, a duplicated unit, max ties along lines through vertices."""
+    W = np.array([[1.0, -1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])
+    M2 = np.array([[1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0], [0, 0, 1.0, 1.0, 0], [0, 0, 0, 0, 1.0], [0, 0, 0, 0, 2.0]])
+    return Graph([Affine(W, np.zeros(5)), Activation.relu(), Affine(M2, np.zeros(5)),
+                  MaxGroups([[0, 1, 2], [3, 0], [4, 3]]), Affine([[1.0, -1.0, 0.5]])], 2)
+
+
+CASES = {"residual": residual, "through_corners": through_corners, "maxout_ties": maxout_ties, "cnn_slice": lambda: cnn_slice()[0],
          "leaky_layers": leaky_layers, "relu6": relu6, "zero_bias_pool": zero_bias_pool}
 
 
