@@ -469,7 +469,13 @@ def _selections(u, st: np.ndarray, R: int):
 
 
 def _left(W: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """``W @ M[r]`` for every region ``r`` of ``M`` (R, n, k), as one BLAS product."""
+    """``W @ M[r]`` for every region ``r`` of ``M`` (R, n, k): a gather when every row of ``W`` has one
+    non-zero entry (the identities and selections that lowering puts before max units and carries),
+    else one BLAS product."""
+    nz = W != 0
+    if (nz.sum(axis=1) == 1).all():
+        idx = nz.argmax(axis=1)
+        return W[np.arange(W.shape[0]), idx][None, :, None] * M[:, idx, :]
     return np.tensordot(W, M, axes=(1, 1)).transpose(1, 0, 2)
 
 
