@@ -72,7 +72,6 @@ import numpy as np
 
 from ...core.patterns import lookup, pack, unpack
 from ...core.pieces import merge_pieces
-from ...core.result import CountResult
 from ...core.tolerances import MAP_RTOL, PIECE_RTOL, ZERO_RTOL
 from ...domains import Domain
 from ...errors import NumericalError, RegionsError, VerificationError
@@ -665,9 +664,3 @@ def partition_planar_ops(low: Lowered, domain: Domain, *, network=None,
         stats={"unsplit": w.stats["unsplit"], "seconds": time.perf_counter() - t0},
         n_bits=int(pats.shape[1]), _low=low,
     )
-
-
-def count_planar_ops(low: Lowered, domain: Domain, *, network=None,
-                     max_regions: int | None = None) -> CountResult:
-    """Counts of :func:`partition_planar_ops` (regions, pieces, per-layer counts)."""
-    return partition_planar_ops(low, domain, network=network, max_regions=max_regions).count()
