@@ -267,3 +267,13 @@ def test_partial_runs_and_a_bigger_domain():
     assert big >= small
     stopped = count(residual(width=8), SQUARE, max_regions=5)
     assert stopped.partial and stopped.regions > 5
+
+
+def test_wide_boxes_grow_or_are_refused():
+    from regions.errors import NumericalError
+
+    g = maxout_ties()
+    counts = [_mesh(g, box(-s, s, dim=2)).n_regions for s in (1.0, 1e3, 1e8)]
+    assert counts == sorted(counts) and counts[-1] == count(g, whole(2)).regions  # the LP walk on R^2
+    with pytest.raises(NumericalError, match="feature radii"):
+        count(g, box(-1e15, 1e15, dim=2), engine="planar")  # edges that long lose the features

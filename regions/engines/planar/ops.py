@@ -76,7 +76,7 @@ from ...core.tolerances import MAP_RTOL, PIECE_RTOL, ZERO_RTOL
 from ...domains import Domain
 from ...errors import NumericalError, RegionsError, VerificationError
 from ...model.ops import Lowered, lower
-from .kernel import _BOX_MIN, _Grow, _Mesh, _start_mesh, _undecided, _unique_inverse
+from .kernel import _BOX_MIN, PARTITION_WIDE, _Grow, _Mesh, _start_mesh, _undecided, _unique_inverse
 from .result import PlanarPartition
 from .rings import EDGE_KEY, adjacent_pairs, ring_geometry
 
@@ -273,9 +273,58 @@ def _first_layer(low: Lowered, domain: Domain):
     return (W0, b0), (np.abs(W0), np.abs(b0))
 
 
+def _refuse_wide(low: Lowered, layers: list, domain: Domain) -> None:
+    """Refuse a domain wider than ``PARTITION_WIDE`` times the network's farthest first features.
+
+    Features are every bending unit's line and every tie of two candidates
+    of a max group (their difference rows; an offset within ``ZERO_RTOL`` of
+    the offsets it is the difference of is rounding, no offset).  In the
+    first layer (on the parameter plane) with a non-zero offset, the farthest of them lies at
+    ``max_i |b_i| / (||W_i||_1 L)`` from the origin (max norm; ``L`` the
+    Lipschitz constants of the layers before).  On a domain wider than
+    ``PARTITION_WIDE`` times that, vertices interpolated along edges as long
+    as the domain lose the features without any sign being undecided (the
+    planar kernel refuses such boxes too; features nearer the origin than
+    float64's resolution at the domain's size are below what any float64
+    engine can tell).
+    """
+    lip = 1.0
+    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
+    c = np.clip(0.0, lo, hi)
+    ext = float(np.max(np.maximum(np.abs(lo - c), np.abs(hi - c))))
+    for (W, b), u in zip(layers[:-1], low.units):
+        F, f = W, b
+        if u.groups is not None:
+            i, j = [], []
+            for g in u.groups:
+                a, k = np.triu_indices(g.size, 1)
+                i.append(g[a]), j.append(g[k])
+            i, j = np.concatenate(i), np.concatenate(j)
+            F, f, fmag = W[i] - W[j], b[i] - b[j], np.abs(b[i]) + np.abs(b[j])
+        else:
+            F, f = W[u.splitting], b[u.splitting]
+            fmag = np.abs(f)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            rows = np.abs(F).sum(axis=1) * lip
+            nz = (np.abs(f) > ZERO_RTOL * fmag) & (rows > 0) & np.isfinite(rows)  # rounding is no offset
+            if nz.any():
+                rho = float(np.max(np.abs(f[nz]) / rows[nz]))
+                if np.isfinite(rho) and ext > PARTITION_WIDE * rho:
+                    raise NumericalError(
+                        f"expected a domain within {PARTITION_WIDE:.3g} feature radii for the planar mesh, "
+                        f"got a half-width of {ext:.3g} around features at most {rho:.3g} from the origin "
+                        f"(vertices interpolated along edges that long lose the features): use a smaller "
+                        f"domain or engine='lp'")
+                return
+            lip *= float(np.abs(W).sum(axis=1).max(initial=0.0))
+        if not (np.isfinite(lip) and lip > 0):
+            return
+
+
 def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk, list, list]:
     first, first_mag = _first_layer(low, domain)
     layers = [first, *low.layers[1:]]
+    _refuse_wide(low, layers, domain)
     mags = [first_mag, *[(np.abs(W), np.abs(b)) for W, b in low.layers[1:]]]
     mesh, H, Hm, errs = _start_mesh(domain, mags[:1] * 2)  # errs[0]: the first layer's rounding bound
     parents, states, counts = [], [], []
