@@ -339,9 +339,16 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
         # vertices to expect: a few per region, or (first layer) about m^2 / 2 crossings of m lines
         G = _Grow(np.empty((0, width)), max(2 * V0 + 64, V0 + 4 * R0, min(m * m // 2, (1 << 24) // width)))
         G.n = V0
+        nzW = W != 0
         with np.errstate(over="ignore", invalid="ignore"):
-            G.a[:V0, :m] = H @ W.T + b
-            G.a[:V0, m : 2 * m] = Hm @ aW.T + ab
+            if li and (nzW.sum(axis=1) == 1).all():  # a selection (lowering before max units): a gather
+                idx = nzW.argmax(axis=1)
+                w = W[np.arange(m), idx]
+                G.a[:V0, :m] = H[:, idx] * w + b
+                G.a[:V0, m : 2 * m] = Hm[:, idx] * np.abs(w) + ab
+            else:
+                G.a[:V0, :m] = H @ W.T + b
+                G.a[:V0, m : 2 * m] = Hm @ aW.T + ab
         if not np.isfinite(G.a[:V0, : 2 * m]).all():
             raise NumericalError("expected pre-activations within float64's range, got an overflow "
                                  "(inf or nan): weights, biases or domain too large")
@@ -543,13 +550,23 @@ def _output_maps(low: Lowered, layers: list, mags: list, states: list, anc: list
         for l in range(L):
             W, b = layers[l]
             aW = mags[l][0]
+            u = low.units[l]
+            sel = _selections(u, states[l][anc[l]], R)
+            nz = W != 0
+            if u.groups is not None and M is not None and (nz.sum(axis=1) == 1).all():
+                # a max over selected entries of the state: gather only the picked rows
+                idx = nz.argmax(axis=1)
+                w = W[np.arange(W.shape[0]), idx]
+                rr = np.arange(R)[:, None]
+                src = idx[sel]
+                M, Ma = w[sel][..., None] * M[rr, src], np.abs(w[sel])[..., None] * Ma[rr, src]
+                c = w[sel] * c[rr, src] + b[sel]
+                continue
             if M is None:
                 Z, Za, zc = np.broadcast_to(W, (R, *W.shape)), np.broadcast_to(aW, (R, *W.shape)), \
                     np.broadcast_to(b, (R, b.shape[0]))
             else:
                 Z, Za, zc = _left(W, M), _left(aW, Ma), c @ W.T + b
-            u = low.units[l]
-            sel = _selections(u, states[l][anc[l]], R)
             if u.groups is None:
                 M, Ma, c = sel[:, :, None] * Z, np.abs(sel)[:, :, None] * Za, sel * zc
             else:
