@@ -52,7 +52,19 @@ crossed edge (no T-junction, no zero-area sliver):
 
 After a layer, every vertex gets the layer's output (per-unit slopes, the
 max of each group) with its magnitude, and the next layer's
-pre-activations follow.
+pre-activations follow.  As in the kernel, a unit is looked at only in the
+regions whose parent it crosses (first layer: whose bounding box meets its
+line), and a max candidate only in the regions with a vertex where it beats
+the running maximum.
+
+Scale
+-----
+The first layer's signs that float64 cannot decide at the domain's size
+are refused as in the kernel, and so is a domain wider than
+``PARTITION_WIDE`` times the farthest first features (unit lines and
+candidate ties): vertices interpolated along edges that long lose the
+features without an undecided sign (:func:`_refuse_wide`).  Both raise
+:class:`~regions.errors.NumericalError`.
 
 Output maps and pieces
 ----------------------
