@@ -153,8 +153,11 @@ def test_partition_invariants(name):
     J, c = part.output_maps()  # exact maps reproduce the graph at the witnesses
     y = np.einsum("rok,rk->ro", J, part.witnesses) + c
     assert np.allclose(y, g.forward(part.witnesses), rtol=1e-10, atol=1e-10)
-    # region_of finds every witness's own region
+    # region_of finds every witness's own region; each H-representation holds its witness strictly
     assert (part.region_of(part.witnesses) == np.arange(part.n_regions)).all()
+    for i in range(part.n_regions):
+        A, b = part.hrep(i)
+        assert (A @ part.witnesses[i] < b).all()
 
 
 def test_cnn_on_the_plane_through_three_images():

@@ -643,6 +643,19 @@ class OpPlanarPartition(PlanarPartition):
     def _lowered(self) -> Lowered:
         return lower(self.network) if self._low is None else self._low
 
+    def hrep(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Region ``i`` as ``A t <= b`` (parameter coordinates): one row per edge of its ring.
+
+        Rows have unit norm; collinear vertices of a ring give repeated rows.
+        """
+        P = self.polygon(i)
+        E = np.roll(P, -1, axis=0) - P
+        N = np.stack([E[:, 1], -E[:, 0]], axis=1)  # outward normals of a counter-clockwise ring
+        n = np.linalg.norm(N, axis=1)
+        keep = n > 0
+        A = N[keep] / n[keep, None]
+        return A, np.einsum("ij,ij->i", A, P[keep])
+
     def region_of(self, U) -> np.ndarray:
         """Region index of parameter points ``U`` (n, 2) by their activation pattern; -1 if none."""
         U = np.atleast_2d(np.asarray(U, dtype=np.float64))
