@@ -132,7 +132,7 @@ def test_cli_counts_an_exported_residual_net(tmp_path):
     rec = json.loads(r.output)
     g = regions.from_torch(m)
     assert rec["regions"] == count_exact_lp(g, -1.0, 1.0) and rec["arch"] == g.arch
-    bad = CliRunner().invoke(main, ["count", "--weights", str(path), "--engine", "planar"])
+    bad = CliRunner().invoke(main, ["count", "--weights", str(path), "--engine", "polytope"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 
 

@@ -170,7 +170,6 @@ def test_planes_through_inputs():
 
 
 @pytest.mark.parametrize("kw,match", [
-    (dict(engine="planar"), "does not take op networks"),
     (dict(engine="polytope"), "does not take op networks"),
     (dict(engine="line"), "1-D domain"),
     (dict(jobs=2), "split runs"),

@@ -6,28 +6,34 @@ module) is lowered once (:func:`regions.model.ops.lower`) and walked by
 
 * ``"line"``: the 1-D walk (:mod:`regions.engines.line.ops`), for 1-D
   domains (intervals, segments, lines);
+* ``"planar"``: the 2-D mesh (:mod:`regions.engines.planar.ops`), for
+  bounded 2-D domains (boxes of 2-input networks, convex polygons, plane
+  slices through any input space); the default there;
 * ``"lp"``: the H-polytope walk with Chebyshev LPs
   (:mod:`regions.engines.lp.ops`), for boxes of any dimension (bounded or
-  not), planes and polygons.
+  not), planes and polygons; the default elsewhere, and the fallback when
+  the mesh refuses a domain whose signs float64 cannot decide at its size
+  (:class:`~regions.errors.NumericalError`) and no engine was named.
 
-The planar mesh and the polytope vertex engines do not take op networks
-yet; naming them refuses in one sentence.  Split runs (``jobs``,
-``scheduler``, ``state``) are refused too.
+The polytope vertex engine does not take op networks yet; naming it
+refuses in one sentence.  Split runs (``jobs``, ``scheduler``, ``state``)
+are refused too.
 """
 
 from __future__ import annotations
 
 from ..core.result import CountResult
 from ..domains import Domain, box
-from ..errors import RegionsError
+from ..errors import NumericalError, RegionsError
 from ..model.ops import Graph, lower
 from .line.ops import partition_line_ops
 from .lp.ops import partition_lp_ops
+from .planar.ops import partition_planar_ops
 
 __all__ = ["count_graph", "partition_graph"]
 
 #: Engines that take op networks.
-OP_ENGINES = ("line", "lp")
+OP_ENGINES = ("line", "lp", "planar")
 
 
 def _check(graph: Graph, domain) -> Domain:
@@ -44,13 +50,17 @@ def _check(graph: Graph, domain) -> Domain:
 
 def _engine(domain: Domain, engine) -> str:
     if engine is None:
-        return "line" if domain.dim == 1 else "lp"
+        return "line" if domain.dim == 1 else "planar" if domain.dim == 2 and domain.bounded else "lp"
     name = getattr(engine, "name", engine)
     if name not in OP_ENGINES:
-        raise RegionsError(f"expected engine 'line' (1-D) or 'lp' for a network with residual, max or "
-                           f"per-layer operations, got {name!r}, which does not take op networks yet")
+        raise RegionsError(f"expected engine 'line' (1-D), 'planar' (bounded 2-D) or 'lp' for a network "
+                           f"with residual, max or per-layer operations, got {name!r}, which does not take "
+                           f"op networks yet")
     if name == "line" and domain.dim != 1:
         raise RegionsError(f"expected a 1-D domain for the line engine, got a {domain.dim}-D {domain.kind}")
+    if name == "planar" and (domain.dim != 2 or not domain.bounded):
+        raise RegionsError(f"expected a bounded 2-D domain for the planar engine, got a {domain.dim}-D "
+                           f"{'bounded' if domain.bounded else 'unbounded'} {domain.kind}")
     return name
 
 
@@ -58,7 +68,8 @@ def partition_graph(graph: Graph, domain: Domain | None = None, *, engine: str |
                     max_regions: int | None = None, progress: bool = False):
     """The activation regions of the op network ``graph`` on ``domain`` (default ``[-1, 1]^d``).
 
-    Returns an ``OpLinePartition`` (1-D) or an ``OpLPPartition``; both give
+    Returns an ``OpLinePartition`` (1-D), an ``OpPlanarPartition`` (bounded
+    2-D: also polygons, areas, edges) or an ``OpLPPartition``; all give
     ``n_regions``, ``patterns``, ``witnesses``, ``layer_counts``,
     ``measures``, ``output_maps()`` and ``count()``.  ``layer_counts`` are
     the regions after each non-linear operation (a residual block's ReLU,
@@ -71,6 +82,12 @@ def partition_graph(graph: Graph, domain: Domain | None = None, *, engine: str |
         if max_regions is not None:
             raise RegionsError(f"expected max_regions=None for the 1-D op walk, got {max_regions!r}")
         return partition_line_ops(low, domain, network=graph)
+    if name == "planar":
+        try:
+            return partition_planar_ops(low, domain, network=graph, max_regions=max_regions)
+        except NumericalError:
+            if engine is not None:
+                raise
     return partition_lp_ops(low, domain, network=graph, max_regions=max_regions)
 
 
