@@ -368,21 +368,7 @@ class _Walk:
         return None
 
     def _into(self, u: np.ndarray) -> np.ndarray:
-        """An LP point moved into the domain (clipped to the box; scaled into the cross-polytope).
-
-        Where the rows live in the first layer's row space (``C u``, see
-        :class:`_LP`), the point is replaced by its projection ``C^T C u``
-        when that lies in the domain: every row has the same value there,
-        and the projection sits deep inside the box instead of on its
-        faces, so mirror moves along row normals (:meth:`_mirror_rows`)
-        stay in the box.
-        """
-        C = self.lp.C
-        if C is not None:
-            v = C.T @ (C @ u)
-            if np.all(v >= self.lo) and np.all(v <= self.hi) and (
-                    self.half is None or float(np.sum(np.abs(v) / self.half)) <= 1.0):
-                u = v
+        """An LP point moved into the domain (clipped to the box; scaled into the cross-polytope)."""
         u = np.clip(u, self.lo, self.hi)
         if self.half is not None:
             l1 = float(np.sum(np.abs(u) / self.half))
