@@ -263,6 +263,11 @@ class _Walk:
                 rad = np.where(W != 0, np.abs(W) * half, 0.0).sum(axis=1)
         lo, hi = mid - rad, mid + rad
         slope = self.slope
+        with np.errstate(invalid="ignore"):  # 0 * inf on unbounded domains: nan, ignored by _screen
+            return self._propagate(fr, lo, hi, slope)
+
+    def _propagate(self, fr: _Frame, lo: np.ndarray, hi: np.ndarray, slope: float):
+        """The interval arithmetic of :meth:`_bounds` through the finished layers."""
         for l in range(fr.layer):
             act = fr.pat[l] > 0
             # clip to the unit's state (widened where tolerance slivers invert an interval), then activate
@@ -273,10 +278,9 @@ class _Walk:
             lo = np.where(act, lo_a, np.minimum(slope * lo_i, slope * hi_i))
             hi = np.where(act, hi_a, np.maximum(slope * lo_i, slope * hi_i))
             W, b = self.layers[l + 1]
-            with np.errstate(invalid="ignore"):
-                m, r = 0.5 * (lo + hi), 0.5 * (hi - lo)
-                mid = W @ np.where(np.isfinite(m), m, 0.0) + b
-                rad = np.where(W != 0, np.abs(W) * r, 0.0).sum(axis=1)
+            m, r = 0.5 * (lo + hi), 0.5 * (hi - lo)
+            mid = W @ np.where(np.isfinite(m), m, 0.0) + b
+            rad = np.where(W != 0, np.abs(W) * r, 0.0).sum(axis=1)
             lo, hi = mid - rad, mid + rad
         return lo, hi
 
