@@ -109,15 +109,15 @@ def _cell(r: dict | None, key: str, fmt: str) -> str:
     return "" if v is None else format(v, fmt)
 
 
-def _ratio(a: dict | None, b: dict | None) -> str:
-    """``a`` seconds / ``b`` seconds when both finished with equal counts (a lower bound when ``a`` timed out)."""
-    if not a or not b or "seconds" not in b:
+def _ratio(a: dict | None, b: dict | None, key: str = "seconds") -> str:
+    """``a[key]`` / ``b[key]`` when both finished with equal counts (a lower bound when ``a`` timed out)."""
+    if not a or not b or key not in b:
         return ""
     if "timeout" in a:
-        return f"> {a['timeout'] / b['seconds']:.1f}"
-    if "seconds" not in a or a.get("regions") != b.get("regions"):
-        return "counts differ" if "seconds" in a else ""
-    return f"{a['seconds'] / b['seconds']:.2f}"
+        return f"> {a['timeout'] / b[key]:.1f}"
+    if key not in a or a.get("regions") != b.get("regions"):
+        return "counts differ" if key in a else ""
+    return f"{a[key] / b[key]:.2f}"
 
 
 def main(argv=None) -> None:
@@ -128,7 +128,13 @@ def main(argv=None) -> None:
                     help="also run the LP-engine cases on the package at git revision REV (side by side)")
     ap.add_argument("--json", help="also write the rows as JSON here")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "lp.md"))
+    ap.add_argument("--from-json", metavar="PATH", help="run nothing: re-render --out from a finished run's JSON")
     args = ap.parse_args(argv)
+    if args.from_json:
+        text = render(json.loads(Path(args.from_json).read_text()))
+        write_text_atomic(Path(args.out), text)
+        print(text)
+        return
     q = args.quick
     cases = []  # (arch, lo, hi, engines)
     for n in ((4, 5) if q else (4, 5, 6, 7, 8, 9, 10)):
@@ -162,16 +168,30 @@ def main(argv=None) -> None:
                   flush=True)
             lrows.append(row)
     load1 = os.getloadavg() if hasattr(os, "getloadavg") else None
-    bef = f" before = revision `{args.before}`, after = this tree;" if args.before else ""
+    data = {"rows": rows, "local": lrows, "quick": q, "before": args.before, "points": points,
+            "loadavg_start": load0, "loadavg_end": load1}
+    text = render(data)
+    write_text_atomic(Path(args.out), text)
+    if args.json:
+        write_text_atomic(Path(args.json), json.dumps(data, indent=1) + "\n")
+    print(text)
+
+
+def render(data: dict) -> str:
+    """The Markdown tables of one run's JSON (``--from-json`` re-renders a finished run)."""
+    rows, lrows, points = data["rows"], data["local"], data.get("points", 50)
+    load0, load1, before = data.get("loadavg_start"), data.get("loadavg_end"), data.get("before")
+    bef = f" before = revision `{before}`, after = this tree;" if before else ""
     lines = ["Counts beside times (one fresh process per measurement; wall-clock seconds, CPU seconds of the "
              "count in brackets). `auto` is the engine `regions.count` picks by its cost estimate; "
              f"vertex / LP = vertex-engine time / LP-engine time (above 1: the LP engine is faster);{bef} "
-             "before / after above 1: faster now.", "",
+             "before / after is the ratio of CPU seconds (the machine is shared: wall times of the two runs "
+             "see different loads), above 1: faster now.", "",
              f"Machine: `os.cpu_count()` = {os.cpu_count()}; load average (1, 5, 15 min) at the start "
              f"{_load(load0)}, at the end {_load(load1)} (a load above the core count inflates every wall time; "
              "the ratios are side by side).", "",
              "| network | domain | regions (vertex) | regions (LP) | vertex s | LP s (CPU) | vertex / LP "
-             "| LPs/region | LP peak MB | LP before s (CPU) | before / after | auto picks | auto s |",
+             "| LPs/region | LP peak MB | LP before s (CPU) | before / after (CPU) | auto picks | auto s |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for row in rows:
         v, lp, au, lb = row.get("polytope"), row.get("lp"), row.get("auto"), row.get("lp_before")
@@ -187,33 +207,29 @@ def main(argv=None) -> None:
             return s + (f" ({r['cpu']:.2f})" if r and "cpu" in r else "")
         lines.append(f"| {row['arch']} | {row['domain']} | {_cell(v, 'regions', 'd')} | {_cell(lp, 'regions', 'd')} "
                      f"| {_cell(v, 'seconds', '.2f')} | {secs(lp) if lp else ''} | {_ratio(v, lp)} | {lpr} "
-                     f"| {_cell(lp, 'peak_mb', '.0f')} | {secs(lb) if lb else ''} | {_ratio(lb, lp)} "
+                     f"| {_cell(lp, 'peak_mb', '.0f')} | {secs(lb) if lb else ''} | {_ratio(lb, lp, 'cpu')} "
                      f"| {pick} | {_cell(au, 'seconds', '.2f')} |")
     lines += ["", f"Local complexity around the first {points} digits points (`regions.local_complexity`, "
               "He-initialised 64-16-16-10, seed 0; box: l-infinity ball, cross: l1 ball of the radius): exact "
               "regions meeting each neighbourhood and the proxy (units whose zero set meets it).", "",
               "| shape | radius | regions: mean (max) | units cut: mean (max) | seconds (CPU) | s / point "
-              "| before s | before / after |", "|---|---:|---|---|---:|---:|---:|---:|"]
+              "| before s (CPU) | before / after (CPU) |", "|---|---:|---|---|---:|---:|---:|---:|"]
     for row in lrows:
         a, b = row["after"], row.get("before")
         if "regions" not in a:
             lines.append(f"| {row['shape']} | {row['radius']:g} | {_cell(a, 'seconds', '.2f')} | | | | | |")
             continue
         rg, uc = a["regions"], a["units_cut"]
+        bs = f"{b['seconds']:.2f} ({b['cpu']:.2f})" if b and "cpu" in b else ""
         if b is not None and b.get("regions") == rg:
-            ba = f"{b['seconds'] / a['seconds']:.2f}"
+            ba = f"{b['cpu'] / a['cpu']:.2f}"
         else:
             ba = "counts differ" if b and "regions" in b else ""
         lines.append(f"| {row['shape']} | {row['radius']:g} | {sum(rg) / len(rg):.1f} ({max(rg)}) "
                      f"| {sum(uc) / len(uc):.1f} ({max(uc)}) | {a['seconds']:.2f} ({a['cpu']:.2f}) "
-                     f"| {a['seconds'] / len(rg):.3f} | {_cell(b, 'seconds', '.2f') if b else ''} "
+                     f"| {a['seconds'] / len(rg):.3f} | {bs} "
                      f"| {ba} |")
-    text = "\n".join(lines) + "\n"
-    write_text_atomic(Path(args.out), text)
-    if args.json:
-        write_text_atomic(Path(args.json), json.dumps({"rows": rows, "local": lrows, "quick": q,
-                                                       "before": args.before}, indent=1) + "\n")
-    print(text)
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
