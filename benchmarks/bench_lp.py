@@ -182,7 +182,11 @@ def render(data: dict) -> str:
     rows, lrows, points = data["rows"], data["local"], data.get("points", 50)
     load0, load1, before = data.get("loadavg_start"), data.get("loadavg_end"), data.get("before")
     bef = f" before = revision `{before}`, after = this tree;" if before else ""
-    lines = ["Counts beside times (one fresh process per measurement; wall-clock seconds, CPU seconds of the "
+    cmd = "python benchmarks/bench_lp.py" + (" --quick" if data.get("quick") else "") + (
+        f" --before {before}" if before else "")
+    lines = ["# LP engine: boxes in growing dimension, R^784 by reduction, neighbourhoods of data points", "",
+             f"Written by `{cmd}`; every number below comes from that one run.", "",
+             "Counts beside times (one fresh process per measurement; wall-clock seconds, CPU seconds of the "
              "count in brackets). `auto` is the engine `regions.count` picks by its cost estimate; "
              f"vertex / LP = vertex-engine time / LP-engine time (above 1: the LP engine is faster);{bef} "
              "before / after is the ratio of CPU seconds (the machine is shared: wall times of the two runs "
