@@ -151,7 +151,8 @@ def _sample(net: Network, domain: Domain, samples: int, seed: int) -> np.ndarray
     X = np.where(both, np.where(both, lo, 0.0) + U * np.where(both, hi - lo, 0.0), G)
     X = np.where(np.isfinite(lo) & ~np.isfinite(hi), np.where(np.isfinite(lo), lo, 0.0) + np.abs(G), X)
     X = np.where(~np.isfinite(lo) & np.isfinite(hi), np.where(np.isfinite(hi), hi, 0.0) - np.abs(G), X)
-    return pulled.patterns(X)
+    with np.errstate(over="ignore", invalid="ignore"):  # boxes near float64's range: an estimate, no warning
+        return pulled.patterns(X)
 
 
 def _richness(P: np.ndarray, n: int) -> tuple[int, int, int]:
@@ -186,7 +187,9 @@ def _density(net: Network, domain: Domain, samples: int, seed: int, chao: int) -
         for c in centres:  # a handful of sub-boxes, not a loop per region
             a = np.clip(c - side / 2, lo, hi - side)
             X = a + rng.uniform(0.0, 1.0, size=(per, k)) * side
-            seen, chao, f1 = _richness(pulled.patterns(X), per)
+            with np.errstate(over="ignore", invalid="ignore"):
+                P = pulled.patterns(X)
+            seen, chao, f1 = _richness(P, per)
             if DENSITY_F1 * f1 > per:
                 break
             est.append(chao)
