@@ -6,7 +6,8 @@ Run from the repository root::
     python benchmarks/run_all.py --quick         # smoke test, ~1.5 minutes
     python benchmarks/run_all.py --only line,planar --out-dir /tmp/bench
 
-The four benchmarks (``bench_line.py``, ``bench_planar.py``, ``bench_polytope.py``, ``bench_split.py``)
+The five benchmarks (``bench_line.py``, ``bench_planar.py``, ``bench_polytope.py``, ``bench_split.py``,
+``bench_lp.py``)
 run one after the other, each as its own subprocess writing into a fresh
 temporary folder.  When one finishes, its Markdown table and its JSON rows are
 copied into ``--out-dir`` (default ``benchmarks/``) as ``<name>.md`` and
@@ -58,12 +59,14 @@ sys.path.insert(0, str(ROOT))
 
 from regions.core.io import write_atomic, write_text_atomic  # noqa: E402
 
-NAMES = ("line", "planar", "polytope", "split")
+NAMES = ("line", "planar", "polytope", "split", "lp")
 TITLES = {"line": "1-D engine (`regions.engines.line`) vs regioncam's Regioncam1D",
           "planar": "2-D engine (`regions.engines.planar`) vs regioncam",
           "polytope": "nD engine (`regions.engines.polytope`) vs edge subdivision, the LP-per-region search "
                       "and relucent",
-          "split": "one count split into subproblems, over local worker processes (`regions.count(..., jobs=N)`)"}
+          "split": "one count split into subproblems, over local worker processes (`regions.count(..., jobs=N)`)",
+          "lp": "LP engine (`regions.engines.lp`) vs the vertex engine in growing dimension, R^784 by reduction, "
+                "local complexity around digits points"}
 #: points below this time are dominated by fixed costs (process start, set-up) and left out of the fits
 MIN_FIT_SECONDS = 0.05
 
@@ -184,6 +187,8 @@ def bench_command(name: str, raw: Path, quick: bool, skip_peers: bool, relucent_
             cmd += ["--edge-subdivision", edge_subdivision]
     elif name == "split":
         cmd = [py, script, "--out-dir", str(raw)]
+    elif name == "lp":
+        cmd = [py, script, "--out", str(raw / "lp.md"), "--json", str(raw / "lp.json")]
     else:
         raise ValueError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMES)}")
     if quick:
@@ -429,8 +434,20 @@ def series_split(data: Any) -> list[Series]:
     return [one, j1, j2]
 
 
+def series_lp(data: Any) -> list[Series]:
+    """Series of the LP benchmark (``bench_lp.py --json``: ``{"rows": [...], "local": [...]}``)."""
+    lp = Series("ours: LP engine (count_lp)", True, style={"color": "C0", "marker": "o"})
+    vx = Series("ours: vertex engine (count_polytope), same boxes", True, fit=False,
+                style={"color": "C2", "marker": "s"})
+    for r in data["rows"]:
+        lp.add((r.get("lp") or {}).get("regions"), (r.get("lp") or {}).get("seconds"))
+        vx.add((r.get("polytope") or {}).get("regions"), (r.get("polytope") or {}).get("seconds"))
+    return [lp, vx]
+
+
 SERIES: dict[str, Callable[[Any], list[Series]]] = {
-    "line": series_line, "planar": series_planar, "polytope": series_polytope, "split": series_split}
+    "line": series_line, "planar": series_planar, "polytope": series_polytope, "split": series_split,
+    "lp": series_lp}
 
 
 # ------------------------------------------------------------------ ratios
@@ -485,6 +502,14 @@ def ratios(name: str, data: Any) -> list[tuple[str, list[float]]]:
             out.append((f"one process / {how} (speed-up), counts equal",
                         [q(one[r["job"]]["seconds"], r["seconds"]) for r in data["rows"]
                          if r["how"] == how and r["job"] in one and r["regions"] == one[r["job"]]["regions"]]))
+    elif name == "lp":
+        rows = [r for r in data["rows"] if (r.get("lp") or {}).get("seconds")]
+        out.append(("vertex engine / LP engine, counts equal",
+                    [q(r["polytope"].get("seconds"), r["lp"]["seconds"]) for r in rows
+                     if (r.get("polytope") or {}).get("regions") == r["lp"].get("regions")]))
+        out.append(("LP engine before / after (`--before`), counts equal",
+                    [q(r["lp_before"].get("seconds"), r["lp"]["seconds"]) for r in rows
+                     if (r.get("lp_before") or {}).get("regions") == r["lp"].get("regions")]))
     return [(d, [x for x in v if x is not None]) for d, v in out]
 
 

@@ -76,10 +76,22 @@ def _split_data() -> dict[str, Any]:
     return {"rows": rows, "overhead": []}
 
 
-DATA = {"line": _line_data, "planar": _planar_data, "polytope": _polytope_data, "split": _split_data}
+def _lp_data() -> dict[str, Any]:
+    rows = []
+    for d, n in ((5, 300), (7, 5_000), (10, 9_500)):
+        t = 1e-3 * n
+        rows.append({"arch": f"{d}-8-8-1", "domain": "[-1,1]^d",
+                     "polytope": {"regions": n, "seconds": 0.5 * t * 2 ** (d - 7)},
+                     "lp": {"regions": n, "seconds": t, "lps": n}, "lp_before": {"regions": n, "seconds": 2 * t},
+                     "auto": {"regions": n, "seconds": t, "engine": "lp"}})
+    return {"rows": rows, "local": [], "quick": False, "before": "abc1234"}
 
 
-def _write_envelopes(folder: Path, run_id: str = RUN_ID, names=("line", "planar", "polytope", "split")) -> None:
+DATA = {"line": _line_data, "planar": _planar_data, "polytope": _polytope_data, "split": _split_data,
+        "lp": _lp_data}
+
+
+def _write_envelopes(folder: Path, run_id: str = RUN_ID, names=("line", "planar", "polytope", "split", "lp")) -> None:
     for name in names:
         env = {"benchmark": name,
                "run": {"id": run_id, "started": "2026-01-01T00:00:00+00:00", "quick": False, "skip_peers": False,
@@ -112,6 +124,8 @@ def test_report_and_figures_from_fabricated_run(run_all, tmp_path):
     assert "| polytope | relucent / ours | 900× (median of 2 networks; range 900–900) |" in text
     assert "| polytope | LP search / ours, measured to the end | 256× (one network) |" in text
     assert "| split | one process / --jobs 2 (speed-up), counts equal | 1.8× (median of 2 networks; range 1.8–1.8) |" in text
+    assert "| lp | ours: LP engine (count_lp) | 3 of 3 | 300–9,500 | 1.00 |" in text
+    assert "| lp | LP engine before / after (`--before`), counts equal | 2× (median of 3 networks; range 2–2) |" in text
 
 
 def test_report_refuses_another_runs_json(run_all, tmp_path):
@@ -155,6 +169,8 @@ def test_bench_commands(run_all, tmp_path):
     cmd = run_all.bench_command("planar", tmp_path, True, False, None)
     assert cmd[1].endswith("bench_planar.py") and "--quick" in cmd and cmd[cmd.index("--json") + 1].endswith(
         "planar.json")
+    cmd = run_all.bench_command("lp", tmp_path, True, False, None)
+    assert cmd[1].endswith("bench_lp.py") and "--quick" in cmd and cmd[cmd.index("--json") + 1].endswith("lp.json")
     cmd = run_all.bench_command("polytope", tmp_path, False, True, "/x/python")
     assert cmd[cmd.index("--relucent") + 1] == "" and "--relucent-python" not in cmd
     env = run_all.bench_env(True, tmp_path)

@@ -78,10 +78,6 @@ def count(arch, init, bias_init, seed, weights, activation, construction, depth,
     target = output_target(out, force)
     net = build_network(arch, init, bias_init, seed, weights, construction, depth, width, input_dim, activation)
     domain = build_domain(net, whole, box_text, segment_file, line_file, plane_file, triangle, margin)
-    if max_regions is None and not split:
-        # regions.count also budgets its automatic choice, but its estimate can fall short of a
-        # saturated sample (3-300-300-1): this guard refuses those too, whatever the engine
-        _size_guard(net, domain, engine)
     if progress is None:
         progress = sys.stderr.isatty()
     t0 = time.perf_counter()
@@ -117,26 +113,6 @@ def count(arch, init, bias_init, seed, weights, activation, construction, depth,
         click.echo(f"split        {result.extra['subproblems']} subproblems{resumed}")
     if "pieces_note" in result.extra:
         click.echo(f"note         {result.extra['pieces_note']}")
-
-
-#: Distinct activation patterns among the n-D engine's 20,000 sampled points above which the sample is
-#: saturated: the count is then far beyond what the sample sees, and runs only with --max-regions or split.
-SATURATED = 19_000
-
-
-def _size_guard(net, domain, engine) -> None:
-    """Refuse an n-D count whose sample is saturated unless a budget or a split is given (one sentence)."""
-    from regions.engines.registry import select  # noqa: PLC0415
-
-    eng = select(net, domain, engine)
-    if eng.name != "polytope":
-        return
-    est = eng.estimate(net, domain)
-    if est.regions_lower is not None and est.regions_lower >= SATURATED:
-        upper = "" if est.regions_upper is None else f", upper bound {theory.format_int(est.regions_upper)}"
-        fail(f"expected a count that can finish, got an estimated {est.regions_lower:,} or more regions "
-             f"({est.regions_lower:,} distinct patterns among 20,000 sampled points{upper}); pass "
-             f"--max-regions N to count up to a budget, or --jobs/--state to split and resume it")
 
 
 def _domain_text(domain) -> str:

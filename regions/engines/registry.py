@@ -46,8 +46,8 @@ def _check(net, domain) -> Domain:
 
 
 def _budget(net, domain, engine, max_regions):
-    """The cost estimate of a job without a named engine or max_regions (n-D boxes), refused above the budget."""
-    if engine is not None or max_regions is not None or domain.vertices is not None or domain.dim <= 2:
+    """The cost estimate of a job without max_regions (n-D boxes, any engine), refused above the budget."""
+    if max_regions is not None or domain.vertices is not None or domain.dim <= 2:
         return None
     cost = estimate_cost(net, domain)
     check_budget(net, domain, cost)  # refused up front, in one sentence, before any work

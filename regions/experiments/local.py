@@ -98,8 +98,8 @@ def local_complexity(net: Network, points, radius: float, *, kind: str = "box", 
             dom = affine_slice(X[i], Q, -radius, radius)
         if kind == "cross" and dom.dim >= 2:  # in one dimension the l1 and l-infinity balls agree
             part = partition_lp(net, dom, max_regions=max_regions, cross=True)
-        elif dim is None:
-            part = partition(net, dom, engine="lp" if d >= 2 else None, max_regions=max_regions)
+        elif dim is None and d >= 2:  # straight to the LP engine: no cost estimate per small neighbourhood
+            part = partition_lp(net, dom, max_regions=max_regions)
         else:
             part = partition(net, dom, max_regions=max_regions)
         engine = part.engine

@@ -115,6 +115,7 @@ class _Frame:
     pat: list              # bool arrays of the finished layers + the current one
     weight: float
     ids: list = field(default_factory=list)  # row ids (shared prefixes: the LP re-solves warm)
+    basis: tuple | None = None  # the optimal basis of the last LP on this region's path (see _LP._warm)
 
 
 class _Walk:
@@ -160,8 +161,12 @@ class _Walk:
                 aW @ (np.abs(f) * Mc) + np.abs(b))
 
     # ------------------------------------------------------------- screen
-    def _screen(self, maps):
-        """States decided for the whole box: +1 active, -1 inactive, 0 undecided; and a row flag."""
+    def _screen(self, maps, bounds=None):
+        """States decided for the whole box: +1 active, -1 inactive, 0 undecided; and a row flag.
+
+        ``bounds`` (from :meth:`_bounds`) tighten the box's interval where
+        the region's earlier unit states make it narrower.
+        """
         A, c, MA, Mc = maps
         norm = np.linalg.norm(A, axis=1)
         zero = norm <= ZERO_RTOL * np.linalg.norm(MA, axis=1)
@@ -174,6 +179,10 @@ class _Walk:
             with np.errstate(invalid="ignore"):
                 up = np.where(A > 0, A * self.hi, np.where(A < 0, A * self.lo, 0.0)).sum(axis=1) + c
                 dn = np.where(A > 0, A * self.lo, np.where(A < 0, A * self.hi, 0.0)).sum(axis=1) + c
+        if bounds is not None:
+            with np.errstate(invalid="ignore"):
+                up = np.where(np.isnan(bounds[1]), up, np.minimum(up, bounds[1]))
+                dn = np.where(np.isnan(bounds[0]), dn, np.maximum(dn, bounds[0]))
         nz = ~zero
         safe = np.where(nz, norm, 1.0)
         inact = nz & (up / safe <= self.tol)
@@ -231,9 +240,53 @@ class _Walk:
             bar.close()
         return counts, stopped, found, len(stack)
 
+    def _bounds(self, fr: _Frame):
+        """Interval bounds of the current layer's pre-activations over the box and the finished layers' signs.
+
+        Interval arithmetic layer by layer (centre and radius; the first
+        layer exactly over the box or cross-polytope), each finished layer's
+        interval clipped to its unit states (active: ``>= 0``, inactive:
+        ``<= 0``) before the activation: every point of the closure of the
+        region (in the domain) lies within the bounds.  Returns ``(low,
+        high)`` or None on the first layer (the box screen is exact there).
+        """
+        if fr.layer == 0:
+            return None
+        W, b = self.layers[0]
+        if self.half is not None:
+            rad = np.max(np.abs(W) * self.half, axis=1)
+            mid = b
+        else:
+            with np.errstate(invalid="ignore"):
+                mid = b + W @ np.where(np.isfinite(self.lo + self.hi), 0.5 * (self.lo + self.hi), 0.0)
+                half = 0.5 * (self.hi - self.lo)
+                rad = np.where(W != 0, np.abs(W) * half, 0.0).sum(axis=1)
+        lo, hi = mid - rad, mid + rad
+        slope = self.slope
+        with np.errstate(invalid="ignore"):  # 0 * inf on unbounded domains: nan, ignored by _screen
+            return self._propagate(fr, lo, hi, slope)
+
+    def _propagate(self, fr: _Frame, lo: np.ndarray, hi: np.ndarray, slope: float):
+        """The interval arithmetic of :meth:`_bounds` through the finished layers."""
+        for l in range(fr.layer):
+            act = fr.pat[l] > 0
+            # clip to the unit's state (widened where tolerance slivers invert an interval), then activate
+            lo_a = np.maximum(lo, 0.0)
+            hi_a = np.maximum(hi, lo_a)
+            hi_i = np.minimum(hi, 0.0)
+            lo_i = np.minimum(lo, hi_i)
+            lo = np.where(act, lo_a, np.minimum(slope * lo_i, slope * hi_i))
+            hi = np.where(act, hi_a, np.maximum(slope * lo_i, slope * hi_i))
+            W, b = self.layers[l + 1]
+            m, r = 0.5 * (lo + hi), 0.5 * (hi - lo)
+            mid = W @ np.where(np.isfinite(m), m, 0.0) + b
+            rad = np.where(W != 0, np.abs(W) * r, 0.0).sum(axis=1)
+            lo, hi = mid - rad, mid + rad
+        return lo, hi
+
     def _enter(self, fr: _Frame) -> None:
         """Start a layer: screen all its units over the box, values at the pool points."""
-        state, row, norm = self._screen(fr.maps)
+        state, row, norm = self._screen(fr.maps, self._bounds(fr))
         fr.key = self.next_key  # the units' maps are shared by the frames below this layer region
         self.next_key += 1
         if len(self.certs) > 200_000:  # bounded memory: forget old certificates
@@ -266,6 +319,14 @@ class _Walk:
         for side, known in ((1.0, pos), (-1.0, neg)):
             if known > tol:
                 continue
+            # side +1: z > 0, row -a.u <= cj ; side -1: z < 0, row a.u <= -cj
+            if self._empty_known(fr, j, side):  # a set lookup: before the mirrors' products
+                rc = -np.inf
+                if side > 0:
+                    pos = rc
+                else:
+                    neg = rc
+                continue
             found = self._mirror_ball(fr, a, cj, s, side)
             if found is None:
                 found = self._mirror_rows(fr, a, cj, s, side)
@@ -276,16 +337,8 @@ class _Walk:
                 else:
                     neg = found[1]
                 continue
-            # side +1: z > 0, row -a.u <= cj ; side -1: z < 0, row a.u <= -cj
-            if self._empty_known(fr, j, side):
-                rc = -np.inf
-                if side > 0:
-                    pos = rc
-                else:
-                    neg = rc
-                continue
             lp_id = self.next_id
-            u, rstar = self.lp.solve(fr.ids, fr.A, fr.b, -side * a, side * cj, lp_id)
+            u, rstar = self.lp.solve(fr.ids, fr.A, fr.b, -side * a, side * cj, lp_id, fr.basis)
             self.next_id += 1
             if u is None:
                 rc = -np.inf
@@ -296,7 +349,7 @@ class _Walk:
                 if rc > 0.25 * tol and rc < 4 * tol or (rstar > tol) != (rc > tol):
                     self.near += 1
                 if rc > tol:
-                    newp[side] = (u, rc, lp_id)
+                    newp[side] = (u, rc, lp_id, self.lp.basis())
             if side > 0:
                 pos = rc
             else:
@@ -305,7 +358,7 @@ class _Walk:
             other = _Frame(fr.A, fr.b, fr.P, fr.rp, fr.layer, fr.unit, fr.maps,
                            [p.copy() for p in fr.pat], fr.weight / 2)
             other.norm, other.row, other.S, other.ids = fr.norm, fr.row, fr.S, list(fr.ids)
-            other.key = fr.key
+            other.key, other.basis = fr.key, fr.basis
             fr.weight /= 2
             self._restrict(fr, a, cj, j, 1.0, newp.get(1.0))
             self._restrict(other, a, cj, j, -1.0, newp.get(-1.0))
@@ -453,6 +506,8 @@ class _Walk:
         rp = np.minimum(fr.rp, s)
         keep = rp > self.tol
         P, rp, S = fr.P[keep], rp[keep], fr.S[keep]
+        if new is not None and len(new) > 3 and new[3] is not None:
+            fr.basis = new[3]
         if new is not None:
             u, r = new[0], new[1]
             Ai, ci = fr.maps[0], fr.maps[1]

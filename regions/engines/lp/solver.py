@@ -110,7 +110,7 @@ class _LP:
                        np.tile(self.cols, m), M.ravel())
 
     def solve(self, ids: list, A: np.ndarray, b: np.ndarray, a: np.ndarray, beta: float,
-              new_id: int) -> tuple[np.ndarray | None, float]:
+              new_id: int, basis: tuple | None = None) -> tuple[np.ndarray | None, float]:
         """Max ``t`` s.t. ``A u + t <= b``, ``a u + t <= beta``, u in the box, ``0 <= t <= 1``.
 
         ``ids`` name the rows of ``A`` (the region's), ``new_id`` the row ``a``.
@@ -127,6 +127,8 @@ class _LP:
         # one call: the missing rows and the new one
         self._add(np.concatenate([A[p:], a[None, :]]), np.append(b[p:], beta))
         self.ids = list(ids) + [new_id]
+        if basis is not None:
+            self._warm(basis, ids)
         self.h.run()
         self.n += 1
         self.last_ray = True
@@ -138,6 +140,30 @@ class _LP:
             return self._fresh(np.vstack([A, a]), np.append(b, beta), st)
         x = np.asarray(self.h.getSolution().col_value)
         return x[:self.k], float(x[self.t])
+
+    def basis(self) -> tuple | None:
+        """The optimal basis of the last LP, ``(row ids, column statuses, row statuses)``, for :meth:`_warm`."""
+        hb = self.h.getBasis()
+        if not hb.valid:
+            return None
+        return tuple(self.ids), hb.col_status, hb.row_status
+
+    def _warm(self, basis: tuple, ids: list) -> None:
+        """Start from a basis saved on an ancestor region (its rows a prefix of ``ids``; later rows basic).
+
+        Adding rows with basic slacks keeps a dual feasible basis dual
+        feasible, so the dual simplex needs only the pivots the new rows
+        cause.  A basis whose rows are not a prefix is ignored.
+        """
+        bids, cst, rst = basis
+        n = len(bids)
+        if n > len(ids) or tuple(ids[:n]) != bids:
+            return
+        hb = self.hs.HighsBasis()
+        hb.col_status = cst
+        hb.row_status = list(rst) + [self.hs.HighsBasisStatus.kBasic] * (len(ids) + 1 - n)
+        hb.valid = True
+        self.h.setBasis(hb)
 
     def solve_cold(self, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray | None, float]:
         """Max ``r`` s.t. ``A u + r <= b``, u in the box, ``0 <= r <= 1``, on a new model (no warm state).
