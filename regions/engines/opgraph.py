@@ -15,6 +15,11 @@ module) is lowered once (:func:`regions.model.ops.lower`) and walked by
   the mesh refuses a domain whose signs float64 cannot decide at its size
   (:class:`~regions.errors.NumericalError`) and no engine was named.
 
+A bounded domain wider than a measured number of feature radii
+(:data:`regions.engines.planar.ops.OPS_WIDE`) is refused by both the mesh
+and the LP walk (:class:`~regions.errors.NumericalError`), never counted
+with lost regions.
+
 The polytope vertex engine does not take op networks yet; naming it
 refuses in one sentence.  Split runs (``jobs``, ``scheduler``, ``state``)
 are refused too.
@@ -28,7 +33,7 @@ from ..errors import NumericalError, RegionsError
 from ..model.ops import Graph, lower
 from .line.ops import partition_line_ops
 from .lp.ops import partition_lp_ops
-from .planar.ops import partition_planar_ops
+from .planar.ops import partition_planar_ops, refuse_wide
 
 __all__ = ["count_graph", "partition_graph"]
 
@@ -83,11 +88,13 @@ def partition_graph(graph: Graph, domain: Domain | None = None, *, engine: str |
             raise RegionsError(f"expected max_regions=None for the 1-D op walk, got {max_regions!r}")
         return partition_line_ops(low, domain, network=graph)
     if name == "planar":
+        refuse_wide(low, domain, "planar")
         try:
             return partition_planar_ops(low, domain, network=graph, max_regions=max_regions)
         except NumericalError:
             if engine is not None:
                 raise
+    refuse_wide(low, domain, "lp")
     return partition_lp_ops(low, domain, network=graph, max_regions=max_regions)
 
 

@@ -284,8 +284,35 @@ def _first_layer(low: Lowered, domain: Domain):
     return (W0, b0), (np.abs(W0), np.abs(b0))
 
 
-def _refuse_wide(low: Lowered, layers: list, domain: Domain) -> None:
-    """Refuse a domain wider than ``PARTITION_WIDE`` times the network's farthest first features.
+# Widest domain, in radii of the farthest first features (see :func:`_refuse_wide`), that each op-graph
+# engine is trusted with.  Measured, not proved: on the residual and maxout-with-ties graphs of
+# tests/test_planar_ops.py the mesh was exact up to ~4e8 radii and lost regions at ~4e11, the LP op
+# walk (absolute Chebyshev and HiGHS tolerances) was exact up to ~4e2 radii and lost regions at ~4e5;
+# both limits keep a factor of at least 16 below the first loss.  Wider domains are refused.
+OPS_WIDE = {"planar": 2.0**26, "lp": 2.0**12}
+
+
+def _plane_layers(low: Lowered, domain: Domain) -> list:
+    """The lowered layers with the first one on the domain's own coordinates."""
+    W0, b0 = low.layers[0]
+    if domain.basis is not None:
+        W0, b0 = W0 @ domain.basis, b0 + W0 @ domain.origin
+    return [(W0, b0), *low.layers[1:]]
+
+
+def refuse_wide(low: Lowered, domain: Domain, engine: str) -> None:
+    """Refuse a bounded domain too wide for the op-graph ``engine`` (``"planar"`` or ``"lp"``).
+
+    See :data:`OPS_WIDE`; unbounded domains pass (the LP walk decides them
+    by rays).
+    """
+    if domain.bounded:
+        _refuse_wide(low, _plane_layers(low, domain), domain, factor=OPS_WIDE[engine], engine=engine)
+
+
+def _refuse_wide(low: Lowered, layers: list, domain: Domain, *, factor: float = OPS_WIDE["planar"],
+                 engine: str = "planar") -> None:
+    """Refuse a domain wider than ``factor`` times the network's farthest first features.
 
     Features are every bending unit's line and every tie of two candidates
     of a max group (their difference rows; an offset within ``ZERO_RTOL`` of
@@ -293,7 +320,7 @@ def _refuse_wide(low: Lowered, layers: list, domain: Domain) -> None:
     first layer (on the parameter plane) with a non-zero offset, the farthest of them lies at
     ``max_i |b_i| / (||W_i||_1 L)`` from the origin (max norm; ``L`` the
     Lipschitz constants of the layers before).  On a domain wider than
-    ``PARTITION_WIDE`` times that, vertices interpolated along edges as long
+    ``factor`` times that, vertices interpolated along edges as long
     as the domain lose the features without any sign being undecided (the
     planar kernel refuses such boxes too; features nearer the origin than
     float64's resolution at the domain's size are below what any float64
@@ -320,12 +347,11 @@ def _refuse_wide(low: Lowered, layers: list, domain: Domain) -> None:
             nz = (np.abs(f) > ZERO_RTOL * fmag) & (rows > 0) & np.isfinite(rows)  # rounding is no offset
             if nz.any():
                 rho = float(np.max(np.abs(f[nz]) / rows[nz]))
-                if np.isfinite(rho) and ext > PARTITION_WIDE * rho:
+                if np.isfinite(rho) and ext > factor * rho:
                     raise NumericalError(
-                        f"expected a domain within {PARTITION_WIDE:.3g} feature radii for the planar mesh, "
-                        f"got a half-width of {ext:.3g} around features at most {rho:.3g} from the origin "
-                        f"(vertices interpolated along edges that long lose the features): use a smaller "
-                        f"domain or engine='lp'")
+                        f"expected a domain within {factor:.3g} feature radii for the op-graph engine "
+                        f"{engine!r}, got a half-width of {ext:.3g} around features at most {rho:.3g} from "
+                        f"the origin (at that size float64 loses the features): use a smaller domain")
                 return
             lip *= float(np.abs(W).sum(axis=1).max(initial=0.0))
         if not (np.isfinite(lip) and lip > 0):
@@ -335,7 +361,7 @@ def _refuse_wide(low: Lowered, layers: list, domain: Domain) -> None:
 def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk, list, list]:
     first, first_mag = _first_layer(low, domain)
     layers = [first, *low.layers[1:]]
-    _refuse_wide(low, layers, domain)
+    _refuse_wide(low, layers, domain, factor=OPS_WIDE["planar"], engine="planar")
     mags = [first_mag, *[(np.abs(W), np.abs(b)) for W, b in low.layers[1:]]]
     mesh, H, Hm, errs = _start_mesh(domain, mags[:1] * 2)  # errs[0]: the first layer's rounding bound
     parents, states, counts = [], [], []
