@@ -108,18 +108,25 @@ maxpool = Graph([Affine(r.normal(size=(18, 2)), r.normal(size=18)), Activation.r
 
 NETS = {"plain": plain, "skip": skip, "maxout": maxout, "max-pool": maxpool}
 square = regions.box(-1.0, 1.0, dim=2)
-parts = {name: regions.partition(g, square) for name, g in NETS.items()}   # exact (engine 'lp')
+parts = {name: regions.partition(g, square, engine="lp") for name, g in NETS.items()}   # the LP walk
 print("verify(): patterns unique, each witness reproduces its pattern, areas sum to the square's")
 for name, p in parts.items():
     v = p.verify()                                  # raises VerificationError if any check fails
+    mesh = regions.count(NETS[name], square)        # the default 2-D engine: the op-graph mesh
     print(f"{name:9s} {NETS[name].arch:27s} {p.n_regions:4d} regions {p.n_pieces:4d} pieces "
-          f"by layer {str(p.layer_counts):13s} area err {v['measure_rel_error']:.0e}")
+          f"by layer {str(p.layer_counts):13s} area err {v['measure_rel_error']:.0e} "
+          f"(mesh: {mesh.regions})")
+    if (mesh.regions, mesh.pieces) != (p.n_regions, p.n_pieces):
+        raise RuntimeError(f"the mesh and the LP walk disagree on {name}")
 """),
     ("md", r"""
-`plotting.plot_partition` draws the 2-D mesh engine's partitions, which the
-op networks do not use; the partition of an op network gives each region as
-half-planes (`hrep(i)`: $A x \le b$), so we intersect them into polygons and
-draw those.
+Two engines count op networks on bounded 2-D domains: the 2-D mesh for op
+graphs (the default: regions cut polygon by polygon, as for plain ReLU nets)
+and the LP walk used above (region by region, each side kept only when a
+certified Chebyshev LP finds an interior); they agree on every network here.
+Both results also give each region as half-planes (`hrep(i)`:
+$A x \le b$); here we intersect them into polygons by hand and draw those
+(`plotting.plot_partition` draws them directly, as in the CNN section).
 """),
     ("code", r"""
 from matplotlib.collections import PolyCollection
@@ -283,7 +290,7 @@ run = digits.train_digits(tempfile.mkdtemp(), conv_channels=1, hidden=(), epochs
 cnn = run.network()
 X, y = workflows.load_digits()
 tri = workflows.data_domain(workflows.pick_points(X, y, digits="0,1,2"), triangle=True)
-cnn_part = regions.partition(cnn, tri)            # the LP op walk: certified Chebyshev LPs
+cnn_part = regions.partition(cnn, tri)            # the 2-D mesh for op graphs (the default in 2-D)
 checks = cnn_part.verify()                        # witnesses reproduce patterns, areas sum to the triangle's
 print(f"{cnn.arch}: test accuracy {run.history[-1]['test_acc']:.3f} after three epochs")
 print(f"regions on the triangle: {cnn_part.n_regions} (exact), after the ReLU: {cnn_part.layer_counts[0]}, "
@@ -299,11 +306,13 @@ for ax in axes:
 plt.show()
 """),
     ("md", r"""
-Checked against values computed apart from the LP walk: the distinct patterns
+Checked against values computed apart from the mesh: the distinct patterns
 at the points of a dense grid inside the triangle (a lower bound: every one
 must be a region's pattern), and the exact 1-D walk along the median from the
-0 to the middle of the 1 and the 2, whose count must equal the number of region
-polygons that the median crosses (regions are convex).
+0 towards the middle of the 1 and the 2 (97% of the way: the median's end
+itself lies on a region border, where the exact 1-D walk sees a sliver of
+length 2e-16 that no polygon check can), whose count must equal the number
+of region polygons that the segment crosses (regions are convex).
 """),
     ("code", r"""
 from shapely.geometry import LineString, Polygon
@@ -314,7 +323,8 @@ w = rng.dirichlet(np.ones(3), size=60_000)                 # uniform points of t
 grid_pats = lower(cnn).patterns(tri.to_input(w @ P))
 seen = {p.tobytes() for p in np.packbits(grid_pats, axis=1)}
 mine = {p.tobytes() for p in np.packbits(cnn_part.patterns, axis=1)}
-a, b = uv[0], (uv[1] + uv[2]) / 2
+a = uv[0]
+b = a + 0.97 * ((uv[1] + uv[2]) / 2 - a)    # 97% of the median: its exact end lies on a region border
 median = regions.segment(*tri.to_input(np.array([a, b])))
 n_line = regions.count(cnn, median).regions                # the 1-D op walk
 crossed = sum(Polygon(Q).intersection(LineString([a, b])).length > 1e-9 for Q in cnn_part.polygons())
