@@ -56,6 +56,9 @@ def forward_exact(graph, x):
 def count_exact_lp(graph, lo, hi, *, radius=1e-9):
     """Activation regions of ``graph`` on the box ``[lo, hi]^d``, by brute force over patterns.
 
+    ``lo=-inf, hi=inf`` counts all of ``R^d`` (the radius is then capped at
+    1, so ``radius`` is absolute: use it for nets with features at scale ~1).
+
     Written from the definition, apart from the engines and from the
     lowering: every value is an affine expression ``(M, c)`` of the input;
     each non-linear unit branches on its states (ReLU-like: ``z > 0`` or
@@ -82,14 +85,19 @@ def count_exact_lp(graph, lo, hi, *, radius=1e-9):
                     return False
                 continue
             A.append(np.append(-a, n)), b.append(beta)
-        # box sides enter as rows too (radius inside the box)
+        # finite box sides enter as rows too (radius inside the box); lo=-inf, hi=inf is all of R^d
         for i in range(d):
             e = np.zeros(d)
             e[i] = 1.0
-            A.append(np.append(e, 1.0)), b.append(hi_v[i])
-            A.append(np.append(-e, 1.0)), b.append(-lo_v[i])
+            if np.isfinite(hi_v[i]):
+                A.append(np.append(e, 1.0)), b.append(hi_v[i])
+            if np.isfinite(lo_v[i]):
+                A.append(np.append(-e, 1.0)), b.append(-lo_v[i])
+        if not A:
+            return True
+        # the radius is free below (always feasible), capped at 1: HiGHS can stall on r >= 0 in R^d
         res = linprog(np.append(np.zeros(d), -1.0), A_ub=np.array(A), b_ub=np.array(b),
-                      bounds=[(None, None)] * d + [(0, 1)], method="highs")
+                      bounds=[(None, None)] * d + [(None, 1)], method="highs")
         return res.status == 0 and -res.fun > radius
 
     from regions.model.ops import Activation, Add, Affine, Clamp, Concat, MaxGroups
