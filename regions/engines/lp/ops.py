@@ -55,7 +55,6 @@ from ...core.tolerances import CHEB_RTOL, PIECE_RTOL, ZERO_RTOL
 from ...domains import Domain
 from ...errors import NumericalError, RegionsError, VerificationError
 from ...model.ops import Lowered, lower
-from .kernel import _LP
 from .result import hrep_volumes
 
 __all__ = ["OpLPPartition", "partition_lp_ops"]
@@ -98,6 +97,37 @@ def _clip(V: np.ndarray | None, A: np.ndarray, b: np.ndarray) -> np.ndarray | No
     return V
 
 
+_HIGHS: list = []
+
+
+def _highspy():
+    import highspy  # noqa: PLC0415 -- only when the LP walk runs
+
+    return highspy
+
+
+def _model(presolve: str = "off"):
+    """The process's one HiGHS instance for the op walk's LPs, cleared (options kept).
+
+    One instance spares building (and silencing the banner of) a new one per
+    LP.  ``threads=1`` as in :class:`.solver._LP`: a highspy model run with
+    another thread count first fixes the process's scheduler, and later
+    models asking for one thread end "Not Set".
+    """
+    if not _HIGHS:
+        from .solver import _quiet_highs  # noqa: PLC0415
+
+        h = _quiet_highs(_highspy())
+        for name, value in (("output_flag", False), ("threads", 1),
+                            ("primal_feasibility_tolerance", 1e-10), ("dual_feasibility_tolerance", 1e-10)):
+            h.setOptionValue(name, value)
+        _HIGHS.append(h)
+    h = _HIGHS[0]
+    h.clearModel()
+    h.setOptionValue("presolve", presolve)
+    return h
+
+
 def _cheb_free(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, rho: np.ndarray | None = None,
                eq: tuple | None = None) -> tuple[np.ndarray | None, float]:
     """Max ``r <= 1`` s.t. ``A u + rho r <= b`` (``rho`` 1 by default), ``a u = beta`` for ``eq = (a, beta)``,
@@ -109,21 +139,17 @@ def _cheb_free(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, 
     (unit rows, any ``u``) and bounded above by 1, and it ends optimal.
     Returns ``(u, r*)``, or ``(None, r*)`` when ``r* <= 0`` (no interior).
     """
-    import highspy  # noqa: PLC0415 -- only when the LP walk runs
-
-    from .solver import _quiet_highs  # noqa: PLC0415
-
     k, m = A.shape[1], A.shape[0]
+    if m == 0 and eq is None:  # no rows: any point of the box, radius 1
+        return np.clip(np.zeros(k), lo, hi), 1.0
+    highspy = _highspy()
     inf = highspy.kHighsInf
     rho = np.ones(m) if rho is None else rho
     M = np.hstack([A, rho[:, None]])
     cols = np.arange(k + 1, dtype=np.int32)
     st = None
     for presolve in ("off", "on"):
-        h = _quiet_highs(highspy)
-        for name, value in (("output_flag", False), ("presolve", presolve), ("threads", 1),
-                            ("primal_feasibility_tolerance", 1e-10), ("dual_feasibility_tolerance", 1e-10)):
-            h.setOptionValue(name, value)
+        h = _model(presolve)
         h.addVars(k + 1, np.append(np.where(np.isfinite(lo), lo, -inf), -inf),
                   np.append(np.where(np.isfinite(hi), hi, inf), 1.0))
         h.changeColsCost(1, np.array([k], dtype=np.int32), np.array([-1.0]))
@@ -189,8 +215,7 @@ def _bounded_flags(geo, regions: list) -> np.ndarray:
     have rank ``k`` (singular values above ``k * eps`` times the largest)
     and some ``y >= 1`` has ``A^T y = 0`` (an LP, scipy's HiGHS).
     """
-    from scipy.optimize import linprog  # noqa: PLC0415
-
+    hs = _highspy()
     Ab, _ = _box_rows(geo)
     out = np.zeros(len(regions), dtype=bool)
     for i, R in enumerate(regions):
@@ -200,11 +225,22 @@ def _bounded_flags(geo, regions: list) -> np.ndarray:
         s = np.linalg.svd(A, compute_uv=False)
         if s.size < geo.k or s[geo.k - 1] <= geo.k * 1e3 * np.finfo(float).eps * s[0]:
             continue
-        res = linprog(np.zeros(A.shape[0]), A_eq=A.T, b_eq=np.zeros(geo.k), bounds=[(1.0, None)] * A.shape[0],
-                      method="highs")
-        if res.status not in (0, 2):
-            raise NumericalError(f"expected HiGHS to decide a recession cone, got status {res.status}")
-        out[i] = res.status == 0
+        m, k = A.shape
+        st = None
+        for presolve in ("off", "on"):
+            h = _model(presolve)
+            h.addVars(m, np.ones(m), np.full(m, hs.kHighsInf))
+            # A^T y = 0: k rows, column-major entries of A
+            h.addRows(k, np.zeros(k), np.zeros(k), m * k, np.arange(0, m * k, m, dtype=np.int32),
+                      np.tile(np.arange(m, dtype=np.int32), k), A.T.ravel())
+            h.run()
+            st = h.getModelStatus()
+            if st in (hs.HighsModelStatus.kOptimal, hs.HighsModelStatus.kInfeasible):
+                break
+        else:
+            raise NumericalError(f"expected HiGHS to decide a recession cone of {m} rows in {k} dimensions, "
+                                 f"got status {h.modelStatusToString(st)}")
+        out[i] = st == hs.HighsModelStatus.kOptimal
     return out
 
 
@@ -285,7 +321,7 @@ class _Geometry:
         self.centre = np.where(np.isfinite(centre), centre, 0.0)
         self.lo = (lo - self.centre) / self.s
         self.hi = (hi - self.centre) / self.s
-        self.lp = _LP(self.k, self.lo, self.hi)
+        self.n_lps = 0  # Chebyshev LPs solved
         A0, b0 = np.zeros((0, self.k)), np.zeros(0)
         if domain.vertices is not None:  # counter-clockwise polygon: outward normals (e_y, -e_x)
             P = (domain.vertices - self.centre) / self.s
@@ -300,11 +336,9 @@ class _Geometry:
 
     def cheb(self, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray | None, float]:
         """An interior point and its certified radius (None, -inf when empty)."""
-        if self.bounded:
-            u, _ = self.lp.solve_cold(A, b)
-        else:  # radius free below: always feasible and bounded (see _cheb_free)
-            self.lp.n += 1
-            u, _ = _cheb_free(A, b, self.lo, self.hi)
+        # the radius free below: always feasible and bounded (see _cheb_free)
+        self.n_lps += 1
+        u, _ = _cheb_free(A, b, self.lo, self.hi)
         if u is None:
             return None, -np.inf
         u = np.clip(u, self.lo, self.hi)
@@ -788,6 +822,6 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         patterns=np.array(pats, dtype=bool).reshape(len(regions), -1),
         witnesses=geo.centre + geo.s * W_,
         radii=r_,
-        layer_counts=tuple(counts), partial=partial, lps=geo.lp.n, _n_pieces=n_pieces, _V=polys, _labels=labels,
+        layer_counts=tuple(counts), partial=partial, lps=geo.n_lps, _n_pieces=n_pieces, _V=polys, _labels=labels,
         _J=J, _c=c, _H=[(R.A, R.b, geo.centre, geo.s) for R in regions], _bounded=bounded,
     )
