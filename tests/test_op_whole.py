@@ -9,8 +9,10 @@ stay off the box's sides are the bounded ones); closed forms (the max of
 ``k`` tangent planes of ``|x|^2`` at points on a circle: ``k`` Voronoi
 cells, each its own map, all unbounded; with the centre added in R^2 one
 bounded cell); the plain engines on R^d (a ReLU net written as a Graph; a
-residual block whose skip cancels, which computes a plain two-layer net);
-invariance under positive rescaling of the input.
+residual block whose skip cancels, which computes a plain two-layer net),
+including bounded/unbounded splits and affine pieces, and the polytope
+engine's pieces on 3-D and 4-D boxes; a rank-2 first layer in R^8 (the
+count of its image on R^2); invariance under positive rescaling of the input.
 """
 
 import numpy as np
@@ -44,9 +46,17 @@ def low_rank_8d(seed=7):
     return Graph([Affine(W @ P, b), *[n for n in g.nodes[1:]]], 8)
 
 
+def maxout_6d(seed=11):
+    """Maxout of rank 2 in R^6, a ReLU layer."""
+    r = _r(seed)
+    return Graph([Affine(r.normal(size=(8, 6)), r.normal(size=8)), MaxGroups.maxout(8, 2),
+                  Affine(r.normal(size=(3, 4)), r.normal(size=3)), Activation.relu(),
+                  Affine(r.normal(size=(1, 3)))], 6)
+
+
 GRAPHS = {"residual": residual, "maxout_ties": maxout_ties, "leaky_layers": leaky_layers, "relu6": relu6,
           "zero_bias_pool": zero_bias_pool, "mixed": mixed, "residual_3d": lambda: residual_nd(d=3),
-          "maxout_3d": maxout_3d}
+          "maxout_3d": maxout_3d, "maxout_6d": maxout_6d}
 PLANAR = ["residual", "maxout_ties", "leaky_layers", "relu6", "zero_bias_pool", "mixed"]
 SMALL = sorted(set(GRAPHS) - {"mixed"})  # the brute force takes about a minute on mixed (290 regions)
 
@@ -115,9 +125,18 @@ def test_relu_graph_on_whole_space_is_the_plain_network(arch, slope):
     got = count(graph_from_network(net), whole(d))
     ref = count(net, whole(d), engine="polytope")
     assert (got.regions, got.layer_counts) == (ref.regions, list(ref.layer_counts))
-    assert (got.bounded, got.unbounded) == (ref.bounded, ref.unbounded)
-    if ref.pieces is not None:
-        assert got.pieces == ref.pieces
+    assert (got.bounded, got.unbounded, got.pieces) == (ref.bounded, ref.unbounded, ref.pieces)
+    assert ref.pieces is not None and ref.bounded is not None
+
+
+@pytest.mark.parametrize("arch,seed", [("3-6-5-1", 3), ("4-6-5-1", 3), ("3-5-5-2", 4)])
+def test_pieces_on_boxes_in_3d_and_up_match_the_polytope_engine(arch, seed):
+    net = Network.from_arch(arch, seed=seed)
+    dom = box(-1.0, 1.0, dim=net.input_dim)
+    got = count(graph_from_network(net), dom)
+    ref = count(net, dom, engine="polytope")
+    assert (got.engine, got.regions, got.pieces) == ("lp", ref.regions, ref.pieces)
+    assert ref.pieces is not None
 
 
 @pytest.mark.parametrize("d", [2, 3, 4])
@@ -134,9 +153,9 @@ def test_residual_block_whose_skip_cancels_is_the_plain_net(d):
     net = Network([(W1, b1), (V, c), (Wo, np.zeros(1))])
     got = count(g, whole(d))
     ref = count(net, whole(d), engine="polytope")
-    assert (got.regions, got.bounded, got.unbounded) == (ref.regions, ref.bounded, ref.unbounded)
-    if ref.pieces is not None:
-        assert got.pieces == ref.pieces
+    assert (got.regions, got.bounded, got.unbounded, got.pieces) == (ref.regions, ref.bounded, ref.unbounded,
+                                                                    ref.pieces)
+    assert ref.pieces is not None
 
 
 def test_low_rank_first_layer_in_r8_counts_as_its_image():

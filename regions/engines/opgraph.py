@@ -11,7 +11,9 @@ module) is lowered once (:func:`regions.model.ops.lower`) and walked by
   slices through any input space); the default there;
 * ``"lp"``: the H-polytope walk with Chebyshev LPs
   (:mod:`regions.engines.lp.ops`), for boxes of any dimension (bounded or
-  not), planes and polygons; the default elsewhere, and the fallback when
+  not: on all of R^d it also splits the count into bounded and unbounded
+  regions, and it merges affine pieces in every dimension), planes and
+  polygons; the default elsewhere, and the fallback when
   the mesh refuses a domain whose signs float64 cannot decide at its size
   (:class:`~regions.errors.NumericalError`) and no engine was named.
 

@@ -34,13 +34,26 @@ radius over the region's rows (unit norm, the box as variable bounds),
 capped at 1 (one domain scale), certified in float64 at the returned
 point; a side has an interior iff that radius exceeds ``CHEB_RTOL``.  A
 witness ball that lies on one side certifies that side without an LP.
+The LP leaves the radius free below (see :func:`_cheb_free`: with
+``r >= 0`` HiGHS can stall on unbounded domains), so it is always
+feasible and bounded.
+
+All of R^d (no finite side): the unit of length is the farthest
+first-layer feature from the origin (:func:`_whole_scale`), so counts do
+not change under positive rescaling of the input.  Each region is
+classified bounded or unbounded by its recession cone
+(:func:`_bounded_flags`), reported as ``CountResult.bounded`` /
+``unbounded`` on unbounded domains, as the polytope engine does.
 
 Bounded 2-D domains also keep each region's polygon (clipped from the
 domain's, Sutherland-Hodgman): its vertices screen units and max candidates
 that cannot split a region (no LP), and give the affine pieces: regions
 that share an edge longer than ``EDGE_TOL`` and whose output Jacobians agree
-to ``PIECE_RTOL`` (as in the other engines) are merged.  Elsewhere
-``n_pieces`` is None (not computed), as in the LP engine for plain networks.
+to ``PIECE_RTOL`` (as in the other engines) are merged.  Elsewhere (any
+dimension, bounded or not) regions with equal Jacobians are merged when
+they share a facet, decided by a Chebyshev LP inside the hyperplane of
+the first split between them (:func:`_pieces_lp`).  Partial partitions
+have no pieces (None).
 """
 
 from __future__ import annotations
