@@ -105,6 +105,28 @@ def test_sawtooth_split_attains_d_plus_one_to_the_k(depth, width, dom):
     assert r.regions == r.pieces == (width + 1) ** depth
 
 
+@pytest.mark.parametrize("tier", ["extended", "exact"])
+@pytest.mark.parametrize("parts", [1, 3, 8])
+def test_line_split_adds_up_the_deciders_counters(tier, parts, monkeypatch):
+    # every crossing left undecided by float64 (and, for "exact", by longdouble): the split's counters of
+    # decisions equal one process's, which makes one per region split by each layer: 1 + 4 + 4^2 + 4^3
+    from regions.core import tolerances
+    from regions.engines.line import kernel as line_kernel
+
+    monkeypatch.setattr(line_kernel, "BREAK_RTOL", 1e6)
+    monkeypatch.setattr(line_kernel, "_fine_tol", lambda T, *a: np.full(T.shape, np.inf))
+    if tier == "exact":
+        monkeypatch.setattr(tolerances, "BREAK_RTOL", 1e6)
+    net = constructions.sawtooth(depth=4, width=3)
+    one = regions.count_line(net, whole(1))
+    split = count_split(net, whole(1), get_engine("line"), parts=parts)
+    assert one.regions == split.regions == 4**4
+    key = f"{tier}_decisions"
+    assert one.extra[key] == 1 + 4 + 4**2 + 4**3
+    for k in ("below_resolution", "exact_decisions", "extended_decisions"):
+        assert split.extra[k] == one.extra[k], k
+
+
 @pytest.mark.parametrize("arch,d", [("3-6-1", 3), ("4-8-1", 4), ("2-20-1", 2)])
 def test_one_layer_split_attains_zaslavsky(arch, d):
     net = Network.from_arch(arch, seed=0)

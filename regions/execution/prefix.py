@@ -85,6 +85,8 @@ class PrefixSplit:
     oversplit: int = 4
     #: Largest prefix (regions) worth deepening further.
     max_prefix: int = 1 << 16
+    #: Entries of ``CountResult.extra`` that count events (integers): the merge adds them up.
+    summed_extras: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.cache = PrefixCache()
@@ -191,7 +193,10 @@ class PrefixSplit:
         """One count from the subproblems of one :meth:`split` (any order).
 
         Regions add; layers at or below the prefix come from the prefix;
-        bounded and unbounded regions add; pieces by :meth:`merge_pieces`.
+        bounded and unbounded regions add; pieces by :meth:`merge_pieces`;
+        the event counters named in :attr:`summed_extras` add (a counter
+        absent from a subproblem's result counts 0 there; one absent from
+        all stays absent).
         """
         runs = self.runs(results)
         rs = [t.result for t in runs]
@@ -202,5 +207,9 @@ class PrefixSplit:
         bounded = None if rs[0].bounded is None else sum(r.bounded for r in rs)
         unbounded = None if rs[0].unbounded is None else sum(r.unbounded for r in rs)
         pieces, extra = self.merge_pieces(runs, regions)
+        for key in self.summed_extras:
+            vals = [r.extra.get(key) for r in rs if isinstance(r.extra, dict)]
+            if any(v is not None for v in vals):
+                extra[key] = sum(int(v) for v in vals if v is not None)
         return CountResult(regions, pieces, layer_counts, self.engine, bounded=bounded, unbounded=unbounded,
                            extra=extra)
