@@ -150,9 +150,26 @@ def test_planar_split_agrees_with_the_nd_engine():
 
 def test_local_processes_equal_one_process():
     # 1-D over local processes: test_cli_jobs_two (the sawtooth's 11^5)
-    net = Network.from_arch("2-10-10-1", seed=6)
-    r = regions.count(net, jobs=2)
-    assert _numbers(r) == _numbers(regions.count(net)) and r.extra["subproblems"] > 1
+    net, dom = Network.from_arch("2-10-10-1", seed=6), box(-1.0, 1.0, dim=2)
+    r = count_split(net, dom, get_engine("planar"), jobs=2, parts=8)
+    assert _numbers(r) == _numbers(regions.count(net, dom)) and r.extra["subproblems"] > 1
+
+
+@pytest.mark.parametrize("min_run", [1024, 4])
+def test_planar_default_split_is_sized_by_work(min_run, monkeypatch):
+    # each 2-D subproblem loops over every later unit: by default a run holds at least min_run prefix
+    # regions (a job too small for two is one subproblem); an explicit number of parts is kept
+    from regions.engines.planar.split import PlanarSplit
+
+    monkeypatch.setattr(PlanarSplit, "min_run", min_run)
+    net, dom = Network.from_arch("2-10-10-1", seed=6), box(-1.0, 1.0, dim=2)
+    eng = get_engine("planar")
+    n = eng.splitter.prefix_size(net, dom, 1)
+    assert 8 <= n < 1024  # the prefix: the first layer's 27 regions
+    r = count_split(net, dom, eng)
+    assert _numbers(r) == _numbers(regions.count(net, dom))
+    assert r.extra["subproblems"] == max(1, n // min_run)
+    assert count_split(net, dom, eng, parts=3).extra["subproblems"] == 3
 
 
 def test_cli_jobs_two():
