@@ -155,7 +155,7 @@ def test_local_processes_equal_one_process():
     assert _numbers(r) == _numbers(regions.count(net, dom)) and r.extra["subproblems"] > 1
 
 
-@pytest.mark.parametrize("min_run", [1024, 4])
+@pytest.mark.parametrize("min_run", [8192, 4])
 def test_planar_default_split_is_sized_by_work(min_run, monkeypatch):
     # each 2-D subproblem loops over every later unit: by default a run holds at least min_run prefix
     # regions (a job too small for two is one subproblem); an explicit number of parts is kept
@@ -169,6 +169,8 @@ def test_planar_default_split_is_sized_by_work(min_run, monkeypatch):
     r = count_split(net, dom, eng)
     assert _numbers(r) == _numbers(regions.count(net, dom))
     assert r.extra["subproblems"] == max(1, n // min_run)
+    if n < min_run:  # one subproblem, counted in this process even with jobs
+        assert _numbers(regions.count(net, dom, jobs=2)) == _numbers(r)
     assert count_split(net, dom, eng, parts=3).extra["subproblems"] == 3
 
 

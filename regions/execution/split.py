@@ -238,6 +238,8 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
     sized = parts is None  # the default: the engine may make fewer where subproblems would cost more than they do
     parts = _check_parts(parts)
     subs = engine.split(net, domain, parts=parts, sized=sized)
+    if sized and len(subs) == 1 and scheduler is None:
+        n_jobs = 0  # a job too small to split: counted here, not in a worker started for it
     keys = [s.key for s in subs]
     if len(set(keys)) != len(keys):  # pragma: no cover -- an engine bug
         raise RegionsError(f"expected unique subproblem keys from the {engine.name} engine, got duplicates")
