@@ -17,8 +17,11 @@ Measured side by side in one run, every measurement in a fresh process:
 * the per-subproblem overhead: the same count split into 1, 16, 64 and 256
   subproblems, run in the measuring process (no worker start-up), as
   ``(time - time of 1 subproblem) / subproblems``;
-* with ``--planar``: a He-initialised 2-512-512-512-1 on [-1, 1]^2, one
-  process against 2 workers; with ``--nd``: a 4-64-64-1 on R^4, the same.
+* with ``--planar``: a He-initialised 2-512-512-512-1 on [-1, 1]^2 (or the
+  nets of ``--planar-archs``), one process against 2 workers with the
+  default split (sized by work) and with 64 parts; with ``--nd``: a
+  4-64-64-1 on R^4 (or ``--nd-archs``), one process against 2 workers.
+  ``--out-name`` names the .md/.json written.
 
 * with ``--check-depth K --check-runs i,j,...``: single subproblems of the
   split of the depth-K sawtooth (64 parts), counted in this process and
