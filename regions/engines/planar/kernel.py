@@ -255,7 +255,7 @@ class _Mesh:
         self.nv = np.zeros(16, dtype=np.int32)  # (Rcap,) ring lengths
         self.nv[0] = m
         self.R = 1
-        self.stats = {"unsplit": 0}
+        self.stats = {"unsplit": 0, "snapped": 0}
 
     @property
     def V(self) -> int:
@@ -587,6 +587,12 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     # next layer's input at every vertex: h = relu(z), magnitude carried
     Z = G.a[:V, :m]
     M = G.a[:V, m : 2 * m]
+    # values put on a line by the tolerance alone (non-zero, within ZERO_RTOL of their magnitude):
+    # a line through a vertex in exact arithmetic, or a real feature thinner than that (see _confirm)
+    for s in range(0, V, step):
+        e = min(V, s + step)
+        az = np.abs(Z[s:e])
+        mesh.stats["snapped"] += int(np.count_nonzero((az > 0) & (az <= M[s:e] * f32tol)))
     for s in range(0, V, step):  # chunks stay in cache
         e = min(V, s + step)
         z, mg = Z[s:e], M[s:e]
@@ -673,7 +679,35 @@ def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool 
             bar.update(0)
             if partial:
                 break
+    if mesh.stats["snapped"] and not partial:
+        _confirm(net, domain, mesh.R)
     return _Walked(layers, mags, mesh, (H, Hm), parents, actives, counts, partial)
+
+
+def _confirm(net: Network, domain: Domain, n: int) -> None:
+    """Confirm a count with vertices snapped onto lines, or refuse (issue 15: no silent merge).
+
+    The mesh takes a value within ``ZERO_RTOL`` of its magnitude for zero.  That is right for
+    lines through a vertex in exact arithmetic (zero biases, concurrent or duplicate units), but a
+    real strip or wedge that thin (two lines ``1e-13`` apart, a unit and its rescaled copy whose
+    float64 rounding differs) would be merged without any sign in doubt.  The mesh keeps no
+    incidences to find the exact vertex, so where any value was snapped the count is confirmed by the
+    n-D walk, whose every such zero decision is checked in exact rational arithmetic
+    (:mod:`regions.engines.polytope.exact`): it refuses a real feature below its resolution
+    (:class:`~regions.errors.NumericalError`), and a different count is refused here.  Polygon
+    domains (not boxes or plane slices) are not confirmed.
+    """
+    if domain.vertices is not None:
+        return
+    from ..polytope.api import _count_walk  # the walk with exact zero checks
+
+    ref = _count_walk(net, domain, None, False).regions
+    if ref != n:
+        raise NumericalError(
+            f"expected the 2-D mesh and the exactly checked n-D walk to agree where the mesh snapped "
+            f"vertices onto lines, got {n} and {ref} regions: a feature thinner than float64 resolves at "
+            f"this size; make copies of units exact (the same weights and bias up to a power of two) or "
+            f"remove them, or use a smaller domain")
 
 
 # ---------------------------------------------------------------- public API

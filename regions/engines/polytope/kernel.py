@@ -555,7 +555,7 @@ def _check(net: Network, domain: Domain | None) -> Domain:
 
 
 def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress: bool,
-          max_regions: int | None, select: Callable | None = None, *, exact: bool = False) -> tuple[list, bool, int]:
+          max_regions: int | None, select: Callable | None = None, *, exact: bool = True) -> tuple[list, bool, int]:
     """Run the engine depth-first; ``emit`` receives the final batches.
 
     ``exact`` checks every zero decision in a region the unit does not cut in exact rational
