@@ -21,9 +21,15 @@ not meet in one point (a real feature below float64's resolution at that
 size): then the run is refused with :class:`~regions.errors.NumericalError`
 rather than counted short.  Rays (unbounded regions) are not checked.
 
-Only the counts on shells (:mod:`regions.engines.shells`) turn these checks
-on: there every sub-box is bounded, and a pattern lost in all of them
-would be an under-count that no witness can see.
+Every walk turns these checks on (issue 15: a strip of relative width
+``1e-11`` on ``[-2, 2]^2`` was merged silently before).  On generic networks no
+value is ever taken to be zero at a vertex of an uncut region, so they cost one
+masked test per unit (``benchmarks/thin_check.md``); exact degeneracies
+(duplicates, power-of-two copies, negations, zero biases) pass, and copies
+rescaled by other factors, whose float64 rounding makes them differ from the
+unit by about one ulp, are refused, as the 1-D engine refuses them.  The 2-D
+mesh confirms its counts with this walk wherever it snapped a vertex onto a
+line (:func:`regions.engines.planar.kernel._confirm`).
 """
 
 from __future__ import annotations
@@ -158,7 +164,8 @@ class ExactZeros:
                 raise NumericalError(
                     f"expected the walk's vertices to be single points in exact arithmetic, got one on "
                     f"{len(tight)} constraints that do not meet in one point (a feature narrower than float64 "
-                    f"resolves at that size): use a smaller domain or network weights that keep features apart")
+                    f"resolves at that size): make copies of units exact (the same weights and bias up to a power "
+                    f"of two) or remove them, or use a smaller domain or weights that keep features apart")
             A, c = self._maps_of(pats[g], l)
             a, cc = A[unit - self.offsets[l]], c[unit - self.offsets[l]]
             v = sum((ai * xi for ai, xi in zip(a, x)), Fraction(0)) + cc
@@ -168,4 +175,5 @@ class ExactZeros:
                     f"expected unit {unit - self.offsets[l]} of layer {l + 1} to be exactly zero where float64 "
                     f"takes it to be, got {float(v):.3g} at a vertex of size "
                     f"{max(abs(float(t)) for t in x):.3g}: a feature thinner than float64 resolves there "
-                    f"(relative to the numbers around it) would be lost; use a smaller domain")
+                    f"(relative to the numbers around it) would be lost; make copies of units exact (the same weights "
+                    f"and bias up to a power of two) or remove them, or use a smaller domain")
