@@ -48,6 +48,20 @@ def _fr(x) -> Fraction:
     return Fraction(float(x))
 
 
+def _multiple(a: list, c: Fraction, rows: list) -> bool:
+    """Whether ``(a, c)`` is zero or an exact multiple of one of ``rows``: then it is zero wherever they are."""
+    if not any(a) and c == 0:
+        return True
+    for ar, cr in rows:
+        i = next((j for j, v in enumerate(ar) if v), None)
+        if i is None:
+            continue
+        lam = a[i] / ar[i]
+        if c == lam * cr and all(x == lam * y for x, y in zip(a, ar)):
+            return True
+    return False
+
+
 class ExactZeros:
     """Exact values of units at the walk's vertices (see the module docstring).
 
@@ -78,6 +92,8 @@ class ExactZeros:
         self.offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int).tolist()
         self.base = int(base)
         self._maps: dict = {}
+        self._points: dict = {}  # (tight constraints, pattern prefix) -> exact vertex (or None)
+        self._mult: dict = {}  # (unit, constraint, pattern prefix) -> the unit's row is a multiple of it
         self.checked = 0
 
     def _layer_of(self, g: int) -> int:
@@ -159,15 +175,30 @@ class ExactZeros:
                     word ^= low
                     if bit != 0 and bit != self.base + unit:
                         tight.append(bit)
-            x = self._point([self._row(bit, pats[g]) for bit in tight])
+            prefix = np.packbits(pats[g][: self.offsets[l]]).tobytes()
+            A, c = self._maps_of(pats[g], l)
+            a, cc = A[unit - self.offsets[l]], c[unit - self.offsets[l]]
+            copy = False
+            for bit in [-1] + tight:  # -1: the unit's row is zero on the region
+                mk = (unit, bit, prefix)
+                m = self._mult.get(mk)
+                if m is None:
+                    m = self._mult[mk] = _multiple(a, cc, [self._row(bit, pats[g])] if bit >= 0 else [])
+                if m:
+                    copy = True
+                    break
+            if copy:  # zero (or a copy, negation or power-of-two multiple of a tight row): exactly zero
+                continue
+            key = (tuple(tight), prefix)
+            x = self._points.get(key, False)
+            if x is False:
+                x = self._points[key] = self._point([self._row(bit, pats[g]) for bit in tight])
             if x is None:
                 raise NumericalError(
                     f"expected the walk's vertices to be single points in exact arithmetic, got one on "
                     f"{len(tight)} constraints that do not meet in one point (a feature narrower than float64 "
                     f"resolves at that size): make copies of units exact (the same weights and bias up to a power "
                     f"of two) or remove them, or use a smaller domain or weights that keep features apart")
-            A, c = self._maps_of(pats[g], l)
-            a, cc = A[unit - self.offsets[l]], c[unit - self.offsets[l]]
             v = sum((ai * xi for ai, xi in zip(a, x)), Fraction(0)) + cc
             s = (v > 0) - (v < 0)
             if s != 0 and s != int(side[g]):
