@@ -73,6 +73,10 @@ Exactness
   vertices lies within ``tol = ZERO_RTOL * M`` of the cutting line, i.e.
   within a few hundred units in the last place of the sums that define it:
   below the resolution at which float64 can tell the cell exists at all.
+  Such a cell is nevertheless never merged silently: wherever a non-zero
+  value was snapped onto a line, the count is confirmed by the n-D walk,
+  whose zero decisions are checked in exact arithmetic, or refused
+  (:func:`_confirm`; boxes and plane slices, not polygons).
   ``M`` is carried along interpolations (never recomputed from a cancelling
   sum), so a value that is zero in exact arithmetic -- the pre-activation of
   a zero-bias neuron at the common point of all first-layer lines, say --
@@ -335,6 +339,37 @@ def _undecided(z: np.ndarray, tol: np.ndarray, err: np.ndarray, Hv: np.ndarray |
         )
 
 
+def _twins(W: np.ndarray, b: np.ndarray) -> dict:
+    """Units of a layer whose ``(w, b)`` are exact copies of each other up to a power of two and sign.
+
+    Returns ``{j: units}`` for units with copies.  A copy's line is the unit's own line exactly, so a
+    vertex made on it is on both (their values there are set to exactly zero, never snapped).
+    """
+    R = np.concatenate([W, np.asarray(b, dtype=np.float64)[:, None]], axis=1)
+    nz = R != 0
+    if not nz.any():
+        return {}
+    first = np.where(nz.any(axis=1), nz.argmax(axis=1), 0)
+    lead = R[np.arange(R.shape[0]), first]
+    e = np.frexp(lead)[1]
+    with np.errstate(over="ignore", under="ignore"):
+        N = np.ldexp(R * np.sign(lead)[:, None], -e[:, None])  # a power of two: exact unless subnormal
+    N[~nz.any(axis=1)] = np.nan  # zero rows have no line
+    _, inv, cnt = np.unique(N, axis=0, return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    out = {}
+    for g in np.flatnonzero(cnt > 1):
+        members = np.flatnonzero(inv == g)
+        if np.isnan(N[members[0]]).any():
+            continue
+        back = np.ldexp(N[members], e[members, None]) * np.sign(lead)[members, None]
+        if not np.array_equal(back, R[members]):  # the scaling was not exact (subnormal)
+            continue
+        for j in members.tolist():
+            out[j] = members
+    return out
+
+
 def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: float,
                max_regions: int | None, *, first: bool = False, err: np.ndarray | None = None,
                direct: bool | None = None):
@@ -442,6 +477,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
     mj = m  # column of M for neuron j: mj + j
+    twins = _twins(W, b)  # exact copies of each unit (same line): zero wherever the unit is
     for j in (() if done else np.flatnonzero(ncross)):
         R = mesh.R
         jb, bit = j >> 3, np.uint8(128 >> (j & 7))
@@ -532,7 +568,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         np.subtract(G.a[uhi], lo_rows, out=out)
         out *= tt[:, None]
         out += lo_rows
-        out[:, j] = 0.0
+        out[:, twins.get(j, j)] = 0.0
         G.n = V + nu
         xid = np.zeros((c, K), dtype=np.int32)
         xid[ri, ci] = V + inv
