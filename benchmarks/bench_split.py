@@ -17,8 +17,11 @@ Measured side by side in one run, every measurement in a fresh process:
 * the per-subproblem overhead: the same count split into 1, 16, 64 and 256
   subproblems, run in the measuring process (no worker start-up), as
   ``(time - time of 1 subproblem) / subproblems``;
-* with ``--planar``: a He-initialised 2-512-512-512-1 on [-1, 1]^2, one
-  process against 2 workers; with ``--nd``: a 4-64-64-1 on R^4, the same.
+* with ``--planar``: a He-initialised 2-512-512-512-1 on [-1, 1]^2 (or the
+  nets of ``--planar-archs``), one process against 2 workers with the
+  default split (sized by work) and with 64 parts; with ``--nd``: a
+  4-64-64-1 on R^4 (or ``--nd-archs``), one process against 2 workers.
+  ``--out-name`` names the .md/.json written.
 
 * with ``--check-depth K --check-runs i,j,...``: single subproblems of the
   split of the depth-K sawtooth (64 parts), counted in this process and
@@ -68,6 +71,11 @@ def _measure(spec: dict, how: dict, queue) -> None:  # runs in a fresh process
         from regions.execution.split import count_split
 
         r = count_split(net, dom, select(net, dom), parts=how["parts"])
+    elif how.get("parts"):
+        from regions.engines.registry import select
+        from regions.execution.split import count_split
+
+        r = count_split(net, dom, select(net, dom), jobs=how["jobs"], parts=how["parts"])
     else:
         r = regions.count(net, dom, jobs=how["jobs"])
     seconds = time.perf_counter() - t0
@@ -116,7 +124,11 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="11^6 instead of 11^8")
     ap.add_argument("--depth", type=int, default=None, help="sawtooth depth (default 8, 6 with --quick)")
     ap.add_argument("--planar", action="store_true", help="also 2-512-512-512-1 on [-1, 1]^2 (long)")
+    ap.add_argument("--planar-archs", default="2-512-512-512-1",
+                    help="comma-separated 2-D nets for --planar (each also split into 64 parts, the old default)")
     ap.add_argument("--nd", action="store_true", help="also 4-64-64-1 on R^4 (long)")
+    ap.add_argument("--nd-archs", default="4-64-64-1", help="comma-separated nets on R^d for --nd")
+    ap.add_argument("--out-name", default="split", help="stem of the .md/.json written (split: split.md)")
     ap.add_argument("--no-sawtooth", action="store_true", help="only the --planar/--nd rows")
     ap.add_argument("--check-depth", type=int, default=None, help="sawtooth depth whose runs --check-runs counts")
     ap.add_argument("--check-runs", default="", help="comma-separated subproblem indices (of 64) to count alone")
@@ -149,14 +161,19 @@ def main(argv=None) -> int:
             over.append({"job": small["name"], **measure(small, {"mode": "inproc", "parts": parts})})
     extra = []
     if args.planar:
-        extra.append({"kind": "he", "arch": "2-512-512-512-1", "seed": 0, "domain": "box",
-                      "name": "2-512-512-512-1 on [-1,1]^2"})
+        for arch in args.planar_archs.split(","):
+            extra.append({"kind": "he", "arch": arch, "seed": 0, "domain": "box", "name": f"{arch} on [-1,1]^2"})
     if args.nd:
-        extra.append({"kind": "he", "arch": "4-64-64-1", "seed": 0, "domain": "R", "name": "4-64-64-1 on R^4"})
+        for arch in args.nd_archs.split(","):
+            d = arch.split("-")[0]
+            extra.append({"kind": "he", "arch": arch, "seed": 0, "domain": "R", "name": f"{arch} on R^{d}"})
     for spec in extra:
         one = measure(spec, {"mode": "one"})
         rows.append({"job": spec["name"], "how": "1 process", **one})
         rows.append({"job": spec["name"], "how": "--jobs 2", **measure(spec, {"mode": "jobs", "jobs": 2})})
+        if spec["domain"] == "box":  # the 2-D split before it was sized by work
+            rows.append({"job": spec["name"], "how": "--jobs 2, 64 parts",
+                         **measure(spec, {"mode": "jobs", "jobs": 2, "parts": 64})})
 
     lines = [f"Split counts, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
              f"times in seconds, memory = peak resident MB per process.", "",
@@ -180,8 +197,8 @@ def main(argv=None) -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.out_dir)
-    write_text_atomic(out / "split.md", text)
-    write_text_atomic(out / "split.json", json.dumps({"rows": rows, "overhead": over}, indent=1) + "\n")
+    write_text_atomic(out / f"{args.out_name}.md", text)
+    write_text_atomic(out / f"{args.out_name}.json", json.dumps({"rows": rows, "overhead": over}, indent=1) + "\n")
     return 0
 
 

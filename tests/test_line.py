@@ -298,20 +298,26 @@ def test_pieces_across_chunk_boundaries_with_silent_units(seed, monkeypatch):
 
 
 # ------------------------------------------- crossings float64 cannot separate
+@pytest.mark.parametrize("tiers", ["float64", "fallback"])
 @pytest.mark.parametrize("prefix_region", [1210, 1220, 1330])
-def test_sawtooth_depth8_regions_near_one_are_exact(prefix_region):
+def test_sawtooth_depth8_regions_near_one_are_exact(prefix_region, tiers, monkeypatch):
     # The 8x10 sawtooth on R: each of the 1331 regions after 3 layers holds exactly 11^5 final
     # regions (the construction).  Near t = 1 these three hold crossings ~1e-12 apart at slopes
     # ~1e8, which a magnitude tolerance merged (-99, -396, -99 regions before the exact path).
+    # "float64": the screen's second look (each sum's own magnitude) decides them; "fallback": without
+    # it they go to the extended / exact tiers.
     from regions.engines.base import Subproblem
     from regions.engines.registry import get_engine
 
+    if tiers == "fallback":
+        monkeypatch.setattr(line_engine, "_fine_tol", lambda T, *a: np.full(T.shape, np.inf))
     net = constructions.sawtooth(depth=8, width=10)
     a = prefix_region
     sub = Subproblem(f"line:p3:{a}-{a + 1}", {"depth": 3, "a": a, "b": a + 1, "n": 1331}, 1.0)
     res = get_engine("line").count_subproblem(net, whole(1), sub)
     assert res.regions == 11**5
-    assert res.extra["exact_decisions"] + res.extra["extended_decisions"] > 0  # float64 could not decide these
+    if tiers == "fallback":
+        assert res.extra["exact_decisions"] + res.extra["extended_decisions"] > 0  # float64 could not decide these
 
 
 def _undecided(monkeypatch, tier):

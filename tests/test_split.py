@@ -105,6 +105,28 @@ def test_sawtooth_split_attains_d_plus_one_to_the_k(depth, width, dom):
     assert r.regions == r.pieces == (width + 1) ** depth
 
 
+@pytest.mark.parametrize("tier", ["extended", "exact"])
+@pytest.mark.parametrize("parts", [1, 3, 8])
+def test_line_split_adds_up_the_deciders_counters(tier, parts, monkeypatch):
+    # every crossing left undecided by float64 (and, for "exact", by longdouble): the split's counters of
+    # decisions equal one process's, which makes one per region split by each layer: 1 + 4 + 4^2 + 4^3
+    from regions.core import tolerances
+    from regions.engines.line import kernel as line_kernel
+
+    monkeypatch.setattr(line_kernel, "BREAK_RTOL", 1e6)
+    monkeypatch.setattr(line_kernel, "_fine_tol", lambda T, *a: np.full(T.shape, np.inf))
+    if tier == "exact":
+        monkeypatch.setattr(tolerances, "BREAK_RTOL", 1e6)
+    net = constructions.sawtooth(depth=4, width=3)
+    one = regions.count_line(net, whole(1))
+    split = count_split(net, whole(1), get_engine("line"), parts=parts)
+    assert one.regions == split.regions == 4**4
+    key = f"{tier}_decisions"
+    assert one.extra[key] == 1 + 4 + 4**2 + 4**3
+    for k in ("below_resolution", "exact_decisions", "extended_decisions"):
+        assert split.extra[k] == one.extra[k], k
+
+
 @pytest.mark.parametrize("arch,d", [("3-6-1", 3), ("4-8-1", 4), ("2-20-1", 2)])
 def test_one_layer_split_attains_zaslavsky(arch, d):
     net = Network.from_arch(arch, seed=0)
@@ -128,9 +150,28 @@ def test_planar_split_agrees_with_the_nd_engine():
 
 def test_local_processes_equal_one_process():
     # 1-D over local processes: test_cli_jobs_two (the sawtooth's 11^5)
-    net = Network.from_arch("2-10-10-1", seed=6)
-    r = regions.count(net, jobs=2)
-    assert _numbers(r) == _numbers(regions.count(net)) and r.extra["subproblems"] > 1
+    net, dom = Network.from_arch("2-10-10-1", seed=6), box(-1.0, 1.0, dim=2)
+    r = count_split(net, dom, get_engine("planar"), jobs=2, parts=8)
+    assert _numbers(r) == _numbers(regions.count(net, dom)) and r.extra["subproblems"] > 1
+
+
+@pytest.mark.parametrize("min_run", [8192, 4])
+def test_planar_default_split_is_sized_by_work(min_run, monkeypatch):
+    # each 2-D subproblem loops over every later unit: by default a run holds at least min_run prefix
+    # regions (a job too small for two is one subproblem); an explicit number of parts is kept
+    from regions.engines.planar.split import PlanarSplit
+
+    monkeypatch.setattr(PlanarSplit, "min_run", min_run)
+    net, dom = Network.from_arch("2-10-10-1", seed=6), box(-1.0, 1.0, dim=2)
+    eng = get_engine("planar")
+    n = eng.splitter.prefix_size(net, dom, 1)
+    assert 8 <= n < 1024  # the prefix: the first layer's 27 regions
+    r = count_split(net, dom, eng)
+    assert _numbers(r) == _numbers(regions.count(net, dom))
+    assert r.extra["subproblems"] == max(1, n // min_run)
+    if n < min_run:  # one subproblem, counted in this process even with jobs
+        assert _numbers(regions.count(net, dom, jobs=2)) == _numbers(r)
+    assert count_split(net, dom, eng, parts=3).extra["subproblems"] == 3
 
 
 def test_cli_jobs_two():

@@ -183,10 +183,14 @@ class Engine:
     #: regions use a :class:`regions.execution.prefix.PrefixSplit`); None: one subproblem.
     splitter: Any = None
 
-    def split(self, net: Network, domain: Domain, *, parts: int) -> list[Subproblem]:
-        """Independent subproblems whose counts add up to the job's; by default one."""
+    def split(self, net: Network, domain: Domain, *, parts: int, sized: bool = False) -> list[Subproblem]:
+        """Independent subproblems whose counts add up to the job's; by default one.
+
+        ``sized``: ``parts`` is a default, not a request; the engine may make
+        fewer where each subproblem's fixed cost would outweigh its work.
+        """
         if self.splitter is not None:
-            return self.splitter.split(net, domain, parts=parts)
+            return self.splitter.split(net, domain, parts=parts, sized=sized)
         return [Subproblem(key="all", payload=None, work=1.0)]
 
     def count_subproblem(self, net: Network, domain: Domain, sub: Subproblem) -> CountResult:

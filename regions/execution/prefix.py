@@ -85,6 +85,11 @@ class PrefixSplit:
     oversplit: int = 4
     #: Largest prefix (regions) worth deepening further.
     max_prefix: int = 1 << 16
+    #: Prefix regions per subproblem at least when the split is sized by work (``sized``): an engine
+    #: whose subproblems each pay a fixed cost (the 2-D kernel's loop over every later unit) sets it.
+    min_run: int = 1
+    #: Entries of ``CountResult.extra`` that count events (integers): the merge adds them up.
+    summed_extras: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.cache = PrefixCache()
@@ -117,13 +122,15 @@ class PrefixSplit:
         return (None if any(p is None for p in pieces) else sum(pieces)), {}
 
     # ---------------------------------------------------------------- shared
-    def split(self, net: Network, domain: Domain | None, *, parts: int) -> list[Subproblem]:
+    def split(self, net: Network, domain: Domain | None, *, parts: int, sized: bool = False) -> list[Subproblem]:
         """About ``parts`` subproblems of consecutive prefix regions (fewer when there are fewer).
 
         The prefix is the smallest number of hidden layers with at least
         ``oversplit * parts`` regions (all but the last hidden layer at most;
         no deeper once it has ``max_prefix``); runs hold equal numbers of
-        prefix regions, ``work`` is that number.
+        prefix regions, ``work`` is that number.  With ``sized`` (``parts``
+        is only a default) runs hold at least :attr:`min_run` prefix regions,
+        and a job too small for two is one subproblem, the whole count.
         """
         domain = self.check_domain(net, domain)
         n_hidden = len(net.layers) - 1
@@ -134,6 +141,10 @@ class PrefixSplit:
             if n >= self.oversplit * parts or n >= self.max_prefix:
                 break
         k = min(parts, n)
+        if sized:
+            k = min(k, n // self.min_run)
+            if k <= 1:
+                return [Subproblem(f"{self.engine}:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
         cuts = [round(i * n / k) for i in range(k + 1)]
         return [Subproblem(f"{self.engine}:p{depth}:{a}-{b}",
                            {"depth": depth, "a": a, "b": b, "n": n, **self.run_payload(net, domain, depth, a, b, n)},
@@ -191,7 +202,10 @@ class PrefixSplit:
         """One count from the subproblems of one :meth:`split` (any order).
 
         Regions add; layers at or below the prefix come from the prefix;
-        bounded and unbounded regions add; pieces by :meth:`merge_pieces`.
+        bounded and unbounded regions add; pieces by :meth:`merge_pieces`;
+        the event counters named in :attr:`summed_extras` add (a counter
+        absent from a subproblem's result counts 0 there; one absent from
+        all stays absent).
         """
         runs = self.runs(results)
         rs = [t.result for t in runs]
@@ -202,5 +216,9 @@ class PrefixSplit:
         bounded = None if rs[0].bounded is None else sum(r.bounded for r in rs)
         unbounded = None if rs[0].unbounded is None else sum(r.unbounded for r in rs)
         pieces, extra = self.merge_pieces(runs, regions)
+        for key in self.summed_extras:
+            vals = [r.extra.get(key) for r in rs if isinstance(r.extra, dict)]
+            if any(v is not None for v in vals):
+                extra[key] = sum(int(v) for v in vals if v is not None)
         return CountResult(regions, pieces, layer_counts, self.engine, bounded=bounded, unbounded=unbounded,
                            extra=extra)

@@ -219,8 +219,10 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
         State folder: finished subproblems are recorded there and skipped
         when the same count runs again.
     parts : int, optional, keyword-only
-        Subproblems wanted (default :data:`DEFAULT_PARTS`); part of the
-        state's identity.
+        Subproblems wanted; part of the state's identity.  By default
+        :data:`DEFAULT_PARTS`, or fewer where the engine's subproblems each
+        pay a fixed cost that would outweigh their work (the 2-D engine's
+        runs hold at least ``PlanarSplit.min_run`` prefix regions).
     progress : bool, keyword-only
         A progress bar over subproblems (total and ETA), needs tqdm.
 
@@ -233,8 +235,11 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
     if jobs is not None and scheduler is not None:
         raise RegionsError(f"expected either jobs or scheduler, got both (jobs={jobs!r}, scheduler={scheduler!r})")
     n_jobs = 0 if jobs is None else check_jobs(jobs)
+    sized = parts is None  # the default: the engine may make fewer where subproblems would cost more than they do
     parts = _check_parts(parts)
-    subs = engine.split(net, domain, parts=parts)
+    subs = engine.split(net, domain, parts=parts, sized=sized)
+    if sized and len(subs) == 1 and scheduler is None:
+        n_jobs = 0  # a job too small to split: counted here, not in a worker started for it
     keys = [s.key for s in subs]
     if len(set(keys)) != len(keys):  # pragma: no cover -- an engine bug
         raise RegionsError(f"expected unique subproblem keys from the {engine.name} engine, got duplicates")

@@ -179,15 +179,22 @@ class ExtendedLine(ExactLine):
 
     :meth:`children_many` first redoes the undecided regions in
     ``np.longdouble`` (64-bit significand on x86-64), anchored at each
-    region's representative point: a forward pass at ``rep`` gives the
-    pattern, the values ``V`` and slopes ``A`` of the layer's input there, and
-    each crossing as ``rep + d`` with ``d = -(V W + b) / (A W)``.  Its
-    rounding is bounded as in the float64 kernel (``BREAK_RTOL / EPS`` units
-    of the precision, times ``(|V| |W| + |b| + |d| |A| |W|) / |A W| + |t|``),
-    and a region is decided there only when every sign at ``rep``, every
-    crossing against the region's ends and every pair of crossings is
-    separated beyond those bounds.  The rest go to the exact rational pass.
-    Where ``longdouble`` is no wider than float64 every region goes there.
+    region's representative point ``t``: a forward pass at ``t`` gives the
+    pattern, and every unit's pre-activation on the region as
+    ``z(s) = Z + S (s - t)``, hence its crossing ``t + d``, ``d = -Z / S``.
+    Its rounding is bounded as in the float64 kernel (``BREAK_RTOL / EPS``
+    units of the precision, times ``(|V| |W| + |b| + |d| |A| |W|) / |S| + |t + d|``
+    with ``V``, ``A`` the layer's input values and slopes at ``t``).  The
+    region's own ends are recomputed there too, as in :class:`ExactLine`:
+    the nearest crossings of the earlier layers' units on either side of
+    ``t`` (each known to within its bound, so each end to an interval), and
+    the domain's ends.  A region is decided in this tier only when every
+    sign at ``t``, every slope, every crossing against the ends' intervals
+    and every pair of crossings is separated beyond those bounds, and every
+    child has a float64 witness; the children's patterns are then read
+    combinatorially (a unit is active right of its crossing when its slope
+    is positive).  The rest go to the exact rational pass.  Where
+    ``longdouble`` is no wider than float64 every region goes there.
 
     Attributes
     ----------
@@ -199,6 +206,7 @@ class ExtendedLine(ExactLine):
         super().__init__(layers, slope, lo, hi)
         self.extended = 0
         self._ld: list = []
+        self._flo, self._fhi = float(lo), float(hi)
 
     def _ld_layer(self, l: int):
         while len(self._ld) <= l:
@@ -207,84 +215,124 @@ class ExtendedLine(ExactLine):
             self._ld.append((W.T.copy(), b, np.abs(W.T), np.abs(b)))
         return self._ld[l]
 
-    def children_many(self, layer: int, reps: np.ndarray, left: np.ndarray, ltol: np.ndarray,
-                      right: np.ndarray, rtol: np.ndarray) -> list:
-        """:meth:`children` of many regions: ``[(breaks as float64 list, actives), ...]``.
+    def children_many(self, layer: int, reps: np.ndarray, left: np.ndarray, right: np.ndarray):
+        """:meth:`children` of many regions at once, as arrays.
 
-        ``left``, ``right`` are the regions' float64 ends and ``ltol``,
-        ``rtol`` the bounds of their rounding.
+        Parameters
+        ----------
+        layer : int
+            The hidden layer that splits the regions.
+        reps : (n,) float64
+            A point strictly inside each region.
+        left, right : (n,) float64
+            The regions' ends as the float64 kernel holds them (the children's
+            float64 witnesses must lie between them).
+
+        Returns
+        -------
+        cnt : (n,) intp
+            The number of breakpoints inside each region.
+        breaks : (n, m) float64
+            The breakpoints, increasing, rounded to float64, ``inf`` past ``cnt``.
+        actives : (n, m + 1, m) bool
+            The layer's pattern on each child (rows past ``cnt + 1`` unused).
         """
         from ...core.tolerances import BREAK_RTOL, EPS  # noqa: PLC0415
 
+        n = reps.shape[0]
+        m = self._float_layers[layer][0].shape[0]
+        cnt = np.zeros(n, dtype=np.intp)
+        breaks = np.full((n, m), np.inf)
+        acts = np.zeros((n, m + 1, m), dtype=bool)
         ld = np.longdouble
         eps = ld(np.finfo(ld).eps)
+        ok = np.zeros(n, dtype=bool)
+        if eps < EPS and n:
+            ok = self._extended(layer, reps, left, right, ld(BREAK_RTOL / EPS) * eps, cnt, breaks, acts)
+        self.extended += int(np.count_nonzero(ok))
+        for i in np.flatnonzero(~ok):
+            brk, act = self.children(layer, float(reps[i]))
+            k = len(brk)
+            cnt[i] = k
+            breaks[i, :k] = [float(x) for x in brk]
+            breaks[i, k:] = np.inf
+            acts[i, :k + 1] = act
+        return cnt, breaks, acts
+
+    def _extended(self, layer, reps, left, right, k, cnt, breaks, acts) -> np.ndarray:
+        """The longdouble tier: fills ``cnt``, ``breaks``, ``acts`` of the rows it decides (returned mask)."""
+        ld = np.longdouble
         n = reps.shape[0]
-        if eps >= EPS or n == 0:
-            return [self._exact_floats(layer, r) for r in reps]
-        k = ld(BREAK_RTOL / EPS) * eps
         slope = ld(float(self._slope))
         t = reps.astype(ld)
         V = t[:, None].copy()
         A = np.ones((n, 1), dtype=ld)
         ok = np.ones(n, dtype=bool)
+        inf = ld(np.inf)
+        # the region's ends as intervals [Llo, Lhi], [Rlo, Rhi]: the domain's (exact), then the
+        # nearest crossings of the earlier layers on either side of t
+        Llo = np.full(n, ld(self._flo))
+        Lhi = Llo.copy()
+        Rlo = np.full(n, ld(self._fhi))
+        Rhi = Rlo.copy()
         with np.errstate(all="ignore"):
             for l in range(layer + 1):
                 Wt, b, aWt, ab = self._ld_layer(l)
-                Z = V @ Wt + b  # (n, m) pre-activations at rep
-                S = A @ Wt
+                Z = V @ Wt + b  # (n, m) pre-activations at t
+                S = A @ Wt  # (n, m) their slopes along the region
                 Zm = np.abs(V) @ aWt + ab
                 Sm = np.abs(A) @ aWt
-                if l == layer:
+                flat = Sm == 0  # exactly constant on the region
+                ok &= np.all(flat | (np.abs(S) > k * Sm), axis=1)  # every slope's sign decided
+                zero = Zm == 0  # exactly zero at t
+                signed = np.abs(Z) > k * Zm  # the sign at t decided
+                d = -Z / S
+                T = t[:, None] + d
+                tol = k * (Zm + np.abs(d) * Sm) / np.abs(S) + k * np.abs(T)
+                cross = ~flat
+                ok &= np.all(flat | (np.isfinite(T) & np.isfinite(tol)), axis=1)
+                if l == layer:  # a constant unit's sign holds on all children; the others are read below
+                    ok &= np.all(~flat | zero | signed, axis=1)
                     break
-                ok &= np.all((np.abs(Z) > k * Zm) | (Zm == 0), axis=1)  # every sign at rep decided
+                ok &= np.all((zero & flat) | signed, axis=1)  # every sign at t decided
+                neg = cross & (d < 0)
+                pos = cross & (d > 0)
+                Llo = np.maximum(Llo, np.where(neg, T - tol, -inf).max(axis=1))
+                Lhi = np.maximum(Lhi, np.where(neg, T + tol, -inf).max(axis=1))
+                Rlo = np.minimum(Rlo, np.where(pos, T - tol, inf).min(axis=1))
+                Rhi = np.minimum(Rhi, np.where(pos, T + tol, inf).min(axis=1))
                 act = Z > 0
                 V = np.where(act, Z, slope * Z)
                 A = np.where(act, S, slope * S)
-            ok &= np.all((S != 0) | (np.abs(Z) > k * Zm) | (Zm == 0), axis=1)  # constant units decided
-            d = -Z / S
-            T = t[:, None] + d
-            tol = k * (Zm + np.abs(d) * Sm) / np.abs(S) + k * np.abs(T)
-            lo_in = (left.astype(ld) + ltol.astype(ld))[:, None]
-            hi_in = (right.astype(ld) - rtol.astype(ld))[:, None]
-            lo_out = (left.astype(ld) - ltol.astype(ld))[:, None]
-            hi_out = (right.astype(ld) + rtol.astype(ld))[:, None]
-            cross = (S != 0) & np.isfinite(T)
-            inside = cross & (T - tol > lo_in) & (T + tol < hi_in)
-            outside = (T + tol < lo_out) | (T - tol > hi_out)
+            ok &= np.all(np.isfinite(Z) & np.isfinite(S), axis=1)
+            inside = cross & (T - tol > Lhi[:, None]) & (T + tol < Rlo[:, None])
+            outside = (T + tol < Llo[:, None]) | (T - tol > Rhi[:, None])
             ok &= ~np.any(cross & ~inside & ~outside, axis=1)
-            Ts = np.where(inside, T, ld(np.inf))
+            Ts = np.where(inside, T, inf)
             order = np.argsort(Ts, axis=1)
             Ts = np.take_along_axis(Ts, order, axis=1)
             tols = np.take_along_axis(np.where(inside, tol, 0), order, axis=1)
-            cnt = inside.sum(axis=1)
-            both = np.arange(Ts.shape[1] - 1)[None, :] < (cnt - 1)[:, None]
+            c = inside.sum(axis=1)
+            m = Ts.shape[1]
+            both = np.arange(m - 1)[None, :] < (c - 1)[:, None]
             ok &= ~np.any(both & (Ts[:, 1:] - Ts[:, :-1] <= tols[:, 1:] + tols[:, :-1]), axis=1)
-            # the children of every row at once: float64 breakpoints, witnesses, patterns at midpoints
             f = Ts.astype(np.float64)  # (n, m), inf past each row's crossings
-            cols = np.arange(Ts.shape[1] + 2)[None, :]
+            # every child needs a float64 witness between its float64 ends
             E = np.concatenate([left[:, None], f, np.full((n, 1), np.inf)], axis=1)
-            E[np.arange(n), cnt + 1] = right
-            pairs = cols[:, :-1] <= cnt[:, None]  # (n, m+1) the children of each row
+            E[np.arange(n), c + 1] = right
+            pairs = np.arange(m + 1)[None, :] <= c[:, None]
             wit = np.nextafter(E[:, :-1], np.inf) < E[:, 1:]
-            ok &= (cnt == 0) | np.all(wit | ~pairs, axis=1)  # else a child with no float64 witness
-            e = np.concatenate([left.astype(ld)[:, None], Ts, np.full((n, 1), np.inf, dtype=ld)], axis=1)
-            e[np.arange(n), cnt + 1] = right.astype(ld)
-            lo_, hi_ = e[:, :-1], e[:, 1:]
-            fin_lo, fin_hi = np.isfinite(lo_), np.isfinite(hi_)
-            one = ld(1)
-            mids = np.where(fin_lo & fin_hi, lo_ / 2 + hi_ / 2,
-                            np.where(fin_hi, hi_ - np.maximum(np.abs(hi_), one),
-                                     np.where(fin_lo, lo_ + np.maximum(np.abs(lo_), one), ld(0))))
-            acts = (Z[:, None, :] + S[:, None, :] * (mids - t[:, None])[:, :, None]) > 0  # (n, m+1, m)
-        out = []
-        for i in range(n):
-            if not ok[i]:
-                out.append(self._exact_floats(layer, reps[i]))
-                continue
-            self.extended += 1
-            out.append((f[i, :cnt[i]].tolist(), acts[i, :cnt[i] + 1].tolist()))
-        return out
-
-    def _exact_floats(self, layer: int, rep: float):
-        brk, act = self.children(layer, rep)
-        return [float(x) for x in brk], act
+            ok &= np.all(wit | ~pairs, axis=1)
+        # patterns: unit u is active on child j when j lies right of its crossing and S_u > 0, or left
+        # of it and S_u < 0; units with no crossing inside keep their sign at t
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(m)[None, :].repeat(n, axis=0), axis=1)
+        pos = np.where(inside, rank, np.where(outside & (T < t[:, None]), -1, m))  # (n, m)
+        right_of = np.arange(m + 1)[None, :, None] > pos[:, None, :]  # (n, m+1, m)
+        const = (Z > 0)[:, None, :]
+        a = np.where(cross[:, None, :] & (inside | outside)[:, None, :], right_of == (S > 0)[:, None, :], const)
+        rows = np.flatnonzero(ok)
+        cnt[rows] = c[rows]
+        breaks[rows] = f[rows]
+        acts[rows] = a[rows]
+        return ok

@@ -30,18 +30,26 @@ from .kernel import _count_walk, _default_domain, _exact, _split_layer, _start
 __all__ = ["LineSplit"]
 
 
+def _decisions(exact) -> dict:
+    """The event counters of a decider (``CountResult.extra`` of the 1-D engine)."""
+    return {"exact_decisions": exact.decisions, "extended_decisions": exact.extended,
+            "below_resolution": exact.below_resolution}
+
+
 def _derive_prefix(net: Network, domain: Domain, depth: int):
-    """The pulled-back network, the regions after ``depth`` hidden layers as arrays, and the counts."""
+    """The pulled-back network, the regions after ``depth`` hidden layers as arrays, the counts, and the
+    prefix's own decisions of the extended and exact tiers (:func:`_decisions`)."""
     pulled, left, ltol, end, rep, C, A, cmax, amax = _start(net, domain)
     hidden = pulled.layers[:-1]
     counts = []
+    exact = _exact(pulled, domain)
     for l in range(depth):
         W, b = hidden[l]
         left, ltol, rep, C, A, cmax, amax, _, _ = _split_layer(
             left, ltol, end, rep, C, A, cmax, amax, W, b, pulled.negative_slope, values=l != len(hidden) - 1,
-            exact=_exact(pulled, domain), layer=l)
+            exact=exact, layer=l)
         counts.append(int(left.shape[0]))
-    return pulled, (left, ltol, end, rep, C, A, cmax, amax), counts
+    return pulled, (left, ltol, end, rep, C, A, cmax, amax), counts, _decisions(exact)
 
 
 def _run_ends(arrays: tuple, a: int, b: int) -> list[float]:
@@ -60,6 +68,7 @@ class LineSplit(PrefixSplit):
     """Split/merge of the 1-D engine (see the module docstring)."""
 
     engine = "line"
+    summed_extras = ("below_resolution", "exact_decisions", "extended_decisions")
 
     def check_domain(self, net, domain):
         return _default_domain(net, domain)
@@ -71,7 +80,7 @@ class LineSplit(PrefixSplit):
         return {"ends": _run_ends(self.cache.get(net, domain, depth, _derive_prefix)[1], a, b)}
 
     def count_run(self, net, domain, depth, a, b, payload):
-        pulled, arrays, prefix_counts = self.cache.get(net, domain, depth, _derive_prefix)
+        pulled, arrays, prefix_counts, prefix_decisions = self.cache.get(net, domain, depth, _derive_prefix)
         left, ltol, end, rep, C, A, cmax, amax = arrays
         n = 1 if depth == 0 else left.shape[0]
         if not (0 <= a < b <= n):
@@ -93,10 +102,11 @@ class LineSplit(PrefixSplit):
             "first": [[float(x) for x in S_first], [float(x) for x in mag_first]],
             "last": [[float(x) for x in S_last[0]], [float(x) for x in np.abs(A_last[0]) @ absWt_out]],
         }
+        extra = _decisions(exact)
+        if a == 0:  # the prefix's own decisions, counted once: in the first run
+            extra = {k: v + prefix_decisions[k] for k, v in extra.items()}
         res = CountResult(regions=state["regions"], pieces=state["regions"] - state["merges"],
-                          layer_counts=list(prefix_counts) + counts[depth:], engine="line",
-                          extra={"exact_decisions": exact.decisions, "extended_decisions": exact.extended,
-                                 "below_resolution": exact.below_resolution})
+                          layer_counts=list(prefix_counts) + counts[depth:], engine="line", extra=extra)
         return res, n, {"ends": sides}
 
     def merge_pieces(self, runs: list[Run], regions: int):
