@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 from math import comb
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -456,3 +458,28 @@ def test_saturated_sample_is_a_lower_bound_and_extrapolated():
     far = estimate_cost(net, whole(3))
     if far.saturated:
         assert far.method == "upper bound" and far.regions_expected == far.regions_upper
+
+
+def test_one_thread_scheduler_for_every_highs_instance():
+    """HiGHS sizes one thread scheduler per process by the first instance that runs and refuses later
+    instances asking for another size; a cold instance made first must not turn every warm solve into a
+    failure (and a cold re-solve).  Run in a fresh process, where the scheduler is not yet started."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, highspy\n"
+        "from regions.engines.lp.solver import _LP, _quiet_highs\n"
+        "h = _quiet_highs(highspy); h.setOptionValue('output_flag', False)\n"
+        "h.addVars(1, np.array([0.0]), np.array([1.0])); h.run()\n"
+        "rng = np.random.default_rng(1); k = 7\n"
+        "lp = _LP(k, -np.ones(k), np.ones(k))\n"
+        "A = rng.normal(size=(9, k)); A /= np.linalg.norm(A, axis=1)[:, None]\n"
+        "b = rng.uniform(0.05, 0.6, size=9)\n"
+        "lp.solve(list(range(3)), A[:3], b[:3], A[3], b[3], 3)\n"
+        "print(lp.h.getModelStatus() == highspy.HighsModelStatus.kOptimal, lp.basis() is not None)\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"], out.stdout

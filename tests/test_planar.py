@@ -252,9 +252,10 @@ def test_duplicate_dead_and_constant_neurons_change_nothing(seed):
     rng = np.random.default_rng(seed)
     net = Network.from_arch("2-8-8-1", seed=seed)
     (W0, b0), (W1, b1), (W2, b2) = net.layers
-    # duplicates (one scaled), a dead unit, a constant unit, in both layers
-    W0x = np.vstack([W0, W0[:2], 3.0 * W0[2:3], np.zeros((1, 2)), rng.normal(size=(1, 2))])
-    b0x = np.concatenate([b0, b0[:2], 3.0 * b0[2:3], [0.7], [-100.0]])
+    # duplicates (one scaled by a power of two: an exact copy in float64; x3 copies differ by rounding
+    # and are refused, see tests/test_thin.py), a dead unit, a constant unit, in both layers
+    W0x = np.vstack([W0, W0[:2], 4.0 * W0[2:3], np.zeros((1, 2)), rng.normal(size=(1, 2))])
+    b0x = np.concatenate([b0, b0[:2], 4.0 * b0[2:3], [0.7], [-100.0]])
     k = W0x.shape[0] - W0.shape[0]
     W1x = np.hstack([W1, rng.normal(size=(W1.shape[0], k))])
     W1x[:, -k:] = 0.0  # the extra units feed nothing, so layer 2 is unchanged
@@ -278,10 +279,12 @@ def test_parallel_and_concurrent_lines(n):
     part = partition_plane(net)
     part.verify()
     assert part.n_regions == (n + 1) ** 2
-    # 2n lines through one point: 4n sectors
+    # 2n lines through one point: 4n sectors.  The weights lie on a 2^-20 grid and the point is dyadic,
+    # so the biases are exact and the lines meet in one point in exact arithmetic too (biases that
+    # float64 rounds leave triangles ~1e-17 wide, which are refused: tests/test_thin.py)
     ang = np.linspace(0, np.pi, 2 * n, endpoint=False)
-    W = np.stack([np.cos(ang), np.sin(ang)], axis=1)
-    net = Network([(W, W @ np.array([-0.3, 0.2])), (np.ones((1, 2 * n)), np.zeros(1))])
+    W = np.round(np.stack([np.cos(ang), np.sin(ang)], axis=1) * 2.0**20) / 2.0**20
+    net = Network([(W, W @ np.array([-0.375, 0.25])), (np.ones((1, 2 * n)), np.zeros(1))])
     part = partition_plane(net)
     part.verify()
     assert part.n_regions == 4 * n

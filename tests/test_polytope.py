@@ -148,10 +148,13 @@ def test_zero_biases_against_reference(seed, kind):
 
 
 def _with_copies(net: Network) -> Network:
-    """Every first- and second-layer unit duplicated: exact copy, positive multiple, negation."""
+    """Every first- and second-layer unit duplicated: exact copy, power-of-two multiple, negation.
+
+    (Other multiples differ from the unit by float64 rounding: refused or counted, tests/test_thin.py.)
+    """
     (W0, b0), (W1, b1), *rest = net.layers
-    W0n = np.concatenate([W0, W0, 2.5 * W0, -W0])
-    b0n = np.concatenate([b0, b0, 2.5 * b0, -b0])
+    W0n = np.concatenate([W0, W0, 4.0 * W0, -W0])
+    b0n = np.concatenate([b0, b0, 4.0 * b0, -b0])
     n = W0.shape[0]
     # the next layer reads only the original copies, so the function is unchanged
     W1n = np.concatenate([W1, np.zeros((W1.shape[0], 3 * n))], axis=1)

@@ -84,8 +84,8 @@ def with_copies(net: Network) -> Network:
     """
     (W0, b0), (W1, b1), (W2, b2) = net.layers
     n = W0.shape[0]
-    W0n = np.concatenate([W0, W0, 2.5 * W0, -W0])
-    b0n = np.concatenate([b0, b0, 2.5 * b0, -b0])
+    W0n = np.concatenate([W0, W0, 4.0 * W0, -W0])
+    b0n = np.concatenate([b0, b0, 4.0 * b0, -b0])
     W1n = np.concatenate([W1, np.zeros((W1.shape[0], 3 * n))], axis=1)
     W1n = np.concatenate([W1n, W1n])
     b1n = np.concatenate([b1, b1])

@@ -17,19 +17,28 @@ __all__: list[str] = []
 
 
 def _quiet_highs(highspy):
-    """A ``highspy.Highs()`` without the banner its constructor prints on the C-level stdout."""
+    """A ``highspy.Highs()`` without the banner its constructor prints on the C-level stdout, on one thread.
+
+    Every instance is made here and set to one thread before its first
+    run: HiGHS starts one thread scheduler per process, sized by the first
+    instance that runs, and refuses (``kError``, no solution) every later
+    instance asking for another size, so an instance left at the default
+    would make every later warm one-thread solve fail over to a cold solve.
+    """
     try:
         sys.stdout.flush()
         fd = os.dup(1)
     except (OSError, ValueError, AttributeError):  # pragma: no cover - no real stdout
-        return highspy.Highs()
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(fd, 1)
-        os.close(fd)
+        h = highspy.Highs()
+    else:
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(fd, 1)
+            os.close(fd)
+    h.setOptionValue("threads", 1)
     return h
 
 

@@ -73,6 +73,10 @@ Exactness
   vertices lies within ``tol = ZERO_RTOL * M`` of the cutting line, i.e.
   within a few hundred units in the last place of the sums that define it:
   below the resolution at which float64 can tell the cell exists at all.
+  Such a cell is nevertheless never merged silently: wherever a non-zero
+  value was snapped onto a line, the count is confirmed by the n-D walk,
+  whose zero decisions are checked in exact arithmetic, or refused
+  (:func:`_confirm`; boxes and plane slices, not polygons).
   ``M`` is carried along interpolations (never recomputed from a cancelling
   sum), so a value that is zero in exact arithmetic -- the pre-activation of
   a zero-bias neuron at the common point of all first-layer lines, say --
@@ -255,7 +259,7 @@ class _Mesh:
         self.nv = np.zeros(16, dtype=np.int32)  # (Rcap,) ring lengths
         self.nv[0] = m
         self.R = 1
-        self.stats = {"unsplit": 0}
+        self.stats = {"unsplit": 0, "snapped": 0}
 
     @property
     def V(self) -> int:
@@ -333,6 +337,37 @@ def _undecided(z: np.ndarray, tol: np.ndarray, err: np.ndarray, Hv: np.ndarray |
             f"interpolated along edges as long as the domain) cannot tell from zero: use a smaller "
             f"domain, or whole(2) (the n-D engine) for all of R^2"
         )
+
+
+def _twins(W: np.ndarray, b: np.ndarray) -> dict:
+    """Units of a layer whose ``(w, b)`` are exact copies of each other up to a power of two and sign.
+
+    Returns ``{j: units}`` for units with copies.  A copy's line is the unit's own line exactly, so a
+    vertex made on it is on both (their values there are set to exactly zero, never snapped).
+    """
+    R = np.concatenate([W, np.asarray(b, dtype=np.float64)[:, None]], axis=1)
+    nz = R != 0
+    if not nz.any():
+        return {}
+    first = np.where(nz.any(axis=1), nz.argmax(axis=1), 0)
+    lead = R[np.arange(R.shape[0]), first]
+    e = np.frexp(lead)[1]
+    with np.errstate(over="ignore", under="ignore"):
+        N = np.ldexp(R * np.sign(lead)[:, None], -e[:, None])  # a power of two: exact unless subnormal
+    N[~nz.any(axis=1)] = np.nan  # zero rows have no line
+    _, inv, cnt = np.unique(N, axis=0, return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    out = {}
+    for g in np.flatnonzero(cnt > 1):
+        members = np.flatnonzero(inv == g)
+        if np.isnan(N[members[0]]).any():
+            continue
+        back = np.ldexp(N[members], e[members, None]) * np.sign(lead)[members, None]
+        if not np.array_equal(back, R[members]):  # the scaling was not exact (subnormal)
+            continue
+        for j in members.tolist():
+            out[j] = members
+    return out
 
 
 def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: float,
@@ -442,6 +477,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
     mj = m  # column of M for neuron j: mj + j
+    twins = _twins(W, b)  # exact copies of each unit (same line): zero wherever the unit is
     for j in (() if done else np.flatnonzero(ncross)):
         R = mesh.R
         jb, bit = j >> 3, np.uint8(128 >> (j & 7))
@@ -532,7 +568,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         np.subtract(G.a[uhi], lo_rows, out=out)
         out *= tt[:, None]
         out += lo_rows
-        out[:, j] = 0.0
+        out[:, twins.get(j, j)] = 0.0
         G.n = V + nu
         xid = np.zeros((c, K), dtype=np.int32)
         xid[ri, ci] = V + inv
@@ -587,6 +623,12 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     # next layer's input at every vertex: h = relu(z), magnitude carried
     Z = G.a[:V, :m]
     M = G.a[:V, m : 2 * m]
+    # values put on a line by the tolerance alone (non-zero, within ZERO_RTOL of their magnitude):
+    # a line through a vertex in exact arithmetic, or a real feature thinner than that (see _confirm)
+    for s in range(0, V, step):
+        e = min(V, s + step)
+        az = np.abs(Z[s:e])
+        mesh.stats["snapped"] += int(np.count_nonzero((az > 0) & (az <= M[s:e] * f32tol)))
     for s in range(0, V, step):  # chunks stay in cache
         e = min(V, s + step)
         z, mg = Z[s:e], M[s:e]
@@ -673,7 +715,35 @@ def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool 
             bar.update(0)
             if partial:
                 break
+    if mesh.stats["snapped"] and not partial:
+        _confirm(net, domain, mesh.R)
     return _Walked(layers, mags, mesh, (H, Hm), parents, actives, counts, partial)
+
+
+def _confirm(net: Network, domain: Domain, n: int) -> None:
+    """Confirm a count with vertices snapped onto lines, or refuse (issue 15: no silent merge).
+
+    The mesh takes a value within ``ZERO_RTOL`` of its magnitude for zero.  That is right for
+    lines through a vertex in exact arithmetic (zero biases, concurrent or duplicate units), but a
+    real strip or wedge that thin (two lines ``1e-13`` apart, a unit and its rescaled copy whose
+    float64 rounding differs) would be merged without any sign in doubt.  The mesh keeps no
+    incidences to find the exact vertex, so where any value was snapped the count is confirmed by the
+    n-D walk, whose every such zero decision is checked in exact rational arithmetic
+    (:mod:`regions.engines.polytope.exact`): it refuses a real feature below its resolution
+    (:class:`~regions.errors.NumericalError`), and a different count is refused here.  Polygon
+    domains (not boxes or plane slices) are not confirmed.
+    """
+    if domain.vertices is not None:
+        return
+    from ..polytope.api import _count_walk  # the walk with exact zero checks
+
+    ref = _count_walk(net, domain, None, False).regions
+    if ref != n:
+        raise NumericalError(
+            f"expected the 2-D mesh and the exactly checked n-D walk to agree where the mesh snapped "
+            f"vertices onto lines, got {n} and {ref} regions: a feature thinner than float64 resolves at "
+            f"this size; make copies of units exact (the same weights and bias up to a power of two) or "
+            f"remove them, or use a smaller domain")
 
 
 # ---------------------------------------------------------------- public API

@@ -134,10 +134,10 @@ def partition_polytope(
 
 
 def _partition_polytope(net: Network, domain: Domain, *, max_regions: int | None = None,
-                        progress: bool = False, exact: bool = False) -> PolytopePartition:
+                        progress: bool = False, exact: bool = True) -> PolytopePartition:
     """:func:`partition_polytope` on a checked domain (also each sub-box of :mod:`..shells`).
 
-    ``exact`` checks the walk's zero decisions in exact arithmetic (:mod:`.exact`; the shells).
+    ``exact`` checks the walk's zero decisions in exact arithmetic (:mod:`.exact`; every walk).
     """
     k = domain.dim
     store = {"G": [], "lin": [], "bits": [], "pat": [], "sizes": [], "n": 0}

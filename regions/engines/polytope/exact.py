@@ -21,9 +21,15 @@ not meet in one point (a real feature below float64's resolution at that
 size): then the run is refused with :class:`~regions.errors.NumericalError`
 rather than counted short.  Rays (unbounded regions) are not checked.
 
-Only the counts on shells (:mod:`regions.engines.shells`) turn these checks
-on: there every sub-box is bounded, and a pattern lost in all of them
-would be an under-count that no witness can see.
+Every walk turns these checks on (issue 15: a strip of relative width
+``1e-11`` on ``[-2, 2]^2`` was merged silently before).  On generic networks no
+value is ever taken to be zero at a vertex of an uncut region, so they cost one
+masked test per unit (``benchmarks/thin_check.md``); exact degeneracies
+(duplicates, power-of-two copies, negations, zero biases) pass, and copies
+rescaled by other factors, whose float64 rounding makes them differ from the
+unit by about one ulp, are refused, as the 1-D engine refuses them.  The 2-D
+mesh confirms its counts with this walk wherever it snapped a vertex onto a
+line (:func:`regions.engines.planar.kernel._confirm`).
 """
 
 from __future__ import annotations
@@ -42,6 +48,27 @@ def _fr(x) -> Fraction:
     return Fraction(float(x))
 
 
+def _dyadic(values) -> tuple[list, int]:
+    """Float64 numbers as integers times ``2^-e`` (one ``e`` for all): every float64 is a dyadic rational."""
+    fr = [Fraction(float(x)) for x in values]
+    e = max((f.denominator.bit_length() - 1 for f in fr), default=0)
+    return [f.numerator << (e - (f.denominator.bit_length() - 1)) for f in fr], e
+
+
+def _multiple(a: list, c, rows: list) -> bool:
+    """Whether ``(a, c)`` is zero or an exact multiple of one of ``rows``: then it is zero wherever they are."""
+    if not any(a) and c == 0:
+        return True
+    for ar, cr in rows:
+        i = next((j for j, v in enumerate(ar) if v), None)
+        if i is None:
+            continue
+        p, q = a[i], ar[i]  # (a, c) = (p / q) (ar, cr), by cross-multiplication (exact in integers)
+        if c * q == p * cr and all(x * q == p * y for x, y in zip(a, ar)):
+            return True
+    return False
+
+
 class ExactZeros:
     """Exact values of units at the walk's vertices (see the module docstring).
 
@@ -58,20 +85,34 @@ class ExactZeros:
     def __init__(self, pulled: Network, lo: np.ndarray, hi: np.ndarray, base: int):
         self.k = int(np.asarray(lo).size)
         k = self.k
+        # every constraint is a row (a, c) of integers, a.x + c = 0 on its hyperplane, scaled by a
+        # positive power of two (which changes neither the hyperplane nor the signs): exact and fast
         self.faces = []  # (a, c): a.x + c >= 0 inside, bits 1..nf
         for i in range(k):
             for bound, sg in ((lo[i], 1), (hi[i], -1)):
                 if np.isfinite(bound):
-                    a = [Fraction(0)] * k
-                    a[i] = Fraction(sg)
-                    self.faces.append((a, -sg * _fr(bound)))
-        self.layers = [([[_fr(w) for w in row] for row in np.asarray(W).tolist()], [_fr(x) for x in np.ravel(b)])
-                       for W, b in pulled.layers[:-1]]
-        self.slope = _fr(pulled.negative_slope)
-        widths = [len(b) for _, b in self.layers]
+                    f = _fr(bound)
+                    a = [0] * k
+                    a[i] = sg * f.denominator
+                    self.faces.append((a, -sg * f.numerator))
+        self.layers = []  # per hidden layer: W (object ints), b (object ints), eW, eb
+        for W, b in pulled.layers[:-1]:
+            W = np.asarray(W, dtype=np.float64)
+            wi, ew = _dyadic(W.ravel().tolist())
+            bi, eb = _dyadic(np.ravel(b).tolist())
+            Wo = np.empty(W.shape, dtype=object)
+            Wo.ravel()[:] = wi
+            bo = np.empty(len(bi), dtype=object)
+            bo[:] = bi
+            self.layers.append((Wo, bo, ew, eb))
+        (si,), self.es = _dyadic([pulled.negative_slope])
+        self.slope = si  # the negative slope times 2^es
+        widths = [len(b) for _, b, _, _ in self.layers]
         self.offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int).tolist()
         self.base = int(base)
         self._maps: dict = {}
+        self._points: dict = {}  # (tight constraints, pattern prefix) -> exact vertex (or None)
+        self._mult: dict = {}  # (unit, constraint, pattern prefix) -> the unit's row is a multiple of it
         self.checked = 0
 
     def _layer_of(self, g: int) -> int:
@@ -83,19 +124,23 @@ class ExactZeros:
         hit = self._maps.get(key)
         if hit is not None:
             return hit
-        k = self.k
-        W, b = self.layers[l]
-        if l == 0:
-            out = ([row[:] for row in W], b[:])
+        W, b, ew, eb = self.layers[l]
+        if l == 0:  # A 2^-e, c 2^-e with e = max(ew, eb)
+            e = max(ew, eb)
+            A, c = W * (1 << (e - ew)), b * (1 << (e - eb))
         else:
-            Ap, cp = self._maps_of(pat, l - 1)
+            Ap, cp, ep = self._maps_of(pat, l - 1)
             o = self.offsets[l - 1]
-            d = [Fraction(1) if pat[o + i] else self.slope for i in range(len(cp))]
-            hA = [[d[i] * a for a in Ap[i]] for i in range(len(cp))]
-            hc = [d[i] * cp[i] for i in range(len(cp))]
-            A = [[sum((w * hA[i][j] for i, w in enumerate(row) if w), Fraction(0)) for j in range(k)] for row in W]
-            c = [sum((w * hc[i] for i, w in enumerate(row) if w), Fraction(0)) + bb for row, bb in zip(W, b)]
-            out = (A, c)
+            one = 1 << self.es
+            d = np.array([one if pat[o + i] else self.slope for i in range(cp.shape[0])], dtype=object)
+            A = W.dot(d[:, None] * Ap)  # scale 2^-(ew + es + ep)
+            c = W.dot(d * cp)
+            e = ew + self.es + ep
+            if e >= eb:
+                c = c + b * (1 << (e - eb))
+            else:
+                A, c, e = A * (1 << (eb - e)), c * (1 << (eb - e)) + b, eb
+        out = (A, c, e)
         self._maps[key] = out
         return out
 
@@ -104,31 +149,37 @@ class ExactZeros:
             return self.faces[bit - 1]
         g = bit - self.base
         l = self._layer_of(g)
-        A, c = self._maps_of(pat, l)
-        return A[g - self.offsets[l]], c[g - self.offsets[l]]
+        A, c, _ = self._maps_of(pat, l)
+        return A[g - self.offsets[l]].tolist(), c[g - self.offsets[l]]
 
     def _point(self, rows: list) -> list | None:
-        """The one common point of ``a.x + c = 0`` over ``rows``, or None (no single point)."""
+        """The one common point of ``a.x + c = 0`` over ``rows``, or None (no single point).
+
+        Fraction-free (Bareiss) elimination in integers, then back-substitution in Fractions.
+        """
         k = self.k
         M = [list(a) + [-c] for a, c in rows]
-        r = 0
-        piv = []
-        for col in range(k):
-            p = next((i for i in range(r, len(M)) if M[i][col] != 0), None)
+        m = len(M)
+        prev = 1
+        for r in range(k):
+            p = next((i for i in range(r, m) if M[i][r] != 0), None)
             if p is None:
                 return None
             M[r], M[p] = M[p], M[r]
-            inv = 1 / M[r][col]
-            M[r] = [v * inv for v in M[r]]
-            for i in range(len(M)):
-                if i != r and M[i][col] != 0:
-                    f = M[i][col]
-                    M[i] = [vi - f * vr for vi, vr in zip(M[i], M[r])]
-            piv.append(col)
-            r += 1
-        if any(M[i][k] != 0 for i in range(r, len(M))):  # the rows do not meet in one point
+            pr = M[r]
+            piv = pr[r]
+            for i in range(r + 1, m):
+                row = M[i]
+                f = row[r]
+                M[i] = [0] * (r + 1) + [(piv * row[j] - f * pr[j]) // prev for j in range(r + 1, k + 1)]
+            prev = piv
+        if any(M[i][k] != 0 for i in range(k, m)):  # the rows do not meet in one point
             return None
-        return [M[i][k] for i in range(k)]
+        x = [Fraction(0)] * k
+        for r in range(k - 1, -1, -1):
+            acc = Fraction(M[r][k]) - sum((M[r][j] * x[j] for j in range(r + 1, k)), Fraction(0))
+            x[r] = acc / M[r][r]
+        return x
 
     def check(self, G: np.ndarray, bits: np.ndarray, pats: np.ndarray, unit: int, side: np.ndarray) -> None:
         """Refuse where a vertex taken to be on ``unit``'s hyperplane is exactly on its other side.
@@ -140,9 +191,15 @@ class ExactZeros:
         """
         k = self.k
         l = self._layer_of(unit)
-        for g in range(G.shape[0]):
-            if not G[g, k] > 0:  # a ray: not checked
-                continue
+        keep = np.flatnonzero(G[:, k] > 0)  # rays are not checked
+        if keep.size == 0:
+            return
+        # one check per distinct (incidences, pattern prefix, side): a vertex recurs in its regions
+        key = np.concatenate([np.ascontiguousarray(bits[keep]).view(np.uint8).reshape(keep.size, -1),
+                              np.packbits(pats[keep, : self.offsets[l]], axis=1),
+                              (np.asarray(side)[keep] + 1).astype(np.uint8)[:, None]], axis=1)
+        _, first = np.unique(key, axis=0, return_index=True)
+        for g in keep[np.sort(first)].tolist():
             self.checked += 1
             tight = []
             for w, word in enumerate(bits[g].tolist()):
@@ -153,19 +210,36 @@ class ExactZeros:
                     word ^= low
                     if bit != 0 and bit != self.base + unit:
                         tight.append(bit)
-            x = self._point([self._row(bit, pats[g]) for bit in tight])
+            prefix = np.packbits(pats[g][: self.offsets[l]]).tobytes()
+            A, c, scale = self._maps_of(pats[g], l)
+            a, cc = A[unit - self.offsets[l]].tolist(), c[unit - self.offsets[l]]
+            copy = False
+            for bit in [-1] + tight:  # -1: the unit's row is zero on the region
+                mk = (unit, bit, prefix)
+                m = self._mult.get(mk)
+                if m is None:
+                    m = self._mult[mk] = _multiple(a, cc, [self._row(bit, pats[g])] if bit >= 0 else [])
+                if m:
+                    copy = True
+                    break
+            if copy:  # zero (or a copy, negation or power-of-two multiple of a tight row): exactly zero
+                continue
+            key = (tuple(tight), prefix)
+            x = self._points.get(key, False)
+            if x is False:
+                x = self._points[key] = self._point([self._row(bit, pats[g]) for bit in tight])
             if x is None:
                 raise NumericalError(
                     f"expected the walk's vertices to be single points in exact arithmetic, got one on "
                     f"{len(tight)} constraints that do not meet in one point (a feature narrower than float64 "
-                    f"resolves at that size): use a smaller domain or network weights that keep features apart")
-            A, c = self._maps_of(pats[g], l)
-            a, cc = A[unit - self.offsets[l]], c[unit - self.offsets[l]]
+                    f"resolves at that size): make copies of units exact (the same weights and bias up to a power "
+                    f"of two) or remove them, or use a smaller domain or weights that keep features apart")
             v = sum((ai * xi for ai, xi in zip(a, x)), Fraction(0)) + cc
             s = (v > 0) - (v < 0)
             if s != 0 and s != int(side[g]):
                 raise NumericalError(
                     f"expected unit {unit - self.offsets[l]} of layer {l + 1} to be exactly zero where float64 "
-                    f"takes it to be, got {float(v):.3g} at a vertex of size "
+                    f"takes it to be, got {float(v / (1 << scale)):.3g} at a vertex of size "
                     f"{max(abs(float(t)) for t in x):.3g}: a feature thinner than float64 resolves there "
-                    f"(relative to the numbers around it) would be lost; use a smaller domain")
+                    f"(relative to the numbers around it) would be lost; make copies of units exact (the same weights "
+                    f"and bias up to a power of two) or remove them, or use a smaller domain")

@@ -73,9 +73,14 @@ combinations above is a few ``eps * M`` per step, far below
 that tolerance at its own generators; both children then contain an open
 ball around a point of the cut, so every counted region has an interior
 point (:meth:`PolytopePartition.chebyshev` computes a certified one with
-one LP per region, on request).  Real regions thinner than ``VERTEX_RTOL``
-relative to the magnitudes of the pre-activations are below the resolution
-of float64 and are merged with a neighbour.
+one LP per region, on request).  A value taken to be zero at a vertex of a
+region that the unit does not cut is confirmed in exact rational arithmetic
+(:mod:`.exact`, on every walk): exact degeneracies pass, and a real region
+thinner than ``VERTEX_RTOL`` relative to the magnitudes of the
+pre-activations (a strip of relative width ``1e-11``, a unit and its copy
+rescaled by 3) is refused with :class:`~regions.errors.NumericalError`,
+never merged with a neighbour.  Values at rays and along lineality vectors
+(unbounded regions) are not checked.
 
 On a bounded box, ``M`` of a vertex made on an edge is inherited from
 the edge's ends, so on a box ~1e9 times wider than the network's features
@@ -555,7 +560,7 @@ def _check(net: Network, domain: Domain | None) -> Domain:
 
 
 def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress: bool,
-          max_regions: int | None, select: Callable | None = None, *, exact: bool = False) -> tuple[list, bool, int]:
+          max_regions: int | None, select: Callable | None = None, *, exact: bool = True) -> tuple[list, bool, int]:
     """Run the engine depth-first; ``emit`` receives the final batches.
 
     ``exact`` checks every zero decision in a region the unit does not cut in exact rational
