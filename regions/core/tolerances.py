@@ -7,16 +7,20 @@ Tolerances
     zero when its absolute value is at most ``ZERO_RTOL`` times its
     *magnitude*: the same sum computed with absolute values,
     ``|W| |h| + |b|``.  This absorbs the rounding of cancelling sums
-    (duplicate neurons, a neuron minus its copy, dead units) and nothing
-    else: a real value that small is below the resolution of float64 sums.
+    (duplicate neurons, a neuron minus its copy, dead units).  It never
+    decides a count alone: a value taken to be zero where a region is left
+    uncut is confirmed in exact integer arithmetic (n-D walk:
+    :mod:`regions.engines.polytope.exact`; the 2-D mesh confirms snapped
+    vertices through that walk); a real feature that thin is refused.
 ``BREAK_RTOL``
-    Two breakpoints on a line closer than ``BREAK_RTOL * max(scale, |t|)``
-    are one breakpoint (coincident hyperplanes computed by different
-    roundings); ``scale`` is :attr:`regions.domains.Domain.scale`.  Real
-    regions narrower than that are below float64's resolution of the
-    domain and cannot be certified by any float64 engine.  The 1-D engine
-    takes ``scale`` to be each crossing's own size (see ``BREAK_RTOL`` use in
-    :mod:`regions.engines.line.kernel`), never the domain's.
+    The rounding bound of a crossing on a line, in units of its own
+    magnitudes (``BREAK_RTOL * (|Z|_abs + |t| |S|_abs) / |S|``, see
+    :mod:`regions.engines.line.kernel`), never of the domain's size.  Two
+    crossings whose bounds overlap are not merged: the region is decided
+    again in extended precision, then exactly in integer arithmetic
+    (:mod:`regions.engines.line.exact`), and a region with no float64 number
+    inside is refused.  The 1-D op walk carries its own certified bounds
+    (:mod:`regions.engines.line.ops`).
 ``MESH_RTOL``
     The 2-D engine interpolates new vertices along edges that may be as
     long as the domain, so a vertex value carries an error of up to
