@@ -783,3 +783,15 @@ def test_thin_far_strip_of_a_deeper_layer(engine, rel):
         assert _refused_or(None, lambda: fn().regions) in (None, 8)
     if rel >= 1e-9:
         assert count(net, dom, engine=engine).regions == 8
+
+
+def test_narrow_far_box_is_a_numerical_refusal():
+    # a box 1,500 float64 spacings wide at 1e19 from the origin: its faces cancel in float64 sums; the
+    # refusal is a NumericalError (float64 cannot decide), and the same box nearer in counts as sampled
+    net = Network.from_arch("3-6-6-1", init="he", seed=0)
+    with pytest.raises(NumericalError, match="too narrow for its distance"):
+        count(net, box([1e19] * 3, [1e19 + 3e6] * 3), engine="polytope")
+    near = box([1e6] * 3, [4e6] * 3)
+    X = 1e6 + np.random.default_rng(0).uniform(0, 3e6, size=(20000, 3))
+    seen = np.unique(np.packbits(net.patterns(X), axis=1), axis=0).shape[0]
+    assert count(net, near, engine="polytope").regions >= seen

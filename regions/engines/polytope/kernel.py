@@ -685,7 +685,9 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
             work.step(j, 1 + j, done(1 + j), clip=True)
         b = work.finish()
         if b.R != 1 or (b.lin.any() and domain.bounded):
-            raise RegionsError(f"expected the box to clip to one bounded region, got {b.R} (numerical failure)")
+            raise NumericalError(f"expected float64 to clip the {domain.kind} to one bounded region, got {b.R} "
+                                 f"(a domain too narrow for its distance from the origin: its faces cancel "
+                                 f"in float64 sums)")
         if not hidden:
             emit(b)
             return counts, False, 0
