@@ -14,7 +14,7 @@ from ...analysis.theory import serra_upper_bound
 from ...core.result import CountResult
 from ...core.tolerances import PIECE_RTOL  # noqa: F401 -- re-exported (__all__)
 from ...domains import Domain, box
-from ...errors import RegionsError
+from ...errors import NumericalError
 from ...model.network import Network
 from ..base import check_options
 from ..shells import SHELL_TRIGGER, _axis_box, _domain_radius, count_by_shells, refuse_wide, shell_boxes
@@ -46,7 +46,7 @@ def _witnesses(G: np.ndarray, lin: np.ndarray, starts: np.ndarray, k: int, scale
     nv = np.bincount(rid[point], minlength=R)
     nr = np.bincount(rid[ray], minlength=R)
     if np.any(nv == 0):
-        raise RegionsError("expected every region to have a vertex, got one without (numerical failure)")
+        raise NumericalError("expected every region to have a vertex, got one without (numerical failure)")
     X = np.zeros((R, k))
     np.add.at(X, rid[point], G[point, :k])
     X /= nv[:, None]

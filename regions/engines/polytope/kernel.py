@@ -294,7 +294,7 @@ class _Work:
             if rays.size:  # keep rays at unit max-norm
                 nrm = np.max(np.abs(G[rays, :k]), axis=1)
                 if np.any(~(nrm > 0)):
-                    raise RegionsError(
+                    raise NumericalError(
                         "expected independent lineality vectors, got a degenerate cone (numerical failure)"
                     )
                 G[rays] /= nrm[:, None]
