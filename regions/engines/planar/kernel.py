@@ -283,6 +283,49 @@ class _Mesh:
             self.ring = r
 
 
+def _split_rings(mesh: _Mesh, cp: np.ndarray, rv: np.ndarray, xid: np.ndarray, valid: np.ndarray,
+                 pos: np.ndarray, neg: np.ndarray, cross: np.ndarray) -> tuple[np.ndarray, int]:
+    """Write the two rings of each cut region ``cp`` (c,) into the mesh; returns ``(rings, R)``.
+
+    ``rv`` (c, K) are the ring's vertex ids, ``xid`` (c, K) the new vertex on
+    the edge after each slot where ``cross``; ``pos``/``neg``/``valid`` (c, K)
+    the vertices' sides.  The ``+`` part keeps the region's slot, the ``-``
+    part becomes region ``R + i`` (``R = mesh.R``, not advanced here);
+    ``rings`` (2c, K2) are the ``+`` rings then the ``-`` rings, padded with
+    their first vertex.  Used by the plain cut and the op-graph cut alike.
+    """
+    c, K = rv.shape
+    # slot pairs (vertex i, crossing after vertex i), both rings built together:
+    # rows 0..c-1 the + part, rows c..2c-1 the - part
+    vals = np.empty((c, 2 * K), dtype=rv.dtype)
+    vals[:, 0::2], vals[:, 1::2] = rv, xid
+    keep = np.empty((2 * c, 2 * K), dtype=bool)
+    keep[:c, 0::2] = valid & ~neg
+    keep[c:, 0::2] = valid & ~pos
+    keep[:c, 1::2] = cross
+    keep[c:, 1::2] = cross
+    counts = np.add.reduce(keep, axis=1, dtype=np.intp)
+    Kn = int(counts.max())
+    if Kn > K:
+        mesh.widen(Kn)
+    K2 = mesh.ring.shape[1]
+    mesh.reserve_regions(c)
+    R = mesh.R
+    # kept slots first, in ring order (stable), then padding with the ring's first vertex
+    order = (~keep).argsort(axis=1, kind="stable")
+    if order.shape[1] < K2:  # a ring narrower than 8 slots widened by 8
+        order = np.pad(order, ((0, 0), (0, K2 - order.shape[1])), mode="edge")
+    order = order[:, :K2]
+    order += (np.arange(2 * c) % c * (2 * K))[:, None]  # flat index into vals (both halves read it)
+    out = vals.ravel()[order]
+    out = np.where(np.arange(K2) < counts[:, None], out, out[:, :1])
+    mesh.ring[cp] = out[:c]
+    mesh.ring[R : R + c] = out[c:]
+    mesh.nv[cp] = counts[:c]
+    mesh.nv[R : R + c] = counts[c:]
+    return out, R
+
+
 def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(keys, return_inverse=True)`` by one sort (numpy's own is several times slower here)."""
     order = keys.argsort(kind="stable")
@@ -572,31 +615,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         G.n = V + nu
         xid = np.zeros((c, K), dtype=np.int32)
         xid[ri, ci] = V + inv
-        # the two rings, as slot pairs (vertex i, crossing after vertex i), built together:
-        # rows 0..c-1 the + part (keeps the slot), rows c..2c-1 the - part (appended)
-        vals = np.empty((c, 2 * K), dtype=rv.dtype)
-        vals[:, 0::2], vals[:, 1::2] = rv, xid
-        keep = np.empty((2 * c, 2 * K), dtype=bool)
-        keep[:c, 0::2] = valid & ~neg
-        keep[c:, 0::2] = valid & ~pos
-        keep[:c, 1::2] = cross
-        keep[c:, 1::2] = cross
-        counts = np.add.reduce(keep, axis=1, dtype=np.intp)
-        Kn = int(counts.max())
-        if Kn > K:
-            mesh.widen(Kn)
-        K2 = mesh.ring.shape[1]  # <= 2 K (widen adds 8 slots to K >= 8)
-        mesh.reserve_regions(c)
-        R = mesh.R
-        # kept slots first, in ring order (stable), then padding with the ring's first vertex
-        order = (~keep).argsort(axis=1, kind="stable")[:, :K2]
-        order += (np.arange(2 * c) % c * (2 * K))[:, None]  # flat index into vals (both halves read it)
-        out = vals.ravel()[order]
-        out = np.where(np.arange(K2) < counts[:, None], out, out[:, :1])
-        mesh.ring[cp] = out[:c]
-        mesh.ring[R : R + c] = out[c:]
-        mesh.nv[cp] = counts[:c]
-        mesh.nv[R : R + c] = counts[c:]
+        out, R = _split_rings(mesh, cp, rv, xid, valid, pos, neg, cross)
         if bb is not None:
             bb.n = R
             bb.reserve(c)

@@ -87,7 +87,7 @@ from ...core.tolerances import ZERO_RTOL
 from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.ops import Lowered
-from .kernel import _BOX_MIN, PARTITION_WIDE, _Grow, _Mesh, _start_mesh, _undecided, _unique_inverse
+from .kernel import _BOX_MIN, PARTITION_WIDE, _Grow, _Mesh, _split_rings, _start_mesh, _undecided, _unique_inverse
 from .ops_result import OpPlanarPartition, _ancestry, _output_maps, _patterns, _pieces
 from .rings import EDGE_KEY, ring_geometry
 
@@ -158,27 +158,7 @@ def _cut(mesh: _Mesh, G: _Grow, cand: np.ndarray, f: np.ndarray, pos_v: np.ndarr
     G.n = V + nu
     xid = np.zeros((c, K), dtype=np.int32)
     xid[ri, ci] = V + inv
-    vals = np.empty((c, 2 * K), dtype=rv.dtype)
-    vals[:, 0::2], vals[:, 1::2] = rv, xid
-    keep = np.empty((2 * c, 2 * K), dtype=bool)
-    keep[:c, 0::2] = valid & ~neg
-    keep[c:, 0::2] = valid & ~pos
-    keep[:c, 1::2] = cross
-    keep[c:, 1::2] = cross
-    counts = keep.sum(axis=1)
-    mesh.widen(int(counts.max()))
-    K2 = mesh.ring.shape[1]
-    mesh.reserve_regions(c)
-    order = (~keep).argsort(axis=1, kind="stable")
-    if order.shape[1] < K2:
-        order = np.pad(order, ((0, 0), (0, K2 - order.shape[1])), mode="edge")
-    order = order[:, :K2] + (np.arange(2 * c) % c * (2 * K))[:, None]
-    out = vals.ravel()[order]
-    out = np.where(np.arange(K2) < counts[:, None], out, out[:, :1])
-    mesh.ring[cp] = out[:c]
-    mesh.ring[R0 : R0 + c] = out[c:]
-    mesh.nv[cp] = counts[:c]
-    mesh.nv[R0 : R0 + c] = counts[c:]
+    _split_rings(mesh, cp, rv, xid, valid, pos, neg, cross)
     mesh.R = R0 + c
     return haspos, cp, np.arange(V, V + nu)
 
