@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import RegionsError
 from ..model.ops import Activation, Add, Affine, Clamp, Concat, Graph, MaxGroups, Node
-from .pytorch import _as_shape, _is_state_dict
+from .pytorch import _as_shape, _is_state_dict, _with_state
 from .pytorch import from_torch as plain
 
 __all__ = ["graph_from_torch"]
@@ -304,20 +304,6 @@ def from_torch_any(module, input_shape=None, *, state_dict=None, activation=None
         raise RegionsError(f"expected input_shape (one input without the batch dimension) for "
                            f"{type(module).__name__}, which has no Linear layer to read it from, got none")
     return graph_from_torch(module, shape)
-
-
-def _with_state(module, state_dict):
-    from collections.abc import Mapping  # noqa: PLC0415
-
-    if not isinstance(state_dict, Mapping):
-        raise RegionsError(f"expected state_dict to be a mapping of tensors, got {type(state_dict).__name__}")
-    module = copy.deepcopy(module)
-    try:
-        module.load_state_dict(state_dict)
-    except RuntimeError as exc:
-        detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:3])
-        raise RegionsError(f"expected a state dict matching the module, got: {detail}") from None
-    return module
 
 
 def load_program(path) -> Graph:

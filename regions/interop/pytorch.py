@@ -466,6 +466,19 @@ def _from_state_dict(sd: Mapping, slope: float | None) -> Network:
     return Network(layers, negative_slope=slope)
 
 
+def _with_state(module, state_dict):
+    """A copy of ``module`` with ``state_dict`` loaded (refused in one sentence when it does not fit)."""
+    if not isinstance(state_dict, Mapping):
+        raise RegionsError(f"expected state_dict to be a mapping of tensors, got {type(state_dict).__name__}")
+    module = copy.deepcopy(module)
+    try:
+        module.load_state_dict(state_dict)
+    except RuntimeError as exc:
+        detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:3])
+        raise RegionsError(f"expected a state dict matching the module, got: {detail}") from None
+    return module
+
+
 # ------------------------------------------------------------- public API
 def from_torch(
     module,
@@ -531,15 +544,7 @@ def from_torch(
             f"expected a torch.nn.Module or a state dict of tensors, got {type(module).__name__}"
         )
     if state_dict is not None:
-        if not isinstance(state_dict, Mapping):
-            raise RegionsError(f"expected state_dict to be a mapping of tensors, got {type(state_dict).__name__}")
-        module = copy.deepcopy(module)
-        try:
-            module.load_state_dict(state_dict)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()
-            detail = " ".join(line.strip() for line in first[:3])
-            raise RegionsError(f"expected a state dict matching the module, got: {detail}") from None
+        module = _with_state(module, state_dict)
     leaves: list = []
     _leaves(module, "", leaves, nn)
     if not leaves:
