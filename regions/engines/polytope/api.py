@@ -331,7 +331,10 @@ def whole_if_inside(net: Network, domain: Domain, engine: str) -> CountResult | 
         return None
     dom = box(ulo, uhi) if domain.basis is None else Domain(ulo, uhi, origin=domain.origin, basis=domain.basis,
                                                              kind=domain.kind)
-    res, rad = _count_whole_radius(net, dom)
+    try:
+        res, rad = _count_whole_radius(net, dom)
+    except NumericalError:  # unbounded regions float64 cannot confirm (rays, lines): the shells decide
+        return None
     if rad is None or np.any(np.isinf(ulo) & ~(lo < -2 * rad)) or np.any(np.isinf(uhi) & ~(hi > 2 * rad)):
         return None
     res.bounded = res.unbounded = None

@@ -35,6 +35,7 @@ line (:func:`regions.engines.planar.kernel._confirm`).
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd
 
 import numpy as np
 
@@ -67,6 +68,56 @@ def _multiple(a: list, c, rows: list) -> bool:
         if c * q == p * cr and all(x * q == p * y for x, y in zip(a, ar)):
             return True
     return False
+
+
+def _rref(rows: list, k: int) -> tuple[list, list]:
+    """Reduced row echelon form of integer or rational rows of length ``k`` (Fractions), and its pivots."""
+    R = [[Fraction(v) for v in r] for r in rows if any(r)]
+    piv = []
+    i = 0
+    for c in range(k):
+        p = next((j for j in range(i, len(R)) if R[j][c] != 0), None)
+        if p is None:
+            continue
+        R[i], R[p] = R[p], R[i]
+        inv = 1 / R[i][c]
+        R[i] = [v * inv for v in R[i]]
+        for j in range(len(R)):
+            if j != i and R[j][c] != 0:
+                f = R[j][c]
+                R[j] = [a - f * b for a, b in zip(R[j], R[i])]
+        piv.append(c)
+        i += 1
+        if i == len(R):
+            break
+    return R[:i], piv
+
+
+def _in_span(a: list, rref: tuple) -> bool:
+    """Whether the row ``a`` lies in the span of the rows whose :func:`_rref` is ``rref``."""
+    R, piv = rref
+    a = [Fraction(v) for v in a]
+    for row, c in zip(R, piv):
+        if a[c] != 0:
+            f = a[c]
+            a = [x - f * y for x, y in zip(a, row)]
+    return not any(a)
+
+
+def _null(rows: list, k: int) -> list:
+    """An integer basis of ``{d : a . d = 0 for every row a}`` (rows of length ``k``)."""
+    R, piv = _rref(rows, k)
+    out = []
+    for f in (c for c in range(k) if c not in piv):
+        d = [Fraction(0)] * k
+        d[f] = Fraction(1)
+        for row, c in zip(R, piv):
+            d[c] = -row[f]
+        den = 1
+        for v in d:
+            den = den * v.denominator // gcd(den, v.denominator)
+        out.append([int(v * den) for v in d])
+    return out
 
 
 class ExactZeros:
@@ -181,17 +232,56 @@ class ExactZeros:
             x[r] = acc / M[r][r]
         return x
 
-    def check(self, G: np.ndarray, bits: np.ndarray, pats: np.ndarray, unit: int, side: np.ndarray) -> None:
-        """Refuse where a vertex taken to be on ``unit``'s hyperplane is exactly on its other side.
+    def _tight(self, word_row, unit: int) -> list:
+        """The constraint bits set in one incidence row, without ``t >= 0`` (bit 0) and ``unit``'s own."""
+        tight = []
+        for w, word in enumerate(word_row):
+            word = int(word)
+            while word:
+                low = word & -word
+                bit = 64 * w + low.bit_length() - 1
+                word ^= low
+                if bit != 0 and bit != self.base + unit:
+                    tight.append(bit)
+        return tight
 
-        ``G`` (n, k+1) are the vertices (homogeneous), ``bits`` (n, nw) their
-        incidence sets, ``pats`` (n, p) their regions' patterns, ``side`` (n,)
-        the sign the region has for the unit (+1, -1, or 0 when every vertex
-        is taken to be on the hyperplane).
+    def _oriented(self, bit: int, pat: np.ndarray) -> list:
+        """The linear part of constraint ``bit`` on the region of ``pat``, signed to be >= 0 inside it."""
+        a, _ = self._row(bit, pat)
+        if bit >= self.base and not pat[bit - self.base]:
+            a = [-v for v in a]
+        return a
+
+    def _region_rows(self, pat: np.ndarray, limit: int, tight: list) -> list:
+        """Oriented linear parts of the box faces and units ``< limit`` (and ``tight``) on ``pat``'s region."""
+        bits = list(range(1, len(self.faces) + 1)) + [self.base + g for g in range(limit)]
+        bits += [b for b in tight if b - self.base >= limit]
+        return [self._oriented(b, pat) for b in bits]
+
+    def check(self, G: np.ndarray, bits: np.ndarray, pats: np.ndarray, unit: int, side: np.ndarray, *,
+              lin: np.ndarray | None = None, limit: int | None = None) -> None:
+        """Refuse where a generator taken to be on ``unit``'s hyperplane is exactly on its other side.
+
+        ``G`` (n, k+1) are the generators (homogeneous), ``bits`` (n, nw)
+        their incidence sets, ``pats`` (n, p) their regions' patterns, ``side``
+        (n,) the sign the region has for the unit (+1, -1, or 0 when every
+        generator is taken to be on the hyperplane), ``lin`` (n,) which are
+        lineality vectors, ``limit`` the units (global indices ``< limit``)
+        whose pattern bits are final on the regions (default: those before
+        ``unit``).  Vertices are checked by their exact point (the common
+        point of their tight constraints), rays (``t = 0``) by their exact
+        direction (see :meth:`_check_ray`), lineality vectors by whether the
+        unit is exactly constant along every line of the region
+        (:meth:`_check_line`).
         """
         k = self.k
         l = self._layer_of(unit)
-        keep = np.flatnonzero(G[:, k] > 0)  # rays are not checked
+        lin = np.zeros(G.shape[0], dtype=bool) if lin is None else np.asarray(lin, dtype=bool)
+        limit = unit if limit is None else int(limit)
+        unb = np.flatnonzero((G[:, k] == 0) | lin)
+        if unb.size:
+            self._check_unbounded(G, bits, pats, unit, side, lin, limit, unb)
+        keep = np.flatnonzero((G[:, k] > 0) & ~lin)
         if keep.size == 0:
             return
         # one check per distinct (incidences, pattern prefix, side): a vertex recurs in its regions
@@ -201,15 +291,7 @@ class ExactZeros:
         _, first = np.unique(key, axis=0, return_index=True)
         for g in keep[np.sort(first)].tolist():
             self.checked += 1
-            tight = []
-            for w, word in enumerate(bits[g].tolist()):
-                word = int(word)
-                while word:
-                    low = word & -word
-                    bit = 64 * w + low.bit_length() - 1
-                    word ^= low
-                    if bit != 0 and bit != self.base + unit:
-                        tight.append(bit)
+            tight = self._tight(bits[g].tolist(), unit)
             prefix = np.packbits(pats[g][: self.offsets[l]]).tobytes()
             A, c, scale = self._maps_of(pats[g], l)
             a, cc = A[unit - self.offsets[l]].tolist(), c[unit - self.offsets[l]]
@@ -227,7 +309,14 @@ class ExactZeros:
             key = (tuple(tight), prefix)
             x = self._points.get(key, False)
             if x is False:
-                x = self._points[key] = self._point([self._row(bit, pats[g]) for bit in tight])
+                rows = [self._row(bit, pats[g]) for bit in tight]
+                x = self._point(rows)
+                if x is None:  # a flat (a region holding lines), or no single point: the unit must be
+                    x = self._flat(rows)  # constant on the flat of the tight constraints
+                self._points[key] = x
+            if x is not None and not isinstance(x, list):  # a flat: rows in reduced echelon form
+                x = x if _in_span(a, x[1]) else None
+                x = None if x is None else x[0]
             if x is None:
                 raise NumericalError(
                     f"expected the walk's vertices to be single points in exact arithmetic, got one on "
@@ -243,3 +332,90 @@ class ExactZeros:
                     f"{max(abs(float(t)) for t in x):.3g}: a feature thinner than float64 resolves there "
                     f"(relative to the numbers around it) would be lost; make copies of units exact (the same weights "
                     f"and bias up to a power of two) or remove them, or use a smaller domain")
+
+    def _flat(self, rows: list):
+        """A point of the flat ``a.x + c = 0`` over ``rows`` and the rows' echelon form, or None (empty)."""
+        k = self.k
+        R, piv = _rref([list(a) + [c] for a, c in rows], k + 1)
+        if k in piv:  # 0 = c: the constraints have no common point
+            return None
+        x = [Fraction(0)] * k
+        for row, c in zip(R, piv):
+            x[c] = -row[k]
+        return x, _rref([list(a) for a, _ in rows], k)
+
+    def _check_unbounded(self, G, bits, pats, unit, side, lin, limit, idx) -> None:
+        """The checks of rays and lineality vectors (see :meth:`check`)."""
+        l = self._layer_of(unit)
+        o = self.offsets[l]
+        key = np.concatenate([np.ascontiguousarray(bits[idx]).view(np.uint8).reshape(idx.size, -1),
+                              np.packbits(pats[idx], axis=1),
+                              (np.asarray(side)[idx] + 1).astype(np.uint8)[:, None],
+                              lin[idx].astype(np.uint8)[:, None]], axis=1)
+        _, first = np.unique(key, axis=0, return_index=True)
+        for g in idx[np.sort(first)].tolist():
+            self.checked += 1
+            pat = pats[g]
+            A, _, _ = self._maps_of(pat, l)
+            a = A[unit - o].tolist()
+            if not any(a):  # constant on the region: its value at the vertices decides
+                continue
+            tight = self._tight(bits[g].tolist(), unit)
+            rows = self._region_rows(pat, limit, tight)
+            if lin[g]:
+                ok = self._check_line(a, rows, pat, limit)
+                what = "constant along a line of an unbounded region"
+                s = 0 if ok else None
+            else:
+                s = self._check_ray(a, rows, [self._row(b, pat)[0] for b in tight])
+                what = "zero along a ray of an unbounded region"
+            if s is None:
+                raise NumericalError(
+                    f"expected unit {unit - o} of layer {l + 1} to be {what} where float64 takes it to be, got "
+                    f"directions that exact arithmetic does not confirm (a feature at infinity, two hyperplanes "
+                    f"parallel to within float64's resolution): make copies of units exact (the same weights and "
+                    f"bias up to a power of two) or remove them, or count a bounded box")
+            if s != 0 and s != int(side[g]):
+                raise NumericalError(
+                    f"expected unit {unit - o} of layer {l + 1} to be zero along a ray of an unbounded region "
+                    f"where float64 takes it to be, got a slope of the other sign in exact arithmetic: a region "
+                    f"at infinity thinner than float64 resolves (two hyperplanes parallel to within its "
+                    f"resolution) would be lost; make copies of units exact (the same weights and bias up to a "
+                    f"power of two) or remove them, or count a bounded box")
+
+    def _check_line(self, a: list, rows: list, pat: np.ndarray, limit: int) -> bool:
+        """Whether the unit's gradient ``a`` is exactly zero on every line of the region (in the rows' span)."""
+        mk = ("line", limit, np.packbits(pat[:limit]).tobytes(), len(rows))
+        rref = self._mult.get(mk)
+        if rref is None:
+            rref = self._mult[mk] = _rref(rows, self.k)
+        return _in_span(a, rref)
+
+    def _check_ray(self, a: list, rows: list, tight_rows: list) -> int | None:
+        """The exact sign of the unit's slope ``a`` along a ray, or None where the ray is not one exactly.
+
+        The ray's direction is the kernel ``N`` of its tight constraints'
+        linear parts; modulo the region's lines (the kernel of all its
+        constraints, ``rows``) it must be one direction, oriented so that
+        every constraint is >= 0 along it, and ``a`` must vanish on the
+        lines.
+        """
+        B = _null(tight_rows, self.k)
+        if not B:
+            return None
+        V = [[sum(x * y for x, y in zip(r, b)) for b in B] for r in rows]
+        V = [v for v in V if any(v)]
+        if not V:  # the "ray" is a line of the region
+            return None
+        w = V[0]
+        # rank one: every row a multiple of w (cross-multiplication), all of one sign along B w
+        q = [sum(x * y for x, y in zip(a, b)) for b in B]
+        for v in V[1:] + [q]:
+            if any(v[i] * w[j] != v[j] * w[i] for i in range(len(w)) for j in range(i + 1, len(w))):
+                return None
+        # n = B w: every constraint is (row . w) |w|^2 / |w|^2 along it, w . w > 0 for the first; a row of
+        # the other sign means no direction of the region has these tight constraints
+        if any(sum(x * y for x, y in zip(v, w)) < 0 for v in V):
+            return None
+        qv = sum(x * y for x, y in zip(q, w))
+        return (qv > 0) - (qv < 0)

@@ -334,12 +334,16 @@ class _Work:
         self.pat[:R, patcols] = (anypos & ~cutr).T
         zero = ~(pos | neg) & ~lin & ~cutr[:, rid]
         if self.exact is not None:
+            ex = self.exact
+            chk = zero | (~(pos | neg) & lin & ~cutr[:, rid]) if lin.any() else zero  # + lines of uncut regions
             for j in range(zero.shape[0]):
-                idx = np.nonzero(zero[j])[0]
+                idx = np.nonzero(chk[j])[0]
                 if idx.size:
                     r = rid[idx]
                     side = np.where(anypos[j, r], 1, np.where(anyneg[j, r], -1, 0))
-                    self.exact.check(self.G[idx], self.bits[idx], self.pat[r], int(bits[j]) - self.exact.base, side)
+                    unit = int(bits[j]) - ex.base
+                    ex.check(self.G[idx], self.bits[idx], self.pat[r], unit, side, lin=lin[idx],
+                             limit=ex.offsets[ex._layer_of(unit)])  # the layer's own bits are not final yet
         for j, bit in enumerate(bits):
             word, off = divmod(int(bit), 64)
             self.bits[np.nonzero(zero[j])[0], word] |= _ONE << np.uint64(off)
@@ -397,11 +401,12 @@ class _Work:
         nneg = np.bincount(rid[nl], minlength=R)
         cut = (npos > 0) & (nneg > 0)
         if self.exact is not None and not clip:
-            m = zero & ~lin & ~cut[rid]
+            m = zero & ~cut[rid]  # vertices, rays and lines of the regions the unit does not cut
             if m.any():
                 idx, r = sub[m], rid[m]
                 side = np.where(npos[r] > 0, 1, np.where(nneg[r] > 0, -1, 0))
-                self.exact.check(self.G[idx], self.bits[idx], self.pat[r], bit - self.exact.base, side)
+                self.exact.check(self.G[idx], self.bits[idx], self.pat[r], bit - self.exact.base, side,
+                                 lin=lin[m])
         if clip:
             self.dropped[:R] |= (npos == 0) & (nneg > 0)
         else:
