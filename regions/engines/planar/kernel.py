@@ -749,11 +749,9 @@ def _confirm(net: Network, domain: Domain, n: int) -> None:
     incidences to find the exact vertex, so where any value was snapped the count is confirmed by the
     n-D walk, whose every such zero decision is checked in exact rational arithmetic
     (:mod:`regions.engines.polytope.exact`): it refuses a real feature below its resolution
-    (:class:`~regions.errors.NumericalError`), and a different count is refused here.  Polygon
-    domains (not boxes or plane slices) are not confirmed.
+    (:class:`~regions.errors.NumericalError`), and a different count is refused here.  A polygon
+    is walked as the intersection of its edges' half-planes, each face exact in rationals.
     """
-    if domain.vertices is not None:
-        return
     from ..polytope.api import _count_walk  # the walk with exact zero checks
 
     ref = _count_walk(net, domain, None, False).regions

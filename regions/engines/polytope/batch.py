@@ -104,11 +104,12 @@ def _next_values(batch: _Batch, ncols_prev: int, W: np.ndarray, bvec: np.ndarray
     return S, M
 
 
-def _initial(pulled: Network, domain: Domain, nw: int) -> tuple[_Batch, int]:
+def _initial(pulled: Network, domain: Domain, nw: int, polygon: tuple | None = None) -> tuple[_Batch, int]:
     """All of ``R^k`` (not yet clipped), with the values of the box faces and the first layer.
 
     Returns the batch, whose first ``nf`` columns are the finite box faces
     (``value >= 0`` inside) and the others the first layer's units, and ``nf``.
+    ``polygon`` ``(F, c)``, when given, replaces the box faces by the rows ``F x + c >= 0`` (a polygon).
     """
     k = domain.dim
     G = np.zeros((k + 1, k + 1))
@@ -128,6 +129,9 @@ def _initial(pulled: Network, domain: Domain, nw: int) -> tuple[_Batch, int]:
     for j, (i, sg, cc) in enumerate(faces):
         F[j, i] = sg
         c[j] = cc
+    if polygon is not None:
+        F, c = polygon
+        faces = list(c)
     Wall = np.concatenate([F, W0]) if faces else W0
     ball = np.concatenate([c, b0]) if faces else b0
     S, M = _first_values(G, Wall, ball, k)

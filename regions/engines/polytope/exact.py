@@ -120,6 +120,30 @@ def _null(rows: list, k: int) -> list:
     return out
 
 
+def polygon_faces(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+    """The faces ``a . x + c >= 0`` of a convex polygon (counter-clockwise vertices), float and exact.
+
+    Each edge ``p -> q`` gives ``a = (p_y - q_y, q_x - p_x)``, ``c = -a . p`` in exact rationals (every
+    float64 is one), scaled to integers by a positive factor; the float rows are those rounded to
+    float64, for the walk's clipping.  Returns ``F`` (m, 2), ``c`` (m,) and the exact rows
+    ``[(a, c)]`` (integers), edges of zero length left out.
+    """
+    P = [(_fr(x), _fr(y)) for x, y in np.asarray(vertices, dtype=np.float64).tolist()]
+    F, cf, rows = [], [], []
+    for (px, py), (qx, qy) in zip(P, P[1:] + P[:1]):
+        a = [py - qy, qx - px]
+        if not any(a):
+            continue
+        c = -(a[0] * px + a[1] * py)
+        den = 1
+        for v in a + [c]:
+            den = den * v.denominator // gcd(den, v.denominator)
+        rows.append(([int(v * den) for v in a], int(c * den)))
+        F.append([float(v) for v in a])
+        cf.append(float(c))
+    return np.array(F, dtype=np.float64), np.array(cf, dtype=np.float64), rows
+
+
 class ExactZeros:
     """Exact values of units at the walk's vertices (see the module docstring).
 
@@ -131,15 +155,18 @@ class ExactZeros:
         The domain's bounds (finite ones are the box faces, in the walk's order).
     base : int
         The bit of the first hidden unit in the walk's incidence sets.
+    faces : list, optional
+        Exact face rows ``(a, c)`` (integers, ``a . x + c >= 0`` inside) in the walk's order, for a
+        polygon domain (:func:`polygon_faces`); default the finite faces of the box ``lo, hi``.
     """
 
-    def __init__(self, pulled: Network, lo: np.ndarray, hi: np.ndarray, base: int):
+    def __init__(self, pulled: Network, lo: np.ndarray, hi: np.ndarray, base: int, *, faces: list | None = None):
         self.k = int(np.asarray(lo).size)
         k = self.k
         # every constraint is a row (a, c) of integers, a.x + c = 0 on its hyperplane, scaled by a
         # positive power of two (which changes neither the hyperplane nor the signs): exact and fast
-        self.faces = []  # (a, c): a.x + c >= 0 inside, bits 1..nf
-        for i in range(k):
+        self.faces = [] if faces is None else list(faces)  # (a, c): a.x + c >= 0 inside, bits 1..nf
+        for i in range(k if faces is None else 0):
             for bound, sg in ((lo[i], 1), (hi[i], -1)):
                 if np.isfinite(bound):
                     f = _fr(bound)

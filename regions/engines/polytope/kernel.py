@@ -155,7 +155,7 @@ from ...domains import Domain, box
 from ...model.network import Network
 from .batch import _Batch, _first_values, _initial, _next_values, _normalise  # noqa: F401 -- _first_values re-exported
 from .bitsets import mask_upto as _mask_upto
-from .exact import ExactZeros
+from .exact import ExactZeros, polygon_faces
 from .bitsets import popcount as _popcount
 from .pieces import _inert, _Pieces  # noqa: F401 -- re-exported for .split and the skeleton's tests
 
@@ -584,7 +584,9 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
     k = domain.dim
     hidden = pulled.layers[:-1]
     slope = pulled.negative_slope
-    n_faces_max = 2 * k
+    # a polygon (the 2-D mesh's confirmation, :func:`..planar.kernel._confirm`): its edges as faces
+    poly = polygon_faces(domain.vertices) if domain.vertices is not None else None
+    n_faces_max = 2 * k if poly is None else len(poly[2])
     nbits = 1 + n_faces_max + sum(W.shape[0] for W, _ in hidden)
     nw = (nbits + 63) // 64
     counts = [0] * len(hidden)
@@ -601,8 +603,9 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
     layer_values = _LAYER_VALUES * chunk // CHUNK
     last = len(hidden) - 1
 
-    b0, nf = _initial(pulled, domain, nw)
-    checker = ExactZeros(pulled, domain.lo, domain.hi, 1 + n_faces_max) if exact else None
+    b0, nf = _initial(pulled, domain, nw, None if poly is None else poly[:2])
+    checker = ExactZeros(pulled, domain.lo, domain.hi, 1 + n_faces_max,
+                         faces=None if poly is None else poly[2]) if exact else None
     # bit layout: 0 -> t >= 0, 1..nf -> finite box faces, 1 + 2k.. -> the hidden units in order
     unused = _mask_upto(1 + n_faces_max, nw) & ~_mask_upto(1 + nf, nw)
 
