@@ -643,11 +643,21 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     Z = G.a[:V, :m]
     M = G.a[:V, m : 2 * m]
     # values put on a line by the tolerance alone (non-zero, within ZERO_RTOL of their magnitude):
-    # a line through a vertex in exact arithmetic, or a real feature thinner than that (see _confirm)
+    # a line through a vertex in exact arithmetic, or a real feature thinner than that (see _confirm).
+    # At the vertices the layer started with, a value W h + b that is exactly 0.0 while its terms are
+    # not all zero (M > 0) cancelled in float64, and may be a real non-zero value rounded away: it is
+    # confirmed too.  (A new vertex's 0.0 on its own line, or on an edge along another line, is
+    # the mesh's construction, not a sum.)
     for s in range(0, V, step):
         e = min(V, s + step)
         az = np.abs(Z[s:e])
-        mesh.stats["snapped"] += int(np.count_nonzero((az > 0) & (az <= M[s:e] * f32tol)))
+        near = az <= M[s:e] * f32tol
+        if s < V0:
+            old = min(e, V0) - s
+            mesh.stats["snapped"] += int(np.count_nonzero(near[:old] & (M[s:s + old] > 0)))
+            near = near[old:]
+            az = az[old:]
+        mesh.stats["snapped"] += int(np.count_nonzero(near & (az > 0)))
     for s in range(0, V, step):  # chunks stay in cache
         e = min(V, s + step)
         z, mg = Z[s:e], M[s:e]
@@ -726,6 +736,7 @@ def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool 
     depth = len(layers) - 1
     with Progress(progress, [(f"{depth} hidden layers", depth)], unit="layers") as bar:
         for (W, b), (aW, ab), err in zip(layers[:-1], mags[:-1], errs):
+            mesh.stats["snapped"] += _may_underflow(H, W)
             H, Hm, parent, active, partial = _cut_layer(mesh, H, Hm, W, b, aW, ab, slope, max_regions,
                                                         first=not parents, err=err)
             parents.append(parent)
@@ -737,6 +748,19 @@ def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool 
     if mesh.stats["snapped"] and not partial:
         _confirm(net, domain, mesh.R)
     return _Walked(layers, mags, mesh, (H, Hm), parents, actives, counts, partial)
+
+
+def _may_underflow(H: np.ndarray, W: np.ndarray) -> int:
+    """1 where a product ``W_ij h_j`` of non-zero factors may fall below float64's normal range, else 0.
+
+    Such a product loses bits (subnormal) or becomes 0.0, and its magnitude with it, so a non-zero
+    value could be taken for an exact zero; the count is then confirmed (:func:`_confirm`).
+    """
+    aw = np.abs(W[W != 0])
+    ah = np.abs(H[H != 0])
+    if aw.size == 0 or ah.size == 0:
+        return 0
+    return int(float(aw.min()) * float(ah.min()) < np.finfo(np.float64).tiny * max(1, W.shape[1]))
 
 
 def _confirm(net: Network, domain: Domain, n: int) -> None:
