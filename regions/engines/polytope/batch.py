@@ -34,6 +34,7 @@ class _Batch:
     S: np.ndarray  # (n, N) values of the current columns (one row per column)
     M: np.ndarray  # (n, N) their magnitudes
     pat: np.ndarray  # (R, p) bool patterns so far
+    kap: np.ndarray | None = None  # (N,) extra tolerance of ill-conditioned generators (None: all zero)
 
     @property
     def R(self) -> int:
@@ -52,7 +53,7 @@ class _Batch:
         a, b = st[lo], st[hi]
         return _Batch(
             self.G[a:b], self.lin[a:b], self.rid[a:b] - lo, self.bits[a:b],
-            self.S[:, a:b], self.M[:, a:b], self.pat[lo:hi],
+            self.S[:, a:b], self.M[:, a:b], self.pat[lo:hi], None if self.kap is None else self.kap[a:b],
         )
 
 

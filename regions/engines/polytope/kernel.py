@@ -181,6 +181,12 @@ CHUNK = 1 << 14
 #: through a layer before it is split into groups of regions finished one by one
 #: (16 times what a batch holds when it enters a layer; 64 MB of values).
 _LAYER_VALUES = 1 << 22
+#: Magnitude over value of a cut's two ends above which the cut is ill-conditioned: the new
+#: generator's values then carry ``err(su) |value at w| + err(sw) |value at u|``, with errors up to
+#: ``VERTEX_RTOL / _ILL_CUT`` of the cutting unit's magnitudes (``2^4 eps``); that term is added to
+#: the new magnitudes (so to their tolerance), and zero decisions it causes are confirmed exactly
+#: like any other.  Below it the term is at most the magnitude itself and is left out.
+_ILL_CUT = 2.0**12
 #: Expanded (pair, generator) entries per adjacency sub-batch (bounds memory).
 _PAIR_CHUNK = 1 << 22
 
@@ -212,6 +218,9 @@ class _Work:
         self.rid = np.empty(cap, dtype=np.intp); self.rid[:N] = b.rid
         self.bits = np.empty((cap, b.bits.shape[1]), dtype=np.uint64); self.bits[:N] = b.bits
         self.origin = np.empty(cap, dtype=np.intp); self.origin[:N] = b.rid  # starting region
+        self.kap = np.zeros(cap)  # tolerance factor of ill-conditioned generators (see _ILL_CUT)
+        if b.kap is not None:
+            self.kap[:N] = b.kap
         self.cutr = None
         p = b.pat.shape[1]
         self.pat = np.zeros((rcap, p + n_patcols), dtype=bool); self.pat[:R, :p] = b.pat
@@ -226,7 +235,7 @@ class _Work:
             return
         cap = max(need, 2 * cap)
         N = self.N
-        for name in ("G", "lin", "rid", "bits", "origin"):
+        for name in ("G", "lin", "rid", "bits", "origin", "kap"):
             old = getattr(self, name)
             arr = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
             arr[:N] = old[:N]
@@ -248,12 +257,13 @@ class _Work:
         dropped[: self.R] = self.dropped[: self.R]
         self.pat, self.dropped = pat, dropped
 
-    def _append(self, G, S, M, lin, rid, bits, origin) -> None:
+    def _append(self, G, S, M, lin, rid, bits, origin, kap=0.0) -> None:
         m = G.shape[0]
         if m == 0:
             return
         self._reserve(m)
         a, b = self.N, self.N + m
+        self.kap[a:b] = kap
         self.G[a:b] = G
         self.S[:, a:b] = S
         self.M[:, a:b] = M
@@ -288,7 +298,16 @@ class _Work:
             coef = S[col, others] / sstar  # (m,)
             G[others] -= coef[:, None] * G[ls]
             S[:, others] -= S[:, ls][:, None] * coef[None, :]
+            # coef carries (err(S[col, others]) + |coef| err(sstar)) / |sstar| (see _ILL_CUT)
+            rho = (M[col, others] + np.abs(coef) * M[col, ls]) / abs(sstar)
             M[:, others] += M[:, ls][:, None] * np.abs(coef)[None, :]
+            ill = rho > _ILL_CUT  # g at a moved generator is off by err(coef) |g(l)| (see _ILL_CUT)
+            if ill.any():
+                io = others[ill]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    r = np.where(M[:, io] > 0, M[:, ls][:, None] * rho[ill][None, :] / (_ILL_CUT * M[:, io]), 0.0)
+                r[col] = 0.0
+                self.kap[io] = np.maximum(self.kap[io], np.max(r, axis=0, initial=0.0))
             S[col, others] = 0.0
             rays = others[~lin[others] & (G[others, k] == 0)]
             if rays.size:  # keep rays at unit max-norm
@@ -306,7 +325,7 @@ class _Work:
         conv = np.array(conv, dtype=np.intp)
         self._append(-self.G[conv], -self.S[:, conv], self.M[:, conv].copy(),
                      np.zeros(conv.size, dtype=bool), self.rid[conv].copy(), self.bits[conv].copy(),
-                     self.origin[conv].copy())
+                     self.origin[conv].copy(), self.kap[conv].copy())
 
     def prescreen(self, cols: np.ndarray, bits: np.ndarray, patcols: np.ndarray) -> None:
         """Decide, once per layer, which units can cut which of the layer's starting regions.
@@ -323,6 +342,8 @@ class _Work:
         starts = np.searchsorted(rid, np.arange(R))
         S = self.S[cols, :N]  # (n, N)
         tol = VERTEX_RTOL * self.M[cols, :N]
+        if self.kap[:N].any():
+            tol *= 1.0 + self.kap[:N]
         lin = self.lin[:N]
         pos = S > tol
         neg = S < -tol
@@ -372,7 +393,7 @@ class _Work:
             if sub.size == 0:
                 return
         s = self.S[col, sub]
-        tol = VERTEX_RTOL * self.M[col, sub]
+        tol = VERTEX_RTOL * self.M[col, sub] * (1.0 + self.kap[sub])
         pos = s > tol
         neg = s < -tol
         lin = self.lin[sub]
@@ -386,7 +407,7 @@ class _Work:
                 self._lineality(col, hit, done_mask)
                 sub = np.concatenate([sub, np.arange(n_before, self.N)])
                 s = self.S[col, sub]
-                tol = VERTEX_RTOL * self.M[col, sub]
+                tol = VERTEX_RTOL * self.M[col, sub] * (1.0 + self.kap[sub])
                 pos = s > tol
                 neg = s < -tol
                 lin = self.lin[sub]
@@ -457,6 +478,24 @@ class _Work:
             nG = su[:, None] * self.G[w] - sw[:, None] * self.G[u]
             nS = su[None, :] * self.S[:, w] - sw[None, :] * self.S[:, u]
             nM = su[None, :] * self.M[:, w] - sw[None, :] * self.M[:, u]
+            # an ill-conditioned cut (both ends' values far below their magnitudes) places the new
+            # generator with the errors err(su), err(sw) of the ends' values relative to su - sw: a
+            # value g there is off by err(su) |g(w) - g t_w| + err(sw) |g(u) - g t_u| (after the
+            # division by t; see _ILL_CUT)
+            nkap = np.zeros(u.size)
+            fu = np.ldexp(self.M[col, u], -e)
+            fw = np.ldexp(self.M[col, w], -e)
+            ill = np.nonzero(fu + fw > _ILL_CUT * (su - sw))[0]
+            if ill.size:
+                iu, iw, tn = u[ill], w[ill], nG[ill, k]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    gh = np.where(tn > 0, nS[:, ill] / np.where(tn > 0, tn, 1.0), 0.0)
+                err = (fu[ill] * np.abs(self.S[:, iw] - gh * self.G[iw, k])
+                       + fw[ill] * np.abs(self.S[:, iu] - gh * self.G[iu, k]))
+                err[col] = 0.0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    r = np.where(nM[:, ill] > 0, err / (_ILL_CUT * nM[:, ill]), 0.0)
+                nkap[ill] = np.max(r, axis=0, initial=0.0)
             nS[col] = 0.0
             _normalise(nG, nS, nM, k)
             if not np.all(np.isfinite(nS)):
@@ -465,21 +504,21 @@ class _Work:
                     "biases or domain are so large that their products exceed float64's 1.8e308")
             nbits = self.bits[u] & self.bits[w]
             nbits[:, word] |= onebit
-            new = (nG, nS, nM, self.rid[u], u)
+            new = (nG, nS, nM, self.rid[u], u, nkap)
         # ---- zero generators of cut regions go to both children
         zc = sub[zero & cut[rid]]
         dup = (self.G[zc], self.S[:, zc], self.M[:, zc], self.lin[zc], minus[self.rid[zc]], self.bits[zc],
-               self.origin[zc])
+               self.origin[zc], self.kap[zc])
         # ---- strictly negative generators move to the minus child
         mv = sub[nl & cut[rid]]
         self.rid[mv] = minus[self.rid[mv]]
         self._append(*dup)
         if new is not None:
-            nG, nS, nM, nr, nu = new
+            nG, nS, nM, nr, nu, nkap = new
             nolin = np.zeros(nr.size, dtype=bool)
             no = self.origin[nu]
-            self._append(nG, nS, nM, nolin, nr, nbits, no)
-            self._append(nG, nS, nM, nolin, minus[nr], nbits, no)
+            self._append(nG, nS, nM, nolin, nr, nbits, no, nkap)
+            self._append(nG, nS, nM, nolin, minus[nr], nbits, no, nkap)
         self.R = R + C.size
 
     def _adjacent(self, idx, first, last, u, w, need) -> np.ndarray:
@@ -542,10 +581,12 @@ class _Work:
         newid = np.cumsum(alive) - 1
         g = np.nonzero(alive[rid])[0]
         g = g[np.argsort(rid[g], kind="stable")]
+        kap = self.kap[g]
         return _Batch(
             self.G[g], self.lin[g], newid[rid[g]], self.bits[g],
             self.S[:, g] if values else np.empty((0, g.size)),
             self.M[:, g] if values else np.empty((0, g.size)), self.pat[:R][alive],
+            kap if kap.any() else None,
         )
 
 
@@ -684,7 +725,7 @@ def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress
         chunk_l = max(256, chunk * 16 // max(16, Wn.shape[0]))  # same memory whatever the width
         for part in pieces_of(b, chunk_l):
             S, M = _next_values(part, W.shape[0], Wn, bn, slope, k)
-            part = _Batch(part.G, part.lin, part.rid, part.bits, S, M, part.pat)
+            part = _Batch(part.G, part.lin, part.rid, part.bits, S, M, part.pat, part.kap)
             run_layer(l + 1, part, 0, nxt_bit)
 
     try:
