@@ -223,10 +223,45 @@ def count_polytope(
         res = None if max_regions is not None else whole_if_inside(net, domain, "polytope")
         return res if res is not None else count_by_shells(net, boxes, shell_partition, "polytope",
                                                                      max_regions, domain=domain)
+    cone = _homogeneous(net, domain) if max_regions is None else None
+    if cone is not None:
+        return cone
     fast = _count_skeleton(net, domain, max_regions, progress)
     if fast is not None:
         return fast
     return _count_walk(net, domain, max_regions, progress)
+
+
+def _homogeneous(net: Network, domain: Domain) -> CountResult | None:
+    """The count of all of ``R^k`` for a network without hidden biases on a box around the origin, or None.
+
+    Such a network is positively homogeneous on the domain's parameters (the pulled-back biases are
+    zero), so every region is an open cone with its apex at the origin; a box with the origin inside
+    meets each cone in one convex piece, and its regions, pieces and per-layer counts are those of
+    ``R^k``.  The walk on ``R^k`` has no domain-long edges (rays instead) and no vertex but the
+    origin, so near-parallel hyperplanes through the origin, which the walk on the box resolves
+    only to the error of vertices interpolated along its faces, are resolved there (or refused).
+    None where a hidden bias is non-zero, the origin is not strictly inside, or the walk refuses.
+    """
+    if not domain.bounded or domain.vertices is not None:
+        return None
+    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
+    if not (np.all(lo < 0) and np.all(hi > 0)):
+        return None
+    pulled = domain.pullback(net)
+    if any(np.any(b != 0) for _, b in pulled.layers[:-1]) or not pulled.layers[:-1]:
+        return None
+    inf = np.full(domain.dim, np.inf)
+    dom = box(-inf, inf) if domain.basis is None else Domain(-inf, inf, origin=domain.origin, basis=domain.basis,
+                                                            kind=domain.kind)
+    try:
+        res, _ = _count_whole_radius(net, dom)
+    except NumericalError:
+        return None
+    res.bounded = res.unbounded = None
+    res.extra = dict(res.extra, method="no hidden biases: every region a cone from the origin, inside the box: "
+                     "the count of all of R^k")
+    return res
 
 
 def _count_skeleton(net: Network, domain: Domain, max_regions: int | None, progress: bool) -> CountResult | None:
