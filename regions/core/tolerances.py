@@ -37,6 +37,18 @@ Tolerances
     or take the count of all of ``R^k`` where the box holds every vertex;
     plane and k-D slices and polygons likewise, in their own parameters;
     partitions of such domains are refused (``PARTITION_WIDE`` of each engine).
+``VERTEX_RTOL`` (n-D walk, :mod:`regions.engines.polytope.kernel`)
+    A unit's value at a generator of a region (vertex, ray or lineality
+    vector) within ``VERTEX_RTOL`` of its magnitude is taken to be zero:
+    that generator goes to both sides of a cut, or, where the unit does not
+    cut the region, the zero is confirmed in exact rational arithmetic
+    (:mod:`regions.engines.polytope.exact`: a vertex's exact point, a ray's
+    exact direction, the region's exact lines) and a value of the other
+    sign refuses the count (:class:`~regions.errors.NumericalError`); no
+    region is merged with a neighbour by this tolerance.  A generator made
+    by an ill-conditioned cut (both ends' values far below their
+    magnitudes) carries its own larger tolerance for the error of its
+    position (``_ILL_CUT``), confirmed the same way.
 ``PIECE_RTOL``
     Two neighbouring regions have one output map when their Jacobians agree
     to ``PIECE_RTOL`` of their absolute-value magnitude.
@@ -46,7 +58,7 @@ Tolerances
     forward pass at the witnesses, relative to the magnitudes compared.
 
 Engine-specific tolerances live beside their kernels and are documented
-there (``VERTEX_RTOL`` of the n-D engine).
+there (``VERTEX_RTOL`` of the n-D engine, summarised above).
 """
 
 from __future__ import annotations

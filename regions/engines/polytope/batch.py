@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...domains import Domain
-from ...errors import NumericalError
+from ...domains import Domain, box
+from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 
 __all__: list[str] = []
@@ -138,3 +138,17 @@ def _initial(pulled: Network, domain: Domain, nw: int, polygon: tuple | None = N
     S, M = _first_values(G, Wall, ball, k)
     bits = np.zeros((k + 1, nw), dtype=np.uint64)  # the origin is tight nowhere; lines carry no bits
     return _Batch(G, lin, np.zeros(k + 1, dtype=np.intp), bits, S, M, np.zeros((1, 0), dtype=bool)), len(faces)
+
+
+def _check(net: Network, domain: Domain | None) -> Domain:
+    if not isinstance(net, Network):
+        raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
+    if domain is None:
+        domain = box(-1.0, 1.0, dim=net.input_dim)
+    if not isinstance(domain, Domain):
+        raise RegionsError(f"expected a regions.domains.Domain, got {type(domain).__name__}")
+    if domain.vertices is not None:
+        raise RegionsError(
+            f"expected a box-shaped domain (possibly unbounded) for the polytope engine, got a {domain.kind}"
+        )
+    return domain

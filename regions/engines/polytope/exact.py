@@ -19,7 +19,15 @@ then zero (a real degeneracy: the decision stands), or of the sign the
 region already has (harmless), or of the other sign, or the constraints do
 not meet in one point (a real feature below float64's resolution at that
 size): then the run is refused with :class:`~regions.errors.NumericalError`
-rather than counted short.  Rays (unbounded regions) are not checked.
+rather than counted short.  Rays and lineality vectors (unbounded regions)
+are checked too: a ray's exact direction is the kernel of its tight
+constraints' linear parts, one direction modulo the region's lines and
+oriented so that every other constraint of the region is >= 0 along it;
+the unit's exact slope along it must be zero or of the region's sign.  Along
+a lineality vector the unit must be exactly constant: its gradient must lie
+in the span of the region's constraints' gradients.  A vertex of a region
+that still holds lines is the flat of its tight constraints, on which the
+unit must be constant.
 
 Every walk turns these checks on (issue 15: a strip of relative width
 ``1e-11`` on ``[-2, 2]^2`` was merged silently before).  On generic networks no

@@ -69,18 +69,28 @@ Tolerance and certification
 ---------------------------
 A value is zero when ``|z| <= VERTEX_RTOL * M``; the error of the
 combinations above is a few ``eps * M`` per step, far below
-``VERTEX_RTOL``.  A region is split only by values of both signs beyond
+``VERTEX_RTOL``, except at a generator made by an ill-conditioned cut (the
+cutting unit's values at both ends of the edge far below their magnitudes:
+two nearly parallel hyperplanes, a hyperplane nearly parallel to a ray),
+whose position carries the error of those values divided by their
+difference; such a generator gets its own tolerance factor ``kap`` (see
+:data:`_ILL_CUT`), not inherited by the generators made from it later.
+A region is split only by values of both signs beyond
 that tolerance at its own generators; both children then contain an open
 ball around a point of the cut, so every counted region has an interior
 point (:meth:`PolytopePartition.chebyshev` computes a certified one with
-one LP per region, on request).  A value taken to be zero at a vertex of a
-region that the unit does not cut is confirmed in exact rational arithmetic
-(:mod:`.exact`, on every walk): exact degeneracies pass, and a real region
-thinner than ``VERTEX_RTOL`` relative to the magnitudes of the
-pre-activations (a strip of relative width ``1e-11``, a unit and its copy
-rescaled by 3) is refused with :class:`~regions.errors.NumericalError`,
-never merged with a neighbour.  Values at rays and along lineality vectors
-(unbounded regions) are not checked.
+one LP per region, on request).  A value taken to be zero at a generator
+of a region that the unit does not cut is confirmed in exact rational
+arithmetic (:mod:`.exact`, on every walk): at a vertex its exact point, at
+a ray its exact direction (the kernel of its tight constraints, oriented by
+the region's other constraints), along a lineality vector the region's
+exact lines (the unit's gradient must lie in the span of its
+constraints').  Exact degeneracies pass, and a real region thinner than the
+tolerance relative to the magnitudes of the pre-activations (a strip of
+relative width ``1e-11``, a unit and its copy rescaled by 3, two
+hyperplanes parallel to ``1e-13`` that meet at ``1e13``, or a unit nearly
+parallel to a ray) is refused with :class:`~regions.errors.NumericalError`,
+never merged with a neighbour.
 
 On a bounded box, ``M`` of a vertex made on an edge is inherited from
 the edge's ends, so on a box ~1e9 times wider than the network's features
@@ -151,12 +161,12 @@ import numpy as np
 from ...analysis.theory import format_int, serra_upper_bound
 from ...core.progress import Progress
 from ...errors import NumericalError, RegionsError
-from ...domains import Domain, box
+from ...domains import Domain
 from ...model.network import Network
-from .batch import _Batch, _first_values, _initial, _next_values, _normalise  # noqa: F401 -- _first_values re-exported
+from .batch import _Batch, _check, _first_values, _initial, _next_values, _normalise  # noqa: F401 -- _check, _first_values re-exported
+from .adjacency import adjacent
 from .bitsets import mask_upto as _mask_upto
 from .exact import ExactZeros, polygon_faces
-from .bitsets import popcount as _popcount
 from .pieces import _inert, _Pieces  # noqa: F401 -- re-exported for .split and the skeleton's tests
 
 __all__ = [
@@ -165,7 +175,8 @@ __all__ = [
     "VERTEX_RTOL",
 ]
 
-#: Relative size under which a value at a generator is zero (see module docstring).
+#: Relative size under which a value at a generator is taken to be zero: it goes to both sides
+#: of a cut, or is confirmed exactly where the unit does not cut the region (see module docstring).
 VERTEX_RTOL = 2.0**-36  # ~1.5e-11
 #: Half-width of a box, in feature radii (:func:`..shells.feature_radius`), above which
 #: :func:`partition_polytope` refuses (:class:`~regions.errors.NumericalError`): vertex values
@@ -181,14 +192,15 @@ CHUNK = 1 << 14
 #: through a layer before it is split into groups of regions finished one by one
 #: (16 times what a batch holds when it enters a layer; 64 MB of values).
 _LAYER_VALUES = 1 << 22
-#: Magnitude over value of a cut's two ends above which the cut is ill-conditioned: the new
-#: generator's values then carry ``err(su) |value at w| + err(sw) |value at u|``, with errors up to
-#: ``VERTEX_RTOL / _ILL_CUT`` of the cutting unit's magnitudes (``2^4 eps``); that term is added to
-#: the new magnitudes (so to their tolerance), and zero decisions it causes are confirmed exactly
-#: like any other.  Below it the term is at most the magnitude itself and is left out.
+#: Magnitude over value of a cut's two ends above which the cut is ill-conditioned.  The new
+#: generator ``r`` then lies off by the errors of the cutting unit's values ``su``, ``sw`` (up to
+#: ``VERTEX_RTOL / _ILL_CUT`` of their magnitudes, ``2^4 eps``) over ``su - sw``: a value ``g`` there
+#: is off by ``err(su) |g(w) - g(r) t_w| + err(sw) |g(u) - g(r) t_u|`` (after the division by ``t``).
+#: ``r`` keeps the largest ratio of that to ``VERTEX_RTOL`` times the magnitude as a factor ``kap``:
+#: its tolerance is ``VERTEX_RTOL * M * (1 + kap)``.  ``kap`` is not inherited: a generator made
+#: later on an edge from ``r`` is the edge's exact line cut by another unit.  Zero decisions it
+#: causes are confirmed exactly like any other.  Below the threshold the term is left out.
 _ILL_CUT = 2.0**12
-#: Expanded (pair, generator) entries per adjacency sub-batch (bounds memory).
-_PAIR_CHUNK = 1 << 22
 
 _ONE = np.uint64(1)
 
@@ -466,7 +478,7 @@ class _Work:
             w = N_idx[nstart[self.rid[u]] + o]
             nlin = np.bincount(rid[lin], minlength=R)
             need = (k - 1) - nlin[self.rid[u]]
-            adj = self._adjacent(idx, first, last, u, w, need)
+            adj = adjacent(self.bits, self.lin, self.rid, idx, first, last, u, w, need)
             u, w = u[adj], w[adj]
             su = self.S[col, u]
             sw = self.S[col, w]
@@ -521,55 +533,6 @@ class _Work:
             self._append(nG, nS, nM, nolin, minus[nr], nbits, no, nkap)
         self.R = R + C.size
 
-    def _adjacent(self, idx, first, last, u, w, need) -> np.ndarray:
-        """Combinatorial adjacency test of generator pairs ``(u, w)``.
-
-        ``idx[first[r]:last[r]]`` are the generators of region ``r``;
-        ``need`` (per pair) is the least number of common tight constraints
-        an edge can have.  ``u`` and ``w`` are adjacent iff no third
-        non-lineality generator of the region is tight on all their common
-        constraints.  Returns a bool mask over the pairs.
-        """
-        bits, lin, rid = self.bits, self.lin, self.rid
-        common = bits[u] & bits[w]  # (P, nw)
-        ok = _popcount(common) >= need
-        keep = np.zeros(ok.shape[0], dtype=bool)
-        sel = np.nonzero(ok)[0]
-        if sel.size == 0:
-            return keep
-        # A *simple* generator is tight on exactly need + 1 constraints (the fewest an extreme
-        # generator can have): they are independent, and any need of them define a 2-face holding
-        # it and exactly one other generator.  A pair with a simple end and >= need common tight
-        # constraints is therefore an edge, with no third generator to look for.
-        u, w, common = u[sel], w[sel], common[sel]
-        needp = need[sel] + 1
-        simple = (_popcount(bits[u]) == needp) | (_popcount(bits[w]) == needp)
-        keep[sel[simple]] = True
-        rest = ~simple
-        if not rest.any():
-            return keep
-        sel, u, w, common = sel[rest], u[rest], w[rest], common[rest]
-        r = rid[u]
-        f = first[r]
-        size = last[r] - f  # (P,)
-        adj = np.ones(u.size, dtype=bool)
-        cs = np.cumsum(size)
-        lo = 0
-        while lo < u.size:  # sub-batches bound the memory of the expansion
-            base = cs[lo - 1] if lo else 0
-            hi = max(int(np.searchsorted(cs, base + _PAIR_CHUNK, side="right")), lo + 1)
-            sz = size[lo:hi]
-            pair = np.repeat(np.arange(lo, hi), sz)  # (E,)
-            o = np.arange(pair.size) - np.repeat(np.cumsum(sz) - sz, sz)
-            x = idx[f[pair] + o]  # every generator of the pair's region
-            cm = common[pair]
-            contains = np.all((bits[x] & cm) == cm, axis=1)
-            contains &= ~lin[x] & (x != u[pair]) & (x != w[pair])
-            adj[lo:hi] = np.bincount(pair[contains] - lo, minlength=hi - lo) == 0
-            lo = hi
-        keep[sel] = adj
-        return keep
-
     def finish(self, *, values: bool = True) -> _Batch:
         """The batch, generators grouped by region, dropped (clipped-away) regions removed.
 
@@ -591,26 +554,12 @@ class _Work:
 
 
 # --------------------------------------------------------------------- run
-def _check(net: Network, domain: Domain | None) -> Domain:
-    if not isinstance(net, Network):
-        raise RegionsError(f"expected a regions.Network, got {type(net).__name__}")
-    if domain is None:
-        domain = box(-1.0, 1.0, dim=net.input_dim)
-    if not isinstance(domain, Domain):
-        raise RegionsError(f"expected a regions.domains.Domain, got {type(domain).__name__}")
-    if domain.vertices is not None:
-        raise RegionsError(
-            f"expected a box-shaped domain (possibly unbounded) for the polytope engine, got a {domain.kind}"
-        )
-    return domain
-
-
 def _walk(net: Network, domain: Domain, emit: Callable[[_Batch], None], progress: bool,
           max_regions: int | None, select: Callable | None = None, *, exact: bool = True) -> tuple[list, bool, int]:
     """Run the engine depth-first; ``emit`` receives the final batches.
 
     ``exact`` checks every zero decision in a region the unit does not cut in exact rational
-    arithmetic (:mod:`.exact`; vertices, not rays): a real feature below ``VERTEX_RTOL`` is refused
+    arithmetic (:mod:`.exact`; vertices, rays and lines): a real feature below ``VERTEX_RTOL`` is refused
     (:class:`~regions.errors.NumericalError`), never merged silently.
 
     ``select(l, batch)``, when given, sees every finished batch of hidden
