@@ -240,8 +240,9 @@ def _homogeneous(net: Network, domain: Domain) -> CountResult | None:
     meets each cone in one convex piece, and its regions, pieces and per-layer counts are those of
     ``R^k``.  The walk on ``R^k`` has no domain-long edges (rays instead) and no vertex but the
     origin, so near-parallel hyperplanes through the origin, which the walk on the box resolves
-    only to the error of vertices interpolated along its faces, are resolved there (or refused).
-    None where a hidden bias is non-zero, the origin is not strictly inside, or the walk refuses.
+    only to the error of vertices interpolated along its faces, are resolved there, or refused
+    (:class:`~regions.errors.NumericalError`, raised: the box holds the same cones).  None where a
+    hidden bias is non-zero or the origin is not strictly inside.
     """
     if not domain.bounded or domain.vertices is not None:
         return None
@@ -254,10 +255,7 @@ def _homogeneous(net: Network, domain: Domain) -> CountResult | None:
     inf = np.full(domain.dim, np.inf)
     dom = box(-inf, inf) if domain.basis is None else Domain(-inf, inf, origin=domain.origin, basis=domain.basis,
                                                             kind=domain.kind)
-    try:
-        res, _ = _count_whole_radius(net, dom)
-    except NumericalError:
-        return None
+    res, _ = _count_whole_radius(net, dom)
     res.bounded = res.unbounded = None
     res.extra = dict(res.extra, method="no hidden biases: every region a cone from the origin, inside the box: "
                      "the count of all of R^k")
