@@ -95,6 +95,10 @@ class PrefixSplit:
         self.cache = PrefixCache()
 
     # ------------------------------------------------------------ engine hooks
+    def n_hidden(self, net) -> int:
+        """Hidden layers of ``net`` (op-graph splits count its lowered layers)."""
+        return len(net.layers) - 1
+
     def check_domain(self, net: Network, domain: Domain | None) -> Domain:
         """The domain, validated (engines supply their default)."""
         return domain
@@ -133,7 +137,7 @@ class PrefixSplit:
         and a job too small for two is one subproblem, the whole count.
         """
         domain = self.check_domain(net, domain)
-        n_hidden = len(net.layers) - 1
+        n_hidden = self.n_hidden(net)
         if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
             return [Subproblem(f"{self.engine}:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
         for depth in range(1, n_hidden):  # the last hidden layer is never prefix: workers re-derive it
