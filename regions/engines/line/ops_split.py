@@ -36,13 +36,19 @@ __all__ = ["OpLineSplit"]
 
 def _derive(graph, domain, depth: int):
     """The lowered chain, its layers on the domain's parameter, the walk's state after ``depth`` layers
-    and the prefix's exact decisions."""
+    and the prefix's exact decider (its counters: the prefix's decisions)."""
     low = lower(graph)
     layers = _line_layers(low, domain)
     exact = OpExactLine(layers, low.units, float(domain.lo[0]), float(domain.hi[0]))
     st = _walk_start(float(domain.lo[0]), float(domain.hi[0]))
-    _walk_layers(layers, low.units, exact, st, 0, depth)
-    return low, layers, st, {"exact_decisions": exact.decisions, "below_resolution": exact.below_resolution}
+    return _extend((low, layers, st, exact), graph, domain, 0, depth)
+
+
+def _extend(prefix, graph, domain, old: int, depth: int):
+    """The prefix after ``old`` layers walked on to ``depth`` (its state changed)."""
+    low, layers, st, exact = prefix
+    _walk_layers(layers, low.units, exact, st, old, depth)
+    return low, layers, st, exact
 
 
 def _run_ends(st: dict, a: int, b: int) -> list[float]:
@@ -73,13 +79,15 @@ class OpLineSplit(PrefixSplit):
         return len(lower(net).units)
 
     def prefix_size(self, net, domain, depth):
-        return int(self.cache.get(net, domain, depth, _derive)[2]["left"].shape[0])
+        return int(self.cache.get(net, domain, depth, _derive, _extend)[2]["left"].shape[0])
 
     def run_payload(self, net, domain, depth, a, b, n):
-        return {"ends": _run_ends(self.cache.get(net, domain, depth, _derive)[2], a, b)}
+        return {"ends": _run_ends(self.cache.get(net, domain, depth, _derive, _extend)[2], a, b)}
 
     def count_run(self, net, domain, depth, a, b, payload):
-        low, layers, st, prefix_decisions = self.cache.get(net, domain, depth, _derive)
+        low, layers, st, prefix_exact = self.cache.get(net, domain, depth, _derive, _extend)
+        prefix_decisions = {"exact_decisions": prefix_exact.decisions,
+                            "below_resolution": prefix_exact.below_resolution}
         n = 1 if depth == 0 else int(st["left"].shape[0])
         if not (0 <= a < b <= n):
             refuse_rederived(f"{payload.get('n')} prefix regions with run {a}-{b}", f"{n}")

@@ -50,6 +50,14 @@ def _derive(graph, domain, depth: int):
     return low, w, layers, mags
 
 
+def _extend(prefix, graph, domain, old: int, depth: int):
+    """The prefix after ``old`` hidden layers walked on to ``depth`` (its mesh changed)."""
+    low, w, layers, mags = prefix
+    r, _, _ = _walk(low, domain, None, stop=depth, start=(old, w.mesh, w.H, w.Hm))
+    r.parents, r.states, r.counts = w.parents + r.parents, w.states + r.states, w.counts + r.counts
+    return low, r, layers, mags
+
+
 class OpPlanarSplit(PrefixSplit):
     """Split/merge of the 2-D op mesh (see the module docstring); ``net`` is an op :class:`Graph`.
 
@@ -64,10 +72,10 @@ class OpPlanarSplit(PrefixSplit):
         return len(lower(net).units)
 
     def prefix_size(self, net, domain, depth):
-        return int(self.cache.get(net, domain, depth, _derive)[1].mesh.R)
+        return int(self.cache.get(net, domain, depth, _derive, _extend)[1].mesh.R)
 
     def count_run(self, net, domain, depth, a, b, payload):
-        low, w, layers, mags = self.cache.get(net, domain, depth, _derive)
+        low, w, layers, mags = self.cache.get(net, domain, depth, _derive, _extend)
         n = 1 if depth == 0 else int(w.mesh.R)
         if not (0 <= a < b <= n):
             refuse_rederived(f"{payload.get('n')} prefix regions with run {a}-{b}", f"{n}")
@@ -93,7 +101,9 @@ class OpPlanarSplit(PrefixSplit):
         info = {"prefix_unsplit": prefix_unsplit, "unsplit": int(r.stats["unsplit"]),
                 "corners": domain_ring(domain).tolist(), "border": None}
         reg, ea, eb = boundary_edges(r.ring, r.nv)
-        if reg.shape[0] <= MAX_BORDER:
+        if (a, b) == (0, n):  # every prefix region: no border to join
+            pass
+        elif reg.shape[0] <= MAX_BORDER:
             rows, inv = np.unique(reg, return_inverse=True)
             info["border"] = {
                 "edges": np.concatenate([r.uv[ea], r.uv[eb]], axis=1).tolist(),  # (E, 4): ax, ay, bx, by
