@@ -184,8 +184,10 @@ def test_local_processes_equal_one_process():
 
 
 def test_lp_only_domains_are_refused():
-    with pytest.raises(RegionsError, match="the LP walk does not yet"):
+    with pytest.raises(RegionsError, match="the LP walk does not split yet.*the lp engine for a 3-D"):
         regions.count(residual(3), box(-1.0, 1.0, dim=3), jobs=2)
+    with pytest.raises(RegionsError, match="the LP walk does not split yet.*the lp engine for a 2-D"):
+        regions.count(residual(2), box(-1.0, 1.0, dim=2), engine="lp", state="unused")
     with pytest.raises(RegionsError, match="max_regions=None"):
         regions.count(residual(2), box(-1.0, 1.0, dim=2), jobs=2, max_regions=5)
 

@@ -121,10 +121,10 @@ def _count_split(graph: Graph, domain, *, engine, max_regions, progress, jobs, s
     domain = _check(graph, domain)
     name = _engine(domain, engine)
     if name not in OP_SPLIT_ENGINES:
-        raise RegionsError(f"expected a 1-D or a bounded 2-D domain for a split count of an op network (the 1-D "
-                           f"walk and the 2-D mesh split; the LP walk does not yet), got a {domain.dim}-D "
-                           f"{'bounded' if domain.bounded else 'unbounded'} {domain.kind}: count it without jobs, "
-                           f"scheduler or state")
+        raise RegionsError(f"expected the line engine (1-D) or the planar engine (bounded 2-D) for a split count "
+                           f"of an op network (the LP walk does not split yet), got the {name} engine for a "
+                           f"{domain.dim}-D {'bounded' if domain.bounded else 'unbounded'} {domain.kind}: count it "
+                           f"without jobs, scheduler or state")
     if name == "planar":
         refuse_wide(lower(graph), domain, "planar")
     return count_split(graph, domain, op_split_engine(name), jobs=jobs, scheduler=scheduler, state=state,
