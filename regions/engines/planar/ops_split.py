@@ -61,8 +61,11 @@ def _extend(prefix, graph, domain, old: int, depth: int):
 class OpPlanarSplit(PrefixSplit):
     """Split/merge of the 2-D op mesh (see the module docstring); ``net`` is an op :class:`Graph`.
 
-    Runs hold at least :attr:`min_run` prefix regions, as in the plain 2-D
-    split (each run loops over every later unit that crosses it).
+    By default runs hold at least :attr:`min_run` prefix regions, as in the
+    plain 2-D split: each run loops over every later unit that crosses it
+    (a residual/maxout graph 2-48-48-24 on [-1, 1]^2, 795 prefix regions:
+    four runs took ~1.5x one process's time in one process, on a loaded
+    machine).
     """
 
     engine = "planar"
