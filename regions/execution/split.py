@@ -9,6 +9,11 @@ in local worker processes (``jobs``) or on a Dask cluster (``scheduler``)
 and merges them; the answer does not depend on where, in which order or how
 many times a subproblem ran.
 
+Op networks (:class:`regions.model.ops.Graph`) split the same way with
+the engines of :mod:`regions.engines.opgraph_split` (workers find them by
+their ``ref``, ``"ops:line"`` or ``"ops:planar"``); their identity is the
+sha256 of their lowered chain.
+
 The split depends on the network, the domain, the engine and ``parts``
 only (never on the number of workers), so a count started with 2 workers
 can be finished with 16, on another cluster.
@@ -217,7 +222,9 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
     Parameters
     ----------
     net, domain, engine
-        Validated by the caller (:func:`regions.count`).
+        Validated by the caller (:func:`regions.count`); ``net`` may be an
+        op :class:`~regions.model.ops.Graph` with its split engine
+        (:func:`regions.engines.opgraph_split.op_split_engine`).
     jobs : int, optional, keyword-only
         Local worker processes; ``0`` or None runs the subproblems in this
         process (still split, so resumable).
