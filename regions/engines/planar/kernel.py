@@ -146,6 +146,7 @@ from ..base import check_options
 from ..polytope.api import shell_partition, whole_if_inside  # the n-D walk: R^2 without far faces; shells
 from ..shells import count_by_shells, refuse_wide, shell_boxes
 from .arrange import arrange_layer
+from .cones import count_cones
 from .pieces import pieces_from_maps, pieces_from_vertices
 from .result import PlanarPartition
 from .rings import EDGE_KEY as _KEY  # vertex-pair keys: lo * _KEY + hi
@@ -520,7 +521,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
     mj = m  # column of M for neuron j: mj + j
-    twins = _twins(W, b)  # exact copies of each unit (same line): zero wherever the unit is
+    twins = {} if done else _twins(W, b)  # exact copies of each unit (same line): zero wherever the unit is
     for j in (() if done else np.flatnonzero(ncross)):
         R = mesh.R
         jb, bit = j >> 3, np.uint8(128 >> (j & 7))
@@ -858,6 +859,10 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
+    if max_regions is None and not progress:  # no hidden biases, origin inside: a walk round the boundary
+        res = count_cones(net, domain)
+        if res is not None:
+            return res
     boxes = shell_boxes(net, domain)
     if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
         res = None if max_regions is not None else whole_if_inside(net, domain, "planar")
