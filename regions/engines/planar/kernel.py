@@ -343,6 +343,8 @@ def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _or_over_rings(bits: np.ndarray, ring: np.ndarray, nv: np.ndarray) -> np.ndarray:
     """Bitwise OR of per-vertex packed rows over each ring: (R, nbytes)."""
     R, K = ring.shape
+    if R * K * bits.shape[1] <= 1 << 20:  # small: one gather (padding repeats the first vertex)
+        return np.bitwise_or.reduce(bits[ring], axis=1)
     out = np.zeros((R, bits.shape[1]), dtype=np.uint8)
     for k in range(K):  # loop over ring slots (K ~ 10), not over regions
         rows = np.flatnonzero(nv > k)
