@@ -212,7 +212,9 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     uo = order[first]  # one entry per point
     brows, tlo = _interp(G, lo[uo], hi[uo], j[uo])
     nb = brows.shape[0]
-    Gg.reserve(nb)
+    nch = np.bincount(cP)
+    # room for the interior points too (one growth, not two), within a bound on the memory it may waste
+    Gg.reserve(nb + min(int((nch * (nch - 1)).sum()) // 2, 4 * Nc + 256))
     G = Gb = Gg.a
     G[V0 : V0 + nb] = brows
     Gg.n = V0 + nb
