@@ -113,6 +113,20 @@ absolute-value magnitude.  :func:`count_plane` skips the per-region maps:
 it proves that neighbours differ from the output values at four vertices,
 and decides the remaining pairs (none in a generic network) exactly.
 
+Counts only
+-----------
+:func:`count_plane` builds less where it can, and falls back to the full
+mesh wherever a shortcut cannot decide:
+
+* a network without hidden biases on a box whose interior holds the origin
+  has only cones for regions: they are counted by a walk round the box's
+  boundary (:mod:`.cones`);
+* a last layer that the one-pass cut takes is counted by Euler's relation for
+  chords in a convex polygon, not built (:class:`.arrange.LayerCount`), and
+  its pieces come from a certificate that no two neighbours share an output
+  map (:mod:`.lastlayer`); where the certificate does not go through, the
+  walk runs again with the faces built.
+
 In the rare case where rounding gives a region an impossible sign sequence
 (more than one ``+`` run), the region is not cut and the neuron's state is
 the sign of the mean of its vertex values; such events are counted in
