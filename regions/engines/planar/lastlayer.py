@@ -68,12 +68,12 @@ def no_merges(last: LayerCount, ring0: np.ndarray, nv0: np.ndarray, layers: list
     parents, actives : per processed layer (all but the last hidden one), as in :func:`.kernel._walk`.
     """
     R0 = ring0.shape[0]
-    G, GM = _gradients(layers, mags, parents, actives, slope, R0)  # (m, 2, R0) gradients of layer L
-    m = G.shape[0]
+    G, GM = _gradients(layers, mags, parents, actives, slope, R0)  # (2, m, R0) gradients of layer L
+    m = G.shape[1]
     Wout, aWout = layers[-1][0], mags[-1][0]  # (q, m)
     tol = PIECE_RTOL * MARGIN
     cP, cj = last.cP, last.cj  # chords, sorted by parent
-    gC, gmC = G[cj, :, cP], GM[cj, :, cP]  # (Nc, 2) each chord's unit on its parent
+    gC, gmC = G[:, cj, cP].T, GM[:, cj, cP].T  # (Nc, 2) each chord's unit on its parent
     own = affine.gates(np.unpackbits(last.Pbits, axis=1, count=m).view(bool), slope).T  # (m, R0)
     # the Jacobian on each parent with the parent's own states (every crossing unit active), per output
     base = [_contract(own * Wout[o][:, None], G) for o in range(Wout.shape[0])]  # (R0, 2) each
@@ -126,22 +126,22 @@ def no_merges(last: LayerCount, ring0: np.ndarray, nv0: np.ndarray, layers: list
 
 
 def _contract(w: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """``sum_m w[m, r] G[m, c, r]`` as (R, 2); ``w`` (m, R) or (m, 1)."""
-    return np.stack([(w * G[:, 0, :]).sum(axis=0), (w * G[:, 1, :]).sum(axis=0)], axis=1)
+    """``sum_m w[m, r] G[c, m, r]`` as (R, 2); ``w`` (m, R) or (m, 1)."""
+    return (w * G).sum(axis=1).T
 
 
 def _gradients(layers, mags, parents, actives, slope, R0):
-    """Gradients (m, 2, R0) of the last hidden layer's pre-activations on the regions before it, and
+    """Gradients (2, m, R0) of the last hidden layer's pre-activations on the regions before it, and
     their absolute-value magnitudes: forward through the states of the earlier layers (regions last,
     so that every elementwise step runs along them)."""
     L = len(parents)
-    J, JM = layers[0][0][:, :, None], mags[0][0][:, :, None]  # (n_0, 2, 1): the same on every region
+    J, JM = layers[0][0].T[:, :, None], mags[0][0].T[:, :, None]  # (2, n_0, 1): the same on every region
     if L == 0:
         return np.broadcast_to(J, J.shape[:2] + (R0,)), np.broadcast_to(JM, JM.shape[:2] + (R0,))
     masks = from_ancestry(parents, actives, [W.shape[0] for W, _ in layers[:L]])
+    J = [J[0], J[1], JM[0], JM[1]]  # the x and y columns of J, then of JM: (n_l, 1 or R0) each
     for l in range(L):
-        g = np.ascontiguousarray(affine.gates(masks[l], slope).T)[:, None, :]  # (n_l, 1, R0)
-        X, XM = (g * J).reshape(g.shape[0], -1), (g * JM).reshape(g.shape[0], -1)
+        g = affine.gates(masks[l], slope).T  # (n_l, R0)
         W, aW = layers[l + 1][0], mags[l + 1][0]
-        J, JM = (W @ X).reshape(W.shape[0], 2, R0), (aW @ XM).reshape(W.shape[0], 2, R0)
-    return J, JM
+        J = [W @ (g * J[0]), W @ (g * J[1]), aW @ (g * J[2]), aW @ (g * J[3])]  # (n_l+1, R0) each
+    return np.stack(J[:2]), np.stack(J[2:])
