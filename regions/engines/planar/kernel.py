@@ -541,7 +541,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     # vertex's own input (``u, v``) to find them, and decides nothing without it
     check = err is not None and first
     bb = None  # first layer, once it has more than _BOX_MIN regions: bounding boxes (R, 4)
-    if first:
+    if first and not done:  # margins of the bounding-box test in the per-neuron loop below
         C = mesh.uv.a[:V0]
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
