@@ -254,6 +254,7 @@ def main(argv=None):
         tool, arch, bias, seed, repeat = args.worker
         worker(tool, arch, bias, int(seed), int(repeat))
         return
+    sys.path.insert(0, str(HERE.parent))  # this checkout's package, for the evidence below
     try:
         import regioncam  # noqa: F401
 
