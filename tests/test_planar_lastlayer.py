@@ -98,3 +98,17 @@ def test_against_regioncam(certified, seed):
             cam.relu()
     got = regions.count(net, box(-1.0, 1.0, dim=2))
     assert certified == [True] and got.regions == cam.num_faces
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_plane_slice_of_a_wider_net(certified, seed):
+    # the certificate works on the pulled-back layers of a plane through 5-D input space
+    rng = np.random.default_rng(seed)
+    net = Network.from_arch("5-24-24-1", init="he", bias="same", seed=seed)
+    dom = regions.domains.plane(0.1 * rng.normal(size=5), rng.normal(size=5), rng.normal(size=5))
+    got = regions.count(net, dom, engine="planar")
+    part = _partition(net, dom)
+    assert certified == [True]
+    assert (got.regions, got.pieces, list(got.layer_counts)) == (part.n_regions, part.n_pieces,
+                                                                 list(part.layer_counts))
+    assert got.regions == regions.count(net, dom, engine="polytope").regions
