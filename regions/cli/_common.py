@@ -29,6 +29,7 @@ __all__ = [
     "NONNEGATIVE",
     "POSITIVE",
     "SEED",
+    "TORCH_SEED",
     "build_domain",
     "build_network",
     "domain_options",
@@ -148,6 +149,11 @@ POSITIVE = FiniteFloat(positive=True)
 NONNEGATIVE = FiniteFloat(nonnegative=True)
 #: Seeds of NumPy's generators: integers >= 0.
 SEED = IntAtLeast(0)
+#: Seeds of torch's generators: 0 .. 2^63 - 1 (torch.manual_seed's range).
+TORCH_SEED = IntAtLeast(0, 2**63 - 1)
+#: Most units of one layer, and most layers, asked for by an option.
+MAX_WIDTH = 1_000_000
+MAX_LAYERS = 100_000
 
 
 # ------------------------------------------------------------------ networks

@@ -35,6 +35,7 @@ from ..errors import RegionsError
 __all__ = [
     "OutputTarget",
     "check_output_path",
+    "exact_float64",
     "jsonable",
     "lock_output",
     "read_points",
@@ -231,6 +232,34 @@ def lock_output(path: str | os.PathLike, *, what: str = "output") -> Iterator[No
         os.close(fd)
 
 
+def exact_float64(a: np.ndarray, where: str) -> np.ndarray:
+    """``a`` (bool, integer or float) as float64, refused where the cast would change a value.
+
+    Integers beyond 2^53 in magnitude and extended-precision floats
+    (``longdouble``) that float64 does not hold exactly are refused in one
+    sentence naming ``where``; float16/float32/float64 and small integers
+    always convert exactly.  NaN and infinities pass (the callers refuse
+    them with their own sentence).
+    """
+    a = np.asarray(a)
+    if a.dtype.kind not in "biuf":
+        raise RegionsError(f"expected real numbers in {where}, got dtype {a.dtype}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = a.astype(np.float64)
+    if a.dtype.kind in "iu" and a.size:
+        big = np.abs(a.astype(object) if a.dtype.itemsize >= 8 else a).max() if a.dtype.kind == "i" else a.max()
+        if int(big) > 2**53:
+            raise RegionsError(f"expected integers of at most 2^53 in magnitude in {where} (float64 holds them "
+                               f"exactly), got {int(big):,}; give them as floats if rounding is intended")
+    elif a.dtype.kind == "f" and a.dtype.itemsize > 8 and a.size:
+        finite = np.isfinite(a)
+        lost = finite & ~(np.isfinite(out) & (out.astype(a.dtype) == a))
+        if lost.any():
+            raise RegionsError(f"expected values that float64 holds exactly in {where}, got {a.dtype} values "
+                               f"such as {a[lost].flat[0]!r} that it does not (beyond its range or precision)")
+    return out
+
+
 def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None = None,
                 what: str = "points") -> np.ndarray:
     """Points from an ``.npy`` array ``(k, d)`` or an ``.npz`` with arrays ``x0, x1[, x2]``.
@@ -261,6 +290,14 @@ def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None 
     if not p.is_file():
         raise RegionsError(f"expected an existing .npy/.npz file of {what}, got {name!r}")
     try:
+        with open(p, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise RegionsError(f"expected a readable .npy/.npz file of {what}, got {name!r} ({exc.strerror})") from None
+    if magic != b"\x93NUMPY" and magic[:2] != b"PK":  # text (CSV, JSON), a pickle, anything else
+        raise RegionsError(f"expected a .npy/.npz file of {what} (numpy.save / numpy.savez), got {name!r}, "
+                           f"which is neither; convert it with numpy.save")
+    try:
         data = np.load(p, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc):
@@ -284,6 +321,9 @@ def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None 
             names = [n for n in ("x0", "x1", "x2") if n in data.files]
             if names[:2] != ["x0", "x1"]:
                 raise RegionsError(f"expected arrays x0, x1 (and x2) in {name!r}, got {sorted(data.files)}")
+            extra = sorted(set(data.files) - set(names))
+            if extra:  # never ignored silently: the file may not hold what the caller thinks
+                raise RegionsError(f"expected only arrays x0, x1 (and x2) in {name!r}, got also {extra}")
             arrays = []
             for n in names:
                 try:
@@ -296,17 +336,17 @@ def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None 
                                        f"({type(exc).__name__})") from None
                 if not isinstance(a, np.ndarray):  # numpy hands back the raw bytes of a non-.npy member
                     raise RegionsError(f"expected .npy members in {name!r}, got {n} that is not a .npy array")
-                arrays.append(check(a, n).reshape(-1))
+                arrays.append(exact_float64(check(a, n), f"{n} of {name!r}").reshape(-1))
             lengths = {a.size for a in arrays}
             if len(lengths) != 1:
                 raise RegionsError(f"expected points of equal length in {name!r}, got lengths "
                                    f"{[a.size for a in arrays]} for {', '.join(names)}")
-            pts = np.stack(arrays).astype(np.float64)
+            pts = np.stack(arrays)
     else:
         check(data, "the array")
         if data.ndim != 2:
             raise RegionsError(f"expected {what} shaped (k, d) in {name!r}, got shape {data.shape}")
-        pts = data.astype(np.float64)
+        pts = exact_float64(data, repr(name))
     if counts is not None and pts.shape[0] not in counts:
         want = " or ".join(str(c) for c in counts)
         raise RegionsError(f"expected {want} points shaped (k, d) in {name!r}, got {pts.shape[0]} "

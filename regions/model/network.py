@@ -223,7 +223,11 @@ class Network:
                 f"expected a .npz archive of arrays W0, b0, W1, b1, ..., "
                 f"got an unreadable file {str(path)!r} ({type(exc).__name__})"
             ) from None
-        slope = float(arrays.pop("negative_slope", 0.0))
+        raw = arrays.pop("negative_slope", np.float64(0.0))
+        if np.ndim(raw) != 0 or np.asarray(raw).dtype.kind not in "biuf":
+            raise RegionsError(f"expected negative_slope in {str(path)!r} to be one real number, got an array "
+                               f"of dtype {np.asarray(raw).dtype} and shape {np.shape(raw)}")
+        slope = float(raw)
         n = 0
         while f"W{n}" in arrays:
             n += 1
@@ -241,7 +245,9 @@ class Network:
                     raise RegionsError(
                         f"expected numeric {key} in {str(path)!r}, got dtype {arrays[key].dtype}"
                     )
-            layers.append((arrays[f"W{i}"], arrays[f"b{i}"]))
+            from ..core.io import exact_float64  # noqa: PLC0415 -- never round an integer or a longdouble
+
+            layers.append(tuple(exact_float64(arrays[k], f"{k} of {str(path)!r}") for k in (f"W{i}", f"b{i}")))
         extra = sorted(set(arrays) - {f"W{i}" for i in range(n)} - {f"b{i}" for i in range(n)})
         if extra:
             raise RegionsError(
