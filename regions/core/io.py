@@ -53,13 +53,16 @@ class OutputTarget:
     """What an output path is: ``kind`` is ``"stdout"``, ``"stream"`` or ``"file"``.
 
     ``path`` is the path to write (symlinks to regular files resolved);
-    ``exists`` says whether a regular file is already there.
+    ``exists`` says whether a regular file is already there; ``replace``
+    whether one may be replaced (else a file that appears at ``path``
+    while the result is computed is kept and the write refused).
     """
 
-    def __init__(self, kind: str, path: Path | None, exists: bool = False):
+    def __init__(self, kind: str, path: Path | None, exists: bool = False, replace: bool = False):
         self.kind = kind
         self.path = path
         self.exists = exists
+        self.replace = replace  # an existing file may be replaced (--force, --resume)
 
     @property
     def is_file(self) -> bool:
@@ -99,6 +102,8 @@ def check_output_path(path, *, force: bool = False, append: bool = False, what: 
         raise RegionsError(f"expected {what} to be a file path or '-' for standard output, got {text!r}")
     if text == "-":
         return OutputTarget("stdout", None)
+    if "\0" in text:
+        raise RegionsError(f"expected {what} to be a file path, got {text!r} with a NUL character")
     p = Path(text)
     try:
         st = os.stat(p)  # follows symlinks: /dev/stdout, links to devices
@@ -110,6 +115,9 @@ def check_output_path(path, *, force: bool = False, append: bool = False, what: 
         return OutputTarget("stream", p)
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise RegionsError(f"expected {what} to be a file, got the folder {text!r}")
+    if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):  # Path() would drop the slash
+        raise RegionsError(f"expected {what} to name a file, got {text!r}, which ends in a path separator "
+                           f"(a folder)")
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise RegionsError(f"expected {what} to be a regular file, a new path, a pipe or a device, got {text!r}")
     if suffixes is not None and p.suffix.lower() not in suffixes:
@@ -119,17 +127,24 @@ def check_output_path(path, *, force: bool = False, append: bool = False, what: 
     directory = real.parent if str(real.parent) else Path(".")
     if not directory.is_dir():
         raise RegionsError(f"expected an existing folder for {what}, got {str(directory)!r}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise RegionsError(f"expected a folder this process may write into for {what}, got the read-only "
+                           f"{str(directory)!r}")
     if st is not None and not (force or append):
         raise RegionsError(f"expected {what} to name a new file, got the existing {text!r}; "
                            f"pass --force to replace it (or choose another name)")
-    return OutputTarget("file", real, exists=st is not None)
+    return OutputTarget("file", real, exists=st is not None, replace=force or append)
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], *, binary: bool = False) -> None:
+def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], *, binary: bool = False,
+                 new: bool = False) -> None:
     """Write a regular file atomically: ``write(fh)`` into a temp file, then rename over ``path``.
 
     Only for regular files or new paths (see :func:`write_output` for the
-    rest); a symlink to a regular file is followed.
+    rest); a symlink to a regular file is followed.  With ``new=True`` the
+    file must still not exist when it is published (a hard link, which
+    fails on an existing name): a file another process created at that
+    path meanwhile is kept and the write refused, never clobbered.
     """
     path = Path(path)
     if path.is_symlink():
@@ -150,13 +165,34 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], *, binary
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if new:
+            _publish_new(tmp, path)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+
+
+def _publish_new(tmp: str, path: Path) -> None:
+    """Give the finished temp file the name ``path`` only if nothing holds that name yet."""
+    try:
+        os.link(tmp, path)  # atomic, and fails on an existing name
+    except FileExistsError:
+        raise RegionsError(f"expected {str(path)!r} to be still new when the result was written, got a file "
+                           f"that another process created meanwhile (kept as it is); pass --force to "
+                           f"replace it") from None
+    except OSError:  # a file system without hard links: the next best check, then the rename
+        if os.path.lexists(path):
+            raise RegionsError(f"expected {str(path)!r} to be still new when the result was written, got a "
+                               f"file that another process created meanwhile (kept as it is); pass --force "
+                               f"to replace it") from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -189,10 +225,15 @@ def write_output(target: OutputTarget | str | os.PathLike, data: str | bytes, *,
             sys.stdout.flush()
         return
     if target.kind == "stream":
-        with open(target.path, "ab" if binary else "a") as fh:  # no truncation, no replacement
-            fh.write(data)
+        try:
+            with open(target.path, "ab" if binary else "a") as fh:  # no truncation, no replacement
+                fh.write(data)
+        except OSError as exc:
+            raise RegionsError(f"expected to write {what} into {str(target.path)!r}, got "
+                               f"{exc.strerror or type(exc).__name__}") from None
         return
-    write_atomic(target.path, lambda fh: fh.write(data), binary=binary)
+    write_atomic(target.path, lambda fh: fh.write(data), binary=binary,
+                 new=not (target.exists or target.replace))
 
 
 @contextlib.contextmanager
