@@ -505,3 +505,33 @@ def test_resume_files(tmp_path, ext, edit, needle):
     else:
         assert_refused(r, needle)
         assert out.read_bytes() == before
+
+
+# ============================================================ options never ignored
+# an --activation or --input-shape that does not fit a network file that records its own was ignored before
+IGNORED = [
+    (["count", "--weights", "net.npz", "--activation", "leaky_relu:0.5"], "records a negative slope of 0"),
+    (["count", "--weights", "net.npz", "--activation", "abc"], "'abc'"),
+    (["count", "--weights", "net.npz", "--activation", ""], "activation"),
+    (["slice", "--weights", "net.npz", "--segment", "pts.npy", "--activation", "leaky_relu:0.2"], "records"),
+    (["slice", "--weights", "net.npz", "--segment", "pts.npy", "--activation", "nan"], "activation"),
+    (["slice", "--weights", "net.npz", "--segment", "pts.npy", "--input-shape", "3"], "input shape of 2"),
+    (["checkpoints", "net.npz", "--segment", "pts.npy", "--activation", "leaky_relu:0.2"], "records"),
+    (["checkpoints", "net.npz", "--segment", "pts.npy", "--input-shape", "99999999999999999999999"],
+     "input shape of 2"),
+]
+
+
+@pytest.mark.parametrize("args,needle", IGNORED, ids=[" ".join(a)[:50] for a, _ in IGNORED])
+def test_options_that_do_not_fit_are_refused(d, monkeypatch, args, needle):
+    monkeypatch.chdir(d)
+    assert_refused(run(*args), needle)
+
+
+@pytest.mark.parametrize("args", [["--activation", "relu"], ["--input-shape", "1,2"]])
+def test_options_that_fit_are_accepted(d, monkeypatch, args):
+    monkeypatch.chdir(d)
+    r = run("slice", "--weights", "net.npz", "--segment", "pts.npy", "--json", *args)
+    assert r.exit_code == 0, r.output
+    seg = regions.segment([-1.0, -0.5], [1.0, 0.5])
+    assert json.loads(r.stdout)["regions"] == regions.count(regions.Network.load(d / "net.npz"), seg).regions

@@ -134,6 +134,11 @@ def load_network(
                 if parse_activation(activation) != net.negative_slope:
                     raise RegionsError(f"expected an activation agreeing with {str(path)!r}, which records a "
                                        f"negative slope of {net.negative_slope:g}, got {activation!r}; drop it")
+            if input_shape is not None:  # never ignored: it must fit the file's inputs
+                shape = (input_shape,) if isinstance(input_shape, (int, np.integer)) else tuple(input_shape)
+                if math.prod(int(n) for n in shape) != net.input_dim:
+                    raise RegionsError(f"expected an input shape of {net.input_dim} entries for {str(path)!r}, "
+                                       f"got {shape}")
             return net
         if activation is None and module is None:
             activation = run_activation(path.parent)  # as recorded by the run, never guessed
