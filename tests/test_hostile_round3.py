@@ -519,6 +519,12 @@ IGNORED = [
     (["checkpoints", "net.npz", "--segment", "pts.npy", "--activation", "leaky_relu:0.2"], "records"),
     (["checkpoints", "net.npz", "--segment", "pts.npy", "--input-shape", "99999999999999999999999"],
      "input shape of 2"),
+    # --depth/--width say nothing to --arch or --weights (they were ignored)
+    (["count", "--arch", "2-4-1", "--depth", "99999999999999999999999"], "only with --construction"),
+    (["count", "--weights", "net.npz", "--width", "3"], "only with --construction"),
+    (["plot", "--arch", "2-4-1", "--out", "never.png", "--depth", "2", "--width", "3"], "only with --construction"),
+    (["local", "--arch", "2-4-1", "--points", "pts.npy", "--radius", "0.1", "--width", "4"],
+     "only with --construction"),
 ]
 
 
