@@ -541,3 +541,88 @@ def test_options_that_fit_are_accepted(d, monkeypatch, args):
     assert r.exit_code == 0, r.output
     seg = regions.segment([-1.0, -0.5], [1.0, 0.5])
     assert json.loads(r.stdout)["regions"] == regions.count(regions.Network.load(d / "net.npz"), seg).regions
+
+
+# ================================================================ Python API, one sentence
+_NET = regions.Network([(W0, B0), (W1, B1)])
+# each raised a TypeError/ValueError, a ComplexWarning (the imaginary part dropped) or rounded silently before
+API_REFUSED = [
+    ("box complex", lambda: regions.box([1j, 0], [1, 1]), "complex"),
+    ("box text", lambda: regions.box(["a", 0], [1, 1]), "real numbers"),
+    ("box object", lambda: regions.box(np.array([0, None], object), [1, 1]), "real numbers"),
+    ("segment complex", lambda: regions.segment([0, 1j], [1, 1]), "complex"),
+    ("segment int 2^70", lambda: regions.segment([0, 2**70], [1, 1]), "2^53"),
+    ("plane complex", lambda: regions.plane_through([0, 0, 1j], [1, 0, 0], [0, 1, 0]), "complex"),
+    ("Network complex", lambda: regions.Network([(np.ones((2, 2)) * 1j, np.zeros(2))]), "complex"),
+    ("Network object", lambda: regions.Network([(np.array([[1, None]], object), np.zeros(1))]), "real numbers"),
+    ("Network int 2^70", lambda: regions.Network([(np.array([[2**70, 1]], object), np.zeros(1))]), "2^53"),
+    ("Network int64 2^62+1", lambda: regions.Network([(np.array([[2**62 + 1, 1]]), np.zeros(1))]), "2^53"),
+    ("Network ragged", lambda: regions.Network([([[1, 2], [3]], np.zeros(2))]), "one shape"),
+    ("Network slope text", lambda: regions.Network([(np.ones((1, 2)), np.zeros(1))], negative_slope="a"),
+     "negative_slope"),
+    ("Network slope vector", lambda: regions.Network([(np.ones((1, 2)), np.zeros(1))], negative_slope=[0.1]),
+     "negative_slope"),
+    ("Network of an int", lambda: regions.Network(5), "sequence of pairs"),
+    ("from_arch seed -1", lambda: regions.Network.from_arch("2-4-1", seed=-1), "seed"),
+    ("from_arch seed 1.5", lambda: regions.Network.from_arch("2-4-1", seed=1.5), "seed"),
+    ("from_arch 10^10 params", lambda: regions.Network.from_arch("100000-100000-1"), "parameters"),
+    ("read_points NUL", lambda: core_io.read_points("a\0b"), "existing"),
+    ("check_output_path NUL", lambda: core_io.check_output_path("a\0b"), "NUL"),
+]
+
+
+@pytest.mark.parametrize("name,fn,needle", API_REFUSED, ids=[n for n, _, _ in API_REFUSED])
+def test_python_api_refuses_in_one_sentence(name, fn, needle):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RegionsError, match="expected") as info:
+            fn()
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_python_api_accepts_exact_values():
+    """Python ints up to 2^53, bools and float16 are exact in float64 and accepted."""
+    net = regions.Network([(np.array([[2**53, 1]], object), np.zeros(1))])
+    assert net.layers[0][0][0, 0] == 2.0**53
+    assert regions.segment([False, 0], [True, np.float16(0.5)]).input_dim == 2
+
+
+# ================================================================== scale: far and thin
+def _dyadic(rng, shape):
+    return rng.integers(-8, 9, size=shape) / 4.0  # products with powers of two are exact
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+@pytest.mark.parametrize("k", [20, 40, 50])
+def test_far_from_the_origin_exact_or_refused(dim, k):
+    """The net translated by c = 2^k (biases exact) on the box translated by c has the count of the
+    original on [-1, 1]^d, or is refused as a NumericalError; never another number."""
+    rng = np.random.default_rng(dim)
+    layers, n = [], dim
+    for w in (5, 5):
+        layers.append((_dyadic(rng, (w, n)), _dyadic(rng, w) / 2))
+        n = w
+    layers.append((_dyadic(rng, (1, n)), np.zeros(1)))
+    want = regions.count(regions.Network(layers), regions.box([-1.0] * dim, [1.0] * dim)).regions
+    c = 2.0**k
+    (A, a), *rest = layers
+    shifted = regions.Network([(A, a - A @ np.full(dim, c)), *rest])
+    try:
+        got = regions.count(shifted, regions.box([c - 1.0] * dim, [c + 1.0] * dim)).regions
+    except regions.errors.NumericalError:
+        return
+    assert got == want
+
+
+@pytest.mark.parametrize("lo,hi", [([-1e-200, -1e200], [1e-200, 1e200]), ([-1e300, -1e-300], [1e300, 1e-300])])
+def test_box_of_mixed_huge_and_tiny_sides(lo, hi):
+    """A box 1e-200 thin and 1e200 long meets the regions of the line it surrounds (the line engine's count)."""
+    net = regions.Network.from_arch("2-6-6-1", seed=0)
+    thin = 0 if abs(lo[0]) < 1 else 1
+    direction = [0.0, 1.0] if thin == 0 else [1.0, 0.0]
+    want = regions.count(net, regions.line([0.0, 0.0], direction)).regions
+    try:
+        got = regions.count(net, regions.box(lo, hi)).regions
+    except regions.errors.NumericalError:
+        return
+    assert got == want
