@@ -14,6 +14,7 @@ import importlib
 import json
 import os
 import stat
+from pathlib import Path
 import warnings
 
 import click
@@ -626,3 +627,20 @@ def test_box_of_mixed_huge_and_tiny_sides(lo, hi):
     except regions.errors.NumericalError:
         return
     assert got == want
+
+
+def test_bad_program_file_leaks_no_torch_log(tmp_path):
+    """torch logs a traceback for a bad .pt2 archive before raising (to the real stderr, so a
+    subprocess): only the one sentence may reach the terminal."""
+    import subprocess
+    import sys
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "bad.pt2", "w") as z:
+        z.writestr("a.txt", "x")
+    env = {**os.environ, "PYTHONPATH": str(Path(regions.__file__).parents[1])}
+    r = subprocess.run([sys.executable, "-m", "regions.cli.main", "count", "--weights", str(tmp_path / "bad.pt2")],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: expected a program"), r.stderr
