@@ -288,8 +288,8 @@ def exact_float64(a: np.ndarray, where: str) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         out = a.astype(np.float64)
     if a.dtype.kind in "iu" and a.size:
-        big = np.abs(a.astype(object) if a.dtype.itemsize >= 8 else a).max() if a.dtype.kind == "i" else a.max()
-        if int(big) > 2**53:
+        big = max(abs(int(a.max())), abs(int(a.min())))  # Python ints: no overflow at -2^63
+        if big > 2**53:
             raise RegionsError(f"expected integers of at most 2^53 in magnitude in {where} (float64 holds them "
                                f"exactly), got {int(big):,}; give them as floats if rounding is intended")
     elif a.dtype.kind == "f" and a.dtype.itemsize > 8 and a.size:
