@@ -149,7 +149,8 @@ def _make_files(p):
     torch.save({k: v.half() for k, v in t.items()}, p / "sd_f16.pt")
     torch.save({k: v.bfloat16() for k, v in t.items()}, p / "sd_bf16.pt")
     torch.save({**t, "0.weight": torch.full((4, 2), 2**62 + 1, dtype=torch.int64)}, p / "sd_int_big.pt")
-    torch.save({**t, "0.weight": torch.tensor(W0 * 1e300), "0.bias": torch.tensor(B0 * 1e300)}, p / "sd_1e300.pt")
+    big = {"0.weight": torch.tensor(W0 * 1e300), "0.bias": torch.tensor(B0 * 1e300)}
+    torch.save({**t, **big}, p / "sd_1e300.pt")
     torch.save({**t, "0.weight": torch.tensor([[7e4, 1.0]] * 4).half()}, p / "sd_f16_inf.pt")
     # state dicts: nested, out of order, bias-free, and ones that are not plain Sequentials
     torch.save({f"0.{k}": v for k, v in t.items()}, p / "sd_nested.pt")
@@ -523,7 +524,8 @@ IGNORED = [
     # --depth/--width say nothing to --arch or --weights (they were ignored)
     (["count", "--arch", "2-4-1", "--depth", "99999999999999999999999"], "only with --construction"),
     (["count", "--weights", "net.npz", "--width", "3"], "only with --construction"),
-    (["plot", "--arch", "2-4-1", "--out", "never.png", "--depth", "2", "--width", "3"], "only with --construction"),
+    (["plot", "--arch", "2-4-1", "--out", "never.png", "--depth", "2", "--width", "3"],
+     "only with --construction"),
     (["local", "--arch", "2-4-1", "--points", "pts.npy", "--radius", "0.1", "--width", "4"],
      "only with --construction"),
 ]
@@ -639,8 +641,8 @@ def test_bad_program_file_leaks_no_torch_log(tmp_path):
     with zipfile.ZipFile(tmp_path / "bad.pt2", "w") as z:
         z.writestr("a.txt", "x")
     env = {**os.environ, "PYTHONPATH": str(Path(regions.__file__).parents[1])}
-    r = subprocess.run([sys.executable, "-m", "regions.cli.main", "count", "--weights", str(tmp_path / "bad.pt2")],
-                       capture_output=True, text=True, env=env, timeout=300)
+    cmd = [sys.executable, "-m", "regions.cli.main", "count", "--weights", str(tmp_path / "bad.pt2")]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: expected a program"), r.stderr

@@ -334,7 +334,8 @@ def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None 
         with open(p, "rb") as fh:
             magic = fh.read(6)
     except OSError as exc:
-        raise RegionsError(f"expected a readable .npy/.npz file of {what}, got {name!r} ({exc.strerror})") from None
+        raise RegionsError(f"expected a readable .npy/.npz file of {what}, got {name!r} "
+                           f"({exc.strerror})") from None
     if magic != b"\x93NUMPY" and magic[:2] != b"PK":  # text (CSV, JSON), a pickle, anything else
         raise RegionsError(f"expected a .npy/.npz file of {what} (numpy.save / numpy.savez), got {name!r}, "
                            f"which is neither; convert it with numpy.save")

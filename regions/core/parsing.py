@@ -177,7 +177,8 @@ def real_array(value, *, name: str) -> np.ndarray:
                                f"dropped silently)")
         if not all(isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in flat):
             raise RegionsError(f"expected {name} as real numbers, got {_short(value)}")
-        big = [v for v in flat if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and abs(int(v)) > 2**53]
+        ints = (int, np.integer)
+        big = [v for v in flat if isinstance(v, ints) and not isinstance(v, bool) and abs(int(v)) > 2**53]
         if big:
             raise RegionsError(f"expected integers of at most 2^53 in magnitude in {name} (float64 holds them "
                                f"exactly), got {int(big[0]):,}; give them as floats if rounding is intended")

@@ -204,7 +204,8 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
                                f"twice") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
             raise RegionsError(f"expected a sweep JSON document with a 'rows' list in {str(path)!r}, got {type(doc).__name__}")
-        return _no_conflicts(path, [_check_row(r, f"row {n} of {str(path)!r}") for n, r in enumerate(doc["rows"], 1)])
+        rows = [_check_row(r, f"row {n} of {str(path)!r}") for n, r in enumerate(doc["rows"], 1)]
+        return _no_conflicts(path, rows)
     complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
     if fmt == "jsonl":
         rows = []
@@ -228,8 +229,9 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
         twice = sorted({f for f in reader.fieldnames or [] if (reader.fieldnames or []).count(f) > 1})
         if twice:
             raise RegionsError(f"expected each column once in the header of {str(path)!r}, got {twice} twice")
-        return _no_conflicts(path, [_check_row(_from_csv(rec, f"line {n} of {str(path)!r}"),
-                                               f"line {n} of {str(path)!r}") for n, rec in enumerate(reader, 2)])
+        rows = [_check_row(_from_csv(rec, f"line {n} of {str(path)!r}"), f"line {n} of {str(path)!r}")
+                for n, rec in enumerate(reader, 2)]
+        return _no_conflicts(path, rows)
     except csv.Error as exc:
         raise RegionsError(f"expected a sweep CSV in {str(path)!r}, got a malformed line ({exc})") from None
 
