@@ -139,13 +139,23 @@ class _Walk:
         # the inscribed cross-polytope sum |u_i| / half_i <= 1 (the centre is 0 after normalising)
         self.half = 0.5 * (self.hi - self.lo) if cross else None
         self.lp = _LP(k, self.lo, self.hi, _row_space(self.layers[0][0]), self.half)
-        self.next_id = 0
+        self.stride = 2 * max(W.shape[0] for W, _ in self.layers)  # row ids: see _rid
         self.certs: dict = {}  # (layer region key, unit, side) -> row-id sets of Farkas certificates
         self.reused = 0
         self.next_key = 0
         self.near = 0
         self.mirrors = 0
         self.tol = CHEB_RTOL
+
+    def _rid(self, fr: _Frame, j: int, side: float) -> int:
+        """The id of the row keeping side ``side`` of unit ``j`` under ``fr``'s layer region.
+
+        A function of (layer region, unit, side) only: equal ids are equal
+        rows, so the LP model keeps every row two regions share (whatever
+        path reached them) and a Farkas certificate transfers to every
+        region of the same layer region that holds its rows.
+        """
+        return fr.key * self.stride + 2 * j + (side > 0)
 
     # ------------------------------------------------------------- maps
     def _first(self):
@@ -308,7 +318,7 @@ class _Walk:
             if fr.row[j]:
                 a = A[j] / fr.norm[j]
                 sg = -1.0 if st > 0 else 1.0
-                self._add_row(fr, sg * a, -sg * c[j] / fr.norm[j], j, sg)
+                self._add_row(fr, sg * a, -sg * c[j] / fr.norm[j], self._rid(fr, j, -sg))
             return None
         a = A[j] / fr.norm[j]
         cj = c[j] / fr.norm[j]
@@ -337,9 +347,8 @@ class _Walk:
                 else:
                     neg = found[1]
                 continue
-            lp_id = self.next_id
+            lp_id = self._rid(fr, j, side)
             u, rstar = self.lp.solve(fr.ids, fr.A, fr.b, -side * a, side * cj, lp_id, fr.basis)
-            self.next_id += 1
             if u is None:
                 rc = -np.inf
                 self._record_empty(fr, j, side, -side * a, side * cj)
@@ -487,19 +496,16 @@ class _Walk:
                 return q, float(min(t[i], 1.0))
         return None
 
-    def _add_row(self, fr, a, b, j, sg):
+    def _add_row(self, fr, a, b, rid):
         fr.A = np.vstack([fr.A, a])
         fr.b = np.append(fr.b, b)
-        fr.ids = fr.ids + [self.next_id]
-        self.next_id += 1
+        fr.ids = fr.ids + [rid]
 
     def _restrict(self, fr: _Frame, a, cj, j, side, new):
         """Keep the side ``side`` of unit j: row, pattern bit, pool of points."""
         fr.A = np.vstack([fr.A, -side * a])
         fr.b = np.append(fr.b, side * cj)
-        fr.ids = fr.ids + [self.next_id if new is None or len(new) < 3 else new[2]]
-        if new is None or len(new) < 3:
-            self.next_id += 1
+        fr.ids = fr.ids + [self._rid(fr, j, side)]
         fr.pat[-1] = fr.pat[-1].copy()
         fr.pat[-1][j] = 1 if side > 0 else -1
         s = side * fr.S[:, j]
