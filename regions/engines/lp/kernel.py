@@ -85,6 +85,10 @@ __all__ = ["LPPartition", "count_lp", "partition_lp"]
 #: Interior points kept per region (most recent first).
 POOL = 12
 
+#: From this dimension on, :meth:`_Walk._segment` looks for interior points before an LP (an LP
+#: over many bounded columns costs several HiGHS iterations of ~0.1 ms; in low dimension the LP is cheaper).
+SEGMENT_DIM = 32
+
 
 def _row_space(W: np.ndarray) -> np.ndarray | None:
     """Orthonormal rows spanning the first layer's row space when its rank is at most half the dimension."""
@@ -145,6 +149,13 @@ class _Walk:
         self.next_key = 0
         self.near = 0
         self.mirrors = 0
+        self.finite = bool(np.all(np.isfinite(self.lo)) and np.all(np.isfinite(self.hi)))
+        self.segments = 0
+        # segments pay where an LP is dear (many columns); bounded boxes only
+        self.seg_steps = 3 if k >= SEGMENT_DIM and cross is False and self.finite else 0
+        self.weights = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+        self.alphas = np.unique(np.concatenate([np.geomspace(1e-4, 1.0, 24), np.linspace(0.0, 1.0, 33)[1:]]))
+        self.finite = bool(np.all(np.isfinite(self.lo)) and np.all(np.isfinite(self.hi)))
         self.tol = CHEB_RTOL
 
     def _rid(self, fr: _Frame, j: int, side: float) -> int:
@@ -340,6 +351,8 @@ class _Walk:
             found = self._mirror_ball(fr, a, cj, s, side)
             if found is None:
                 found = self._mirror_rows(fr, a, cj, s, side)
+            if found is None:
+                found = self._segment(fr, a, cj, s, side)
             if found is not None:
                 newp[side] = found
                 if side > 0:
@@ -468,6 +481,60 @@ class _Walk:
         if rad[i] > self.tol:
             self.mirrors += 1
             return Q[i], float(rad[i])
+        return None
+
+    def _segment(self, fr: _Frame, a, cj, s, side):
+        """A point on side ``side`` without an LP: ascent along segments from pool points to box vertices.
+
+        The radius ``phi(x) = min(1, side * (a x + cj), min_i b_i - A_i x)``
+        is concave; from the best pool points, a few steps each move to the
+        best point (on a grid of step lengths) of the segments towards the
+        box vertices maximising ``side * a`` minus the mean of the rows
+        tight at the current point (and of all rows).  Every point of such a
+        segment lies in the box; the radius of the result is recomputed in
+        float64.  Returns ``(u, radius)`` or None.
+        """
+        if not self.seg_steps:
+            return None
+        A, b = fr.A, fr.b
+        g = side * a
+        al = self.alphas
+        X = fr.P[np.argsort(-fr.rp)[:2]]
+        best, bx = -np.inf, None
+        for _ in range(self.seg_steps):
+            dirs = [np.broadcast_to(g, X.shape)]
+            if A.shape[0]:
+                sl = b[None, :] - X @ A.T
+                v = side * (X @ a + cj)
+                lim = np.minimum(sl.min(axis=1), v)
+                tight = sl <= np.maximum(2 * lim, 0)[:, None] + self.tol
+                cnt = np.maximum(tight.sum(axis=1), 1)[:, None]
+                T = (tight @ A) / cnt
+                dirs += [g[None, :] - w * T for w in self.weights]
+                dirs.append(np.broadcast_to(g - A.mean(axis=0), X.shape))
+            D = np.concatenate(dirs)
+            Q = np.where(D > 0, self.hi, np.where(D < 0, self.lo, 0.0))
+            Pp = np.tile(X, (len(dirs), 1))
+            dX = Q - Pp
+            val = side * (Pp @ a + cj)[:, None] + side * (dX @ a)[:, None] * al[None, :]
+            if A.shape[0]:
+                r0 = b[None, :] - Pp @ A.T
+                r1 = -(dX @ A.T)
+                val = np.minimum(val, np.min(r0[:, :, None] + r1[:, :, None] * al[None, None, :], axis=1))
+            val = np.minimum(val, 1.0)
+            i, j = np.unravel_index(int(np.argmax(val)), val.shape)
+            if val[i, j] <= best:
+                break
+            best, bx = val[i, j], Pp[i] + al[j] * dX[i]
+            if best > self.tol:
+                break
+            X = bx[None, :]
+        if bx is None or best <= self.tol:
+            return None
+        rad = min(_certified(A, b, bx), float(side * (a @ bx + cj)))
+        if rad > self.tol:
+            self.segments += 1
+            return bx, rad
         return None
 
     def _mirror_ball(self, fr: _Frame, a, cj, s, side):
@@ -609,7 +676,7 @@ def count_lp(net: Network, domain: Domain, *, max_regions: int | None = None,
     domain = _check(net, domain, cross)
     walk = _Walk(net, domain, cross)
     counts, stopped, found, pending = walk.run(lambda fr: None, max_regions, progress)
-    extra = {"lps": int(walk.lp.n), "mirrored": int(walk.mirrors), "certificates_reused": int(walk.reused)}
+    extra = {"lps": int(walk.lp.n), "mirrored": int(walk.mirrors), "segments": int(walk.segments), "certificates_reused": int(walk.reused)}
     if walk.near:
         extra["near_threshold"] = int(walk.near)
     if stopped:
