@@ -44,7 +44,11 @@ Screens before any LP, in order:
   float64 before it is kept: ``min over the domain of (y A) u > y b``)
   whose rows are all among this region's: the side is empty;
 * pool points moved across the hyperplane (mirror images, and a point
-  inside a pool point's certified ball when the hyperplane cuts it).
+  inside a pool point's certified ball when the hyperplane cuts it);
+* from :data:`SEGMENT_DIM` dimensions on (bounded boxes), a few ascent
+  steps of the radius along segments from pool points to box vertices
+  (:meth:`_Walk._segment`; every point of such a segment is in the box,
+  and the radius of the point kept is recomputed in float64).
 
 Only the sides no screen decides get an LP (HiGHS through ``highspy``),
 re-solved warm on one model kept in step with the depth-first walk (see
