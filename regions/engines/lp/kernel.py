@@ -156,8 +156,8 @@ class _Walk:
         self.finite = bool(np.all(np.isfinite(self.lo)) and np.all(np.isfinite(self.hi)))
         self.segments = 0
         # segments pay where an LP is dear (many columns); bounded boxes only
-        self.seg_steps = 3 if k >= SEGMENT_DIM and cross is False and self.finite else 0
-        self.weights = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+        self.seg_steps = 4 if k >= SEGMENT_DIM and cross is False and self.finite else 0
+        self.weights = np.array([0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
         self.alphas = np.unique(np.concatenate([np.geomspace(1e-4, 1.0, 24), np.linspace(0.0, 1.0, 33)[1:]]))
         self.finite = bool(np.all(np.isfinite(self.lo)) and np.all(np.isfinite(self.hi)))
         self.tol = CHEB_RTOL
@@ -501,38 +501,38 @@ class _Walk:
         if not self.seg_steps:
             return None
         A, b = fr.A, fr.b
+        m = A.shape[0]
         g = side * a
         al = self.alphas
+        # values at x: x @ B + c0 = (side * (a x + cj), slacks b - A x)
+        B = np.concatenate([g[:, None], -A.T], axis=1)
+        c0 = np.append(side * cj, b)
         X = fr.P[np.argsort(-fr.rp)[:2]]
+        VX = X @ B + c0
+        wts = self.weights[:, None, None]
+        extra = (g - A.mean(axis=0))[None, :] if m else np.zeros((0, g.size))
         best, bx = -np.inf, None
         for _ in range(self.seg_steps):
-            dirs = [np.broadcast_to(g, X.shape)]
-            if A.shape[0]:
-                sl = b[None, :] - X @ A.T
-                v = side * (X @ a + cj)
-                lim = np.minimum(sl.min(axis=1), v)
-                tight = sl <= np.maximum(2 * lim, 0)[:, None] + self.tol
-                cnt = np.maximum(tight.sum(axis=1), 1)[:, None]
-                T = (tight @ A) / cnt
-                dirs += [g[None, :] - w * T for w in self.weights]
-                dirs.append(np.broadcast_to(g - A.mean(axis=0), X.shape))
-            D = np.concatenate(dirs)
-            Q = np.where(D > 0, self.hi, np.where(D < 0, self.lo, 0.0))
-            Pp = np.tile(X, (len(dirs), 1))
-            dX = Q - Pp
-            val = side * (Pp @ a + cj)[:, None] + side * (dX @ a)[:, None] * al[None, :]
-            if A.shape[0]:
-                r0 = b[None, :] - Pp @ A.T
-                r1 = -(dX @ A.T)
-                val = np.minimum(val, np.min(r0[:, :, None] + r1[:, :, None] * al[None, None, :], axis=1))
-            val = np.minimum(val, 1.0)
+            if m:
+                lim = VX.min(axis=1)
+                tight = VX[:, 1:] <= np.maximum(2 * lim, 0.0)[:, None] + self.tol
+                T = (tight @ A) / np.maximum(tight.sum(axis=1), 1)[:, None]
+                D = np.concatenate([(g - wts * T[None]).reshape(-1, g.size), extra])
+            else:
+                D = g[None, :]
+            Q = np.where(D > 0, self.hi, self.lo)  # the box vertices maximising each direction
+            rep = np.arange(D.shape[0]) % X.shape[0] if m else np.zeros(1, dtype=int)
+            V0 = VX[rep]
+            dV = Q @ B + c0 - V0
+            val = np.minimum((V0[:, None, :] + dV[:, None, :] * al[None, :, None]).min(axis=2), 1.0)
             i, j = np.unravel_index(int(np.argmax(val)), val.shape)
             if val[i, j] <= best:
                 break
-            best, bx = val[i, j], Pp[i] + al[j] * dX[i]
+            best, bx = val[i, j], X[rep[i]] + al[j] * (Q[i] - X[rep[i]])
             if best > self.tol:
                 break
             X = bx[None, :]
+            VX = X @ B + c0
         if bx is None or best <= self.tol:
             return None
         rad = min(_certified(A, b, bx), float(side * (a @ bx + cj)))
