@@ -17,10 +17,14 @@ module) is lowered once (:func:`regions.model.ops.lower`) and walked by
   the mesh refuses a domain whose signs float64 cannot decide at its size
   (:class:`~regions.errors.NumericalError`) and no engine was named.
 
-A bounded domain wider than a measured number of feature radii
-(:data:`regions.engines.planar.ops.OPS_WIDE`) is refused by both the mesh
-and the LP walk (:class:`~regions.errors.NumericalError`), never counted
-with lost regions.
+Counts of a box (or slice over a box) wider than
+:data:`regions.engines.ops_wide.WIDE_TRIGGER` feature radii are the regions
+of the whole space that meet it, each confirmed at a point inside it
+(:mod:`regions.engines.ops_wide`): exact at any width, or refused with the
+reason.  Partitions of bounded domains wider than a measured number of
+feature radii (:data:`regions.engines.planar.ops.OPS_WIDE`) are refused by
+both the mesh and the LP walk (:class:`~regions.errors.NumericalError`),
+never returned with lost regions.
 
 The polytope vertex engine does not take op networks yet; naming it
 refuses in one sentence.  Split runs (``jobs``, ``scheduler``, ``state``)
@@ -35,6 +39,7 @@ from ..errors import NumericalError, RegionsError
 from ..model.ops import Graph, lower
 from .line.ops import partition_line_ops
 from .lp.ops import partition_lp_ops
+from .ops_wide import count_wide
 from .planar.ops import partition_planar_ops, refuse_wide
 
 __all__ = ["count_graph", "partition_graph"]
@@ -108,4 +113,9 @@ def count_graph(graph: Graph, domain: Domain | None = None, *, engine: str | Non
         raise RegionsError("expected jobs, scheduler and state to be None for an op network "
                            "(split runs take plain networks only), got "
                            f"jobs={jobs!r}, scheduler={scheduler!r}, state={state!r}")
+    domain = _check(graph, domain)
+    if _engine(domain, engine) != "line":  # a box far wider than the features: R^k's regions in it
+        res = count_wide(lower(graph), domain, engine=engine, network=graph, max_regions=max_regions)
+        if res is not None:
+            return res
     return partition_graph(graph, domain, engine=engine, max_regions=max_regions, progress=progress).count()

@@ -443,6 +443,7 @@ class OpLPPartition:
     _V: list | None = field(default=None, repr=False)
     _labels: np.ndarray | None = field(default=None, repr=False)
     _bounded: np.ndarray | None = field(default=None, repr=False)
+    _Jabs: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_regions(self) -> int:
@@ -554,7 +555,7 @@ def _interior_witnesses(geo: _Geometry, regions: list) -> tuple[np.ndarray, np.n
 
 
 def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
-                     max_regions: int | None = None) -> OpLPPartition:
+                     max_regions: int | None = None, pieces: bool = True) -> OpLPPartition:
     """The activation regions of a lowered op network on ``domain``, exactly (see the module docstring).
 
     Parameters
@@ -567,6 +568,9 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         Recorded on the partition (for ``verify``).
     max_regions : int, optional
         Stop after the first layer with more regions than this (``partial``).
+    pieces : bool, keyword-only
+        False skips the affine pieces and the bounded/unbounded split (both
+        None; :mod:`..ops_wide` joins pieces on a box of its own).
     """
     W0, b0 = low.layers[0]
     if domain.basis is not None:
@@ -600,7 +604,7 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         if max_regions is not None and len(regions) > max_regions:
             partial = True
             break
-    n_pieces = labels = polys = None
+    n_pieces = labels = polys = Jabs = None
     if V0 is not None:
         polys = [geo.centre + geo.s * R.V for R in regions]
     if partial:
@@ -609,16 +613,15 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         W, bvec = layers[-1]
         J = np.stack([W @ R.M for R in regions]) / geo.s
         c = np.stack([W @ R.c + bvec for R in regions]) - np.einsum("rok,k->ro", J, geo.centre)
-        if V0 is not None:
-            Jabs = np.stack([np.abs(W) @ R.Mabs for R in regions]) / geo.s
+        Jabs = np.stack([np.abs(W) @ R.Mabs for R in regions]) / geo.s
+        if pieces and V0 is not None:
             labels = _pieces_2d([R.V for R in regions], J, Jabs)
-        else:
-            Jabs = np.stack([np.abs(W) @ R.Mabs for R in regions]) / geo.s
+        elif pieces:
             labels = _pieces_lp(geo, regions, J, Jabs,
                                 np.array([np.concatenate(R.bits) if R.bits else np.zeros(0, dtype=bool)
                                           for R in regions], dtype=bool).reshape(len(regions), -1))
-        n_pieces = int(labels.max()) + 1 if labels.size else 0
-    bounded = None if partial or domain.bounded else _bounded_flags(geo, regions)
+        n_pieces = None if labels is None else int(labels.max()) + 1 if labels.size else 0
+    bounded = None if partial or domain.bounded or not pieces else _bounded_flags(geo, regions)
     W_, r_ = _interior_witnesses(geo, regions)
     pats = [np.concatenate(R.bits) if R.bits else np.zeros(0, dtype=bool) for R in regions]
     return OpLPPartition(
@@ -628,4 +631,5 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         radii=r_,
         layer_counts=tuple(counts), partial=partial, lps=geo.n_lps, _n_pieces=n_pieces, _V=polys, _labels=labels,
         _J=J, _c=c, _H=[(R.A, R.b, geo.centre, geo.s) for R in regions], _bounded=bounded,
+        _Jabs=Jabs,
     )

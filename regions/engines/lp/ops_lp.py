@@ -166,7 +166,8 @@ def _bounded_flags(geo, regions: list) -> np.ndarray:
     return out
 
 
-def _pieces_lp(geo, regions: list, J: np.ndarray, Jabs: np.ndarray, pats: np.ndarray) -> np.ndarray:
+def _pieces_lp(geo, regions: list, J: np.ndarray, Jabs: np.ndarray, pats: np.ndarray, *,
+               joins: list | None = None) -> np.ndarray:
     """Piece labels: connected components of regions that share a facet and have one output map.
 
     Maps are equal when ``|J_r - J_s| <= PIECE_RTOL (|J|_r + |J|_s)``
@@ -179,7 +180,8 @@ def _pieces_lp(geo, regions: list, J: np.ndarray, Jabs: np.ndarray, pats: np.nda
     ``CHEB_RTOL``.  Pairs already in one piece are not tested; pairs are
     tried in order of the number of pattern bits they differ in (regions
     across a facet differ only in units that vanish on it: usually one), so
-    pieces join early and most pairs inside a piece need no LP.
+    pieces join early and most pairs inside a piece need no LP.  ``joins``
+    (a list) receives the facet's Chebyshev centre ``u`` of every join made.
     """
     n = J.shape[0]
     parent = np.arange(n)
@@ -224,6 +226,8 @@ def _pieces_lp(geo, regions: list, J: np.ndarray, Jabs: np.ndarray, pats: np.nda
             u, r = _cheb_free(A[~par], b[~par], geo.lo, geo.hi, rho=rho[~par], eq=(a, beta))
             if u is not None and r > CHEB_RTOL:
                 parent[find(x)] = find(y)
+                if joins is not None:
+                    joins.append(u)
                 break
     roots = np.array([find(x) for x in range(n)])
     _, labels = np.unique(roots, return_inverse=True)
