@@ -69,7 +69,7 @@ from ...core.tolerances import CHEB_RTOL, PIECE_RTOL, ZERO_RTOL
 from ...domains import Domain
 from ...errors import RegionsError, VerificationError
 from ...model.ops import Lowered, lower
-from .ops_lp import _bounded_flags, _cheb_free, _pieces_lp, _whole_scale
+from .ops_lp import _bounded_flags, _cheb_free, _norm, _pieces_lp, _whole_scale
 from .result import hrep_volumes
 
 __all__ = ["OpLPPartition", "partition_lp_ops"]
@@ -176,7 +176,7 @@ def _cut(geo: _Geometry, R: _Region, a: np.ndarray, beta: float):
 
 def _split_sign(geo, R, g, h, gmag, hmag):
     """Children ``[(side, region)]`` of ``R`` cut by the sign of ``g u + h``."""
-    n = float(np.linalg.norm(g))
+    n = float(_norm(g))
     if n <= ZERO_RTOL * gmag:  # constant on the region
         return [(bool(h > ZERO_RTOL * hmag), R)]
     a, beta = g / n, h / n
@@ -206,7 +206,7 @@ def _split_max(geo, R, G, H, gmag, hmag):
     """Children ``[(selected, region)]`` of ``R`` for one max group with candidates ``G u + H``."""
     m = G.shape[0]
     # candidates with one map (to ZERO_RTOL of their magnitudes) are one: the lowest index stays
-    ng = np.linalg.norm(G[:, None, :] - G[None, :, :], axis=2)
+    ng = _norm(G[:, None, :] - G[None, :, :], axis=2)
     same = (ng <= ZERO_RTOL * (gmag[:, None] + gmag[None, :])) & \
            (np.abs(H[:, None] - H[None, :]) <= ZERO_RTOL * (hmag[:, None] + hmag[None, :]))
     keep = np.nonzero(np.argmax(same, axis=1) == np.arange(m))[0]
@@ -232,7 +232,7 @@ def _split_max(geo, R, G, H, gmag, hmag):
             if i == j:
                 continue
             dg, dh = G[i] - G[j], H[i] - H[j]
-            n = float(np.linalg.norm(dg))
+            n = float(_norm(dg))
             if n <= ZERO_RTOL * (gmag[i] + gmag[j]):  # parallel: the difference is constant
                 if dh > 0:
                     empty = True
@@ -269,14 +269,14 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
     G, H = W @ R.M, W @ R.c + bvec
     absW = np.abs(W)
     Gabs = absW @ R.Mabs
-    gmag = np.linalg.norm(absW @ np.abs(R.M), axis=1)
+    gmag = _norm(absW @ np.abs(R.M), axis=1)
     hmag = absW @ np.abs(R.c) + np.abs(bvec)
     has_v = R.V is not None and R.V.shape[0] > 0
     if u.groups is None:
         units = np.nonzero(u.splitting)[0]
         fixed = {}
         if has_v and units.size:  # units that keep one side on R keep it on every child (one screen)
-            n = np.linalg.norm(G[units], axis=1)
+            n = _norm(G[units], axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 vals = (R.V @ G[units].T + H[units]) / n
             flat = n <= ZERO_RTOL * gmag[units]
@@ -313,7 +313,7 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
             if (top != top[0]).any():
                 continue
             w = int(top[0])
-            n = np.linalg.norm(G[g] - G[g[w]], axis=1)
+            n = _norm(G[g] - G[g[w]], axis=1)
             gap = np.min(Cg[:, [w]] - Cg, axis=0)
             others = np.arange(g.size) != w
             tol = ZERO_RTOL * (gmag[g] + gmag[g[w]])

@@ -17,7 +17,7 @@ import numpy as np
 from ...core.tolerances import CHEB_RTOL, PIECE_RTOL
 from ...errors import NumericalError
 
-__all__: list[str] = []
+__all__: list[str] = []  # private helpers of .ops and ..ops_wide
 
 _HIGHS: list = []
 
@@ -93,6 +93,21 @@ def _cheb_free(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, 
                          f"(radius free below), got status {h.modelStatusToString(st)}")
 
 
+def _norm(X: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Euclidean norms along ``axis`` without overflow or underflow (each vector divided by its largest entry).
+
+    ``np.linalg.norm`` squares the entries: rows of size ``1e-300`` (a
+    network rescaled by ``1e300``) have norm 0 and rows of ``1e300`` norm inf,
+    which would make every unit look constant.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    top = np.max(np.abs(X), axis=axis, keepdims=True, initial=0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        safe = np.where((top > 0) & np.isfinite(top), top, 1.0)
+        n = np.linalg.norm(X / safe, axis=axis, keepdims=True) * safe
+    return np.squeeze(np.where(np.isfinite(top), n, np.inf), axis=axis)
+
+
 def _whole_scale(W: np.ndarray, b: np.ndarray, u) -> float:
     """A length scale for a domain without finite sides: the farthest first-layer feature from the origin.
 
@@ -113,11 +128,13 @@ def _whole_scale(W: np.ndarray, b: np.ndarray, u) -> float:
         F, f = W[i] - W[j], b[i] - b[j]
     else:
         F, f = W[u.splitting], b[u.splitting]
-    n = np.linalg.norm(F, axis=1)
-    ok = n > 0
-    if not ok.any():
-        return 1.0
-    dist = np.abs(f[ok]) / n[ok]
+    top = np.max(np.abs(F), axis=1, initial=0.0)  # norms without overflow or underflow (weights 1e+-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = top * np.linalg.norm(F / np.where(top > 0, top, 1.0)[:, None], axis=1)
+        ok = (n > 0) & np.isfinite(n)
+        if not ok.any():
+            return 1.0
+        dist = (np.abs(f[ok]) / top[ok]) / (n[ok] / top[ok])
     big = float(np.max(dist))
     return big if big > 0 and np.isfinite(big) else 1.0
 
