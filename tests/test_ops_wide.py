@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from op_reference import count_exact_lp, forward_exact
-from regions import box, count, partition, plane_through, whole
+from regions import box, count, partition, plane_through, polygon, whole
 from regions.domains import Domain
 from regions.engines.ops_wide import LP_SPAN, WIDE_TRIGGER, count_wide, exact_patterns
 from regions.engines.planar.ops import partition_planar_ops
@@ -140,6 +140,20 @@ def test_a_wide_plane_slice_of_a_3_input_net_is_the_unbounded_slice():
     mesh = partition_planar_ops(lower(g), dom, network=g).count()
     forced = count_wide(lower(g), dom, engine=None, network=g, trigger=0.0)
     assert (forced.regions, forced.pieces) == (mesh.regions, mesh.pieces)
+
+
+@pytest.mark.parametrize("name", ["residual", "maxout_ties"])
+def test_polygons_grow_to_the_whole_plane_and_match_the_mesh(name):
+    g = GRAPHS[name]()
+    tri = np.array([[-1.0, -0.8], [1.2, -0.5], [0.1, 1.0]])
+    got = [count(g, polygon(tri * s)).regions for s in (1.0, 1e3, 1e15)]
+    assert got == sorted(got) and got[-1] == _whole_count(g)
+    low = lower(g)
+    for s in (2.0, 20.0):  # the route forced on moderate triangles: regions and pieces cut by its sides
+        mesh = partition_planar_ops(low, polygon(tri * s), network=g).count()
+        forced = count_wide(low, polygon(tri * s), engine=None, network=g, trigger=0.0)
+        assert (forced.regions, forced.pieces, forced.layer_counts) == (mesh.regions, mesh.pieces,
+                                                                         list(mesh.layer_counts))
 
 
 def test_wide_partitions_are_still_refused_and_counts_say_how_they_were_made():

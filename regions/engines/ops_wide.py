@@ -16,7 +16,9 @@ What
 ----
 Activation regions are convex, so the regions of a box ``B`` are the
 regions ``R`` of the whole parameter space ``R^k`` that meet the interior of
-``B``, one each, with ``R``'s pattern.  The LP op walk counts ``R^k`` with
+``B``, one each, with ``R``'s pattern (a slice over a box: of the unbounded
+slice; a convex polygon likewise, its sides added to every LP and its
+interior tested with exact rational cross products).  The LP op walk counts ``R^k`` with
 rays instead of domain-long edges, in units of the network's own features
 (:func:`~.lp.ops_lp._whole_scale`: the count does not depend on the input's
 unit).  For a wide box (:func:`count_wide`) every region of that partition
@@ -102,16 +104,17 @@ def _unbounded(domain: Domain) -> Domain:
     """The domain's whole parameter space (a box: ``R^k``; a slice: the unbounded slice)."""
     inf = np.full(domain.dim, np.inf)
     return Domain(-inf, inf, origin=domain.origin, basis=domain.basis,
-                  kind="whole" if domain.basis is None else domain.kind)
+                  kind="whole" if domain.basis is None else "plane" if domain.kind == "polygon" else domain.kind)
 
 
 def wide_ratio(low: Lowered, domain: Domain) -> float | None:
     """Half-width of a bounded box or slice around its point nearest the origin, in feature radii.
 
-    None for unbounded domains, polygons, and networks whose features all
-    pass through the origin (the same at every scale).
+    A polygon is measured by its bounding box.  None for unbounded domains
+    and networks whose features all pass through the origin (the same at
+    every scale).
     """
-    if not domain.bounded or domain.vertices is not None:
+    if not domain.bounded:
         return None
     rho = feature_reach(low, _plane_layers(low, domain))
     if rho is None:
@@ -213,17 +216,39 @@ def exact_patterns(low: Lowered, domain: Domain, T: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ the count
-def _inside(T: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    return np.all((T > lo) & (T < hi), axis=1)
+def _inside(T: np.ndarray, domain: Domain) -> np.ndarray:
+    """Whether parameter points lie strictly inside the domain (a polygon: exact rational cross products)."""
+    T = np.atleast_2d(T)
+    out = np.all((T > domain.lo) & (T < domain.hi), axis=1)
+    if domain.vertices is not None:
+        P = [(_fr(x), _fr(y)) for x, y in domain.vertices]
+        for i in np.flatnonzero(out):
+            x, y = _fr(T[i, 0]), _fr(T[i, 1])
+            out[i] = all((bx - ax) * (y - ay) - (by - ay) * (x - ax) > 0
+                         for (ax, ay), (bx, by) in zip(P, P[1:] + P[:1]))
+    return out
+
+
+def _polygon_rows(domain: Domain, centre: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """A polygon's sides as unit rows ``A u <= b`` in the walk's units (none for a box)."""
+    if domain.vertices is None:
+        return np.zeros((0, domain.dim)), np.zeros(0)
+    P = (np.asarray(domain.vertices, dtype=np.float64) - centre) / s
+    E = np.roll(P, -1, axis=0) - P
+    N = np.stack([E[:, 1], -E[:, 0]], axis=1)
+    n = np.linalg.norm(N, axis=1)
+    N = N[n > 0] / n[n > 0, None]
+    return N, np.einsum("ij,ij->i", N, P[n > 0])
 
 
 def count_wide(low: Lowered, domain: Domain, *, engine: str, network=None,
                max_regions: int | None = None, trigger: float = WIDE_TRIGGER) -> CountResult | None:
-    """The count of a box (or slice over a box) wider than ``trigger`` feature radii, or None.
+    """The count of a box, slice or polygon wider than ``trigger`` feature radii, or None.
 
     See the module docstring.  None where the domain is not wide (or is
-    unbounded, a polygon, or a network whose features all pass through the
-    origin): the ordinary engines count it.  ``engine`` is recorded as the
+    unbounded, or the network's features all pass through the origin): the
+    ordinary engines count it.  A polygon is a plane slice over
+    its bounding box, cut by its sides.  ``engine`` is recorded as the
     engine asked for.
 
     Raises
@@ -241,7 +266,7 @@ def count_wide(low: Lowered, domain: Domain, *, engine: str, network=None,
     n = p.n_regions
     nb = p.patterns.shape[1]
     T = np.array(p.witnesses, dtype=np.float64).reshape(n, -1)
-    ok = _inside(T, lo, hi)
+    ok = _inside(T, domain)
     if ok.any():
         ok[ok] = np.all(exact_patterns(low, domain, T[ok])[:, :nb] == p.patterns[ok], axis=1)
     keep = ok.copy()
@@ -249,14 +274,15 @@ def count_wide(low: Lowered, domain: Domain, *, engine: str, network=None,
     ulo, uhi = (lo - centre) / s, (hi - centre) / s
     clo, chi = np.maximum(ulo, -LP_SPAN), np.minimum(uhi, LP_SPAN)
     clipped = bool(np.any(clo != ulo) | np.any(chi != uhi))
+    Ap, bp = _polygon_rows(domain, centre, s)
     for i in np.flatnonzero(~ok):
         A, b, _, _ = p._H[i]
         E = np.eye(A.shape[1])  # the box's sides as rows: the centre keeps its radius from them too
-        u, r = (None, -np.inf) if np.any(clo >= chi) else _cheb_free(np.vstack([A, -E, E]),
-                                                                     np.concatenate([b, -clo, chi]), clo, chi)
+        u, r = (None, -np.inf) if np.any(clo >= chi) else _cheb_free(np.vstack([A, Ap, -E, E]),
+                                                                     np.concatenate([b, bp, -clo, chi]), clo, chi)
         if u is not None and r > CHEB_RTOL:
             t = centre + s * np.clip(u, clo, chi)
-            if _inside(t[None], lo, hi)[0] and np.array_equal(exact_patterns(low, domain, t)[0, :nb],
+            if _inside(t[None], domain)[0] and np.array_equal(exact_patterns(low, domain, t)[0, :nb],
                                                               p.patterns[i]):
                 keep[i], T[i] = True, t
                 continue
@@ -291,9 +317,10 @@ def count_wide(low: Lowered, domain: Domain, *, engine: str, network=None,
                             f"count: the numbers are lower bounds)")
         return CountResult(n_keep, None, counts, "lp", partial=True, extra=extra)
     inf = np.full(domain.dim, np.inf)
-    n_pieces, at = _pieces(p, keep, -inf, inf)  # R^k's pieces of the kept regions: a lower bound
-    if at.shape[0] and not _inside(centre + s * at, lo, hi).all():  # a join outside the box: join within it
-        bound, _ = _pieces(p, keep, clo, chi)  # facets within the (clipped) box: an upper bound
+    none = (np.zeros((0, domain.dim)), np.zeros(0))
+    n_pieces, at = _pieces(p, keep, -inf, inf, none)  # R^k's pieces of the kept regions: a lower bound
+    if at.shape[0] and not _inside(centre + s * at, domain).all():  # a join outside the box: join within it
+        bound, _ = _pieces(p, keep, clo, chi, (Ap, bp))  # facets within the (clipped) box: an upper bound
         if clipped and bound != n_pieces:
             raise NumericalError(
                 f"expected the affine pieces of a {domain.kind} reaching beyond {LP_SPAN:.3g} feature units "
@@ -303,13 +330,14 @@ def count_wide(low: Lowered, domain: Domain, *, engine: str, network=None,
     return CountResult(n_keep, n_pieces, counts, "lp", extra=extra)
 
 
-def _pieces(p, keep: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[int, np.ndarray]:
-    """Affine pieces of the kept regions joined across facets that meet the box ``lo .. hi`` (walk units),
-    and a point of the facet of every join made."""
+def _pieces(p, keep: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: tuple) -> tuple[int, np.ndarray]:
+    """Affine pieces of the kept regions joined across facets that meet the box ``lo .. hi`` (walk units)
+    and the extra ``rows`` (a polygon's sides), and a point of the facet of every join made."""
     idx = np.flatnonzero(keep)
     if idx.size == 0:
         return 0, np.zeros((0, lo.size))
-    regs = [SimpleNamespace(A=p._H[i][0], b=p._H[i][1]) for i in idx]
+    Ap, bp = rows
+    regs = [SimpleNamespace(A=np.vstack([p._H[i][0], Ap]), b=np.concatenate([p._H[i][1], bp])) for i in idx]
     geo = SimpleNamespace(lo=lo, hi=hi, k=lo.size)
     joins: list = []
     labels = _pieces_lp(geo, regs, p._J[idx], p._Jabs[idx], p.patterns[idx], joins=joins)
