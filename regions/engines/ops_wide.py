@@ -18,8 +18,8 @@ Activation regions are convex, so the regions of a box ``B`` are the
 regions ``R`` of the whole parameter space ``R^k`` that meet the interior of
 ``B``, one each, with ``R``'s pattern (a slice over a box: of the unbounded
 slice; a convex polygon likewise, its sides added to every LP and its
-interior tested with exact rational cross products).  The LP op walk counts ``R^k`` with
-rays instead of domain-long edges, in units of the network's own features
+interior tested with exact rational cross products).  The LP op walk
+counts ``R^k`` with rays instead of domain-long edges, in units of the network's own features
 (:func:`~.lp.ops_lp._whole_scale`: the count does not depend on the input's
 unit).  For a wide box (:func:`count_wide`) every region of that partition
 is then
@@ -49,10 +49,12 @@ region meets ``B``), and unequal bounds are refused.  The facet LPs on
 ``R^k`` run first: where every join they make has its facet's centre inside
 ``B``, those joins hold in ``B`` and the pieces are ``R^k``'s.
 
-So the count of a wide box is exact at any width float64 represents (a
-bigger box never holds fewer regions: each kept region has a point in
-every larger box), invariant under positive rescaling of the input (every
-threshold is in feature units), or refused with the reason.
+So the count of a wide box is as exact as the walk on ``R^k`` (whose every
+decision is at ``CHEB_RTOL`` of the features' own size, whatever the box),
+at any width float64 represents: a bigger box never holds fewer regions
+(a kept region's point lies in every larger box), positive rescaling of the
+input changes nothing (every threshold is in feature units), or the box is
+refused with the reason.
 
 Tolerances
 ----------
