@@ -29,6 +29,7 @@ Usage::
 
     python benchmarks/bench_ops_wide.py            # tables on stdout + benchmarks/ops_wide.md
     python benchmarks/bench_ops_wide.py --quick    # res-8-1 and mixed-2 only
+    python benchmarks/bench_ops_wide.py --only cnn-2 --out benchmarks/ops_wide_cnn.md
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def _best(f, repeat: int) -> float:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=30, help="runs on ordinary boxes (best of)")
+    ap.add_argument("--only", default=None, help="one network by name (e.g. cnn-2)")
     ap.add_argument("--out", default=str(HERE / "ops_wide.md"))
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", RuntimeWarning)
@@ -121,6 +123,8 @@ def main(argv=None) -> None:
     cost = ["", "## Cost (process CPU seconds, best of runs)", "",
             "| network | box | before | now | now/before | R^k walk | now/R^k |", "|---|---|---:|---:|---:|---:|---:|"]
     for name, g, plane in _networks(args.quick):
+        if args.only is not None and name != args.only:
+            continue
         low = lower(g)
         unb = (regions.whole(2) if plane is None else
                Domain(np.full(2, -np.inf), np.full(2, np.inf), origin=plane.origin, basis=plane.basis,
@@ -145,8 +149,7 @@ def main(argv=None) -> None:
         cost.append(f"| {name} | s=1 | {before:.4f} | {now:.4f} | {now / before:.2f} | | |")
         cost.append(f"| {name} | s=1e15 | ref | {wide:.3f} | | {walk:.3f} | {wide / walk:.2f} |")
         print(cost[-2], cost[-1], sep="\n", flush=True)
-    text = "\n".join(lines + cost) + "\n"
-    Path(args.out).write_text(text)
+        Path(args.out).write_text("\n".join(lines + cost) + "\n")  # after every network: a slow run keeps rows
     print(f"wrote {args.out}")
 
 
