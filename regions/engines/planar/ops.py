@@ -268,7 +268,9 @@ def _first_layer(low: Lowered, domain: Domain):
 # engine is trusted with.  Measured, not proved: on the residual and maxout-with-ties graphs of
 # tests/test_planar_ops.py the mesh was exact up to ~4e8 radii and lost regions at ~4e11, the LP op
 # walk (absolute Chebyshev and HiGHS tolerances) was exact up to ~4e2 radii and lost regions at ~4e5;
-# both limits keep a factor of at least 16 below the first loss.  Wider domains are refused.
+# both limits keep a factor of at least 16 below the first loss.  Wider domains are refused for
+# partitions; counts of boxes, slices and polygons wider than regions.engines.ops_wide.WIDE_TRIGGER
+# (2^6) feature radii never reach these engines (the regions of the whole space that meet the box).
 OPS_WIDE = {"planar": 2.0**26, "lp": 2.0**12}
 
 
