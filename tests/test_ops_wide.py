@@ -164,14 +164,38 @@ def test_wide_partitions_are_still_refused_and_counts_say_how_they_were_made():
     assert res.engine == "lp" and res.extra["requested_engine"] == "planar" and "whole" in res.extra["method"]
 
 
-def test_a_far_box_beyond_the_lp_span_is_refused_in_one_sentence():
-    # a box around (1e12, 1e12): no region of R^2 has its witness there, and an LP at 1e12 feature units
-    # cannot decide which regions it misses
-    g = residual()
+@pytest.mark.parametrize("name", ["residual", "clamp", "leaky_concat"])
+@pytest.mark.parametrize("unit", [0, 1])
+def test_far_boxes_across_a_unit_line_match_the_mesh(name, unit):
+    # boxes 1e5 wide, 1e8 from the origin on a first-layer line (no witness of R^2 inside: the LPs run
+    # in the box's own frame, beyond LP_SPAN feature units)
+    g = GRAPHS[name]()
+    low = lower(g)
+    W, b = low.layers[0]
+    w = W[unit]
+    x = -b[unit] * w / (w @ w) + 1e8 * np.array([-w[1], w[0]]) / np.linalg.norm(w)
+    dom = box(x - 1e5, x + 1e5)
+    mesh = partition_planar_ops(low, dom, network=g).count()
+    got = count(g, dom)
+    assert "whole" in got.extra["method"] and 1e8 / 3 > LP_SPAN > WIDE_TRIGGER
+    assert (got.regions, got.pieces, got.layer_counts) == (mesh.regions, mesh.pieces, list(mesh.layer_counts))
+    assert got.regions >= 2
+
+
+def test_a_far_sliver_is_confirmed_or_refused_in_one_sentence():
+    # ReLU6 across its clamp's line 1e12 from the origin, boxes 2e6 and 2e12 wide: a region meets the first
+    # box in a wedge ~1e-8 of its size, confirmed in exact arithmetic (the mesh, within its width guard
+    # here, loses it: 3); in the second box a region within that margin cannot be confirmed: refused
+    g = relu6()
+    low = lower(g)
+    W, b = low.layers[0]
+    w = W[1]
+    at = lambda D: -b[1] * w / (w @ w) + D * np.array([-w[1], w[0]]) / np.linalg.norm(w)  # noqa: E731
+    got = count(g, box(at(1e12) - 1e6, at(1e12) + 1e6))
+    assert got.regions == 4 > partition_planar_ops(low, box(at(1e12) - 1e6, at(1e12) + 1e6)).n_regions
     with pytest.raises(NumericalError) as e:
-        count(g, box([1e12, 1e12], [1e12 + 1e6, 1e12 + 1e6]))
-    assert "\n" not in str(e.value) and "feature units" in str(e.value)
-    assert LP_SPAN > WIDE_TRIGGER
+        count(g, box(at(1e14) - 1e12, at(1e14) + 1e12))
+    assert "\n" not in str(e.value) and "sliver" in str(e.value)
 
 
 def test_max_regions_on_a_wide_box_gives_a_lower_bound():

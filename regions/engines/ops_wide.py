@@ -31,23 +31,24 @@ is then
   with an interior, so it lies in the closure of its interior, and ``x`` in
   it and in the open box shows that its interior meets the box's.  ``x`` is
   the walk's own witness, or else the Chebyshev centre of the region within
-  ``B`` (one LP, :func:`~.lp.ops_lp._cheb_free`);
+  ``B`` (one LP, :func:`~.lp.ops_lp._cheb_free`; any positive radius, the
+  exact check decides);
 * **dropped** when that LP finds no interior (radius at most ``CHEB_RTOL``
-  in feature units, the resolution of the walk on ``R^k`` itself), which is
-  decided only where ``B`` lies within :data:`LP_SPAN` feature units of the
-  origin; elsewhere the box is refused (:class:`~regions.errors.NumericalError`).
+  in feature units, the resolution of the walk on ``R^k`` itself).  Where
+  ``B`` reaches beyond :data:`LP_SPAN` feature units the LPs run in ``B``'s
+  own frame (centre and half-width: the rows' offsets there keep their
+  precision relative to ``B``), and a region is dropped only with a margin
+  of ``CHEB_RTOL`` of ``B``'s size; a sliver within that margin is refused
+  (:class:`~regions.errors.NumericalError`).
 
 The regions of ``B`` are the kept ones, exactly; ``layer_counts`` are the
 distinct prefixes of their patterns (every region after layer ``l`` that
 meets ``B`` holds a final region that does).  Affine pieces join kept
 regions with one output map across a facet that meets ``B``: the walk's
 facet LPs (:func:`~.lp.ops_lp._pieces_lp`) with ``B``'s sides as bounds.
-Where ``B`` reaches beyond :data:`LP_SPAN` units, its sides are clipped to
-that span for the facet LPs; the pieces found (an upper bound: fewer facets)
-are then checked against the pieces of ``R^k`` (a lower bound, since every
-region meets ``B``), and unequal bounds are refused.  The facet LPs on
-``R^k`` run first: where every join they make has its facet's centre inside
-``B``, those joins hold in ``B`` and the pieces are ``R^k``'s.
+The facet LPs on ``R^k`` run first: where every join they make has its
+facet's centre inside ``B``, those joins hold in ``B`` and the pieces are
+``R^k``'s (a lower bound for ``B``'s in any case: fewer facets join less).
 
 So the count of a wide box is as exact as the walk on ``R^k`` (whose every
 decision is at ``CHEB_RTOL`` of the features' own size, whatever the box),
@@ -66,9 +67,9 @@ Tolerances
     factor of the walk on ``R^k`` (their tolerances are relative to the
     box's size), and are used as they are: ordinary boxes cost what they did.
 ``LP_SPAN``
-    Coordinates, in feature units, up to which an LP's decision that a
-    region or facet does not meet the box is trusted: its rounding
-    (``eps`` times the coordinates) stays below ``CHEB_RTOL / 100``.
+    Coordinates, in feature units, up to which the LPs run in the walk's
+    units: their rounding (``eps`` times the coordinates) stays below
+    ``CHEB_RTOL / 100``; farther boxes use their own frame.
 ``WITNESS_ULPS``
     A float64 sign (or maximum) at a witness is decided when it exceeds this
     many ``eps``, times the number of terms summed through the layers, of
@@ -256,8 +257,8 @@ def count_wide(low: Lowered, domain: Domain, *, engine: str, network=None,
     Raises
     ------
     NumericalError
-        A region's witness cannot be placed in the box, or an LP would
-        decide a region or facet beyond :data:`LP_SPAN` feature units.
+        A region's witness cannot be confirmed in the box, or a region meets
+        a box beyond :data:`LP_SPAN` feature units only in a sliver.
     """
     ratio = wide_ratio(low, domain)
     if ratio is None or not ratio > trigger:
@@ -274,31 +275,34 @@ def count_wide(low: Lowered, domain: Domain, *, engine: str, network=None,
     keep = ok.copy()
     _, _, centre, s = p._H[0] if n else (None, None, np.zeros(domain.dim), 1.0)
     ulo, uhi = (lo - centre) / s, (hi - centre) / s
-    clo, chi = np.maximum(ulo, -LP_SPAN), np.minimum(uhi, LP_SPAN)
-    clipped = bool(np.any(clo != ulo) | np.any(chi != uhi))
-    Ap, bp = _polygon_rows(domain, centre, s)
+    # the LPs' frame: the walk's units where the box lies within LP_SPAN of them, else the box's own
+    far = bool(np.max(np.abs(np.r_[ulo, uhi])) > LP_SPAN)
+    cu = (ulo + uhi) / 2 if far else np.zeros(domain.dim)
+    H = float(np.max(uhi - ulo)) / 2 if far else 1.0
+    flo, fhi = (ulo - cu) / H, (uhi - cu) / H
+    Ap, bp = _polygon_rows(domain, centre + s * cu, s * H)
+    E = np.eye(domain.dim)  # the box's sides as rows: the centre keeps its radius from them too
     for i in np.flatnonzero(~ok):
-        A, b, _, _ = p._H[i]
-        E = np.eye(A.shape[1])  # the box's sides as rows: the centre keeps its radius from them too
-        u, r = (None, -np.inf) if np.any(clo >= chi) else _cheb_free(np.vstack([A, Ap, -E, E]),
-                                                                     np.concatenate([b, bp, -clo, chi]), clo, chi)
-        if u is not None and r > CHEB_RTOL:
-            t = centre + s * np.clip(u, clo, chi)
+        A, b = p._H[i][0], (p._H[i][1] - p._H[i][0] @ cu) / H
+        u, r = _cheb_free(np.vstack([A, Ap, -E, E]), np.concatenate([b, bp, -flo, fhi]), flo, fhi)
+        if u is not None:  # a point with a positive radius: kept where exact arithmetic confirms it
+            t = centre + s * (cu + H * np.clip(u, flo, fhi))
             if _inside(t[None], domain)[0] and np.array_equal(exact_patterns(low, domain, t)[0, :nb],
                                                               p.patterns[i]):
                 keep[i], T[i] = True, t
                 continue
+        if u is not None and r > CHEB_RTOL:
             raise NumericalError(
                 f"expected a point of region {int(i)} of the whole {domain.dim}-D space strictly inside the "
                 f"{domain.kind} with its activation pattern, got none that float64 and exact arithmetic "
                 f"confirm (the region meets the {domain.kind} only in a sliver): use a smaller or larger "
                 f"{domain.kind}")
-        if clipped:
+        if far and not r < -CHEB_RTOL:
             raise NumericalError(
-                f"expected the {domain.kind} to hold every region of the whole {domain.dim}-D space or to lie "
-                f"within {LP_SPAN:.3g} feature units of the origin, got region {int(i)} outside it and a "
-                f"{domain.kind} reaching {float(np.max(np.abs(np.r_[ulo, uhi]))):.3g} units, where an LP "
-                f"cannot decide what it misses: use a box nearer the origin or all of R^{domain.dim}")
+                f"expected region {int(i)} of the whole {domain.dim}-D space to meet the {domain.kind} or to "
+                f"stay clear of it, got a sliver within {CHEB_RTOL:.3g} of the {domain.kind}'s size (it lies "
+                f"{float(np.max(np.abs(np.r_[ulo, uhi]))):.3g} feature units from the origin): use a "
+                f"{domain.kind} nearer the origin or all of R^{domain.dim}")
     pats = p.patterns[keep]
     widths = [u.n_bits for u in low.units][: len(p.layer_counts)]
     counts, at = [], 0
@@ -322,24 +326,30 @@ def count_wide(low: Lowered, domain: Domain, *, engine: str, network=None,
     none = (np.zeros((0, domain.dim)), np.zeros(0))
     n_pieces, at = _pieces(p, keep, -inf, inf, none)  # R^k's pieces of the kept regions: a lower bound
     if at.shape[0] and not _inside(centre + s * at, domain).all():  # a join outside the box: join within it
-        bound, _ = _pieces(p, keep, clo, chi, (Ap, bp))  # facets within the (clipped) box: an upper bound
-        if clipped and bound != n_pieces:
+        bound, _ = _pieces(p, keep, flo, fhi, (Ap, bp), frame=(cu, H))  # facets that meet the box
+        if bound < n_pieces:  # fewer facets than in all of R^k can never join more
             raise NumericalError(
-                f"expected the affine pieces of a {domain.kind} reaching beyond {LP_SPAN:.3g} feature units "
-                f"to be those of the whole space, got {bound} within that span and {n_pieces} in all: use a "
-                f"box nearer the origin or all of R^{domain.dim}")
+                f"expected at least the {n_pieces} affine pieces the whole space has among the regions of "
+                f"the {domain.kind}, got {bound} from the facets inside it (a rounding anomaly): use a "
+                f"{domain.kind} nearer the origin or all of R^{domain.dim}")
         n_pieces = bound
     return CountResult(n_keep, n_pieces, counts, "lp", extra=extra)
 
 
-def _pieces(p, keep: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: tuple) -> tuple[int, np.ndarray]:
-    """Affine pieces of the kept regions joined across facets that meet the box ``lo .. hi`` (walk units)
-    and the extra ``rows`` (a polygon's sides), and a point of the facet of every join made."""
+def _pieces(p, keep: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: tuple, *,
+            frame: tuple | None = None) -> tuple[int, np.ndarray]:
+    """Affine pieces of the kept regions joined across facets that meet the box ``lo .. hi`` and the extra
+    ``rows`` (a polygon's sides), and a point of the facet of every join made.
+
+    Coordinates are the walk's units ``u``, or ``v`` with ``u = cu + H v`` for ``frame = (cu, H)``.
+    """
     idx = np.flatnonzero(keep)
     if idx.size == 0:
         return 0, np.zeros((0, lo.size))
     Ap, bp = rows
-    regs = [SimpleNamespace(A=np.vstack([p._H[i][0], Ap]), b=np.concatenate([p._H[i][1], bp])) for i in idx]
+    cu, H = frame if frame is not None else (np.zeros(lo.size), 1.0)
+    regs = [SimpleNamespace(A=np.vstack([p._H[i][0], Ap]),
+                            b=np.concatenate([(p._H[i][1] - p._H[i][0] @ cu) / H, bp])) for i in idx]
     geo = SimpleNamespace(lo=lo, hi=hi, k=lo.size)
     joins: list = []
     labels = _pieces_lp(geo, regs, p._J[idx], p._Jabs[idx], p.patterns[idx], joins=joins)
