@@ -1,0 +1,432 @@
+"""Benchmark of the LP engine against its peers: relucent and a one-LP-per-candidate search.
+
+Three tools count the activation regions meeting the same cube (a box
+``[c - h, c + h]^d``) for the same He-initialised networks (``Network.from_arch``,
+seed 0), each in a fresh process (peak memory = the maximum resident set size
+of that process and its children):
+
+* **ours**: ``regions.count(net, box, engine="lp")``, the LP engine (HiGHS
+  through ``highspy``, depth-first split tree with screens);
+* **LP per candidate**: :func:`lp_per_candidate`, written here as an
+  independent reference: breadth-first search over the region adjacency graph
+  from the region of the cube's centre; for every known region and every
+  hidden unit, the pattern with that unit flipped is a candidate, and one
+  Chebyshev LP (``scipy.optimize.linprog``, HiGHS; the cube as variable
+  bounds) decides whether it has an interior in the cube.  Adjacent regions of
+  a generic network differ in exactly one unit (a facet lies on one bent
+  hyperplane), so the search is exact for generic weights; it is the naive
+  method (about ``n_hidden`` LPs per region);
+* **relucent** (PyPI ``relucent``, AGPL, run only here, in its own interpreter,
+  never imported by the package): ``Complex(convert(layers)).bfs(start=0,
+  cube_radius=h, cube_mode="clipped", nworkers=1)`` on the network shifted so
+  that the cube is centred at the origin (relucent's cube is ``[-r, r]^d``;
+  the first bias becomes ``b1 + W1 c``).  It walks the dual graph of the
+  complex with Gurobi LPs (gurobipy's licence-free, size-limited mode).
+  Because relucent costs seconds per region in high dimension, it is first run
+  on ``--probe`` regions (``max_polys``); the full search runs only when that
+  probe's rate predicts it ends within ``--limit`` (otherwise the table gives
+  the measured rate and the projected time, marked ``~``).
+
+Cases: ``10-8-8-1`` and ``12-8-8-1`` on ``[-1, 1]^d``, ``64-8-8-10`` on the
+digits box ``[0, 1]^64``, ``784-8-6-10`` on ``[0, 1]^784``, boxes of radius
+0.02 around a digits point (``64-16-16-10``) and of radius 0.05 around a
+28x28 upsampled digit (``784-8-6-10``), a small ``5-8-8-1`` where every tool
+finishes, and ``1000-8-1`` to show where licence-free Gurobi stops.  The
+regions columns must agree wherever two tools finish; the JSON records
+whether they do.
+
+Relucent is optional: without an interpreter that imports it (``--relucent-python``,
+``$RELUCENT_PYTHON`` or this one) its columns say why they are empty.
+
+Writes ``--out`` (default ``benchmarks/lp_peers.md``) and the rows as JSON with
+``--json``; ``benchmarks/run_all.py --only lp_peers`` runs it.
+
+Usage::
+
+    python benchmarks/bench_lp_peers.py --json benchmarks/lp_peers.json
+    python benchmarks/bench_lp_peers.py --quick     # a minute: small cases only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from regions.core.io import write_text_atomic  # noqa: E402
+
+#: Chebyshev radius (in units of the cube's half-side) above which a candidate region has an interior.
+RADIUS_TOL = 1e-9
+
+
+# ---------------------------------------------------------------- the one-LP-per-candidate search
+def _affine_maps(layers, pattern: np.ndarray):
+    """Pre-activations of every hidden unit as affine maps of the input, under ``pattern``: ``(A, c)``."""
+    rows, offs = [], []
+    A, c = layers[0]
+    i = 0
+    for l in range(len(layers) - 1):
+        rows.append(A)
+        offs.append(c)
+        n = A.shape[0]
+        on = pattern[i:i + n]
+        i += n
+        W, b = layers[l + 1]
+        A, c = W @ (on[:, None] * A), W @ (on * c) + b
+    return np.vstack(rows), np.concatenate(offs)
+
+
+def chebyshev(layers, pattern: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """Largest ``t <= 1`` with a ball of radius ``t`` in ``{u in [-1, 1]^d : every unit in its state}``.
+
+    ``layers`` act on normalised coordinates ``u``; one ``scipy.optimize.linprog``
+    (HiGHS) call.  Rows are normalised; a unit with a zero gradient is
+    active iff its constant is > 0 (a pattern giving it the other state is empty).
+    Returns ``(t, u)`` (``t = -inf`` and ``u = None`` when empty).
+    """
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    A, c = _affine_maps(layers, pattern)
+    d = A.shape[1]
+    norm = np.linalg.norm(A, axis=1)
+    scale = np.abs(A).sum(axis=1) + np.abs(c)
+    flat = norm <= 1e-12 * np.where(scale > 0, scale, 1.0)
+    if np.any(flat & ((c > 0) != pattern)):
+        return -np.inf, None
+    keep = ~flat
+    s = np.where(pattern[keep], 1.0, -1.0)
+    An, cn = A[keep] / norm[keep, None], c[keep] / norm[keep]
+    # active: a.u + c >= t  ->  -a.u + t <= c ; inactive: a.u + c <= -t  ->  a.u + t <= -c
+    A_ub = np.hstack([-s[:, None] * An, np.ones((An.shape[0], 1))])
+    b_ub = s * cn
+    cost = np.zeros(d + 1)
+    cost[-1] = -1.0
+    res = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=[(-1.0, 1.0)] * d + [(0.0, 1.0)], method="highs")
+    if res.status == 2:
+        return -np.inf, None
+    if res.status != 0:
+        raise RuntimeError(f"linprog failed: {res.message}")
+    return float(-res.fun), res.x[:d]
+
+
+def lp_per_candidate(net, centre: np.ndarray, half: float, *, time_limit: float | None = None) -> dict:
+    """Regions meeting the cube ``[centre - half, centre + half]`` by one LP per candidate pattern.
+
+    Breadth-first over the region adjacency graph (one unit flipped per
+    step), starting from the region of the centre (or of a seeded random
+    point of the cube if the centre's region is too thin).  Exact for generic
+    networks (adjacent regions differ in one unit).
+
+    Returns
+    -------
+    dict
+        ``regions`` (found), ``lps``, ``seconds``, ``complete`` (False when
+        ``time_limit`` stopped it), ``patterns`` (list of packed bytes).
+    """
+    t0 = time.perf_counter()
+    centre = np.asarray(centre, dtype=np.float64)
+    (W0, b0), rest = net.layers[0], list(net.layers[1:])
+    layers = [(W0 * half, b0 + W0 @ centre)] + rest
+    rng = np.random.default_rng(0)
+    lps, start = 0, None
+    for trial in range(100):
+        u = np.zeros(centre.shape[0]) if trial == 0 else rng.uniform(-1.0, 1.0, centre.shape[0])
+        p = net.patterns((centre + half * u)[None])[0]
+        lps += 1
+        if chebyshev(layers, p)[0] > RADIUS_TOL:
+            start = p
+            break
+    if start is None:
+        raise RuntimeError("no interior start point found")
+    seen = {np.packbits(start).tobytes()}
+    queue = deque([start])
+    complete = True
+    while queue:
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            complete = False
+            break
+        p = queue.popleft()
+        for j in range(p.shape[0]):
+            q = p.copy()
+            q[j] = ~q[j]
+            key = np.packbits(q).tobytes()
+            if key in seen:
+                continue
+            lps += 1
+            if chebyshev(layers, q)[0] > RADIUS_TOL:
+                seen.add(key)
+                queue.append(q)
+    return {"regions": len(seen), "lps": lps, "seconds": time.perf_counter() - t0, "complete": complete,
+            "patterns": sorted(seen)}
+
+
+# ---------------------------------------------------------------- cases and child processes
+def _centre(case: dict) -> tuple[np.ndarray, float]:
+    """Centre and half-side of a case's cube."""
+    d = int(case["arch"].split("-")[0])
+    if case["where"] == "box":
+        return np.full(d, 0.5 * (case["lo"] + case["hi"])), 0.5 * (case["hi"] - case["lo"])
+    from sklearn.datasets import load_digits  # noqa: PLC0415 -- bundled with scikit-learn, no download
+
+    x = load_digits().data[case["point"]] / 16.0
+    if d == 784:  # the 8x8 digit upsampled to 24x24 (3x3 blocks) and padded to 28x28, like an MNIST image
+        x = np.pad(np.kron(x.reshape(8, 8), np.ones((3, 3))), 2).ravel()
+    return x, float(case["radius"])
+
+
+_CHILD = r"""
+import json, resource, sys, time
+job = json.loads(sys.argv[1])
+sys.path.insert(0, job["root"])
+sys.path.insert(0, job["root"] + "/benchmarks")
+import numpy as np
+from regions import Network, box
+import bench_lp_peers as B
+case = job["case"]
+net = Network.from_arch(case["arch"], seed=0)
+c, h = B._centre(case)
+tool = job["tool"]
+t, cpu = time.perf_counter(), time.process_time()
+if tool == "ours":
+    import regions
+    res = regions.count(net, box(c - h, c + h, dim=net.input_dim), engine="lp")
+    out = {"regions": int(res.regions), "lps": int(res.extra["lps"]), "complete": not res.partial}
+elif tool == "naive":
+    r = B.lp_per_candidate(net, c, h, time_limit=job["limit"])
+    out = {k: r[k] for k in ("regions", "lps", "complete")}
+else:
+    from relucent import Complex, convert
+    layers = [(W.copy(), b.copy()) for W, b in net.layers]
+    layers[0] = (layers[0][0], layers[0][1] + layers[0][0] @ c)
+    cx = Complex(convert(layers))
+    kw = {} if job["max_polys"] is None else {"max_polys": job["max_polys"]}
+    r = cx.bfs(start=np.zeros(net.input_dim), cube_radius=h, cube_mode="clipped", nworkers=1, verbose=0, **kw)
+    out = {"regions": len(cx), "complete": bool(r.complete)}
+out.update(seconds=time.perf_counter() - t, cpu=time.process_time() - cpu,
+           peak_mb=max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)
+print(json.dumps(out))
+"""
+
+
+def measure(tool: str, case: dict, limit: float, python: str = sys.executable, max_polys: int | None = None) -> dict:
+    """One count in a fresh interpreter under a wall-clock limit (a little above ``limit`` for the search)."""
+    job = {"tool": tool, "case": case, "limit": limit, "max_polys": max_polys, "root": str(ROOT)}
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    try:
+        out = subprocess.run([python, "-c", _CHILD, json.dumps(job)], capture_output=True, text=True,
+                             timeout=limit + 60, env=env, cwd=str(ROOT))
+    except subprocess.TimeoutExpired:
+        return {"timeout": limit}
+    if out.returncode != 0:
+        tail = (out.stderr or "").strip().splitlines()
+        return {"error": tail[-1][:200] if tail else f"exit code {out.returncode}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def relucent_python(option: str | None) -> str | None:
+    """An interpreter that imports relucent (and gurobipy): ``option``, ``$RELUCENT_PYTHON`` or this one."""
+    for cand in (option, os.environ.get("RELUCENT_PYTHON"), sys.executable):
+        if cand and subprocess.run([cand, "-c", "import relucent, gurobipy"], capture_output=True).returncode == 0:
+            return cand
+    return None
+
+
+def run_relucent(py: str, case: dict, ours: dict, limit: float, probe: int) -> dict:
+    """A probe of ``probe`` regions, then the full search only if the probe's rate predicts it fits ``limit``."""
+    first = measure("relucent", case, limit, py, max_polys=probe)
+    if "regions" not in first:
+        return first
+    if first["complete"]:
+        return first
+    rate = first["seconds"] / max(first["regions"], 1)
+    target = ours.get("regions")
+    projected = rate * target if target else None
+    out = {"probe": first, "rate_s_per_region": rate, "projected_seconds": projected}
+    if projected is not None and projected <= limit:
+        full = measure("relucent", case, limit, py)
+        out.update(full)
+    return out
+
+
+def cases(quick: bool) -> list[dict]:
+    if quick:
+        return [{"arch": "5-8-8-1", "where": "box", "lo": -1.0, "hi": 1.0},
+                {"arch": "64-6-4-10", "where": "point", "point": 0, "radius": 0.05}]
+    return [{"arch": "5-8-8-1", "where": "box", "lo": -1.0, "hi": 1.0},
+            {"arch": "10-8-8-1", "where": "box", "lo": -1.0, "hi": 1.0},
+            {"arch": "12-8-8-1", "where": "box", "lo": -1.0, "hi": 1.0},
+            {"arch": "64-8-8-10", "where": "box", "lo": 0.0, "hi": 1.0},
+            {"arch": "784-8-6-10", "where": "box", "lo": 0.0, "hi": 1.0},
+            {"arch": "64-16-16-10", "where": "point", "point": 0, "radius": 0.02},
+            {"arch": "784-8-6-10", "where": "point", "point": 0, "radius": 0.05},
+            {"arch": "1000-8-1", "where": "box", "lo": -1.0, "hi": 1.0}]
+
+
+def _domain(case: dict) -> str:
+    d = case["arch"].split("-")[0]
+    if case["where"] == "box":
+        return f"[{case['lo']:g},{case['hi']:g}]^{d}"
+    what = "digit" if d == "64" else "upsampled digit"
+    return f"{what} {case['point']} ± {case['radius']:g}"
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small cases only (about a minute)")
+    ap.add_argument("--limit", type=float, default=120.0, help="seconds per measurement (default 120)")
+    ap.add_argument("--probe", type=int, default=10, help="regions of relucent's probe run (default 10)")
+    ap.add_argument("--relucent-python", default=None, help="interpreter with relucent and gurobipy")
+    ap.add_argument("--skip-peers", action="store_true", help="run no relucent")
+    ap.add_argument("--only", default=None, help="comma-separated network names to run (default all)")
+    ap.add_argument("--json", help="also write the rows as JSON here")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "lp_peers.md"))
+    ap.add_argument("--from-json", metavar="PATH", help="run nothing: re-render --out from a finished run's JSON")
+    args = ap.parse_args(argv)
+    if args.from_json:
+        text = render(json.loads(Path(args.from_json).read_text()))
+        write_text_atomic(Path(args.out), text)
+        print(text)
+        return
+    py = None if args.skip_peers else relucent_python(args.relucent_python)
+    why = ("--skip-peers" if args.skip_peers else
+           "no interpreter imports relucent and gurobipy (pip install relucent; or --relucent-python)")
+    version = None
+    if py:
+        version = subprocess.run([py, "-c", "import importlib.metadata as m; print(m.version('relucent'), "
+                                  "m.version('gurobipy'))"], capture_output=True, text=True).stdout.strip()
+    load0 = os.getloadavg()
+    t0 = time.perf_counter()
+    rows = []
+    for case in cases(args.quick):
+        if args.only and case["arch"] not in args.only.split(","):
+            continue
+        row = {"case": case, "domain": _domain(case)}
+        row["ours"] = measure("ours", case, args.limit)
+        print(case["arch"], row["domain"], "ours", row["ours"], flush=True)
+        row["naive"] = measure("naive", case, args.limit)
+        print(case["arch"], row["domain"], "naive", row["naive"], flush=True)
+        if py:
+            row["relucent"] = run_relucent(py, case, row["ours"], args.limit, args.probe)
+            print(case["arch"], row["domain"], "relucent", row["relucent"], flush=True)
+        rows.append(row)
+    data = {"rows": rows, "quick": args.quick, "limit": args.limit, "probe": args.probe,
+            "relucent": version if py else None, "relucent_missing": None if py else why,
+            "loadavg_start": load0, "loadavg_end": os.getloadavg(), "seconds": time.perf_counter() - t0}
+    text = render(data)
+    write_text_atomic(Path(args.out), text)
+    if args.json:
+        write_text_atomic(Path(args.json), json.dumps(data, indent=1) + "\n")
+    print(text)
+
+
+def _n(r: dict | None) -> str:
+    """A count cell: the number, ``>= n`` when stopped early, ``-`` when nothing came back."""
+    if not r or "regions" not in r:
+        return "-"
+    return f"{r['regions']:,}" if r.get("complete", True) else f">= {r['regions']:,}"
+
+
+def _s(r: dict | None) -> str:
+    if not r:
+        return ""
+    if "timeout" in r:
+        return f"> {r['timeout']:.0f}"
+    if "error" in r:
+        return "error"
+    if "seconds" not in r:
+        return f"~{r['projected_seconds']:,.0f}" if r.get("projected_seconds") else "-"
+    return f"{r['seconds']:.2f}" + ("" if r.get("complete", True) else " (stopped)")
+
+
+def _agree(row: dict) -> str:
+    """Whether the tools that finished report the same number of regions."""
+    done = {k: row[k]["regions"] for k in ("ours", "naive", "relucent")
+            if isinstance(row.get(k), dict) and "regions" in row[k] and row[k].get("complete", True)}
+    if len(done) < 2:
+        return "-"
+    return "yes" if len(set(done.values())) == 1 else "NO: " + ", ".join(f"{k} {v}" for k, v in done.items())
+
+
+def _ratio(ours: dict, other: dict | None) -> str:
+    """Their seconds / our seconds (above 1: ours faster); ``>`` from a stopped run, ``~`` projected."""
+    if not other or "seconds" not in ours:
+        return ""
+    if "timeout" in other:
+        return f"> {other['timeout'] / ours['seconds']:,.0f}"
+    if "seconds" not in other:
+        p = other.get("projected_seconds")
+        return f"~{p / ours['seconds']:,.0f}" if p else ""
+    if not other.get("complete", True):
+        # stopped at the limit having found a share of the regions: a lower bound
+        return f"> {other['seconds'] / ours['seconds']:,.0f}"
+    return f"{other['seconds'] / ours['seconds']:,.1f}"
+
+
+def render(data: dict) -> str:
+    """The Markdown of one run's JSON (``--from-json`` re-renders a finished run)."""
+    rows, limit = data["rows"], data["limit"]
+    lines = ["# LP engine vs relucent and a one-LP-per-candidate search", "",
+             f"Written by `python benchmarks/bench_lp_peers.py{' --quick' if data.get('quick') else ''}`; every "
+             "number below comes from that one run "
+             f"({data['seconds'] / 60:.0f} min; load average at the start "
+             f"{', '.join(f'{v:.2f}' for v in data['loadavg_start'])}, at the end "
+             f"{', '.join(f'{v:.2f}' for v in data['loadavg_end'])} on {os.cpu_count()} cores).", "",
+             "Same He-initialised weights (seed 0) for all tools, regions meeting the same cube; one fresh process "
+             f"per measurement, {limit:.0f} s each. *ours*: `regions.count(..., engine=\"lp\")`. *LP/cand.*: "
+             "breadth-first search with one scipy/HiGHS Chebyshev LP per candidate pattern (one unit flipped), "
+             "`lp_per_candidate` in the benchmark file. *relucent*: "
+             + (f"relucent {data['relucent'].split()[0]} (gurobipy {data['relucent'].split()[-1]}, licence-free "
+                "size-limited mode), `Complex.bfs(cube_mode=\"clipped\", nworkers=1)` on the net shifted so the "
+                f"cube is centred at 0; first {data['probe']} regions as a probe, then the full search only where "
+                "the probe's rate predicts it ends within the limit (`~`: projected from the probe's rate)."
+                if data.get("relucent") else f"not run: {data['relucent_missing']}."),
+             "`>= n`: regions found when the search stopped at the limit; ratio = their seconds / ours (above 1: "
+             "ours faster; `>` a lower bound from a stopped run). LPs/region: LPs solved / regions. Peak MB: "
+             "maximum resident memory of the process (and its children).", "",
+             "| network | cube | regions ours | LP/cand. | relucent | agree | ours s | LP/cand. s | relucent s "
+             "| LP/cand. / ours | relucent / ours | LPs/region ours | LP/cand. | peak MB ours | LP/cand. | relucent |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        o, nv, rl = row["ours"], row["naive"], row.get("relucent")
+        rel_n = _n(rl) if rl and "regions" in rl else ("-" if rl else "")
+        if rl and "error" in rl:
+            rel_n = "fails"
+        lpr = (lambda r: f"{r['lps'] / r['regions']:.1f}" if r and r.get("lps") and r.get("regions") else "")
+        mb = (lambda r: f"{r['peak_mb']:.0f}" if r and "peak_mb" in r else "")
+        lines.append(f"| {row['case']['arch']} | {row['domain']} | {_n(o)} | {_n(nv)} | {rel_n} | {_agree(row)} "
+                     f"| {_s(o)} | {_s(nv)} | {_s(rl)} | {_ratio(o, nv)} | {_ratio(o, rl)} | {lpr(o)} | {lpr(nv)} "
+                     f"| {mb(o)} | {mb(nv)} | {mb(rl)} |")
+    notes = []
+    for row in rows:
+        rl = row.get("relucent")
+        if rl and "error" in rl:
+            notes.append(f"* relucent on {row['case']['arch']} {row['domain']} stops with: `{rl['error']}`")
+        elif rl and "rate_s_per_region" in rl:
+            notes.append(f"* relucent on {row['case']['arch']} {row['domain']}: {rl['rate_s_per_region']:.3f} s "
+                         f"per region over its first {rl['probe']['regions']} regions (probe "
+                         f"{rl['probe']['seconds']:.1f} s)" + ("; full search not run, projected "
+                                                              f"{rl['projected_seconds']:,.0f} s"
+                                                              if "seconds" not in rl else ""))
+    if notes:
+        lines += ["", "Relucent details:", ""] + notes
+    lines += ["", "Where relucent stops: its Chebyshev LP for a cell has the d input columns plus a radius and one "
+              "row per hidden unit plus the 2d rows of the cube (`Polyhedron._halfspaces_with_bounding_box_err`); "
+              "gurobipy's licence-free mode refuses models above 2,000 rows or columns, so any cube of dimension "
+              "d with 2d + (hidden units) > 2,000 fails (`1000-8-1`: 2,008 rows); 784-D cubes (1,582 rows for "
+              "784-8-6-10) still run, at seconds per region.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
