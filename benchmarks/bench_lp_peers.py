@@ -211,7 +211,7 @@ else:
     layers[0] = (layers[0][0], layers[0][1] + layers[0][0] @ c)
     cx = Complex(convert(layers))
     kw = {} if job["max_polys"] is None else {"max_polys": job["max_polys"]}
-    r = cx.bfs(start=np.zeros(net.input_dim), cube_radius=h, cube_mode="clipped", nworkers=1, verbose=0, **kw)
+    r = cx.bfs(start=np.zeros(net.input_dim), cube_radius=h, cube_mode=job["mode"], nworkers=1, verbose=0, **kw)
     out = {"regions": len(cx), "complete": bool(r.complete)}
 out.update(seconds=time.perf_counter() - t, cpu=time.process_time() - cpu,
            peak_mb=max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -220,9 +220,10 @@ print(json.dumps(out))
 """
 
 
-def measure(tool: str, case: dict, limit: float, python: str = sys.executable, max_polys: int | None = None) -> dict:
+def measure(tool: str, case: dict, limit: float, python: str = sys.executable, max_polys: int | None = None,
+            mode: str = "clipped") -> dict:
     """One count in a fresh interpreter under a wall-clock limit (a little above ``limit`` for the search)."""
-    job = {"tool": tool, "case": case, "limit": limit, "max_polys": max_polys, "root": str(ROOT)}
+    job = {"tool": tool, "case": case, "limit": limit, "max_polys": max_polys, "root": str(ROOT), "mode": mode}
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
         out = subprocess.run([python, "-c", _CHILD, json.dumps(job)], capture_output=True, text=True,
@@ -244,12 +245,19 @@ def relucent_python(option: str | None) -> str | None:
 
 
 def run_relucent(py: str, case: dict, ours: dict, limit: float, probe: int) -> dict:
-    """A probe of ``probe`` regions, then the full search only if the probe's rate predicts it fits ``limit``."""
-    first = measure("relucent", case, limit, py, max_polys=probe)
-    if "regions" not in first:
-        return first
-    if first["complete"]:
-        return first
+    """A probe of ``probe`` regions, then the full search only if the probe's rate predicts it fits ``limit``.
+
+    ``cube_mode="clipped"`` first; where relucent raises on it, the probe is
+    repeated with ``cube_mode="intersect"`` (the error is kept as ``clipped_error``).
+    """
+    mode = "clipped"
+    first = measure("relucent", case, limit, py, max_polys=probe, mode=mode)
+    clipped_error = first.get("error")
+    if clipped_error and "GurobiError" not in clipped_error:
+        mode = "intersect"
+        first = measure("relucent", case, limit, py, max_polys=probe, mode=mode)
+    if "regions" not in first or first["complete"]:
+        return {**first, "mode": mode, "clipped_error": clipped_error}
     rate = first["seconds"] / max(first["regions"], 1)
     target = ours.get("regions")
     projected = rate * target if target else None
@@ -283,6 +291,95 @@ def _domain(case: dict) -> str:
     return f"{what} {case['point']} ± {case['radius']:g}"
 
 
+# ---------------------------------------------------------------- local complexity at the issue's scale
+_LOCAL_WORKER = r"""
+import json, sys, time
+import numpy as np
+job = json.loads(sys.argv[1])
+sys.path.insert(0, job["root"])
+import regions
+from regions import Network
+from sklearn.datasets import load_digits
+X = load_digits().data / 16.0
+nets = {"he": Network.from_arch("64-16-16-10", seed=0), "trained": Network.load(job["trained"])}
+with open(job["out"], "a") as fh:
+    for i in job["points"]:
+        for name, kind in (("he", "box"), ("trained", "box"), ("he", "cross"), ("trained", "cross")):
+            t, c = time.perf_counter(), time.process_time()
+            r = regions.local_complexity(nets[name], X[i:i + 1], job["radius"], kind=kind)
+            fh.write(json.dumps({"point": i, "net": name, "kind": kind, "regions": int(r["regions"][0]),
+                                 "units_cut": int(r["units_cut"][0]), "partial": bool(r["partial"][0]),
+                                 "seconds": time.perf_counter() - t, "cpu": time.process_time() - c}) + "\n")
+            fh.flush()
+"""
+
+
+def trained_digits_net(path: Path) -> Path:
+    """The 64-16-16-10 MLP trained on the bundled digits (``regions.experiments.digits.train_digits``, seed 0)."""
+    import tempfile  # noqa: PLC0415
+
+    from regions.experiments.digits import train_digits  # noqa: PLC0415
+
+    if not path.exists():
+        with tempfile.TemporaryDirectory(prefix="lp_peers_train-") as tmp:
+            run = train_digits(Path(tmp) / "run", hidden=(16, 16), epochs=20, seed=0)
+            run.network().save(path)
+    return path
+
+
+def run_local(args) -> None:
+    """Local complexity over ``--points`` digits points: He and trained 64-16-16-10, box and cross."""
+    out = Path(args.local_rows)
+    if out.exists() and not args.resume:
+        raise SystemExit(f"{out} exists: pass --resume to add to it")
+    trained = trained_digits_net(Path(args.trained))
+    done = set()
+    if out.exists():
+        done = {json.loads(line)["point"] for line in out.read_text().splitlines() if line.strip()}
+    # a seeded order: the points finished at any time are a uniform sample of the points
+    order = [int(i) for i in np.random.default_rng(0).permutation(args.points) if int(i) not in done]
+    procs = []
+    for w in range(args.workers):
+        job = {"root": str(ROOT), "trained": str(trained), "out": str(out) + f".w{w}", "radius": args.radius,
+               "points": order[w::args.workers]}
+        procs.append(subprocess.Popen([sys.executable, "-c", _LOCAL_WORKER, json.dumps(job)],
+                                      env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")))
+    for p in procs:
+        p.wait()
+    with open(out, "a") as fh:
+        for w in range(args.workers):
+            part = Path(str(out) + f".w{w}")
+            if part.exists():
+                fh.write(part.read_text())
+                part.unlink()
+
+
+def render_local(rows: list[dict], radius: float, n_points: int) -> str:
+    """The Markdown of the local-complexity rows (one per point, network and shape)."""
+    lines = ["# Local complexity at the issue's scale", "",
+             f"`regions.local_complexity` on digits points (8x8, scaled to [0, 1]), radius {radius:g}, "
+             "He-initialised (seed 0) and trained (`train_digits`, hidden 16-16, 20 epochs, seed 0) 64-16-16-10 "
+             "nets; points taken in a seeded random order, so finished points are a uniform sample. Written by "
+             "`python benchmarks/bench_lp_peers.py --local`. CPU seconds are the counting process's own "
+             "(the machine is shared: wall seconds depend on its load).", "",
+             "| net | shape | points done | regions: mean (max) | units cut: mean (max) | partial | CPU s total "
+             "| CPU s / point | wall s total | projected CPU s for all |",
+             "|---|---|---:|---|---|---:|---:|---:|---:|---:|"]
+    for net in ("he", "trained"):
+        for kind in ("box", "cross"):
+            rs = [r for r in rows if r["net"] == net and r["kind"] == kind]
+            if not rs:
+                continue
+            rg = [r["regions"] for r in rs]
+            uc = [r["units_cut"] for r in rs]
+            cpu = sum(r["cpu"] for r in rs)
+            wall = sum(r["seconds"] for r in rs)
+            lines.append(f"| {net} | {kind} | {len(rs)} / {n_points} | {np.mean(rg):.1f} ({max(rg)}) | "
+                         f"{np.mean(uc):.1f} ({max(uc)}) | {sum(r['partial'] for r in rs)} | {cpu:.0f} | "
+                         f"{cpu / len(rs):.2f} | {wall:.0f} | {cpu / len(rs) * n_points:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small cases only (about a minute)")
@@ -294,7 +391,24 @@ def main(argv=None) -> None:
     ap.add_argument("--json", help="also write the rows as JSON here")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "lp_peers.md"))
     ap.add_argument("--from-json", metavar="PATH", help="run nothing: re-render --out from a finished run's JSON")
+    ap.add_argument("--local", action="store_true",
+                    help="instead: local complexity over --points digits points (box and cross, He and trained)")
+    ap.add_argument("--points", type=int, default=200, help="with --local: digits points (default 200)")
+    ap.add_argument("--radius", type=float, default=0.05, help="with --local: radius (default 0.05)")
+    ap.add_argument("--workers", type=int, default=2, help="with --local: worker processes (default 2)")
+    ap.add_argument("--trained", default=str(ROOT / "benchmarks" / "_scratch" / "digits_64-16-16-10.npz"),
+                    help="with --local: the trained net (trained and saved here when missing)")
+    ap.add_argument("--local-rows", default=str(ROOT / "benchmarks" / "lp_local_check.jsonl"),
+                    help="with --local: one JSON line per point, network and shape")
+    ap.add_argument("--resume", action="store_true", help="with --local: add the points not yet in --local-rows")
     args = ap.parse_args(argv)
+    if args.local:
+        run_local(args)
+        rows = [json.loads(line) for line in Path(args.local_rows).read_text().splitlines() if line.strip()]
+        text = render_local(rows, args.radius, args.points)
+        write_text_atomic(ROOT / "benchmarks" / "lp_local_check.md", text)
+        print(text)
+        return
     if args.from_json:
         text = render(json.loads(Path(args.from_json).read_text()))
         write_text_atomic(Path(args.out), text)
@@ -389,29 +503,51 @@ def render(data: dict) -> str:
              "breadth-first search with one scipy/HiGHS Chebyshev LP per candidate pattern (one unit flipped), "
              "`lp_per_candidate` in the benchmark file. *relucent*: "
              + (f"relucent {data['relucent'].split()[0]} (gurobipy {data['relucent'].split()[-1]}, licence-free "
-                "size-limited mode), `Complex.bfs(cube_mode=\"clipped\", nworkers=1)` on the net shifted so the "
-                f"cube is centred at 0; first {data['probe']} regions as a probe, then the full search (cut at the "
-                "limit) only where the probe's rate predicts it ends within 3 limits (`~`: projected from the probe's rate)."
+                "size-limited mode), `Complex.bfs(cube_mode=\"clipped\", nworkers=1)` (`\"intersect\"` where "
+                "clipped raises) on the net shifted so the cube is centred at 0; first "
+                f"{data['probe']} regions as a probe, then the full search (cut at the limit) only where the "
+                "probe's rate predicts it ends within 3 limits (`~`: projected from the probe's rate)."
                 if data.get("relucent") else f"not run: {data['relucent_missing']}."),
              "`>= n`: regions found when the search stopped at the limit; ratio = their seconds / ours (above 1: "
              "ours faster; `>` a lower bound from a stopped run). LPs/region: LPs solved / regions. Peak MB: "
              "maximum resident memory of the process (and its children).", "",
-             "| network | cube | regions ours | LP/cand. | relucent | agree | ours s | LP/cand. s | relucent s "
-             "| LP/cand. / ours | relucent / ours | LPs/region ours | LP/cand. | peak MB ours | LP/cand. | relucent |",
-             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "Regions (they must agree where two tools finished):", "",
+             "| network | cube | ours | LP/cand. | relucent | agree |", "|---|---|---:|---:|---:|---|"]
     for row in rows:
         o, nv, rl = row["ours"], row["naive"], row.get("relucent")
-        rel_n = _n(rl) if rl and "regions" in rl else ("-" if rl else "")
-        if rl and "error" in rl:
-            rel_n = "fails"
+        rel_n = "fails" if rl and "error" in rl else (_n(rl) if rl else "")
+        lines.append(f"| {row['case']['arch']} | {row['domain']} | {_n(o)} | {_n(nv)} | {rel_n} | {_agree(row)} |")
+    lines += ["", "Seconds (wall clock; CPU seconds of the counting process in brackets: the machine is shared, "
+              "and relucent's LPs run in a child process whose CPU time is not in its bracket):", "",
+              "| network | cube | ours | LP/cand. | relucent | LP/cand. / ours (CPU) | relucent / ours |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+
+    def secs(r):
+        t = _s(r)
+        return t + (f" ({r['cpu']:.1f})" if r and "cpu" in r and r.get("seconds") else "")
+
+    for row in rows:
+        o, nv, rl = row["ours"], row["naive"], row.get("relucent")
+        cpu = (f" ({nv['cpu'] / o['cpu']:.1f})" if "cpu" in o and "cpu" in nv and nv.get("complete")
+               and o["cpu"] > 0 else "")
+        lines.append(f"| {row['case']['arch']} | {row['domain']} | {secs(o)} | {secs(nv)} | {secs(rl)} "
+                     f"| {_ratio(o, nv)}{cpu} | {_ratio(o, rl)} |")
+    lines += ["", "LPs per region and peak memory:", "",
+              "| network | cube | LPs/region ours | LP/cand. | peak MB ours | LP/cand. | relucent |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        o, nv, rl = row["ours"], row["naive"], row.get("relucent")
         lpr = (lambda r: f"{r['lps'] / r['regions']:.1f}" if r and r.get("lps") and r.get("regions") else "")
         mb = (lambda r: f"{r['peak_mb']:.0f}" if r and "peak_mb" in r else "")
-        lines.append(f"| {row['case']['arch']} | {row['domain']} | {_n(o)} | {_n(nv)} | {rel_n} | {_agree(row)} "
-                     f"| {_s(o)} | {_s(nv)} | {_s(rl)} | {_ratio(o, nv)} | {_ratio(o, rl)} | {lpr(o)} | {lpr(nv)} "
-                     f"| {mb(o)} | {mb(nv)} | {mb(rl)} |")
+        lines.append(f"| {row['case']['arch']} | {row['domain']} | {lpr(o)} | {lpr(nv)} | {mb(o)} | {mb(nv)} "
+                     f"| {mb(rl)} |")
     notes = []
     for row in rows:
         rl = row.get("relucent")
+        if rl and rl.get("clipped_error") and rl.get("mode") == "intersect":
+            notes.append(f"* relucent on {row['case']['arch']} {row['domain']} with `cube_mode=\"clipped\"` stops "
+                         f"with `{rl['clipped_error']}`; the row shows `cube_mode=\"intersect\"` (cells meeting "
+                         "the cube, unclipped)")
         if rl and "error" in rl:
             notes.append(f"* relucent on {row['case']['arch']} {row['domain']} stops with: `{rl['error']}`")
         elif rl and "rate_s_per_region" in rl:
