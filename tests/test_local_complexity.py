@@ -99,3 +99,28 @@ def test_budget_is_flagged_never_silent():
             regions.local_complexity(net, X, 0.05, max_regions=bad)
     with pytest.raises(RegionsError, match="jobs"):
         regions.local_complexity(net, X, 0.05, jobs=-1)
+
+
+def test_cli_local_jobs(tmp_path):
+    """``regions local --jobs 2`` writes the rows of the in-process count (checked against the vertex engine)."""
+    from click.testing import CliRunner
+
+    from regions.cli.main import main
+
+    pts = tmp_path / "pts.npy"
+    np.save(pts, np.random.default_rng(3).normal(size=(3, 5)) * 0.2)
+    outs = {}
+    for jobs in ("0", "2"):
+        out = tmp_path / f"local{jobs}.csv"
+        r = CliRunner().invoke(main, ["local", "--arch", "5-6-4-1", "--points", str(pts), "--radius", "0.3",
+                                      "--jobs", jobs, "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        outs[jobs] = out.read_text()
+    assert outs["0"] == outs["2"]
+    net, X = Network.from_arch("5-6-4-1", seed=0), np.load(pts)
+    for i, line in enumerate(outs["2"].splitlines()[1:]):
+        assert int(line.split(",")[1]) == regions.count(net, box(X[i] - 0.3, X[i] + 0.3, dim=5),
+                                                        engine="polytope").regions
+    r = CliRunner().invoke(main, ["local", "--arch", "5-6-4-1", "--points", str(pts), "--radius", "0.3",
+                                  "--jobs", "-1"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
