@@ -24,9 +24,13 @@ of that process and its children):
   complex with Gurobi LPs (gurobipy's licence-free, size-limited mode).
   Because relucent costs seconds per region in high dimension, it is first run
   on ``--probe`` regions (``max_polys``); the full search runs only when that
-  probe's rate predicts it ends within three times ``--limit`` (the rate
-  includes relucent's start-up; the full search is still cut at ``--limit``; otherwise the table gives
-  the measured rate and the projected time, marked ``~``).
+  probe's rate (start-up included) predicts it ends within ``--relucent-seconds``
+  (otherwise the table gives the measured rate and the projected time, marked ``~``).
+
+The one-LP-per-candidate search stops after ``--cpu-limit`` CPU seconds (CPU,
+not wall: the machine may be shared); a stopped search gives the regions found
+and an extrapolated CPU ratio (``~``).  Every measurement is killed after
+``--limit`` wall-clock seconds.
 
 Cases: ``10-8-8-1`` and ``12-8-8-1`` on ``[-1, 1]^d``, ``64-8-8-10`` on the
 digits box ``[0, 1]^64``, ``784-8-6-10`` on ``[0, 1]^784``, boxes of radius
@@ -66,6 +70,8 @@ sys.path.insert(0, str(ROOT))
 
 from regions.core.io import write_text_atomic  # noqa: E402
 
+#: CPU seconds of the one-LP-per-candidate search per case (``--cpu-limit``; CPU, not wall: the machine may be shared).
+CPU_LIMIT = 30.0
 #: Chebyshev radius (in units of the cube's half-side) above which a candidate region has an interior.
 RADIUS_TOL = 1e-9
 
@@ -120,7 +126,8 @@ def chebyshev(layers, pattern: np.ndarray) -> tuple[float, np.ndarray | None]:
     return float(-res.fun), res.x[:d]
 
 
-def lp_per_candidate(net, centre: np.ndarray, half: float, *, time_limit: float | None = None) -> dict:
+def lp_per_candidate(net, centre: np.ndarray, half: float, *, time_limit: float | None = None,
+                     clock=time.perf_counter) -> dict:
     """Regions meeting the cube ``[centre - half, centre + half]`` by one LP per candidate pattern.
 
     Breadth-first over the region adjacency graph (one unit flipped per
@@ -132,9 +139,11 @@ def lp_per_candidate(net, centre: np.ndarray, half: float, *, time_limit: float 
     -------
     dict
         ``regions`` (found), ``lps``, ``seconds``, ``complete`` (False when
-        ``time_limit`` stopped it), ``patterns`` (list of packed bytes).
+        ``time_limit`` stopped it; measured on ``clock``, e.g. ``time.process_time``
+        for CPU seconds), ``patterns`` (list of packed bytes).
     """
     t0 = time.perf_counter()
+    c0 = clock()
     centre = np.asarray(centre, dtype=np.float64)
     (W0, b0), rest = net.layers[0], list(net.layers[1:])
     layers = [(W0 * half, b0 + W0 @ centre)] + rest
@@ -153,7 +162,7 @@ def lp_per_candidate(net, centre: np.ndarray, half: float, *, time_limit: float 
     queue = deque([start])
     complete = True
     while queue:
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+        if time_limit is not None and clock() - c0 > time_limit:
             complete = False
             break
         p = queue.popleft()
@@ -203,7 +212,7 @@ if tool == "ours":
     res = regions.count(net, box(c - h, c + h, dim=net.input_dim), engine="lp")
     out = {"regions": int(res.regions), "lps": int(res.extra["lps"]), "complete": not res.partial}
 elif tool == "naive":
-    r = B.lp_per_candidate(net, c, h, time_limit=job["limit"])
+    r = B.lp_per_candidate(net, c, h, time_limit=job["cpu_limit"], clock=time.process_time)
     out = {k: r[k] for k in ("regions", "lps", "complete")}
 else:
     from relucent import Complex, convert
@@ -223,11 +232,12 @@ print(json.dumps(out))
 def measure(tool: str, case: dict, limit: float, python: str = sys.executable, max_polys: int | None = None,
             mode: str = "clipped") -> dict:
     """One count in a fresh interpreter under a wall-clock limit (a little above ``limit`` for the search)."""
-    job = {"tool": tool, "case": case, "limit": limit, "max_polys": max_polys, "root": str(ROOT), "mode": mode}
+    job = {"tool": tool, "case": case, "limit": limit, "max_polys": max_polys, "root": str(ROOT), "mode": mode,
+           "cpu_limit": CPU_LIMIT}
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
         out = subprocess.run([python, "-c", _CHILD, json.dumps(job)], capture_output=True, text=True,
-                             timeout=limit + 60, env=env, cwd=str(ROOT))
+                             timeout=limit, env=env, cwd=str(ROOT))
     except subprocess.TimeoutExpired:
         return {"timeout": limit}
     if out.returncode != 0:
@@ -244,7 +254,7 @@ def relucent_python(option: str | None) -> str | None:
     return None
 
 
-def run_relucent(py: str, case: dict, ours: dict, limit: float, probe: int) -> dict:
+def run_relucent(py: str, case: dict, ours: dict, budget: float, probe: int, limit: float) -> dict:
     """A probe of ``probe`` regions, then the full search only if the probe's rate predicts it fits ``limit``.
 
     ``cube_mode="clipped"`` first; where relucent raises on it, the probe is
@@ -263,7 +273,7 @@ def run_relucent(py: str, case: dict, ours: dict, limit: float, probe: int) -> d
     projected = rate * target if target else None
     out = {"probe": first, "rate_s_per_region": rate, "projected_seconds": projected}
     # the probe's rate includes relucent's start-up (seconds): it overestimates small cases
-    if projected is not None and projected <= 3 * limit:
+    if projected is not None and projected <= budget:
         full = measure("relucent", case, limit, py)
         out.update(full)
     return out
@@ -381,10 +391,16 @@ def render_local(rows: list[dict], radius: float, n_points: int) -> str:
 
 
 def main(argv=None) -> None:
+    global CPU_LIMIT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small cases only (about a minute)")
-    ap.add_argument("--limit", type=float, default=120.0, help="seconds per measurement (default 120)")
-    ap.add_argument("--probe", type=int, default=10, help="regions of relucent's probe run (default 10)")
+    ap.add_argument("--limit", type=float, default=1800.0,
+                    help="wall-clock seconds after which a measurement is killed (default 1800)")
+    ap.add_argument("--cpu-limit", type=float, default=CPU_LIMIT,
+                    help=f"CPU seconds of the one-LP-per-candidate search (default {CPU_LIMIT:g})")
+    ap.add_argument("--relucent-seconds", type=float, default=300.0,
+                    help="relucent's full search runs where its probe predicts at most this many seconds")
+    ap.add_argument("--probe", type=int, default=5, help="regions of relucent's probe run (default 5)")
     ap.add_argument("--relucent-python", default=None, help="interpreter with relucent and gurobipy")
     ap.add_argument("--skip-peers", action="store_true", help="run no relucent")
     ap.add_argument("--only", default=None, help="comma-separated network names to run (default all)")
@@ -402,6 +418,7 @@ def main(argv=None) -> None:
                     help="with --local: one JSON line per point, network and shape")
     ap.add_argument("--resume", action="store_true", help="with --local: add the points not yet in --local-rows")
     args = ap.parse_args(argv)
+    CPU_LIMIT = args.cpu_limit
     if args.local:
         run_local(args)
         rows = [json.loads(line) for line in Path(args.local_rows).read_text().splitlines() if line.strip()]
@@ -433,10 +450,11 @@ def main(argv=None) -> None:
         row["naive"] = measure("naive", case, args.limit)
         print(case["arch"], row["domain"], "naive", row["naive"], flush=True)
         if py:
-            row["relucent"] = run_relucent(py, case, row["ours"], args.limit, args.probe)
+            row["relucent"] = run_relucent(py, case, row["ours"], args.relucent_seconds, args.probe, args.limit)
             print(case["arch"], row["domain"], "relucent", row["relucent"], flush=True)
         rows.append(row)
-    data = {"rows": rows, "quick": args.quick, "limit": args.limit, "probe": args.probe,
+    data = {"rows": rows, "quick": args.quick, "limit": args.limit, "probe": args.probe, "cpu_limit": args.cpu_limit,
+            "relucent_seconds": args.relucent_seconds,
             "relucent": version if py else None, "relucent_missing": None if py else why,
             "loadavg_start": load0, "loadavg_end": os.getloadavg(), "seconds": time.perf_counter() - t0}
     text = render(data)
@@ -499,14 +517,16 @@ def render(data: dict) -> str:
              f"{', '.join(f'{v:.2f}' for v in data['loadavg_start'])}, at the end "
              f"{', '.join(f'{v:.2f}' for v in data['loadavg_end'])} on {os.cpu_count()} cores).", "",
              "Same He-initialised weights (seed 0) for all tools, regions meeting the same cube; one fresh process "
-             f"per measurement, {limit:.0f} s each. *ours*: `regions.count(..., engine=\"lp\")`. *LP/cand.*: "
-             "breadth-first search with one scipy/HiGHS Chebyshev LP per candidate pattern (one unit flipped), "
-             "`lp_per_candidate` in the benchmark file. *relucent*: "
+             f"per measurement, killed after {limit:.0f} s. *ours*: `regions.count(..., engine=\"lp\")`. "
+             "*LP/cand.*: breadth-first search with one scipy/HiGHS Chebyshev LP per candidate pattern (one unit "
+             "flipped), `lp_per_candidate` in the benchmark file, stopped after "
+             f"{data.get('cpu_limit', limit):g} CPU seconds. *relucent*: "
              + (f"relucent {data['relucent'].split()[0]} (gurobipy {data['relucent'].split()[-1]}, licence-free "
                 "size-limited mode), `Complex.bfs(cube_mode=\"clipped\", nworkers=1)` (`\"intersect\"` where "
                 "clipped raises) on the net shifted so the cube is centred at 0; first "
-                f"{data['probe']} regions as a probe, then the full search (cut at the limit) only where the "
-                "probe's rate predicts it ends within 3 limits (`~`: projected from the probe's rate)."
+                f"{data['probe']} regions as a probe, then the full search only where the probe's rate predicts "
+                f"it ends within {data.get('relucent_seconds', 3 * limit):g} s (`~`: projected from the probe's "
+                "rate)."
                 if data.get("relucent") else f"not run: {data['relucent_missing']}."),
              "`>= n`: regions found when the search stopped at the limit; ratio = their seconds / ours (above 1: "
              "ours faster; `>` a lower bound from a stopped run). LPs/region: LPs solved / regions. Peak MB: "
