@@ -25,7 +25,7 @@ of that process and its children):
   Because relucent costs seconds per region in high dimension, it is first run
   on ``--probe`` regions (``max_polys``); the full search runs only when that
   probe's rate (start-up included) predicts it ends within ``--relucent-seconds``
-  (otherwise the table gives the measured rate and the projected time, marked ``~``).
+  or ours counts at most :data:`SMALL` regions (otherwise the table gives the measured rate and the projected time, marked ``~``).
 
 The one-LP-per-candidate search stops after ``--cpu-limit`` CPU seconds (CPU,
 not wall: the machine may be shared); a stopped search gives the regions found
@@ -72,6 +72,8 @@ from regions.core.io import write_text_atomic  # noqa: E402
 
 #: CPU seconds of the one-LP-per-candidate search per case (``--cpu-limit``; CPU, not wall: the machine may be shared).
 CPU_LIMIT = 30.0
+#: relucent's full search always runs where ours counts at most this many regions.
+SMALL = 500
 #: Chebyshev radius (in units of the cube's half-side) above which a candidate region has an interior.
 RADIUS_TOL = 1e-9
 
@@ -273,7 +275,8 @@ def run_relucent(py: str, case: dict, ours: dict, budget: float, probe: int, lim
     projected = rate * target if target else None
     out = {"probe": first, "rate_s_per_region": rate, "projected_seconds": projected}
     # the probe's rate includes relucent's start-up (seconds): it overestimates small cases
-    if projected is not None and projected <= budget:
+    # the probe's rate includes relucent's start-up (tens of seconds on a loaded machine): small cases always run
+    if projected is not None and (projected <= budget or target <= SMALL):
         full = measure("relucent", case, limit, py)
         out.update(full)
     return out
