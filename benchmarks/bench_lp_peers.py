@@ -456,7 +456,7 @@ def main(argv=None) -> None:
             row["relucent"] = run_relucent(py, case, row["ours"], args.relucent_seconds, args.probe, args.limit)
             print(case["arch"], row["domain"], "relucent", row["relucent"], flush=True)
         rows.append(row)
-    data = {"rows": rows, "quick": args.quick, "limit": args.limit, "probe": args.probe, "cpu_limit": args.cpu_limit,
+    data = {"rows": rows, "quick": args.quick, "only": args.only, "limit": args.limit, "probe": args.probe, "cpu_limit": args.cpu_limit,
             "relucent_seconds": args.relucent_seconds,
             "relucent": version if py else None, "relucent_missing": None if py else why,
             "loadavg_start": load0, "loadavg_end": os.getloadavg(), "seconds": time.perf_counter() - t0}
@@ -514,7 +514,8 @@ def render(data: dict) -> str:
     """The Markdown of one run's JSON (``--from-json`` re-renders a finished run)."""
     rows, limit = data["rows"], data["limit"]
     lines = ["# LP engine vs relucent and a one-LP-per-candidate search", "",
-             f"Written by `python benchmarks/bench_lp_peers.py{' --quick' if data.get('quick') else ''}`; every "
+             f"Written by `python benchmarks/bench_lp_peers.py{' --quick' if data.get('quick') else ''}"
+             f"{' --only ' + data['only'] if data.get('only') else ''}`; every "
              "number below comes from that one run "
              f"({data['seconds'] / 60:.0f} min; load average at the start "
              f"{', '.join(f'{v:.2f}' for v in data['loadavg_start'])}, at the end "
@@ -566,7 +567,7 @@ def render(data: dict) -> str:
               "|---|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         o, nv, rl = row["ours"], row["naive"], row.get("relucent")
-        lpr = (lambda r: f"{r['lps'] / r['regions']:.1f}" if r and r.get("lps") and r.get("regions") else "")
+        lpr = (lambda r: f"{r['lps'] / r['regions']:.2f}" if r and r.get("lps") and r.get("regions") else "")
         mb = (lambda r: f"{r['peak_mb']:.0f}" if r and "peak_mb" in r else "")
         lines.append(f"| {row['case']['arch']} | {row['domain']} | {lpr(o)} | {lpr(nv)} | {mb(o)} | {mb(nv)} "
                      f"| {mb(rl)} |")
