@@ -588,6 +588,9 @@ def render(data: dict) -> str:
                                                               if "seconds" not in rl else ""))
     if notes:
         lines += ["", "Relucent details:", ""] + notes
+    if data.get("cut"):
+        lines += ["", f"**Incomplete run**: {data['cut']}. The rows were rebuilt from the run's log "
+                  "(`> s` for relucent: still running when the run was cut)."]
     lines += ["", "Where relucent stops: its Chebyshev LP for a cell has the d input columns plus a radius and one "
               "row per hidden unit plus the 2d rows of the cube (`Polyhedron._halfspaces_with_bounding_box_err`); "
               "gurobipy's licence-free mode refuses models above 2,000 rows or columns, so any cube of dimension "
