@@ -29,8 +29,9 @@ Peers are optional: regioncam (``pip install regioncam``) for the 1-D and 2-D
 benchmarks, relucent (in its own interpreter, ``RELUCENT_PYTHON`` or
 ``--relucent-python``) and edge subdivision (a checkout named by
 ``--edge-subdivision`` or ``EDGE_SUBDIVISION``) for the polytope benchmark; the LP-per-region search
-(``tests/polytope_reference.lp_bfs``) always runs.  ``--skip-peers`` hides
-regioncam from the benchmarks (a module on ``PYTHONPATH`` that fails to
+(``tests/polytope_reference.lp_bfs``) always runs.  ``bench_lp_peers.py`` (the LP engine vs relucent
+and a one-LP-per-candidate search, tens of minutes) runs only when named: ``--only lp_peers``.
+``--skip-peers`` hides regioncam from the benchmarks (a module on ``PYTHONPATH`` that fails to
 import) and runs no relucent.
 """
 
@@ -60,13 +61,16 @@ sys.path.insert(0, str(ROOT))
 from regions.core.io import write_atomic, write_text_atomic  # noqa: E402
 
 NAMES = ("line", "planar", "polytope", "split", "lp")
+#: run only when named in ``--only`` (long: relucent costs seconds per region in high dimension)
+OPTIONAL = ("lp_peers",)
 TITLES = {"line": "1-D engine (`regions.engines.line`) vs regioncam's Regioncam1D",
           "planar": "2-D engine (`regions.engines.planar`) vs regioncam",
           "polytope": "nD engine (`regions.engines.polytope`) vs edge subdivision, the LP-per-region search "
                       "and relucent",
           "split": "one count split into subproblems, over local worker processes (`regions.count(..., jobs=N)`)",
           "lp": "LP engine (`regions.engines.lp`) vs the vertex engine in growing dimension, R^784 by reduction, "
-                "local complexity around digits points"}
+                "local complexity around digits points",
+          "lp_peers": "LP engine vs relucent and a one-LP-per-candidate search (10- to 1000-D boxes, around data)"}
 #: points below this time are dominated by fixed costs (process start, set-up) and left out of the fits
 MIN_FIT_SECONDS = 0.05
 
@@ -189,6 +193,9 @@ def bench_command(name: str, raw: Path, quick: bool, skip_peers: bool, relucent_
         cmd = [py, script, "--out-dir", str(raw)]
     elif name == "lp":
         cmd = [py, script, "--out", str(raw / "lp.md"), "--json", str(raw / "lp.json")]
+    elif name == "lp_peers":
+        cmd = [py, script, "--out", str(raw / "lp_peers.md"), "--json", str(raw / "lp_peers.json")]
+        cmd += ["--skip-peers"] if skip_peers else (["--relucent-python", relucent_py] if relucent_py else [])
     else:
         raise ValueError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMES)}")
     if quick:
@@ -445,9 +452,22 @@ def series_lp(data: Any) -> list[Series]:
     return [lp, vx]
 
 
+def series_lp_peers(data: Any) -> list[Series]:
+    """Series of ``bench_lp_peers.py --json``: ours, the one-LP-per-candidate search, relucent (finished runs)."""
+    out = [Series("ours: LP engine (regions.count, engine='lp')", True, style={"color": "C0", "marker": "o"}),
+           Series("one LP per candidate (scipy HiGHS)", False, fit=False, style={"color": "C1", "marker": "s"}),
+           Series("relucent (Gurobi LPs)", False, fit=False, style={"color": "C3", "marker": "^"})]
+    for r in data["rows"]:
+        for s, key in zip(out, ("ours", "naive", "relucent")):
+            q = r.get(key) or {}
+            if q.get("complete", False):
+                s.add(q.get("regions"), q.get("seconds"))
+    return out
+
+
 SERIES: dict[str, Callable[[Any], list[Series]]] = {
     "line": series_line, "planar": series_planar, "polytope": series_polytope, "split": series_split,
-    "lp": series_lp}
+    "lp": series_lp, "lp_peers": series_lp_peers}
 
 
 # ------------------------------------------------------------------ ratios
@@ -510,6 +530,12 @@ def ratios(name: str, data: Any) -> list[tuple[str, list[float]]]:
         out.append(("LP engine before / after (`--before`), counts equal",
                     [q(r["lp_before"].get("seconds"), r["lp"]["seconds"]) for r in rows
                      if (r.get("lp_before") or {}).get("regions") == r["lp"].get("regions")]))
+    elif name == "lp_peers":
+        for key, desc in (("naive", "one LP per candidate / ours"), ("relucent", "relucent / ours")):
+            out.append((desc + ", both finished, counts equal",
+                        [q(r[key]["seconds"], r["ours"]["seconds"]) for r in data["rows"]
+                         if (r.get(key) or {}).get("complete") and "seconds" in r[key]
+                         and r[key].get("regions") == r["ours"].get("regions")]))
     return [(d, [x for x in v if x is not None]) for d, v in out]
 
 
@@ -782,9 +808,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="run nothing: rebuild REPORT.md and the figures from the JSON of the last run in --out-dir")
     args = ap.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
-    bad = [n for n in names if n not in NAMES]
+    bad = [n for n in names if n not in NAMES + OPTIONAL]
     if bad or not names:
-        ap.error(f"--only: unknown benchmark(s) {', '.join(bad) or '(none given)'}; choose from {', '.join(NAMES)}")
+        ap.error(f"--only: unknown benchmark(s) {', '.join(bad) or '(none given)'}; "
+                 f"choose from {', '.join(NAMES + OPTIONAL)}")
     out_dir = Path(args.out_dir).resolve()
     if not out_dir.is_dir():
         ap.error(f"--out-dir: no folder {out_dir}")

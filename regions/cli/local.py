@@ -37,13 +37,15 @@ from ._common import (
 @click.option("--frame-seed", type=SEED, default=0, show_default=True, help="Seed of the random frames.")
 @click.option("--max-regions", type=IntAtLeast(1), default=None,
               help="Stop each count after this many regions.")
+@click.option("-j", "--jobs", type=IntAtLeast(0), default=0, show_default=True,
+              help="Worker processes, one point per task (0: count in this process).")
 @click.option("--out", help="Write the table here: .csv or .json (a new file, written atomically), a pipe or "
                             "device (CSV, or JSON with --json), or - for standard output.")
 @force_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @guard
 def local(arch, init, bias_init, seed, weights, activation, construction, depth, width, points_file, radius,
-          kind, dim, frame_seed, max_regions, out, force, as_json, input_dim=None):
+          kind, dim, frame_seed, max_regions, jobs, out, force, as_json, input_dim=None):
     """Exact number of regions meeting a box around each data point, and the units cutting it.
 
     \b
@@ -68,7 +70,7 @@ def local(arch, init, bias_init, seed, weights, activation, construction, depth,
         fail(f"expected --dim of at most the input dimension {net.input_dim}, got {dim}")
     from regions.experiments.local import local_complexity  # noqa: PLC0415
 
-    res = local_complexity(net, X, radius, kind=kind, dim=dim, seed=frame_seed, max_regions=max_regions)
+    res = local_complexity(net, X, radius, kind=kind, dim=dim, seed=frame_seed, max_regions=max_regions, jobs=jobs)
     rows = [{"point": i, "regions": int(r), "units_cut": int(u), "partial": bool(q)}
             for i, (r, u, q) in enumerate(zip(res["regions"], res["units_cut"], res["partial"]))]
     record = {"arch": net.arch, "radius": radius, "kind": kind, "dim": dim, "frame_seed": frame_seed,
