@@ -30,7 +30,6 @@ from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Engine
 from ..polytope.engine import PolytopeEngine
-from .certify import exact_rank
 
 __all__ = ["count_whole", "reduce_whole"]
 
@@ -54,19 +53,12 @@ def reduce_whole(net: Network) -> tuple[Network, np.ndarray]:
     smax = float(s[0]) if s.size else 0.0
     tol = max(W.shape) * EPS * smax
     band = (s > tol) & (s <= 1e6 * tol)
-    small = W.size <= 20_000  # exact ranks (Fractions) where cheap; larger layers keep the numerical rank
-    if small and (band.any() or 0 < np.count_nonzero(s > tol) < min(W.shape)) and exact_rank(W) == d:
-        return net, np.eye(d)  # of full rank in exact arithmetic: no reduction (a small singular value decides nothing)
     if band.any():
         raise NumericalError(
             f"expected the first layer's singular values to separate clearly into zero and non-zero, "
             f"got {s[band].tolist()} within a factor 1e6 of the rank tolerance {tol:.3g}"
         )
     r = int(np.count_nonzero(s > tol))
-    if small and 0 < r < min(W.shape) and exact_rank(W) != r:
-        raise NumericalError(
-            f"expected the first layer's rank to be {r} as its singular values say, got rank {exact_rank(W)} in "
-            f"exact arithmetic (singular values {s.tolist()}); count on a box or with the polytope engine")
     if r == 0:
         r = 1  # a constant first layer: one region; keep one coordinate
     C = Vt[:r]
