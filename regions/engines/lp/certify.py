@@ -47,6 +47,8 @@ more than a comparison, and only for decisions float64 cannot make.
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import combinations
+from math import comb
 
 import numpy as np
 
@@ -122,6 +124,24 @@ def _solve_affine(E: list, rhs: list, guess: list) -> list | None:
     for i, c in enumerate(piv_cols):
         w[c] = M[i][n] - sum((M[i][f] * w[f] for f in free), _F0)
     return w
+
+
+class _Rows:
+    """Exact row coefficients ``-sg_i A_i`` (and ``-sg_i c_i`` appended when ``homog``), built on first use."""
+
+    def __init__(self, rows: list, homog: bool):
+        self.rows, self.homog, self.cache = rows, homog, {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> list:
+        g = self.cache.get(i)
+        if g is None:
+            A, c, sg = self.rows[i]
+            g = [-sg * v for v in A] + ([-sg * c] if self.homog else [])
+            self.cache[i] = g
+        return g
 
 
 class Certifier:
@@ -405,8 +425,8 @@ class Certifier:
         Af = np.array([[float(v) for v in r[0]] for r in rows]).reshape(-1, k)
         cf = np.array([float(r[1]) for r in rows])
         sg = np.array([r[2] for r in rows], dtype=float)
-        # region rows r_i(x) = -sg_i (A_i x + c_i) < 0; exact coefficients G_i (of x), C_i
-        G = [[-r[2] * v for v in r[0]] for r in rows]
+        # region rows r_i(x) = -sg_i (A_i x + c_i) < 0; exact coefficients G_i (of x), C_i (built on use)
+        G = _Rows(rows, homog=False)
         C = [-r[2] * r[1] for r in rows]
         homog = not np.any(np.isfinite(self.plo)) and not np.any(np.isfinite(self.phi))
         self._fl()
@@ -421,7 +441,7 @@ class Certifier:
                 uu = z[:k] / z[k]
                 if self._point_ok(fr, j, side, uu):
                     return uu, self._radius(fr, side, a, cj, uu)
-            Gh = [g + [c] for g, c in zip(G, C)]
+            Gh = _Rows(rows, homog=True)
             Flo, Fhi = [Fraction(-1)] * k + [_F0], [_F1] * (k + 1)
             ok = y is not None and self._certify(Gh, [_F0] * len(rows), y, nrm, z, lo, hi, Flo, Fhi, False)
         else:
@@ -520,32 +540,33 @@ class Certifier:
                 continue
             sf = [Fraction(float(scale[i])) for i in supp]
             wf = [Fraction(float(yy[i])) / f for i, f in zip(supp, sf)]
-            cands = [wf]
-            zsets = []
+            zsets = [None]
             if z is not None and not cross:
                 zsets.append([kk for kk in range(n) if not (np.isfinite(lo[kk]) and z[kk] <= lo[kk] + 1e-9)
                               and not (np.isfinite(hi[kk]) and z[kk] >= hi[kk] - 1e-9)])
             # coordinates whose exact coefficient vanishes at an optimal certificate: a vertex of the
-            # certificates' polytope zeroes |supp| - 1 of them; try them all where few, else the smallest
+            # certificates' polytope zeroes |supp| - 1 of them; the smallest first, then all where few
             gf = np.array([[float(G[i][kk]) for kk in range(n)] for i in supp])
             Gw = np.abs(np.array([float(v) for v in yy[supp] / scale[supp]]) @ gf)
             width = np.where(np.isfinite(hi - lo), hi - lo, 1.0)
             order = [int(v) for v in np.argsort(Gw * width, kind="stable")]
             q = min(len(supp) - 1, n)
-            from itertools import combinations  # noqa: PLC0415
-            from math import comb  # noqa: PLC0415
+            zsets.append(sorted(order[:q]))
             if comb(n, q) <= 64:
                 zsets.extend(list(c) for c in combinations(range(n), q))
-            else:
-                zsets.append(order[:q])
+            seen = set()
             for Z in zsets:
-                E = [[G[i][kk] for i in supp] for kk in Z]
-                E.append(sf)
-                rhs = [_F0] * len(Z) + [_F1]
-                ref = _solve_affine(E, rhs, wf)
-                if ref is not None:
-                    cands.append(ref)
-            for wv in cands:
+                if Z is None:
+                    wv = wf
+                else:
+                    if tuple(Z) in seen:
+                        continue
+                    seen.add(tuple(Z))
+                    E = [[G[i][kk] for i in supp] for kk in Z]
+                    E.append(sf)
+                    wv = _solve_affine(E, [_F0] * len(Z) + [_F1], wf)
+                    if wv is None:
+                        continue
                 if any(v < 0 for v in wv) or not any(v > 0 for v in wv):
                     continue
                 Gs = [sum((wv[a] * G[i][kk] for a, i in enumerate(supp)), _F0) for kk in range(n)]

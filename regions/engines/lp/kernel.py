@@ -27,6 +27,13 @@ the largest ``r`` such that some ``u`` in the box satisfies
 domain scale; this also bounds the LP on unbounded domains).  The radius is
 *certified*: it is recomputed in float64 from the point the LP returns, so
 solver tolerances can only make it smaller.
+``CHEB_RTOL`` only separates the comfortable cases from the doubtful ones:
+every decision is certified or refused by :mod:`.certify` (a radius
+above its rounding bound, or an interior point checked in rational
+arithmetic; an empty side by a Farkas certificate checked with error
+bounds or in rationals), so a feature thinner than the tolerance is
+counted, never merged (:class:`~regions.errors.NumericalError` where
+neither float64 nor the exact checks can decide).
 
 Screens before any LP, in order:
 
