@@ -20,9 +20,15 @@ the forward pass at its interior point, every pre-activation strictly
 nonzero, proves that an open set with that pattern exists; two faces with
 one exact pattern are one region split in two.
 
+`count` is the public ``regions.count(net, box(-1, 1, dim=2))`` (validation,
+engine choice, result and all); ``--baseline DIR`` adds the same count run by
+another checkout of the package (``DIR`` holds its ``regions/``, e.g. an
+older commit exported with ``git archive``), side by side in the same run.
+
 Usage::
 
-    python benchmarks/bench_planar.py            # table on stdout + benchmarks/planar.md
+    python benchmarks/bench_planar.py --clock cpu   # table on stdout + benchmarks/planar.md
+    python benchmarks/bench_planar.py --baseline /tmp/base   # also the count of an older checkout
     python benchmarks/bench_planar.py --quick    # the two small networks only
     python benchmarks/bench_planar.py --json benchmarks/planar.json   # also the rows as JSON
 """
@@ -59,6 +65,9 @@ _SHORT = 0.5
 #: the process's own CPU time, every tool being single-threaded here; on a loaded machine the wall
 #: clock mostly measures the wait for a core).
 _clock = time.perf_counter
+#: Seconds (regioncam's time) below which a case runs ``--rounds`` rounds of every tool, interleaved in time: on a
+#: shared machine a short run's best of one burst of runs may all fall in a busy moment.
+_ROUNDS_BELOW = 0.2
 
 
 def _rss_mb() -> float:
@@ -79,14 +88,17 @@ def _net(arch, bias, seed):
 
 
 def _run_ours(net, repeat, mode):
-    from regions.engines.planar import count_plane, partition_plane
+    import regions
+    from regions.engines.planar import partition_plane
+
+    square = regions.box(-1.0, 1.0, dim=2)
 
     best, result, spent, runs = np.inf, None, 0.0, 0
     while runs < repeat or (spent < _SHORT and runs < 200):  # short runs: best of more, like every tool
         runs += 1
         t = _clock()
         if mode == "count":
-            res = count_plane(net)
+            res = regions.count(net, square)
             result = {"regions": res.regions, "pieces": res.pieces, "layer_counts": res.layer_counts}
         else:
             part = partition_plane(net)
@@ -129,10 +141,11 @@ def worker(tool, arch, bias, seed, repeat):
     else:
         import regions.engines.planar  # noqa: F401
         import scipy.sparse.csgraph  # noqa: F401
-        if tool == "per-neuron":  # the count with the one-pass layer cut switched off (the previous path)
+        if tool == "per-neuron":  # the count by the mesh cut neuron by neuron (no one-pass cut, no walk round the box)
             from regions.engines.planar import kernel
 
             kernel._DIRECT = False
+            kernel.count_cones = lambda net, domain: None
     base = _rss_mb()
     if tool == "regioncam":
         seconds, result = _run_regioncam(net, repeat)
@@ -142,10 +155,14 @@ def worker(tool, arch, bias, seed, repeat):
     print(json.dumps(result))
 
 
-def _subprocess(tool, arch, bias, seed, repeat, threads, clock="wall"):
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, arch, bias, str(seed), str(repeat),
-           "--clock", clock]
+def _subprocess(tool, arch, bias, seed, repeat, threads, clock="wall", baseline=None):
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "count" if tool == "before" else tool, arch,
+           bias, str(seed), str(repeat), "--clock", clock]
     env = dict(os.environ)
+    if tool == "before":  # the same count, by the package in ``baseline``
+        env["PYTHONPATH"] = str(Path(baseline).resolve())
+    else:
+        env["PYTHONPATH"] = str(HERE.parent) + os.pathsep + env.get("PYTHONPATH", "")
     if threads:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(threads)
@@ -229,6 +246,11 @@ def main(argv=None):
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="time by the wall clock (default) or by each process's CPU time (for loaded machines)")
     ap.add_argument("--out", default=str(HERE / "planar.md"))
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="rounds of all tools, interleaved in time, for cases whose regioncam run is short "
+                         f"(under {_ROUNDS_BELOW} s); each tool's best over them (default 5)")
+    ap.add_argument("--baseline", default=None,
+                    help="a folder holding another checkout's regions/ package: its count is timed beside ours")
     ap.add_argument("--json", dest="json_out", default=None,
                     help="also write the measured rows (and the run's settings and date) as JSON to this path")
     args = ap.parse_args(argv)
@@ -238,6 +260,7 @@ def main(argv=None):
         tool, arch, bias, seed, repeat = args.worker
         worker(tool, arch, bias, int(seed), int(repeat))
         return
+    sys.path.insert(0, str(HERE.parent))  # this checkout's package, for the evidence below
     try:
         import regioncam  # noqa: F401
 
@@ -249,71 +272,98 @@ def main(argv=None):
     rows, notes = [], []
     for arch, bias, seed in cases:
         seed = args.seed if seed is None else seed
-        ours = _subprocess("ours", arch, bias, seed, args.repeat, args.threads, args.clock)
-        cnt = _subprocess("count", arch, bias, seed, args.repeat, args.threads, args.clock)
-        old = _subprocess("per-neuron", arch, bias, seed, args.repeat, args.threads, args.clock)
+        tools = ["ours", "count", "per-neuron"] + (["before"] if args.baseline else []) + (["regioncam"] if have_rc
+                                                                                          else [])
+        got = {}
+        for rnd in range(args.rounds):  # rounds interleaved in time; each tool's best over them
+            for tool in tools:
+                res = _subprocess(tool, arch, bias, seed, args.repeat, args.threads, args.clock, args.baseline)
+                if tool not in got or res["seconds"] < got[tool]["seconds"]:
+                    got[tool] = res
+            if got.get("regioncam", got["count"])["seconds"] > _ROUNDS_BELOW:  # long runs: one round is steady
+                break
+        ours, cnt, old = got["ours"], got["count"], got["per-neuron"]
+        before, rc = got.get("before"), got.get("regioncam")
         if old["regions"] != cnt["regions"] or old["pieces"] != cnt["pieces"]:
-            raise RuntimeError(f"{arch}: the one-pass and per-neuron cuts disagree: {cnt} vs {old}")
-        rc = _subprocess("regioncam", arch, bias, seed, args.repeat, args.threads, args.clock) if have_rc else None
+            raise RuntimeError(f"{arch}: the count and the per-neuron mesh disagree: {cnt} vs {old}")
+        if before is not None and (before["regions"], before["pieces"]) != (cnt["regions"], cnt["pieces"]):
+            raise RuntimeError(f"{arch}: the count and the baseline's disagree: {cnt} vs {before}")
         name = arch + (" (zero bias)" if bias == "zero" else "") + (f", seed {seed}" if seed != args.seed else "")
-        row = {"name": name, "ours": ours, "count": cnt, "per_neuron": old, "regioncam": rc}
+        row = {"name": name, "ours": ours, "count": cnt, "per_neuron": old, "before": before, "regioncam": rc}
         rows.append(row)
         if rc is not None and rc["regions"] != ours["regions"]:
             notes.append((name, evidence(arch, bias, seed)))
         print(json.dumps({"case": name, **{k: v for k, v in row.items() if k != "name"}}), flush=True)
+    def ms(x):
+        return f"{1e3 * x['seconds']:.3g}" if x else "n/a"
+
+    def ratio(x, q):
+        return f"{x['seconds'] / q['seconds']:.2f}" if x and q else "n/a"
+
+    clock = ("each process's CPU time (`--clock cpu`: the machine is shared, and the wall clock mostly "
+             "measures the wait for a core)" if args.clock == "cpu" else "wall-clock time")
     lines = [
         "# Exact 2-D partition: `regions.engines.planar` vs regioncam",
         "",
         f"He-normal networks (`Network.from_arch(arch, init=\"he\", bias=..., seed={args.seed})`) on "
-        "[-1, 1]^2.  Time: best of "
-        f"{args.repeat} runs (of more, up to 200, while a tool's runs total under {_SHORT} s) building the "
-        "full partition; peak: memory high-water mark above the "
-        "process's size before the run (each tool in its own process).  `count` is `count_plane` "
-        "(what `regions count` runs: counts, per-layer counts and pieces); `partition` is `partition_plane` "
-        "(polygons, packed patterns, exact output maps, areas, witnesses, pieces).  Ratios: our time / "
-        "regioncam's (below 1: faster).  The machine is shared, so absolute times are noisy; the ratios "
-        "come from runs interleaved in time.  "
-        + ("Times are each process's CPU time (`--clock cpu`: the machine was loaded).  " if args.clock == "cpu"
-           else "")
+        f"[-1, 1]^2.  Time: {clock}, best of {args.repeat} runs (of more, up to 200, while a tool's runs "
+        f"total under {_SHORT} s); each tool in its own fresh process; cases where regioncam takes under "
+        f"{_ROUNDS_BELOW} s: best of {args.rounds} such rounds of every tool, interleaved in time.  "
+        "`count`: the public "
+        "`regions.count(net, box(-1, 1, dim=2))` (validation, engine choice, counts, per-layer counts, "
+        "affine pieces); `partition`: `partition_plane` (polygons, packed patterns, exact output maps, "
+        "areas, witnesses, pieces); regioncam: `linear`/`relu` layers through the output layer.  "
+        "Ratios: our time / regioncam's (below 1: faster).  "
+        + (f"`before`: the same count by the package at `{args.baseline}` (an older commit), in this run.  "
+           if args.baseline else "")
         + (f"Every worker runs with {args.threads} BLAS thread(s) (regioncam is single-threaded)."
            if args.threads else "BLAS threads as configured."),
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, numpy {np.__version__}.",
         "",
-        "| network | regions (ours) | pieces | per layer | regions (regioncam) | count s | partition s "
-        "| regioncam s | ratio count | ratio partition | count peak MB | partition peak MB "
-        "| regioncam peak MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "## Count",
+        "",
+        "| network | regions | pieces | regioncam | count ms | before ms | regioncam ms | ratio "
+        "| ratio before |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        c, q, b = r["count"], r["regioncam"], r["before"]
+        lines.append(
+            f"| {r['name']} | {c['regions']:,} | {c['pieces']:,} | {q['regions']:,} | {ms(c)} | {ms(b)} "
+            f"| {ms(q)} | {ratio(c, q)} | {ratio(b, q)} |" if q else
+            f"| {r['name']} | {c['regions']:,} | {c['pieces']:,} | n/a | {ms(c)} | {ms(b)} | n/a | n/a | n/a |")
+    lines += [
+        "",
+        "## Partition, regions per layer and memory",
+        "",
+        "Peak: memory high-water mark above the process's size before the first run (MB).",
+        "",
+        "| network | regions per layer | partition ms | ratio | peak count / partition / regioncam |",
+        "|---|---|---|---|---|",
     ]
     for r in rows:
         o, c, q = r["ours"], r["count"], r["regioncam"]
-        name = r["name"]
-        rc_s = f"{q['regions']:,}" if q else "n/a"
-        ratios = (f"{c['seconds'] / q['seconds']:.2f} | {o['seconds'] / q['seconds']:.2f}" if q else "n/a | n/a")
-        lines.append(
-            f"| {name} | {o['regions']:,} | {o['pieces']:,} | {', '.join(f'{x:,}' for x in o['layer_counts'])} "
-            f"| {rc_s} | {c['seconds']:.3f} | {o['seconds']:.3f} | "
-            + (f"{q['seconds']:.3f}" if q else "n/a")
-            + f" | {ratios} | {c['peak_mb']:.0f} | {o['peak_mb']:.0f} | "
-            + (f"{q['peak_mb']:.0f}" if q else "n/a") + " |"
-        )
+        peaks = f"{c['peak_mb']:.0f} / {o['peak_mb']:.0f} / " + (f"{q['peak_mb']:.0f}" if q else "n/a")
+        lines.append(f"| {r['name']} | {', '.join(f'{x:,}' for x in o['layer_counts'])} | {ms(o)} "
+                     f"| {ratio(o, q)} | {peaks} |")
     lines += [
         "",
-        "## One-pass layer cut against the per-neuron cut",
+        "## The count against the per-neuron mesh",
         "",
-        "`count_plane` as shipped (layers whose units cross few regions cut in one pass, "
-        "`regions/engines/planar/arrange.py`) and with the one-pass cut switched off (every layer cut "
-        "neuron by neuron, the previous path); same counts (checked), times side by side in this run.",
+        "`count` as shipped (networks without hidden biases on a box around the origin: a walk round the "
+        "box, `planar/cones.py`; otherwise layers whose units cross few regions cut in one pass, "
+        "`planar/arrange.py`, the last of them counted and not built, `planar/lastlayer.py`) against the "
+        "mesh cut neuron by neuron with all of these switched off; same counts (checked), side by side.",
         "",
-        "| network | regions | count s | per-neuron s | regioncam s | ratio | ratio per-neuron |",
+        "| network | regions | count ms | per-neuron ms | regioncam ms | ratio | ratio per-neuron |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         c, p, q = r["count"], r["per_neuron"], r["regioncam"]
-        rq = (f"{q['seconds']:.4f} | {c['seconds'] / q['seconds']:.2f} | {p['seconds'] / q['seconds']:.2f}"
-              if q else "n/a | n/a | n/a")
-        lines.append(f"| {r['name']} | {c['regions']:,} | {c['seconds']:.4f} | {p['seconds']:.4f} | {rq} |")
+        lines.append(f"| {r['name']} | {c['regions']:,} | {ms(c)} | {ms(p)} | {ms(q)} | {ratio(c, q)} "
+                     f"| {ratio(p, q)} |")
     if notes:
         lines += ["", "## Where the counts differ", ""]
         for name, ev in notes:

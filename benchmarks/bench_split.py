@@ -66,6 +66,10 @@ def _measure(spec: dict, how: dict, queue) -> None:  # runs in a fresh process
     t0 = time.perf_counter()
     if how["mode"] == "one":
         r = regions.count(net, dom)
+    elif how["mode"] == "engine":  # one process without the size check (a 4-D box past 10^6 regions)
+        from regions.engines.registry import select
+
+        r = select(net, dom).count(net, dom)
     elif how["mode"] == "inproc":
         from regions.engines.registry import select
         from regions.execution.split import count_split
@@ -128,6 +132,8 @@ def main(argv=None) -> int:
                     help="comma-separated 2-D nets for --planar (each also split into 64 parts, the old default)")
     ap.add_argument("--nd", action="store_true", help="also 4-64-64-1 on R^4 (long)")
     ap.add_argument("--nd-archs", default="4-64-64-1", help="comma-separated nets on R^d for --nd")
+    ap.add_argument("--nd-domain", choices=("R", "box"), default="R",
+                    help="--nd nets on all of R^d (default) or on [-1, 1]^d (then also --jobs 1)")
     ap.add_argument("--out-name", default="split", help="stem of the .md/.json written (split: split.md)")
     ap.add_argument("--no-sawtooth", action="store_true", help="only the --planar/--nd rows")
     ap.add_argument("--check-depth", type=int, default=None, help="sawtooth depth whose runs --check-runs counts")
@@ -166,12 +172,16 @@ def main(argv=None) -> int:
     if args.nd:
         for arch in args.nd_archs.split(","):
             d = arch.split("-")[0]
-            extra.append({"kind": "he", "arch": arch, "seed": 0, "domain": "R", "name": f"{arch} on R^{d}"})
+            where = f"R^{d}" if args.nd_domain == "R" else f"[-1,1]^{d}"
+            extra.append({"kind": "he", "arch": arch, "seed": 0, "domain": args.nd_domain,
+                          "name": f"{arch} on {where}", "nd": True})
     for spec in extra:
-        one = measure(spec, {"mode": "one"})
+        one = measure(spec, {"mode": "engine" if spec.get("nd") else "one"})
         rows.append({"job": spec["name"], "how": "1 process", **one})
+        if spec.get("nd") and spec["domain"] == "box":
+            rows.append({"job": spec["name"], "how": "--jobs 1", **measure(spec, {"mode": "jobs", "jobs": 1})})
         rows.append({"job": spec["name"], "how": "--jobs 2", **measure(spec, {"mode": "jobs", "jobs": 2})})
-        if spec["domain"] == "box":  # the 2-D split before it was sized by work
+        if spec["domain"] == "box" and not spec.get("nd"):  # the 2-D split before it was sized by work
             rows.append({"job": spec["name"], "how": "--jobs 2, 64 parts",
                          **measure(spec, {"mode": "jobs", "jobs": 2, "parts": 64})})
 

@@ -44,10 +44,9 @@ __all__ = [
 
 
 def _vec(x, name: str, n: int | None = None) -> np.ndarray:
-    try:
-        v = np.array(x, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        raise RegionsError(f"expected {name} to be a vector of numbers, got {x!r}") from None
+    from .core.parsing import real_array  # noqa: PLC0415 -- complex, text, ints > 2^53: refused
+
+    v = real_array(x, name=name).reshape(-1)
     if n is not None and v.shape[0] != n:
         raise RegionsError(f"expected {name} to have {n} coordinates, got {v.shape[0]}")
     if not np.isfinite(v).all():
@@ -177,8 +176,10 @@ class Domain:
 
 # ------------------------------------------------------------------ builders
 def _bounds(lo, hi, dim: int | None) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.atleast_1d(np.asarray(lo, dtype=np.float64))
-    hi = np.atleast_1d(np.asarray(hi, dtype=np.float64))
+    from .core.parsing import real_array  # noqa: PLC0415
+
+    lo = np.atleast_1d(real_array(lo, name="lower bounds"))
+    hi = np.atleast_1d(real_array(hi, name="upper bounds"))
     if dim is not None:
         lo = np.broadcast_to(lo, (dim,)).copy() if lo.size == 1 else lo
         hi = np.broadcast_to(hi, (dim,)).copy() if hi.size == 1 else hi

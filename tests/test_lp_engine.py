@@ -483,3 +483,23 @@ def test_one_thread_scheduler_for_every_highs_instance():
                          env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"], out.stdout
+
+
+@pytest.mark.parametrize("kind", ["random", "zero_bias", "duplicate", "vertex_planes", "dead"])
+@pytest.mark.parametrize("d", [4, 5])
+def test_segment_search_against_vertex_engine(kind, d, monkeypatch):
+    """Interior points found by the segment ascent (forced on in low dimension, where the LP is cheaper):
+    counts and layer counts as the vertex engine's, every witness reproduces its pattern (the network
+    evaluated directly), and the ascent replaced some LPs."""
+    from regions.engines.lp import kernel
+
+    monkeypatch.setattr(kernel, "SEGMENT_DIM", 2)
+    net = _deep(kind, d, seed=40 + d, widths=(5, 4, 3))
+    dom = box(-1, 1, dim=d)
+    got = count_lp(net, dom)
+    ref = regions.count(net, dom, engine="polytope")
+    assert (got.regions, got.layer_counts) == (ref.regions, ref.layer_counts)
+    assert got.extra["segments"] > 0
+    part = partition_lp(net, dom)
+    assert part.n_regions == ref.regions
+    assert np.array_equal(net.patterns(part.witnesses), part.patterns)

@@ -172,7 +172,7 @@ def test_planes_through_inputs():
 @pytest.mark.parametrize("kw,match", [
     (dict(engine="polytope"), "does not take op networks"),
     (dict(engine="line"), "1-D domain"),
-    (dict(jobs=2), "split runs"),
+    (dict(jobs=2, engine="lp"), "the LP walk does not split yet"),
 ])
 def test_refusals(kw, match):
     with pytest.raises(RegionsError, match=match):

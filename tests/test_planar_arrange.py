@@ -28,8 +28,8 @@ def tally(monkeypatch):
     got = {"built": 0, "refused": 0}
     real = arrange.arrange_layer
 
-    def spy(*a):
-        out = real(*a)
+    def spy(*a, **kw):
+        out = real(*a, **kw)
         got["built" if out is not None else "refused"] += 1
         return out
 

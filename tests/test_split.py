@@ -344,3 +344,25 @@ def test_planar_split_pieces_refused_when_borders_do_not_meet():
     merged = eng.merge(results)
     assert merged.pieces is None and "no partner" in merged.extra["pieces_note"]
     assert merged.regions == eng.count(net, dom).regions
+
+
+def test_planar_sized_split_derives_the_first_layer_once(monkeypatch):
+    # a job too small to split is one run of the whole prefix: this process goes on from the prefix it
+    # derived to size the split, so the first layer is cut once (it was cut again by a whole count)
+    from regions.engines.planar import kernel, split
+
+    firsts = []
+    cut = split._cut_layer
+
+    def spy(*a, first=False, **k):
+        firsts.append(first)
+        return cut(*a, first=first, **k)
+
+    monkeypatch.setattr(split, "_cut_layer", spy)
+    monkeypatch.setattr(split, "count_plane", None)  # the whole count is not called
+    net, dom = Network.from_arch("2-10-10-10-1", seed=6), box(-1.0, 1.0, dim=2)
+    eng = get_engine("planar")
+    eng.splitter.cache = type(eng.splitter.cache)()
+    r = count_split(net, dom, eng)
+    assert r.extra["subproblems"] == 1 and firsts.count(True) == 1 and len(firsts) == 3
+    assert _numbers(r) == _numbers(kernel.count_plane(net, dom))

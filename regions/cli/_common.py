@@ -29,6 +29,7 @@ __all__ = [
     "NONNEGATIVE",
     "POSITIVE",
     "SEED",
+    "TORCH_SEED",
     "build_domain",
     "build_network",
     "domain_options",
@@ -148,6 +149,11 @@ POSITIVE = FiniteFloat(positive=True)
 NONNEGATIVE = FiniteFloat(nonnegative=True)
 #: Seeds of NumPy's generators: integers >= 0.
 SEED = IntAtLeast(0)
+#: Seeds of torch's generators: 0 .. 2^63 - 1 (torch.manual_seed's range).
+TORCH_SEED = IntAtLeast(0, 2**63 - 1)
+#: Most units of one layer, and most layers, asked for by an option.
+MAX_WIDTH = 1_000_000
+MAX_LAYERS = 100_000
 
 
 # ------------------------------------------------------------------ networks
@@ -198,6 +204,10 @@ def build_network(arch, init, bias_init, seed, weights, construction, depth, wid
     given = [x for x in (arch, weights, construction) if x is not None]
     if len(given) != 1:
         fail(f"expected exactly one of --arch, --weights or --construction, got {len(given)}")
+    if construction is None and (depth is not None or width is not None):  # never ignored silently
+        given = " and ".join(f"--{n} {v}" for n, v in (("depth", depth), ("width", width)) if v is not None)
+        fail(f"expected --depth and --width only with --construction (--arch and --weights say them), got "
+             f"{given}")
     if input_dim is not None and construction is None:
         fail(f"expected --input-dim only with --construction (--arch and --weights say it), got {input_dim}")
     if activation is not None and weights is None:

@@ -14,7 +14,11 @@ from regions.core.parsing import parse_int_list
 from regions.experiments import workflows
 
 from ._common import (
+    MAX_LAYERS,
+    MAX_WIDTH,
+    TORCH_SEED,
     IntAtLeast,
+    _check_params,
     NONNEGATIVE,
     POSITIVE,
     SEED,
@@ -174,11 +178,12 @@ def slice_cmd(weights, digit_labels, samples, segment_file, plane_file, triangle
 @click.option("--save-every", type=IntAtLeast(1), default=None,
               help="Save every N optimizer steps [default: once per epoch]; step 0 and the last are always saved.")
 @click.option("--max-steps", type=IntAtLeast(1), default=None, help="Stop after this many optimizer steps.")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the split, init and batch order.")
-@click.option("--residual-blocks", type=IntAtLeast(0), default=None,
+@click.option("--seed", type=TORCH_SEED, default=0, show_default=True,
+              help="Seed of the split, init and batch order (0 .. 2^63 - 1, torch's range).")
+@click.option("--residual-blocks", type=IntAtLeast(0, MAX_LAYERS), default=None,
               help="Train a residual MLP instead: x -> h = a(W0 x + b0), then N blocks h -> h + a(W h + b), "
                    "then a linear output; its checkpoints are torch.export programs (.pt2).")
-@click.option("--conv-channels", type=IntAtLeast(1), default=None,
+@click.option("--conv-channels", type=IntAtLeast(1, MAX_WIDTH), default=None,
               help="Train a small CNN instead: the 8x8 image -> Conv2d(1, N, 3x3, padding 1) -> activation -> "
                    "MaxPool2d(2) -> [--hidden dense layers] -> 10 outputs; its checkpoints are torch.export "
                    "programs (.pt2).")
@@ -212,6 +217,15 @@ def train_digits(out_dir, force, epochs, hidden, activation, lr, batch_size, sav
         widths = parse_int_list(default if hidden is None else hidden, name="--hidden", example=default, limit=64)
     if residual_blocks is not None and len(widths) != 1:
         fail(f"expected one width in --hidden with --residual-blocks (the blocks share it), got {hidden!r}")
+    if widths and max(widths) > MAX_WIDTH:
+        fail(f"expected --hidden widths of at most {MAX_WIDTH:,} units, got {max(widths):,}")
+    if residual_blocks is not None:
+        sizes = [64, widths[0]] + [widths[0]] * residual_blocks + [10]
+    elif conv_channels is not None:
+        sizes = [16 * conv_channels, *widths, 10]  # the dense part after the 2x2 pooling of 8x8 images
+    else:
+        sizes = [64, *widths, 10]
+    _check_params(sum(a * b + b for a, b in zip(sizes, sizes[1:])), "--hidden and the layers asked for")
     parse_activation(activation)
     folder = _run_folder(out_dir, force)
     from regions.experiments import digits  # noqa: PLC0415 -- imports torch lazily
@@ -238,8 +252,8 @@ def _run_folder(out_dir: str, force: bool) -> Path:
         fail(f"expected --out-dir to be a folder, got the existing file {out_dir!r}")
     if not folder.exists():
         return folder  # made with its parents by the trainer
-    old = sorted(p for p in folder.glob("step_*.pt*") if p.suffix in (".pt", ".pt2")) + [p for p in (folder / "history.csv", folder / "config.json")
-                                               if p.exists()]
+    steps = sorted(p for p in folder.glob("step_*.pt*") if p.suffix in (".pt", ".pt2"))
+    old = steps + [p for p in (folder / "history.csv", folder / "config.json") if p.exists()]
     if old and not force:
         fail(f"expected a new or empty --out-dir, got {len(old)} run file(s) in {out_dir!r} (first "
              f"{old[0].name!r}); pass --force to replace the run (or choose another folder)")

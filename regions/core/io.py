@@ -35,6 +35,7 @@ from ..errors import RegionsError
 __all__ = [
     "OutputTarget",
     "check_output_path",
+    "exact_float64",
     "jsonable",
     "lock_output",
     "read_points",
@@ -52,13 +53,16 @@ class OutputTarget:
     """What an output path is: ``kind`` is ``"stdout"``, ``"stream"`` or ``"file"``.
 
     ``path`` is the path to write (symlinks to regular files resolved);
-    ``exists`` says whether a regular file is already there.
+    ``exists`` says whether a regular file is already there; ``replace``
+    whether one may be replaced (else a file that appears at ``path``
+    while the result is computed is kept and the write refused).
     """
 
-    def __init__(self, kind: str, path: Path | None, exists: bool = False):
+    def __init__(self, kind: str, path: Path | None, exists: bool = False, replace: bool = False):
         self.kind = kind
         self.path = path
         self.exists = exists
+        self.replace = replace  # an existing file may be replaced (--force, --resume)
 
     @property
     def is_file(self) -> bool:
@@ -98,6 +102,8 @@ def check_output_path(path, *, force: bool = False, append: bool = False, what: 
         raise RegionsError(f"expected {what} to be a file path or '-' for standard output, got {text!r}")
     if text == "-":
         return OutputTarget("stdout", None)
+    if "\0" in text:
+        raise RegionsError(f"expected {what} to be a file path, got {text!r} with a NUL character")
     p = Path(text)
     try:
         st = os.stat(p)  # follows symlinks: /dev/stdout, links to devices
@@ -109,6 +115,9 @@ def check_output_path(path, *, force: bool = False, append: bool = False, what: 
         return OutputTarget("stream", p)
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise RegionsError(f"expected {what} to be a file, got the folder {text!r}")
+    if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):  # Path() would drop the slash
+        raise RegionsError(f"expected {what} to name a file, got {text!r}, which ends in a path separator "
+                           f"(a folder)")
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise RegionsError(f"expected {what} to be a regular file, a new path, a pipe or a device, got {text!r}")
     if suffixes is not None and p.suffix.lower() not in suffixes:
@@ -118,17 +127,24 @@ def check_output_path(path, *, force: bool = False, append: bool = False, what: 
     directory = real.parent if str(real.parent) else Path(".")
     if not directory.is_dir():
         raise RegionsError(f"expected an existing folder for {what}, got {str(directory)!r}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise RegionsError(f"expected a folder this process may write into for {what}, got the read-only "
+                           f"{str(directory)!r}")
     if st is not None and not (force or append):
         raise RegionsError(f"expected {what} to name a new file, got the existing {text!r}; "
                            f"pass --force to replace it (or choose another name)")
-    return OutputTarget("file", real, exists=st is not None)
+    return OutputTarget("file", real, exists=st is not None, replace=force or append)
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], *, binary: bool = False) -> None:
+def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], *, binary: bool = False,
+                 new: bool = False) -> None:
     """Write a regular file atomically: ``write(fh)`` into a temp file, then rename over ``path``.
 
     Only for regular files or new paths (see :func:`write_output` for the
-    rest); a symlink to a regular file is followed.
+    rest); a symlink to a regular file is followed.  With ``new=True`` the
+    file must still not exist when it is published (a hard link, which
+    fails on an existing name): a file another process created at that
+    path meanwhile is kept and the write refused, never clobbered.
     """
     path = Path(path)
     if path.is_symlink():
@@ -149,13 +165,34 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], *, binary
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if new:
+            _publish_new(tmp, path)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+
+
+def _publish_new(tmp: str, path: Path) -> None:
+    """Give the finished temp file the name ``path`` only if nothing holds that name yet."""
+    try:
+        os.link(tmp, path)  # atomic, and fails on an existing name
+    except FileExistsError:
+        raise RegionsError(f"expected {str(path)!r} to be still new when the result was written, got a file "
+                           f"that another process created meanwhile (kept as it is); pass --force to "
+                           f"replace it") from None
+    except OSError:  # a file system without hard links: the next best check, then the rename
+        if os.path.lexists(path):
+            raise RegionsError(f"expected {str(path)!r} to be still new when the result was written, got a "
+                               f"file that another process created meanwhile (kept as it is); pass --force "
+                               f"to replace it") from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -188,10 +225,15 @@ def write_output(target: OutputTarget | str | os.PathLike, data: str | bytes, *,
             sys.stdout.flush()
         return
     if target.kind == "stream":
-        with open(target.path, "ab" if binary else "a") as fh:  # no truncation, no replacement
-            fh.write(data)
+        try:
+            with open(target.path, "ab" if binary else "a") as fh:  # no truncation, no replacement
+                fh.write(data)
+        except OSError as exc:
+            raise RegionsError(f"expected to write {what} into {str(target.path)!r}, got "
+                               f"{exc.strerror or type(exc).__name__}") from None
         return
-    write_atomic(target.path, lambda fh: fh.write(data), binary=binary)
+    write_atomic(target.path, lambda fh: fh.write(data), binary=binary,
+                 new=not (target.exists or target.replace))
 
 
 @contextlib.contextmanager
@@ -231,6 +273,34 @@ def lock_output(path: str | os.PathLike, *, what: str = "output") -> Iterator[No
         os.close(fd)
 
 
+def exact_float64(a: np.ndarray, where: str) -> np.ndarray:
+    """``a`` (bool, integer or float) as float64, refused where the cast would change a value.
+
+    Integers beyond 2^53 in magnitude and extended-precision floats
+    (``longdouble``) that float64 does not hold exactly are refused in one
+    sentence naming ``where``; float16/float32/float64 and small integers
+    always convert exactly.  NaN and infinities pass (the callers refuse
+    them with their own sentence).
+    """
+    a = np.asarray(a)
+    if a.dtype.kind not in "biuf":
+        raise RegionsError(f"expected real numbers in {where}, got dtype {a.dtype}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = a.astype(np.float64)
+    if a.dtype.kind in "iu" and a.size:
+        big = max(abs(int(a.max())), abs(int(a.min())))  # Python ints: no overflow at -2^63
+        if big > 2**53:
+            raise RegionsError(f"expected integers of at most 2^53 in magnitude in {where} (float64 holds them "
+                               f"exactly), got {int(big):,}; give them as floats if rounding is intended")
+    elif a.dtype.kind == "f" and a.dtype.itemsize > 8 and a.size:
+        finite = np.isfinite(a)
+        lost = finite & ~(np.isfinite(out) & (out.astype(a.dtype) == a))
+        if lost.any():
+            raise RegionsError(f"expected values that float64 holds exactly in {where}, got {a.dtype} values "
+                               f"such as {a[lost].flat[0]!r} that it does not (beyond its range or precision)")
+    return out
+
+
 def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None = None,
                 what: str = "points") -> np.ndarray:
     """Points from an ``.npy`` array ``(k, d)`` or an ``.npz`` with arrays ``x0, x1[, x2]``.
@@ -261,6 +331,15 @@ def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None 
     if not p.is_file():
         raise RegionsError(f"expected an existing .npy/.npz file of {what}, got {name!r}")
     try:
+        with open(p, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise RegionsError(f"expected a readable .npy/.npz file of {what}, got {name!r} "
+                           f"({exc.strerror})") from None
+    if magic != b"\x93NUMPY" and magic[:2] != b"PK":  # text (CSV, JSON), a pickle, anything else
+        raise RegionsError(f"expected a .npy/.npz file of {what} (numpy.save / numpy.savez), got {name!r}, "
+                           f"which is neither; convert it with numpy.save")
+    try:
         data = np.load(p, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc):
@@ -284,6 +363,9 @@ def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None 
             names = [n for n in ("x0", "x1", "x2") if n in data.files]
             if names[:2] != ["x0", "x1"]:
                 raise RegionsError(f"expected arrays x0, x1 (and x2) in {name!r}, got {sorted(data.files)}")
+            extra = sorted(set(data.files) - set(names))
+            if extra:  # never ignored silently: the file may not hold what the caller thinks
+                raise RegionsError(f"expected only arrays x0, x1 (and x2) in {name!r}, got also {extra}")
             arrays = []
             for n in names:
                 try:
@@ -296,17 +378,17 @@ def read_points(path: str | os.PathLike, *, count: int | tuple[int, ...] | None 
                                        f"({type(exc).__name__})") from None
                 if not isinstance(a, np.ndarray):  # numpy hands back the raw bytes of a non-.npy member
                     raise RegionsError(f"expected .npy members in {name!r}, got {n} that is not a .npy array")
-                arrays.append(check(a, n).reshape(-1))
+                arrays.append(exact_float64(check(a, n), f"{n} of {name!r}").reshape(-1))
             lengths = {a.size for a in arrays}
             if len(lengths) != 1:
                 raise RegionsError(f"expected points of equal length in {name!r}, got lengths "
                                    f"{[a.size for a in arrays]} for {', '.join(names)}")
-            pts = np.stack(arrays).astype(np.float64)
+            pts = np.stack(arrays)
     else:
         check(data, "the array")
         if data.ndim != 2:
             raise RegionsError(f"expected {what} shaped (k, d) in {name!r}, got shape {data.shape}")
-        pts = data.astype(np.float64)
+        pts = exact_float64(data, repr(name))
     if counts is not None and pts.shape[0] not in counts:
         want = " or ".join(str(c) for c in counts)
         raise RegionsError(f"expected {want} points shaped (k, d) in {name!r}, got {pts.shape[0]} "

@@ -10,13 +10,14 @@ refused by ``limit`` without building the list.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import RegionsError
 
-__all__ = ["parse_finite", "parse_int_list"]
+__all__ = ["parse_finite", "parse_int_list", "real_array"]
 
 
 def _int(text: str) -> int:
@@ -145,3 +146,51 @@ def parse_finite(value, *, name: str, positive: bool = False, minimum: float | N
     if minimum is not None and x < minimum:
         raise RegionsError(f"expected {name} >= {minimum:g}, got {value!r}")
     return x
+
+
+def real_array(value, *, name: str) -> np.ndarray:
+    """``value`` as a float64 array holding exactly the numbers given, or one sentence why not.
+
+    Complex numbers (never truncated to their real part), text, ``None``,
+    ragged nesting and other objects are refused; integers beyond 2^53 and
+    extended-precision floats that float64 cannot hold exactly are refused
+    rather than rounded (:func:`regions.core.io.exact_float64`).  Python
+    integers of any size and bools are fine where float64 holds them.
+
+    Examples
+    --------
+    >>> real_array([1, 2.5], name="x").tolist()
+    [1.0, 2.5]
+    """
+    from .io import exact_float64  # noqa: PLC0415
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a ragged list or a cast warning: refused below
+            a = np.asarray(value)
+    except (TypeError, ValueError, OverflowError, Warning):
+        raise RegionsError(f"expected {name} as real numbers of one shape, got {_short(value)}") from None
+    if a.dtype.kind == "O":  # Python ints beyond int64, mixed scalars: each one checked
+        flat = a.reshape(-1).tolist()
+        if any(isinstance(v, (complex, np.complexfloating)) for v in flat):
+            raise RegionsError(f"expected real {name}, got complex values (the imaginary part is never "
+                               f"dropped silently)")
+        if not all(isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in flat):
+            raise RegionsError(f"expected {name} as real numbers, got {_short(value)}")
+        ints = (int, np.integer)
+        big = [v for v in flat if isinstance(v, ints) and not isinstance(v, bool) and abs(int(v)) > 2**53]
+        if big:
+            raise RegionsError(f"expected integers of at most 2^53 in magnitude in {name} (float64 holds them "
+                               f"exactly), got {int(big[0]):,}; give them as floats if rounding is intended")
+        return np.array([float(v) for v in flat], dtype=np.float64).reshape(a.shape)
+    if a.dtype.kind == "c":
+        raise RegionsError(f"expected real {name}, got complex values (dtype {a.dtype}; the imaginary part is "
+                           f"never dropped silently)")
+    if a.dtype.kind not in "biuf":
+        raise RegionsError(f"expected {name} as real numbers, got dtype {a.dtype}: {_short(value)}")
+    return exact_float64(a, name)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

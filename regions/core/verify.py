@@ -25,17 +25,82 @@ from .patterns import keys, pack
 from .tolerances import MAP_RTOL, MEASURE_RTOL, ZERO_RTOL
 
 __all__ = ["check_maps", "check_measures", "check_unique", "check_witnesses", "forward_certain",
-           "verify_common"]
+           "measure_unit", "scaled_measures", "verify_common"]
 
 
 def _first(idx: np.ndarray) -> str:
     return ", ".join(str(int(i)) for i in idx[:5]) + (", ..." if idx.size > 5 else "")
 
 
-def check_measures(measures: np.ndarray, domain, *, partial: bool = False) -> float | None:
+def measure_unit(domain) -> float:
+    """A power of two near the domain's scale: the length unit in which measures are compared.
+
+    Dividing by a power of two is exact (short of the subnormal range), so
+    measures taken in this unit neither overflow nor underflow for any
+    domain float64 holds, ``1e-300`` or ``1e300`` wide alike.
+    """
+    s = float(domain.scale)
+    if not (np.isfinite(s) and s > 0):
+        return 1.0
+    return float(2.0 ** np.round(np.log2(s)))
+
+
+def _ring_areas(vertices: np.ndarray, offsets: np.ndarray, ring: np.ndarray, unit: float) -> np.ndarray:
+    """Shoelace areas of rings, in units of ``unit**2``, each taken around its own first vertex."""
+    P = vertices[ring]
+    rid = np.repeat(np.arange(offsets.shape[0] - 1), np.diff(offsets))
+    P = (P - P[offsets[:-1]][rid]) / unit  # around the ring's first vertex: no offset, no over/underflow
+    nxt = np.arange(P.shape[0]) + 1
+    nxt[offsets[1:] - 1] = offsets[:-1]
+    cross = P[:, 0] * P[nxt, 1] - P[:, 1] * P[nxt, 0]
+    return 0.5 * np.bincount(rid, weights=cross, minlength=offsets.shape[0] - 1)
+
+
+def scaled_measures(part, unit: float | None = None) -> tuple[np.ndarray, float, float]:
+    """Measures of a partition's regions and of its domain in units of ``unit**k``.
+
+    Returns ``(measures, domain_measure, unit)``: the regions' lengths,
+    areas or volumes divided by ``unit**k`` (``k`` the domain's dimension,
+    ``unit`` from :func:`measure_unit` unless given), computed from the
+    vertices in that unit where the partition has them (2-D rings, n-D
+    vertex lists), so that no measure underflows to 0 or overflows to inf
+    where the domain is tiny or huge.  Unbounded regions are ``inf``.
+    """
+    domain = part.domain
+    k = domain.dim
+    unit = measure_unit(domain) if unit is None else float(unit)
+    if isinstance(getattr(part, "vertices", None), np.ndarray) and hasattr(part, "ring_offsets"):
+        m = np.abs(_ring_areas(np.asarray(part.vertices, np.float64), np.asarray(part.ring_offsets),
+                               np.asarray(part.ring_vertices), unit))
+    elif callable(getattr(part, "vertices", None)) and hasattr(part, "bounded") and k >= 2:
+        from scipy.spatial import ConvexHull  # noqa: PLC0415
+
+        m = np.full(part.n_regions, np.inf)
+        for i in np.flatnonzero(np.asarray(part.bounded)):
+            V = np.asarray(part.vertices(i), dtype=np.float64)
+            m[i] = ConvexHull((V - V[0]) / unit).volume
+    else:
+        with np.errstate(over="ignore", under="ignore"):
+            m = np.asarray(part.measures, dtype=np.float64) / np.float64(unit) ** k
+    if not domain.bounded:
+        return m, float("inf"), unit
+    if domain.vertices is not None:
+        V = np.asarray(domain.vertices, dtype=np.float64)
+        full = abs(float(_ring_areas(V, np.array([0, V.shape[0]]), np.arange(V.shape[0]), unit)[0]))
+    else:
+        full = float(np.prod((np.asarray(domain.hi, np.float64) - np.asarray(domain.lo, np.float64)) / unit))
+    return m, full, unit
+
+
+def check_measures(measures: np.ndarray, domain, *, partial: bool = False, unit: float = 1.0,
+                   domain_measure: float | None = None) -> float | None:
     """Every measure is positive; on a bounded domain (complete partition) they sum to its measure.
 
-    Returns the sum (None when not checked).
+    ``measures`` may be given in units of ``unit**k`` (see
+    :func:`scaled_measures`) together with ``domain_measure`` in the same
+    unit; the sum is compared there, so that domains of any size float64
+    holds are checked alike.  Returns the sum in the caller's unit (None
+    when not checked).
     """
     m = np.asarray(measures, dtype=np.float64)
     bad = np.flatnonzero(~(m > 0))
@@ -45,9 +110,10 @@ def check_measures(measures: np.ndarray, domain, *, partial: bool = False) -> fl
     if partial or not domain.bounded:
         return None
     total = float(np.sum(m))
-    want = float(domain.measure)
+    want = float(domain.measure) if domain_measure is None else float(domain_measure)
     if not abs(total - want) <= MEASURE_RTOL * abs(want):
-        raise VerificationError(f"expected the measures to sum to the domain's {want!r} "
+        where = "" if unit == 1.0 else f" (in units of {unit:g}^{domain.dim})"
+        raise VerificationError(f"expected the measures to sum to the domain's {want!r}{where} "
                                 f"(within {MEASURE_RTOL:g} of it), got {total!r}")
     return total
 
@@ -132,7 +198,10 @@ def verify_common(part, *, maps: bool = True, measures: bool = True) -> dict:
     dict
         ``regions``, ``pieces``, ``measure`` (the sum, when checked).
     """
-    total = check_measures(part.measures, part.domain, partial=part.partial) if measures else None
+    total = None
+    if measures:
+        m, full, unit = scaled_measures(part)
+        total = check_measures(m, part.domain, partial=part.partial, unit=unit, domain_measure=full)
     U = np.asarray(part.witnesses, dtype=np.float64).reshape(part.n_regions, -1)
     X = part.domain.to_input(U)
     got, certain, y, ymag = forward_certain(part.network, X, part.domain.scale)
@@ -144,5 +213,8 @@ def verify_common(part, *, maps: bool = True, measures: bool = True) -> dict:
         check_maps(J, c, U, y, ymag)
     out = {"regions": part.n_regions, "pieces": part.n_pieces, "ok": True}
     if total is not None:
-        out["measure"] = total
+        k = part.domain.dim
+        with np.errstate(over="ignore", under="ignore"):
+            out["measure"] = float(total * np.float64(unit) ** k)  # 0 or inf beyond float64: see the log
+        out["measure_log10"] = float(np.log10(total) + k * np.log10(unit))
     return out

@@ -24,7 +24,8 @@ with lost regions.
 
 The polytope vertex engine does not take op networks yet; naming it
 refuses in one sentence.  Split runs (``jobs``, ``scheduler``, ``state``)
-are refused too.
+use the 1-D walk and the 2-D mesh (:mod:`regions.engines.opgraph_split`);
+on a domain that only the LP walk takes they are refused.
 """
 
 from __future__ import annotations
@@ -105,7 +106,26 @@ def count_graph(graph: Graph, domain: Domain | None = None, *, engine: str | Non
                 state=None) -> CountResult:
     """Counts of :func:`partition_graph` (``pieces`` is None where the engine does not merge them)."""
     if jobs is not None or scheduler is not None or state is not None:
-        raise RegionsError("expected jobs, scheduler and state to be None for an op network "
-                           "(split runs take plain networks only), got "
-                           f"jobs={jobs!r}, scheduler={scheduler!r}, state={state!r}")
+        return _count_split(graph, domain, engine=engine, max_regions=max_regions, progress=progress, jobs=jobs,
+                            scheduler=scheduler, state=state)
     return partition_graph(graph, domain, engine=engine, max_regions=max_regions, progress=progress).count()
+
+
+def _count_split(graph: Graph, domain, *, engine, max_regions, progress, jobs, scheduler, state) -> CountResult:
+    """:func:`count_graph` split into subproblems (:mod:`regions.engines.opgraph_split`)."""
+    from ..execution.split import count_split  # noqa: PLC0415 -- avoids an import cycle
+    from .opgraph_split import OP_SPLIT_ENGINES, op_split_engine  # noqa: PLC0415
+
+    if max_regions is not None:
+        raise RegionsError(f"expected max_regions=None with jobs, scheduler or state, got {max_regions!r}")
+    domain = _check(graph, domain)
+    name = _engine(domain, engine)
+    if name not in OP_SPLIT_ENGINES:
+        raise RegionsError(f"expected the line engine (1-D) or the planar engine (bounded 2-D) for a split count "
+                           f"of an op network (the LP walk does not split yet), got the {name} engine for a "
+                           f"{domain.dim}-D {'bounded' if domain.bounded else 'unbounded'} {domain.kind}: count it "
+                           f"without jobs, scheduler or state")
+    if name == "planar":
+        refuse_wide(lower(graph), domain, "planar")
+    return count_split(graph, domain, op_split_engine(name), jobs=jobs, scheduler=scheduler, state=state,
+                       progress=progress)

@@ -9,7 +9,8 @@
 * :mod:`regions.execution.prefix` -- what the engines' splits share
   (:class:`~regions.execution.prefix.PrefixSplit`: runs of prefix regions,
   keys, the per-process prefix cache, the merge);
-* :mod:`regions.execution.hashes` -- sha256 of networks and domains.
+* :mod:`regions.execution.hashes` -- sha256 of networks (op graphs by their
+  lowered chain) and domains.
 """
 
 from .runners import DaskRunner, LocalRunner

@@ -52,12 +52,24 @@ class PrefixCache:
     def __init__(self) -> None:
         self._last: dict = {}
 
-    def get(self, net: Network, domain: Domain, depth: int, derive: Callable[[Network, Domain, int], Any]):
-        """``derive(net, domain, depth)``, remembered until another prefix is asked for."""
+    def get(self, net: Network, domain: Domain, depth: int, derive: Callable[[Network, Domain, int], Any],
+            extend: Callable[[Any, Network, Domain, int, int], Any] | None = None):
+        """``derive(net, domain, depth)``, remembered until another prefix is asked for.
+
+        With ``extend``, a deeper prefix of the remembered one's network and
+        domain is ``extend(prefix, net, domain, old_depth, depth)``: the
+        layers already cut are not cut again (a split looking for its depth
+        asks for depth 1, 2, ... in turn).  ``extend`` may consume
+        ``prefix``, which is forgotten.
+        """
         key = (network_sha256(net), domain_sha256(domain), depth)
         if key not in self._last:
+            old = next(iter(self._last.items()), None)
             self._last.clear()
-            self._last[key] = derive(net, domain, depth)
+            if extend is not None and old is not None and old[0][:2] == key[:2] and 0 < old[0][2] < depth:
+                self._last[key] = extend(old[1], net, domain, old[0][2], depth)
+            else:
+                self._last[key] = derive(net, domain, depth)
         return self._last[key]
 
 
@@ -95,6 +107,10 @@ class PrefixSplit:
         self.cache = PrefixCache()
 
     # ------------------------------------------------------------ engine hooks
+    def n_hidden(self, net) -> int:
+        """Hidden layers of ``net`` (op-graph splits count its lowered layers)."""
+        return len(net.layers) - 1
+
     def check_domain(self, net: Network, domain: Domain | None) -> Domain:
         """The domain, validated (engines supply their default)."""
         return domain
@@ -130,10 +146,11 @@ class PrefixSplit:
         no deeper once it has ``max_prefix``); runs hold equal numbers of
         prefix regions, ``work`` is that number.  With ``sized`` (``parts``
         is only a default) runs hold at least :attr:`min_run` prefix regions,
-        and a job too small for two is one subproblem, the whole count.
+        and a job too small for two is one subproblem: one run of every
+        prefix region, which goes on from the prefix derived to size it.
         """
         domain = self.check_domain(net, domain)
-        n_hidden = len(net.layers) - 1
+        n_hidden = self.n_hidden(net)
         if n_hidden <= 1 or parts <= 1:  # one hidden layer: the prefix would be the whole job
             return [Subproblem(f"{self.engine}:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
         for depth in range(1, n_hidden):  # the last hidden layer is never prefix: workers re-derive it
@@ -142,9 +159,8 @@ class PrefixSplit:
                 break
         k = min(parts, n)
         if sized:
-            k = min(k, n // self.min_run)
-            if k <= 1:
-                return [Subproblem(f"{self.engine}:p0:0-1", {"depth": 0, "a": 0, "b": 1, "n": 1}, 1.0)]
+            k = max(1, min(k, n // self.min_run))  # one run of the whole prefix: this process goes on from
+            # the prefix it derived here to size the split (cached), never deriving it twice
         cuts = [round(i * n / k) for i in range(k + 1)]
         return [Subproblem(f"{self.engine}:p{depth}:{a}-{b}",
                            {"depth": depth, "a": a, "b": b, "n": n, **self.run_payload(net, domain, depth, a, b, n)},

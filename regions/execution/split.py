@@ -9,6 +9,11 @@ in local worker processes (``jobs``) or on a Dask cluster (``scheduler``)
 and merges them; the answer does not depend on where, in which order or how
 many times a subproblem ran.
 
+Op networks (:class:`regions.model.ops.Graph`) split the same way with
+the engines of :mod:`regions.engines.opgraph_split` (workers find them by
+their ``ref``, ``"ops:line"`` or ``"ops:planar"``); their identity is the
+sha256 of their lowered chain.
+
 The split depends on the network, the domain, the engine and ``parts``
 only (never on the number of workers), so a count started with 2 workers
 can be finished with 16, on another cluster.
@@ -72,7 +77,16 @@ def _subproblem_task(data: tuple) -> Iterator[dict]:  # runs in the worker proce
 
 
 def _count_one(net: Network, domain: Domain, engine: str, sub: Subproblem) -> CountResult:
+    if engine.startswith("ops:"):  # an op network's engine (regions.engines.opgraph_split)
+        from ..engines.opgraph_split import op_split_engine  # noqa: PLC0415 -- avoids an import cycle
+
+        return op_split_engine(engine).count_subproblem(net, domain, sub)
     return get_engine(engine).count_subproblem(net, domain, sub)
+
+
+def _ref(engine) -> str:
+    """How workers find ``engine``: its registry name, or its ``ref`` (op networks' engines)."""
+    return getattr(engine, "ref", engine.name)
 
 
 def _dask_task(net: Network, domain: Domain, engine: str, sub: Subproblem) -> dict:
@@ -208,7 +222,9 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
     Parameters
     ----------
     net, domain, engine
-        Validated by the caller (:func:`regions.count`).
+        Validated by the caller (:func:`regions.count`); ``net`` may be an
+        op :class:`~regions.model.ops.Graph` with its split engine
+        (:func:`regions.engines.opgraph_split.op_split_engine`).
     jobs : int, optional, keyword-only
         Local worker processes; ``0`` or None runs the subproblems in this
         process (still split, so resumable).
@@ -250,7 +266,7 @@ def count_split(net: Network, domain: Domain, engine: Engine, *, jobs: int | Non
             "format": _FORMAT, "version": _VERSION,
             "network_sha256": net_hash, "arch": net.arch,
             "domain_sha256": domain_sha256(domain), "domain": domain.describe(),
-            "engine": engine.name,
+            "engine": _ref(engine),
             "split": {"parts": parts, "subproblems": len(keys),
                       "keys_sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest()},
         }
@@ -289,11 +305,11 @@ def _run(net, domain, engine, subs, todo, n_jobs, scheduler, net_hash) -> Iterat
     if not todo:
         return
     if scheduler is not None:
-        prefix = f"regions-count-{net_hash[:16]}-{domain_sha256(domain)[:8]}-{engine.name}"
+        prefix = f"regions-count-{net_hash[:16]}-{domain_sha256(domain)[:8]}-{_ref(engine)}"
         index = {f"{prefix}-{subs[i].key}": i for i in todo}
         items = [(k, (subs[i],)) for k, i in index.items()]
         runner = DaskRunner(scheduler)
-        for key, res in runner.results(_dask_task, items, pure=True, shared=(net, domain, engine.name)):
+        for key, res in runner.results(_dask_task, items, pure=True, shared=(net, domain, _ref(engine))):
             yield index[key], _result_from_dict(res)
         return
     if n_jobs == 0:
@@ -303,7 +319,7 @@ def _run(net, domain, engine, subs, todo, n_jobs, scheduler, net_hash) -> Iterat
     retries: dict[int, int] = {}
     queue = list(todo)
     while queue:
-        items = [(i, (net, domain, engine.name, subs[i])) for i in queue]
+        items = [(i, (net, domain, _ref(engine), subs[i])) for i in queue]
         queue = []
         for i, events, interrupted in LocalRunner(n_jobs).stream(_subproblem_task, items,
                                                                  lambda t, ev, s, why: (t, ev, why)):

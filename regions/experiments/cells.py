@@ -198,6 +198,10 @@ def make_cells(
     ]
 
 
+#: Most hidden layers of one sweep cell (as ``regions bound --depth``).
+MAX_DEPTH = 100_000
+
+
 def check_size(input_dim: int, depths: Sequence[int], widths: Sequence[int]) -> float:
     """Refuse, before anything runs, a sweep whose bounds cannot be held or computed.
 
@@ -218,6 +222,8 @@ def check_size(input_dim: int, depths: Sequence[int], widths: Sequence[int]) -> 
     RegionsError
         Naming the estimate.
     """
+    if max(depths) > MAX_DEPTH:  # before the layers are listed: a depth such as 10^23 is never built
+        raise RegionsError(f"expected depths of at most {MAX_DEPTH:,} hidden layers, got {max(depths):,}")
     theory._check_size(input_dim, (max(widths),) * max(depths))  # noqa: SLF001 -- the same guard as bounds()
     total = 0.0
     n_depths, sum_depths = len(depths), sum(depths)

@@ -67,6 +67,13 @@ def _check_row(row, where: str) -> dict:
         v = row.get(k)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise RegionsError(f"expected an integer {k} >= 1 in {where}, got {v!r}")
+    if row["depth"] > 100_000:  # as make_cells: no sweep computes deeper cells
+        raise RegionsError(f"expected a depth of at most 100,000 in {where}, got {row['depth']:,}")
+    d, k, w = row["input_dim"], row["depth"], row["width"]
+    params = d * w + w + (k - 1) * (w * w + w) + w + 1  # one output, as every sweep cell
+    if row.get("params") is not None and row["params"] != params:
+        raise RegionsError(f"expected params {params} for input_dim {d}, depth {k} and width {w} in {where}, "
+                           f"got {row['params']!r}; the row was not written by a sweep")
     if row.get("settings") is not None and not isinstance(row["settings"], dict):
         raise RegionsError(f"expected the settings of {where} as an object, got {row['settings']!r}")
     for k in _INT_COLUMNS:  # every column the table and the figure read, checked now, not after the run
@@ -134,6 +141,36 @@ def _check_settings(path, rows: list[dict], want: dict) -> None:
             raise _mismatch(path, row.get("settings"), want)
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs):
+    """``object_pairs_hook`` for :func:`json.loads`: a key given twice is refused, not overwritten."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
+def _no_conflicts(path, rows: list[dict]) -> list[dict]:
+    """Refuse two complete rows of one cell that disagree (apart from their seconds)."""
+    seen: dict = {}
+    for row in rows:
+        if _cut_short(row):
+            continue
+        key = (row["input_dim"], row["depth"], row["width"])
+        same = {k: v for k, v in row.items() if k != "seconds"}
+        if key in seen and seen[key] != same:
+            diff = sorted(k for k in set(same) | set(seen[key]) if same.get(k) != seen[key].get(k))
+            raise RegionsError(f"expected one result per cell in {str(path)!r}, got two rows for input_dim "
+                               f"{key[0]}, depth {key[1]}, width {key[2]} that differ in {diff[:4]}")
+        seen[key] = same
+    return rows
+
+
 def read_rows(path: str | os.PathLike) -> list[dict]:
     """Rows of a sweep file (``.csv``, ``.jsonl`` or ``.json``); an unterminated last line is ignored.
 
@@ -147,7 +184,7 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
     if not path.exists():
         return []
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (spreadsheet programs) is dropped
     except UnicodeDecodeError as exc:
         raise RegionsError(f"expected a text file of sweep rows in {str(path)!r}, got binary bytes at "
                            f"offset {exc.start}") from None
@@ -159,12 +196,16 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
         if not text.strip():
             return []
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=_unique_keys)
         except (json.JSONDecodeError, RecursionError) as exc:
             raise RegionsError(f"expected a sweep JSON document in {str(path)!r}, got invalid JSON ({exc})") from None
+        except _DuplicateKey as exc:
+            raise RegionsError(f"expected each key once per object in {str(path)!r}, got {exc.args[0]!r} "
+                               f"twice") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
             raise RegionsError(f"expected a sweep JSON document with a 'rows' list in {str(path)!r}, got {type(doc).__name__}")
-        return [_check_row(r, f"row {n} of {str(path)!r}") for n, r in enumerate(doc["rows"], 1)]
+        rows = [_check_row(r, f"row {n} of {str(path)!r}") for n, r in enumerate(doc["rows"], 1)]
+        return _no_conflicts(path, rows)
     complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
     if fmt == "jsonl":
         rows = []
@@ -172,18 +213,25 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = json.loads(line, object_pairs_hook=_unique_keys)
             except (json.JSONDecodeError, RecursionError):
                 raise RegionsError(f"expected one JSON row per line in {str(path)!r}, got a bad line {n}") from None
+            except _DuplicateKey as exc:
+                raise RegionsError(f"expected each key once per row in {str(path)!r}, got {exc.args[0]!r} "
+                                   f"twice on line {n}") from None
             rows.append(_check_row(row, f"line {n} of {str(path)!r}"))
-        return rows
+        return _no_conflicts(path, rows)
     try:
         reader = csv.DictReader(io.StringIO(complete))
         if complete and reader.fieldnames and "depth" not in reader.fieldnames:
             raise RegionsError(f"expected a sweep CSV with a header row in {str(path)!r}, "
                                f"got {reader.fieldnames[:4]}")
-        return [_check_row(_from_csv(rec, f"line {n} of {str(path)!r}"), f"line {n} of {str(path)!r}")
+        twice = sorted({f for f in reader.fieldnames or [] if (reader.fieldnames or []).count(f) > 1})
+        if twice:
+            raise RegionsError(f"expected each column once in the header of {str(path)!r}, got {twice} twice")
+        rows = [_check_row(_from_csv(rec, f"line {n} of {str(path)!r}"), f"line {n} of {str(path)!r}")
                 for n, rec in enumerate(reader, 2)]
+        return _no_conflicts(path, rows)
     except csv.Error as exc:
         raise RegionsError(f"expected a sweep CSV in {str(path)!r}, got a malformed line ({exc})") from None
 
@@ -268,5 +316,8 @@ def _mismatch(path, have: dict | None, want: dict) -> RegionsError:
     else:
         diff = [k for k in SETTINGS if have.get(k) != want[k]]
         got = ", ".join(f"{k} {have.get(k)!r} (this run: {want[k]!r})" for k in diff)
+        if not diff:  # the same values, but other keys: written by another version
+            other = sorted(set(have) ^ set(want))
+            got = f"settings with other keys {other[:4]} (written by another version)"
     return RegionsError(f"expected the rows of {str(path)!r} to have this sweep's settings to resume, "
                         f"got {got}; write to another file or run with the file's settings")

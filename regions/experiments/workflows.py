@@ -121,9 +121,25 @@ def load_network(
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.suffix.lower() == ".pt2":  # a torch.export program: an op graph (torch.export.load)
+            if activation is not None:  # the program records its own (a run's config.json may say it too)
+                from ..interop.pytorch import parse_activation  # noqa: PLC0415
+
+                parse_activation(activation)  # malformed text is refused, never ignored
             return load_program(str(path))
         if path.suffix.lower() not in TORCH_SUFFIXES:
-            return Network.load(path)
+            net = Network.load(path)
+            if activation is not None:  # never ignored: it must say what the file records
+                from ..interop.pytorch import parse_activation  # noqa: PLC0415
+
+                if parse_activation(activation) != net.negative_slope:
+                    raise RegionsError(f"expected an activation agreeing with {str(path)!r}, which records a "
+                                       f"negative slope of {net.negative_slope:g}, got {activation!r}; drop it")
+            if input_shape is not None:  # never ignored: it must fit the file's inputs
+                shape = (input_shape,) if isinstance(input_shape, (int, np.integer)) else tuple(input_shape)
+                if math.prod(int(n) for n in shape) != net.input_dim:
+                    raise RegionsError(f"expected an input shape of {net.input_dim} entries for {str(path)!r}, "
+                                       f"got {shape}")
+            return net
         if activation is None and module is None:
             activation = run_activation(path.parent)  # as recorded by the run, never guessed
         return load_torch(path, module=module, input_shape=input_shape, activation=activation)

@@ -318,15 +318,21 @@ def load_program(path) -> Graph:
 
     if not os.path.isfile(path):
         raise RegionsError(f"expected an existing .pt2 file written by torch.export.save, got {str(path)!r}")
+    import logging  # noqa: PLC0415
     import warnings  # noqa: PLC0415
 
+    log = logging.getLogger("torch.export")  # torch logs a traceback of a bad archive before raising
+    level = log.level
     try:
+        log.setLevel(logging.CRITICAL)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ep = torch.export.load(path)
     except Exception as exc:  # noqa: BLE001 -- any unreadable file is one sentence
         raise RegionsError(f"expected a program written by torch.export.save, got an unreadable "
                            f"{str(path)!r} ({type(exc).__name__})") from None
+    finally:
+        log.setLevel(level)
     return graph_from_program(ep)
 
 

@@ -228,7 +228,13 @@ def _check_tensor(t, where: str) -> None:
 def _np(t, where: str = "") -> np.ndarray:
     """A float64 NumPy copy of a real dense tensor (any device, any real dtype); others refused."""
     _check_tensor(t, where)
-    return t.detach().cpu().double().numpy().copy()
+    torch = _torch()
+    t = t.detach().cpu()
+    if t.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool):
+        from ..core.io import exact_float64  # noqa: PLC0415 -- integers beyond 2^53 refused, never rounded
+
+        return exact_float64(t.numpy(), where or "a tensor").copy()
+    return t.double().numpy().copy()
 
 
 def _leaves(module, prefix: str, out: list, nn) -> None:

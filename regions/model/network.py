@@ -71,13 +71,10 @@ def _check_layers(layers: Iterable) -> list[tuple[np.ndarray, np.ndarray]]:
             raise RegionsError(
                 f"expected layer {i} to be a pair (W, b), got {type(layer).__name__}"
             ) from None
-        try:
-            W = np.array(W, dtype=np.float64, copy=True)
-            b = np.array(b, dtype=np.float64, copy=True)
-        except (TypeError, ValueError) as exc:
-            raise RegionsError(
-                f"expected layer {i} to hold numeric arrays, got {exc}"
-            ) from None
+        from ..core.parsing import real_array  # noqa: PLC0415 -- complex, text, ints > 2^53: refused
+
+        W = np.array(real_array(W, name=f"W{i}"), dtype=np.float64, copy=True)
+        b = np.array(real_array(b, name=f"b{i}"), dtype=np.float64, copy=True)
         if W.ndim != 2:
             raise RegionsError(
                 f"expected W{i} to be a 2-D array shaped (out, in), got shape {W.shape}"
@@ -125,7 +122,12 @@ class Network:
     """
 
     def __init__(self, layers: Sequence, *, negative_slope: float = 0.0):
+        if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+            raise RegionsError(f"expected layers as a sequence of pairs (W, b), got {type(layers).__name__}")
         self.layers = tuple(_check_layers(layers))
+        if isinstance(negative_slope, (bool, np.bool_)) or np.ndim(negative_slope) != 0 or \
+                np.asarray(negative_slope).dtype.kind not in "iuf":
+            raise RegionsError(f"expected negative_slope as one real number in [0, 1), got {negative_slope!r}")
         negative_slope = float(negative_slope)
         if not (0.0 <= negative_slope < 1.0):
             raise RegionsError(
@@ -169,6 +171,12 @@ class Network:
             raise RegionsError(f"expected bias to be 'same', 'zero' or a number, got {bias!r}")
         if isinstance(bias, (int, float)) and not np.isfinite(bias):
             raise RegionsError(f"expected a finite constant bias, got {bias!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise RegionsError(f"expected seed as an integer >= 0 (or None), got {seed!r}")
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        if n_params > 10**8:  # 800 MB of float64: refused before NumPy fails to allocate it
+            raise RegionsError(f"expected a network of at most 100,000,000 parameters, got {n_params:,} from "
+                               f"{arch!r}")
         rng = np.random.default_rng(seed)
         layers = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
@@ -223,7 +231,11 @@ class Network:
                 f"expected a .npz archive of arrays W0, b0, W1, b1, ..., "
                 f"got an unreadable file {str(path)!r} ({type(exc).__name__})"
             ) from None
-        slope = float(arrays.pop("negative_slope", 0.0))
+        raw = arrays.pop("negative_slope", np.float64(0.0))
+        if np.ndim(raw) != 0 or np.asarray(raw).dtype.kind not in "biuf":
+            raise RegionsError(f"expected negative_slope in {str(path)!r} to be one real number, got an array "
+                               f"of dtype {np.asarray(raw).dtype} and shape {np.shape(raw)}")
+        slope = float(raw)
         n = 0
         while f"W{n}" in arrays:
             n += 1
@@ -241,7 +253,9 @@ class Network:
                     raise RegionsError(
                         f"expected numeric {key} in {str(path)!r}, got dtype {arrays[key].dtype}"
                     )
-            layers.append((arrays[f"W{i}"], arrays[f"b{i}"]))
+            from ..core.io import exact_float64  # noqa: PLC0415 -- never round an integer or a longdouble
+
+            layers.append(tuple(exact_float64(arrays[k], f"{k} of {str(path)!r}") for k in (f"W{i}", f"b{i}")))
         extra = sorted(set(arrays) - {f"W{i}" for i in range(n)} - {f"b{i}" for i in range(n)})
         if extra:
             raise RegionsError(

@@ -477,25 +477,8 @@ def _same_by_structure(lays: list, Wout: np.ndarray, pats: np.ndarray) -> np.nda
     return seq.all(axis=1)
 
 
-def partition_line_ops(low: Lowered, domain: Domain, *, network=None) -> OpLinePartition:
-    """The activation regions of a lowered op network along a 1-D domain, exactly.
-
-    Parameters
-    ----------
-    low : Lowered
-        From :func:`regions.model.ops.lower`.
-    domain : Domain
-        A 1-D domain (interval for 1-input networks, segment or line).
-
-    Returns
-    -------
-    OpLinePartition
-        Its ``count().extra`` reports ``exact_decisions`` (regions and slope
-        comparisons decided in exact arithmetic) and ``below_resolution``
-        (see the module docstring).
-    """
-    if domain.dim != 1:
-        raise RegionsError(f"expected a 1-D domain, got a {domain.dim}-D {domain.kind}")
+def _line_layers(low: Lowered, domain: Domain) -> list:
+    """The lowered layers with the first one on the 1-D domain's parameter."""
     W0, b0 = low.layers[0]
     if domain.basis is not None:
         if W0.shape[1] != domain.input_dim:
@@ -503,18 +486,64 @@ def partition_line_ops(low: Lowered, domain: Domain, *, network=None) -> OpLineP
         W0, b0 = W0 @ domain.basis, b0 + W0 @ domain.origin
     elif W0.shape[1] != 1:
         raise RegionsError(f"expected a 1-input network for an interval, got {W0.shape[1]} inputs")
-    layers = [(W0, b0), *low.layers[1:]]
-    lo, hi = float(domain.lo[0]), float(domain.hi[0])
-    exact = OpExactLine(layers, low.units, lo, hi)
+    return [(W0, b0), *low.layers[1:]]
+
+
+def _output_slopes(layers: list, A: np.ndarray, eA: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Output slopes of every region from the carrier's slopes ``A`` and their rounding bounds."""
+    W, _ = layers[-1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        Sout = A @ W.T
+        eSout = (eA + _gamma(W.shape[1] + 2) * np.abs(A)) @ np.abs(W).T * _UP
+    _check_finite(Sout, eSout)
+    return Sout, eSout
+
+
+def _same_neighbours(lays: list, layers: list, exact: OpExactLine, Sout: np.ndarray, eSout: np.ndarray,
+                     pats: np.ndarray) -> np.ndarray:
+    """Whether consecutive regions have one output map (exactly: bounds, structure, then rationals), (R-1,)."""
+    diff = np.abs(Sout[1:] - Sout[:-1])
+    bound = eSout[1:] + eSout[:-1]
+    differ = np.any(diff * (1 - 2 * _U) > bound * _UP, axis=1)
+    equal = np.all((diff == 0) & (bound == 0), axis=1)
+    same = equal.copy()
+    if pats.shape[0] > 1:
+        same |= ~differ & _same_by_structure(lays, np.asarray(layers[-1][0], dtype=np.float64), pats)
+    for i in np.nonzero(~differ & ~same)[0]:  # float64 cannot tell: exact slopes
+        same[i] = exact.output_slopes(pats[i]) == exact.output_slopes(pats[i + 1])
+    return same
+
+
+def _walk_start(lo: float, hi: float) -> dict:
+    """The walk's state before the first layer: one region, the whole domain ``(lo, hi)``."""
     left, right = np.array([lo]), np.array([hi])
-    ltol, rtol = np.zeros(1), np.zeros(1)
     rep = _reps(left, right)
-    V, A = rep[:, None].copy(), np.ones((1, 1))
-    eV, eA = np.zeros((1, 1)), np.zeros((1, 1))
-    sg = np.full((1, 1), _UNKNOWN, dtype=np.int8)  # sign codes of the carrier on each region
-    pats = np.zeros((1, 0), dtype=bool)
-    counts, lays = [], []
-    for l, ((W, b), u) in enumerate(zip(layers[:-1], low.units)):
+    return {"left": left, "ltol": np.zeros(1), "right": right, "rtol": np.zeros(1), "rep": rep,
+            "V": rep[:, None].copy(), "A": np.ones((1, 1)), "eV": np.zeros((1, 1)), "eA": np.zeros((1, 1)),
+            "sg": np.full((1, 1), _UNKNOWN, dtype=np.int8),  # sign codes of the carrier on each region
+            "pats": np.zeros((1, 0), dtype=bool), "counts": [], "lays": []}
+
+
+#: Entries of the walk's state that hold one row per region (a split run keeps a slice of them).
+_PER_REGION = ("left", "ltol", "right", "rtol", "rep", "V", "A", "eV", "eA", "sg", "pats")
+
+
+def _walk_layers(layers: list, units, exact: OpExactLine, st: dict, start: int, stop: int) -> None:
+    """Cut the regions of the state ``st`` by hidden layers ``start .. stop - 1`` (in place).
+
+    Every region is cut on its own (its children depend on its own row of
+    the state only), so a slice of the regions after a prefix of layers
+    walks on to the same final regions as in the whole walk: what a split
+    count's run does (:mod:`.ops_split`).
+    """
+    left, ltol, right, rtol, rep = st["left"], st["ltol"], st["right"], st["rtol"], st["rep"]
+    V, A, eV, eA, sg, pats = st["V"], st["A"], st["eV"], st["eA"], st["sg"], st["pats"]
+    counts, lays = st["counts"], st["lays"]
+    for l, ((W, b), u) in enumerate(zip(layers[:-1], units)):
+        if l < start:
+            continue
+        if l >= stop:
+            break
         lay = _Layer(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64), u)
         lays.append(lay)
         Z, S, eZ, eS = lay.pre(V, A, eV, eA)
@@ -573,20 +602,36 @@ def partition_line_ops(low: Lowered, domain: Domain, *, network=None) -> OpLineP
         rep = new_rep
         pats = np.concatenate([pats[par], bits[starts]], axis=1)
         counts.append(int(left.shape[0]))
-    W, b = layers[-1]
-    with np.errstate(over="ignore", invalid="ignore"):
-        Sout = A @ W.T
-        eSout = (eA + _gamma(W.shape[1] + 2) * np.abs(A)) @ np.abs(W).T * _UP
-    _check_finite(Sout, eSout)
-    diff = np.abs(Sout[1:] - Sout[:-1])
-    bound = eSout[1:] + eSout[:-1]
-    differ = np.any(diff * (1 - 2 * _U) > bound * _UP, axis=1)
-    equal = np.all((diff == 0) & (bound == 0), axis=1)
-    same = equal.copy()
-    if left.shape[0] > 1:
-        same |= ~differ & _same_by_structure(lays, np.asarray(W, dtype=np.float64), pats)
-    for i in np.nonzero(~differ & ~same)[0]:  # float64 cannot tell: exact slopes
-        same[i] = exact.output_slopes(pats[i]) == exact.output_slopes(pats[i + 1])
+    st.update(left=left, ltol=ltol, right=right, rtol=rtol, rep=rep, V=V, A=A, eV=eV, eA=eA, sg=sg, pats=pats)
+
+
+def partition_line_ops(low: Lowered, domain: Domain, *, network=None) -> OpLinePartition:
+    """The activation regions of a lowered op network along a 1-D domain, exactly.
+
+    Parameters
+    ----------
+    low : Lowered
+        From :func:`regions.model.ops.lower`.
+    domain : Domain
+        A 1-D domain (interval for 1-input networks, segment or line).
+
+    Returns
+    -------
+    OpLinePartition
+        Its ``count().extra`` reports ``exact_decisions`` (regions and slope
+        comparisons decided in exact arithmetic) and ``below_resolution``
+        (see the module docstring).
+    """
+    if domain.dim != 1:
+        raise RegionsError(f"expected a 1-D domain, got a {domain.dim}-D {domain.kind}")
+    layers = _line_layers(low, domain)
+    lo, hi = float(domain.lo[0]), float(domain.hi[0])
+    exact = OpExactLine(layers, low.units, lo, hi)
+    st = _walk_start(lo, hi)
+    _walk_layers(layers, low.units, exact, st, 0, len(low.units))
+    left, right, rep, pats, counts = st["left"], st["right"], st["rep"], st["pats"], st["counts"]
+    Sout, eSout = _output_slopes(layers, st["A"], st["eA"])
+    same = _same_neighbours(st["lays"], layers, exact, Sout, eSout, pats)
     return OpLinePartition(
         breaks=np.append(left, right[-1]),
         patterns=pats,

@@ -151,11 +151,15 @@ class _LP:
         return x[:self.k], float(x[self.t])
 
     def basis(self) -> tuple | None:
-        """The optimal basis of the last LP, ``(row ids, column statuses, row statuses)``, for :meth:`_warm`."""
+        """The optimal basis of the last LP, ``(row ids, basis, row statuses)``, for :meth:`_warm`.
+
+        The column statuses stay inside the HiGHS basis object (read into
+        Python they cost more than the pivots they save in high dimension).
+        """
         hb = self.h.getBasis()
         if not hb.valid:
             return None
-        return tuple(self.ids), hb.col_status, hb.row_status
+        return tuple(self.ids), hb, hb.row_status
 
     def _warm(self, basis: tuple, ids: list) -> None:
         """Start from a basis saved on an ancestor region (its rows a prefix of ``ids``; later rows basic).
@@ -164,12 +168,10 @@ class _LP:
         feasible, so the dual simplex needs only the pivots the new rows
         cause.  A basis whose rows are not a prefix is ignored.
         """
-        bids, cst, rst = basis
+        bids, hb, rst = basis
         n = len(bids)
         if n > len(ids) or tuple(ids[:n]) != bids:
             return
-        hb = self.hs.HighsBasis()
-        hb.col_status = cst
         hb.row_status = list(rst) + [self.hs.HighsBasisStatus.kBasic] * (len(ids) + 1 - n)
         hb.valid = True
         self.h.setBasis(hb)

@@ -37,16 +37,39 @@ parent's within ``AREA_RTOL``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ...core.tolerances import ZERO_RTOL
 from .rings import EDGE_KEY as _KEY
 
-__all__ = ["arrange_layer"]
+__all__ = ["LayerCount", "arrange_layer"]
 
 #: Relative mismatch of a parent's area and its faces' total above which the one-pass layer is
 #: rejected (the per-neuron cut runs instead); far above rounding, far below any misbuilt face.
 AREA_RTOL = 1e-9
+
+
+class LayerCount(NamedTuple):
+    """What :func:`arrange_layer` leaves with ``count_only``: the faces counted, not built.
+
+    ``V``: vertices in use; ``regions``: the count after the layer; ``Pc`` (nP,) the crossed
+    parents, ``NR`` (nP, K1) / ``nv1`` (nP,) their rings with the layer's boundary points inserted
+    (padding repeats the first vertex); ``cP``, ``cj`` (Nc,) each chord's parent and unit; ``Sv``
+    (>= vertices of ``NR``, m) int8 vertex signs of the layer's units; ``Pbits`` (R0, ceil(m / 8))
+    packed: some vertex of the parent has ``z > tol``.
+    """
+
+    V: int
+    regions: int
+    Pc: np.ndarray
+    NR: np.ndarray
+    nv1: np.ndarray
+    cP: np.ndarray
+    cj: np.ndarray
+    Sv: np.ndarray
+    Pbits: np.ndarray
 
 
 def _signs(rows: np.ndarray, m: int) -> np.ndarray:
@@ -135,8 +158,11 @@ def _words(bits: np.ndarray) -> list:
 
 
 def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
-                  Pbits: np.ndarray, crossed: np.ndarray):
+                  Pbits: np.ndarray, crossed: np.ndarray, *, count_only: bool = False):
     """Cut every region by all the layer's lines at once; None where a check fails.
+
+    With ``count_only`` (the network's last layer, when only the count is asked) the faces are
+    counted, not built: see :class:`LayerCount`.
 
     Parameters
     ----------
@@ -186,7 +212,9 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     uo = order[first]  # one entry per point
     brows, tlo = _interp(G, lo[uo], hi[uo], j[uo])
     nb = brows.shape[0]
-    Gg.reserve(nb)
+    nch = np.bincount(cP)
+    # room for the interior points too (one growth, not two), within a bound on the memory it may waste
+    Gg.reserve(nb + min(int((nch * (nch - 1)).sum()) // 2, 4 * Nc + 256))
     G = Gb = Gg.a
     G[V0 : V0 + nb] = brows
     Gg.n = V0 + nb
@@ -271,6 +299,10 @@ def arrange_layer(Gg, V0: int, m: int, ring0: np.ndarray, nv0: np.ndarray,
     Gg.n = V0 + nb + ni
     xpar = pl[c1[xr]]
     xz = zx[xr]  # (ni, m) the chords through each interior vertex
+    if count_only:  # Euler's relation for chords in a convex polygon (the check of the faces below)
+        faces = 1 + np.bincount(pl, minlength=nP) + np.bincount(xpar, weights=xz.sum(axis=1) - 1,
+                                                                minlength=nP).astype(np.int64)
+        return LayerCount(V0 + nb + ni, R0 - nP + int(faces.sum()), Pc, NR, nv1, cP, cj, Sv, Pbits)
     # ---- wedges.  Local chord index of (parent, unit): chords are sorted by parent then unit.
     cstart = np.searchsorted(cP, Pc)  # first chord of each crossed parent
     nchords = np.bincount(pl, minlength=nP)

@@ -113,6 +113,20 @@ absolute-value magnitude.  :func:`count_plane` skips the per-region maps:
 it proves that neighbours differ from the output values at four vertices,
 and decides the remaining pairs (none in a generic network) exactly.
 
+Counts only
+-----------
+:func:`count_plane` builds less where it can, and falls back to the full
+mesh wherever a shortcut cannot decide:
+
+* a network without hidden biases on a box whose interior holds the origin
+  has only cones for regions: they are counted by a walk round the box's
+  boundary (:mod:`.cones`);
+* a last layer that the one-pass cut takes is counted by Euler's relation for
+  chords in a convex polygon, not built (:class:`.arrange.LayerCount`), and
+  its pieces come from a certificate that no two neighbours share an output
+  map (:mod:`.lastlayer`); where the certificate does not go through, the
+  walk runs again with the faces built.
+
 In the rare case where rounding gives a region an impossible sign sequence
 (more than one ``+`` run), the region is not cut and the neuron's state is
 the sign of the mean of its vertex values; such events are counted in
@@ -145,7 +159,9 @@ from ...model.network import Network
 from ..base import check_options
 from ..polytope.api import shell_partition, whole_if_inside  # the n-D walk: R^2 without far faces; shells
 from ..shells import count_by_shells, refuse_wide, shell_boxes
-from .arrange import arrange_layer
+from .arrange import LayerCount, arrange_layer
+from .cones import count_cones
+from .lastlayer import no_merges
 from .pieces import pieces_from_maps, pieces_from_vertices
 from .result import PlanarPartition
 from .rings import EDGE_KEY as _KEY  # vertex-pair keys: lo * _KEY + hi
@@ -341,6 +357,8 @@ def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _or_over_rings(bits: np.ndarray, ring: np.ndarray, nv: np.ndarray) -> np.ndarray:
     """Bitwise OR of per-vertex packed rows over each ring: (R, nbytes)."""
     R, K = ring.shape
+    if R * K * bits.shape[1] <= 1 << 20:  # small: one gather (padding repeats the first vertex)
+        return np.bitwise_or.reduce(bits[ring], axis=1)
     out = np.zeros((R, bits.shape[1]), dtype=np.uint8)
     for k in range(K):  # loop over ring slots (K ~ 10), not over regions
         rows = np.flatnonzero(nv > k)
@@ -415,7 +433,7 @@ def _twins(W: np.ndarray, b: np.ndarray) -> dict:
 
 def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: float,
                max_regions: int | None, *, first: bool = False, err: np.ndarray | None = None,
-               direct: bool | None = None):
+               direct: bool | None = None, count_only: bool = False):
     """Cut every region by the lines of one layer.
 
     Parameters
@@ -443,6 +461,10 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     units cross few regions each is first cut in one pass by
     :func:`.arrange.arrange_layer` (a fixed number of numpy calls per layer);
     where one of its checks fails, the per-neuron cut below runs instead.
+
+    With ``count_only`` (the last layer of a count) a layer the one-pass cut takes is counted, not
+    built: the result is then the :class:`~.arrange.LayerCount` alone (its vertices' snapped values
+    added to ``mesh.stats``; the mesh itself is left as it was).
     """
     V0 = mesh.V
     m = W.shape[0]
@@ -494,7 +516,7 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     if ((_DIRECT if direct is None else direct) and max_regions is None and units >= _ARRANGE_MIN_UNITS
             and int(ncross.sum()) <= _ARRANGE_PER_UNIT * units
             and int((per_region * (per_region - 1)).sum()) <= 2 * _ARRANGE_MAX_PAIRS):
-        got = arrange_layer(G, V0, m, ring0, nv0, P, crossedT.T)
+        got = arrange_layer(G, V0, m, ring0, nv0, P, crossedT.T, count_only=count_only)
         if got is not None and first and err is not None and got[0] > V0:
             rows = G.a[V0 : got[0]]
             try:
@@ -503,6 +525,14 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
                 got = None  # the per-neuron cut decides (or refuses) itself
         if got is None:
             G.n = V0  # rows the one-pass cut appended are dropped
+        elif count_only:
+            az, Mx = np.abs(G.a[: got.V, :m]), G.a[: got.V, m : 2 * m]
+            near = az <= Mx * ZERO_RTOL
+            # as at the end of a built layer: an exact 0.0 at a starting vertex with non-zero terms
+            # cancelled in float64 and is confirmed too; at a new vertex only non-zero snaps count
+            mesh.stats["snapped"] += int(np.count_nonzero(near[:V0] & (Mx[:V0] > 0)))
+            mesh.stats["snapped"] += int(np.count_nonzero(near[V0:] & (az[V0:] > 0)))
+            return got
         else:
             V, ring, nv, par, acts = got
             G.n = V
@@ -515,12 +545,12 @@ def _cut_layer(mesh: _Mesh, H: np.ndarray, Hm: np.ndarray, W, b, aW, ab, slope: 
     # vertex's own input (``u, v``) to find them, and decides nothing without it
     check = err is not None and first
     bb = None  # first layer, once it has more than _BOX_MIN regions: bounding boxes (R, 4)
-    if first:
+    if first and not done:  # margins of the bounding-box test in the per-neuron loop below
         C = mesh.uv.a[:V0]
         reach = np.abs(C).max(axis=0) + float(np.ptp(C, axis=0).max())  # (2,)
         margin = 1e-9 * (np.abs(W) @ reach + np.abs(b))  # (m,)
     mj = m  # column of M for neuron j: mj + j
-    twins = _twins(W, b)  # exact copies of each unit (same line): zero wherever the unit is
+    twins = {} if done else _twins(W, b)  # exact copies of each unit (same line): zero wherever the unit is
     for j in (() if done else np.flatnonzero(ncross)):
         R = mesh.R
         jb, bit = j >> 3, np.uint8(128 >> (j & 7))
@@ -685,6 +715,7 @@ class _Walked:
     actives: list  # per layer: (R_l, ceil(n_l / 8)) packed states
     counts: list  # regions after each layer
     partial: bool
+    last: LayerCount | None = None  # the last layer counted, not built (``count_last``)
 
     @property
     def R(self) -> int:
@@ -727,18 +758,29 @@ def _start_mesh(domain: Domain, mags: list) -> tuple:
     return mesh, H, Hm, errs
 
 
-def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool = False) -> _Walked:
+def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool = False, *,
+          count_last: bool = False) -> _Walked:
+    """The mesh through every hidden layer.  With ``count_last`` the last layer, where the one-pass
+    cut takes it, is counted and not built: ``_Walked.last`` holds its :class:`~.arrange.LayerCount`
+    (the mesh, parents and states stop at the layer before)."""
     layers, mags = planar_layers(net, domain)
     slope = net.negative_slope
     mesh, H, Hm, errs = _start_mesh(domain, mags)
     parents, actives, counts = [], [], []
     partial = False
+    last = None
     depth = len(layers) - 1
     with Progress(progress, [(f"{depth} hidden layers", depth)], unit="layers") as bar:
         for (W, b), (aW, ab), err in zip(layers[:-1], mags[:-1], errs):
             mesh.stats["snapped"] += _may_underflow(H, W)
-            H, Hm, parent, active, partial = _cut_layer(mesh, H, Hm, W, b, aW, ab, slope, max_regions,
-                                                        first=not parents, err=err)
+            got = _cut_layer(mesh, H, Hm, W, b, aW, ab, slope, max_regions, first=not parents, err=err,
+                             count_only=count_last and len(parents) == depth - 1)
+            if isinstance(got, LayerCount):
+                last = got
+                counts.append(got.regions)
+                bar.update(0)
+                break
+            H, Hm, parent, active, partial = got
             parents.append(parent)
             actives.append(active)
             counts.append(mesh.R)
@@ -746,8 +788,8 @@ def _walk(net: Network, domain: Domain, max_regions: int | None, progress: bool 
             if partial:
                 break
     if mesh.stats["snapped"] and not partial:
-        _confirm(net, domain, mesh.R)
-    return _Walked(layers, mags, mesh, (H, Hm), parents, actives, counts, partial)
+        _confirm(net, domain, counts[-1] if counts else mesh.R)
+    return _Walked(layers, mags, mesh, (H, Hm), parents, actives, counts, partial, last)
 
 
 def _may_underflow(H: np.ndarray, W: np.ndarray) -> int:
@@ -880,6 +922,10 @@ def count_plane(net: Network, domain: Domain | None = None, *,
     """
     max_regions, progress = check_options(max_regions=max_regions, progress=progress)
     domain = _default_domain(net, domain)
+    if max_regions is None and not progress:  # no hidden biases, origin inside: a walk round the boundary
+        res = count_cones(net, domain)
+        if res is not None:
+            return res
     boxes = shell_boxes(net, domain)
     if boxes is not None:  # a box far wider than the features: one partition per shell (see ..shells)
         res = None if max_regions is not None else whole_if_inside(net, domain, "planar")
@@ -887,9 +933,16 @@ def count_plane(net: Network, domain: Domain | None = None, *,
         part = _partition_plane if domain.vertices is not None else shell_partition
         return res if res is not None else count_by_shells(net, boxes, part, "planar", max_regions,
                                                                      domain=domain)
-    w = _walk(net, domain, max_regions, progress)
+    w = _walk(net, domain, max_regions, progress, count_last=max_regions is None)
     if w.partial:
         return CountResult(w.R, None, w.counts, "planar", partial=True)
+    unsplit = w.mesh.stats["unsplit"]
+    extra = {"unsplit": unsplit} if unsplit else {}
+    if w.last is not None:  # the last layer counted, not built: pieces by a certificate, or built after all
+        _, ring0, nv0 = w.rings()
+        if no_merges(w.last, ring0, nv0, w.layers, w.mags, w.parents, w.actives, net.negative_slope):
+            return CountResult(w.counts[-1], w.counts[-1], w.counts, "planar", extra=extra)
+        w = _walk(net, domain, max_regions, progress)
     uv, ring, nv = w.rings()
     _, n_pieces = pieces_from_vertices(ring, nv, uv, w.HHm, w.layers, w.mags, w.masks, net.negative_slope)
     unsplit = w.mesh.stats["unsplit"]

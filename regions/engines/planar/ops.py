@@ -248,6 +248,10 @@ class _Walk:
     counts: list
     partial: bool
     stats: dict
+    #: The mesh and the vertices' carrier values (and magnitudes) where the walk stopped (split runs).
+    mesh: _Mesh | None = None
+    H: np.ndarray | None = None
+    Hm: np.ndarray | None = None
 
 
 def _first_layer(low: Lowered, domain: Domain):
@@ -338,15 +342,32 @@ def _refuse_wide(low: Lowered, layers: list, domain: Domain, *, factor: float = 
             return
 
 
-def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk, list, list]:
+def _walk(low: Lowered, domain: Domain, max_regions: int | None, *, stop: int | None = None,
+          start: tuple | None = None) -> tuple[_Walk, list, list]:
+    """The walk over hidden layers ``0 .. stop - 1`` (all by default).
+
+    ``start``: ``(layer, mesh, H, Hm)``, a mesh after ``layer`` hidden layers
+    (a split run's prefix regions, :mod:`.ops_split`) and its vertices'
+    carrier values: the walk goes on from there.  Every region is cut on its
+    own by the values at its own vertices, so a run of regions walks on to
+    the same final regions as in the whole walk.
+    """
     first, first_mag = _first_layer(low, domain)
     layers = [first, *low.layers[1:]]
     _refuse_wide(low, layers, domain, factor=OPS_WIDE["planar"], engine="planar")
     mags = [first_mag, *[(np.abs(W), np.abs(b)) for W, b in low.layers[1:]]]
-    mesh, H, Hm, errs = _start_mesh(domain, mags[:1] * 2)  # errs[0]: the first layer's rounding bound
+    if start is None:
+        mesh, H, Hm, errs = _start_mesh(domain, mags[:1] * 2)  # errs[0]: the first layer's rounding bound
+        li0 = 0
+    else:
+        li0, mesh, H, Hm = start
     parents, states, counts = [], [], []
     partial = False
     for li, ((W, b), (aW, ab), u) in enumerate(zip(layers[:-1], mags[:-1], low.units)):
+        if li < li0:
+            continue
+        if stop is not None and li >= stop:
+            break
         m = W.shape[0]
         R0, V0 = mesh.R, mesh.V
         multi = [g for g in u.groups if g.size > 1] if u.groups is not None else []
@@ -480,7 +501,7 @@ def _walk(low: Lowered, domain: Domain, max_regions: int | None) -> tuple[_Walk,
             break
     K = int(mesh.nv[: mesh.R].max())
     w = _Walk(mesh.uv.a[: mesh.V].copy(), mesh.ring[: mesh.R, :K].copy(), mesh.nv[: mesh.R].copy(),
-              parents, states, counts, partial, mesh.stats)
+              parents, states, counts, partial, mesh.stats, mesh, H, Hm)
     return w, layers, mags
 
 

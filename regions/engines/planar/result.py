@@ -9,7 +9,7 @@ import numpy as np
 from ...core.patterns import lookup, pack, unpack
 from ...core.result import CountResult
 from ...core.tolerances import MAP_RTOL
-from ...core.verify import check_maps, forward_certain, verify_common
+from ...core.verify import check_maps, forward_certain, measure_unit, verify_common
 from ...domains import Domain
 from ...errors import RegionsError, VerificationError
 from ...model.network import Network
@@ -216,9 +216,11 @@ class PlanarPartition:
         region = np.repeat(np.arange(self.n_regions), np.diff(off))
         nxt = np.arange(rv.shape[0]) + 1
         nxt[off[1:] - 1] = off[:-1]
+        u = measure_unit(self.domain)  # differences in a unit near the domain's size: no over/underflow
         Pa, Pb = self.vertices[rv], self.vertices[rv[nxt]]
         w = self.witnesses[region]
-        cross = (Pb[:, 0] - Pa[:, 0]) * (w[:, 1] - Pa[:, 1]) - (Pb[:, 1] - Pa[:, 1]) * (w[:, 0] - Pa[:, 0])
+        e, q = (Pb - Pa) / u, (w - Pa) / u
+        cross = e[:, 0] * q[:, 1] - e[:, 1] * q[:, 0]
         bad = np.unique(region[~(cross > 0)])
         if bad.size:
             raise VerificationError(f"expected every witness inside its ring, got {bad.size} regions whose ring "
@@ -232,11 +234,11 @@ class PlanarPartition:
                                     f"{self.n_regions} = {euler}")
         outer = faces[:, 1] < 0
         corners = domain_ring(self.domain)
-        Ce = np.roll(corners, -1, axis=0) - corners
+        Ce = (np.roll(corners, -1, axis=0) - corners) / u
         mid = 0.5 * (self.vertices[edges[outer, 0]] + self.vertices[edges[outer, 1]])
-        rel = mid[:, None, :] - corners[None]
+        rel = (mid[:, None, :] - corners[None]) / u
         dist = np.abs(Ce[None, :, 0] * rel[..., 1] - Ce[None, :, 1] * rel[..., 0]) / np.linalg.norm(Ce, axis=1)
-        inside = np.flatnonzero(~(dist.min(axis=1) <= MAP_RTOL * self.domain.scale))
+        inside = np.flatnonzero(~(dist.min(axis=1) <= MAP_RTOL * self.domain.scale / u))
         if inside.size:
             raise VerificationError(f"expected edges of one region on the domain's boundary, got {inside.size} "
                                     f"inside the domain")

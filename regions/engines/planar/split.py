@@ -50,9 +50,15 @@ BOUNDARY_RTOL = 1e-9
 def _derive_prefix(net, domain, depth):
     """Layers, magnitudes, the mesh after ``depth`` hidden layers, its vertex values, counts and ancestry."""
     layers, mags = planar_layers(net, domain)
-    mesh, H, Hm, errs = _start_mesh(domain, mags)
-    counts, parents, actives = [], [], []
-    for l in range(depth):
+    mesh, H, Hm, _ = _start_mesh(domain, mags)
+    return _extend_prefix((layers, mags, mesh, H, Hm, [], [], []), net, domain, 0, depth)
+
+
+def _extend_prefix(prefix, net, domain, old: int, depth: int):
+    """The prefix after ``old`` hidden layers cut on by layers ``old .. depth - 1`` (its mesh changed)."""
+    layers, mags, mesh, H, Hm, counts, parents, actives = prefix
+    errs = _start_mesh(domain, mags)[3]
+    for l in range(old, depth):
         (W, b), (aW, ab) = layers[l], mags[l]
         H, Hm, parent, active, _ = _cut_layer(mesh, H, Hm, W, b, aW, ab, net.negative_slope, None,
                                               first=l == 0, err=errs[l])
@@ -116,13 +122,14 @@ class PlanarSplit(PrefixSplit):
         return domain
 
     def prefix_size(self, net, domain, depth):
-        return int(self.cache.get(net, domain, depth, _derive_prefix)[2].R)
+        return int(self.cache.get(net, domain, depth, _derive_prefix, _extend_prefix)[2].R)
 
     def count_run(self, net, domain, depth, a, b, payload):
         if depth == 0:  # one subproblem: the whole count, pieces included
             res = count_plane(net, domain)
             return res, 1, {"prefix_unsplit": 0, "unsplit": int(res.extra.get("unsplit", 0)), "border": None}
-        layers, mags, mesh, H, Hm, counts, parents, actives = self.cache.get(net, domain, depth, _derive_prefix)
+        layers, mags, mesh, H, Hm, counts, parents, actives = self.cache.get(net, domain, depth, _derive_prefix,
+                                                                             _extend_prefix)
         n = mesh.R
         if not (0 <= a < b <= n):
             refuse_rederived(f"{payload.get('n')} prefix regions with run {a}-{b}", f"{n}")
@@ -157,7 +164,9 @@ class PlanarSplit(PrefixSplit):
         info = {"prefix_unsplit": int(prefix_unsplit), "unsplit": int(mesh.stats["unsplit"]),
                 "corners": domain_ring(domain).tolist(), "border": None}
         reg, ea, eb = boundary_edges(ring, nv)
-        if reg.shape[0] <= MAX_BORDER:
+        if (a, b) == (0, n):  # every prefix region: no border to join (the job too small to split)
+            info["whole"] = True
+        elif reg.shape[0] <= MAX_BORDER:
             info["border"] = self._border(uv, ring, nv, (H, Hm), layers, mags, masks, slope, labels, reg, ea, eb)
         res = CountResult(regions=int(R), pieces=int(n_pieces), layer_counts=counts, engine="planar")
         return res, n, info
@@ -187,7 +196,7 @@ class PlanarSplit(PrefixSplit):
         # events of the prefix are seen by every worker: count them once, then those of each run
         unsplit = runs[0].info["prefix_unsplit"] + sum(t.info["unsplit"] for t in runs)
         extra = {"unsplit": unsplit} if unsplit else {}
-        if depth == 0:
+        if depth == 0 or runs[0].info.get("whole"):
             return runs[0].result.pieces, extra
         if any(t.info["border"] is None for t in runs):
             extra["pieces_note"] = (f"affine pieces not counted: a subproblem has more than {MAX_BORDER} border "
