@@ -90,7 +90,9 @@ def test_agrees_with_1d_and_2d_engines_on_slices(seed):
 @pytest.mark.parametrize("d,r", [(4, 2), (5, 3), (6, 6)])
 def test_reduction_vs_direct_count(d, r):
     rng = np.random.default_rng(d)
-    W1 = rng.normal(size=(7, r)) @ rng.normal(size=(r, d))
+    # integer factors: W1 has rank r exactly (a rounded product of normals is full rank in exact
+    # arithmetic, with features at infinity the direct count rightly refuses to guess)
+    W1 = (rng.integers(-4, 5, size=(7, r)) @ rng.integers(-4, 5, size=(r, d))).astype(float)
     net = Network([(W1, rng.normal(size=7)), (rng.normal(size=(5, 7)), rng.normal(size=5)),
                    (rng.normal(size=(1, 5)), np.zeros(1))])
     red, C = reduce_whole(net)

@@ -17,10 +17,14 @@ module) is lowered once (:func:`regions.model.ops.lower`) and walked by
   the mesh refuses a domain whose signs float64 cannot decide at its size
   (:class:`~regions.errors.NumericalError`) and no engine was named.
 
-A bounded domain wider than a measured number of feature radii
-(:data:`regions.engines.planar.ops.OPS_WIDE`) is refused by both the mesh
-and the LP walk (:class:`~regions.errors.NumericalError`), never counted
-with lost regions.
+Counts of a box (or slice over a box) wider than
+:data:`regions.engines.ops_wide.WIDE_TRIGGER` feature radii are the regions
+of the whole space that meet it, each confirmed at a point inside it
+(:mod:`regions.engines.ops_wide`): exact at any width, or refused with the
+reason.  Partitions of bounded domains wider than a measured number of
+feature radii (:data:`regions.engines.planar.ops.OPS_WIDE`) are refused by
+both the mesh and the LP walk (:class:`~regions.errors.NumericalError`),
+never returned with lost regions.
 
 The polytope vertex engine does not take op networks yet; naming it
 refuses in one sentence.  Split runs (``jobs``, ``scheduler``, ``state``)
@@ -36,6 +40,7 @@ from ..errors import NumericalError, RegionsError
 from ..model.ops import Graph, lower
 from .line.ops import partition_line_ops
 from .lp.ops import partition_lp_ops
+from .ops_wide import count_wide, wide_ratio
 from .planar.ops import partition_planar_ops, refuse_wide
 
 __all__ = ["count_graph", "partition_graph"]
@@ -93,12 +98,35 @@ def partition_graph(graph: Graph, domain: Domain | None = None, *, engine: str |
     if name == "planar":
         refuse_wide(low, domain, "planar")
         try:
-            return partition_planar_ops(low, domain, network=graph, max_regions=max_regions)
+            return _confirm_wide(partition_planar_ops(low, domain, network=graph, max_regions=max_regions),
+                                 low, domain, graph, name)
         except NumericalError:
             if engine is not None:
                 raise
     refuse_wide(low, domain, "lp")
-    return partition_lp_ops(low, domain, network=graph, max_regions=max_regions)
+    return _confirm_wide(partition_lp_ops(low, domain, network=graph, max_regions=max_regions), low, domain,
+                         graph, "lp")
+
+
+def _confirm_wide(part, low, domain: Domain, graph: Graph, name: str):
+    """``part`` where its domain is not wide, or where it agrees with the wide-box count; else refuse.
+
+    A box wider than :data:`~.ops_wide.WIDE_TRIGGER` feature radii (but within the engine's width guard)
+    is partitioned with tolerances of the box's size, which may lose a region a sliver wide; the count
+    of :func:`~.ops_wide.count_wide` (the regions of ``R^k`` confirmed inside the box) decides every
+    region at the features' own scale, so the partition is returned only where the two agree.
+    """
+    if getattr(part, "partial", False):
+        return part
+    ref = count_wide(low, domain, engine=name, network=graph)
+    if ref is not None and ref.regions != part.n_regions:
+        raise NumericalError(
+            f"expected the {name} partition of a box {wide_ratio(low, domain):.3g} feature radii wide to "
+            f"hold the {ref.regions} regions confirmed at the features' own scale, got "
+            f"{part.n_regions}: a region there is thinner than the partition resolves; count it with "
+            f"regions.count, or partition a smaller box"
+        )
+    return part
 
 
 def count_graph(graph: Graph, domain: Domain | None = None, *, engine: str | None = None,
@@ -108,6 +136,11 @@ def count_graph(graph: Graph, domain: Domain | None = None, *, engine: str | Non
     if jobs is not None or scheduler is not None or state is not None:
         return _count_split(graph, domain, engine=engine, max_regions=max_regions, progress=progress, jobs=jobs,
                             scheduler=scheduler, state=state)
+    domain = _check(graph, domain)
+    if _engine(domain, engine) != "line":  # a box far wider than the features: R^k's regions in it
+        res = count_wide(lower(graph), domain, engine=engine, network=graph, max_regions=max_regions)
+        if res is not None:
+            return res
     return partition_graph(graph, domain, engine=engine, max_regions=max_regions, progress=progress).count()
 
 

@@ -69,7 +69,7 @@ from ...core.tolerances import CHEB_RTOL, PIECE_RTOL, ZERO_RTOL
 from ...domains import Domain
 from ...errors import RegionsError, VerificationError
 from ...model.ops import Lowered, lower
-from .ops_lp import _bounded_flags, _cheb_free, _pieces_lp, _whole_scale
+from .ops_lp import _bounded_flags, _cheb_free, _norm, _pieces_lp, _whole_scale
 from .result import hrep_volumes
 
 __all__ = ["OpLPPartition", "partition_lp_ops"]
@@ -176,7 +176,7 @@ def _cut(geo: _Geometry, R: _Region, a: np.ndarray, beta: float):
 
 def _split_sign(geo, R, g, h, gmag, hmag):
     """Children ``[(side, region)]`` of ``R`` cut by the sign of ``g u + h``."""
-    n = float(np.linalg.norm(g))
+    n = float(_norm(g))
     if n <= ZERO_RTOL * gmag:  # constant on the region
         return [(bool(h > ZERO_RTOL * hmag), R)]
     a, beta = g / n, h / n
@@ -206,7 +206,7 @@ def _split_max(geo, R, G, H, gmag, hmag):
     """Children ``[(selected, region)]`` of ``R`` for one max group with candidates ``G u + H``."""
     m = G.shape[0]
     # candidates with one map (to ZERO_RTOL of their magnitudes) are one: the lowest index stays
-    ng = np.linalg.norm(G[:, None, :] - G[None, :, :], axis=2)
+    ng = _norm(G[:, None, :] - G[None, :, :], axis=2)
     same = (ng <= ZERO_RTOL * (gmag[:, None] + gmag[None, :])) & \
            (np.abs(H[:, None] - H[None, :]) <= ZERO_RTOL * (hmag[:, None] + hmag[None, :]))
     keep = np.nonzero(np.argmax(same, axis=1) == np.arange(m))[0]
@@ -232,7 +232,7 @@ def _split_max(geo, R, G, H, gmag, hmag):
             if i == j:
                 continue
             dg, dh = G[i] - G[j], H[i] - H[j]
-            n = float(np.linalg.norm(dg))
+            n = float(_norm(dg))
             if n <= ZERO_RTOL * (gmag[i] + gmag[j]):  # parallel: the difference is constant
                 if dh > 0:
                     empty = True
@@ -269,14 +269,14 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
     G, H = W @ R.M, W @ R.c + bvec
     absW = np.abs(W)
     Gabs = absW @ R.Mabs
-    gmag = np.linalg.norm(absW @ np.abs(R.M), axis=1)
+    gmag = _norm(absW @ np.abs(R.M), axis=1)
     hmag = absW @ np.abs(R.c) + np.abs(bvec)
     has_v = R.V is not None and R.V.shape[0] > 0
     if u.groups is None:
         units = np.nonzero(u.splitting)[0]
         fixed = {}
         if has_v and units.size:  # units that keep one side on R keep it on every child (one screen)
-            n = np.linalg.norm(G[units], axis=1)
+            n = _norm(G[units], axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 vals = (R.V @ G[units].T + H[units]) / n
             flat = n <= ZERO_RTOL * gmag[units]
@@ -313,7 +313,7 @@ def _layer(geo: _Geometry, R: _Region, W: np.ndarray, bvec: np.ndarray, u) -> li
             if (top != top[0]).any():
                 continue
             w = int(top[0])
-            n = np.linalg.norm(G[g] - G[g[w]], axis=1)
+            n = _norm(G[g] - G[g[w]], axis=1)
             gap = np.min(Cg[:, [w]] - Cg, axis=0)
             others = np.arange(g.size) != w
             tol = ZERO_RTOL * (gmag[g] + gmag[g[w]])
@@ -443,6 +443,7 @@ class OpLPPartition:
     _V: list | None = field(default=None, repr=False)
     _labels: np.ndarray | None = field(default=None, repr=False)
     _bounded: np.ndarray | None = field(default=None, repr=False)
+    _Jabs: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_regions(self) -> int:
@@ -554,7 +555,7 @@ def _interior_witnesses(geo: _Geometry, regions: list) -> tuple[np.ndarray, np.n
 
 
 def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
-                     max_regions: int | None = None) -> OpLPPartition:
+                     max_regions: int | None = None, pieces: bool = True) -> OpLPPartition:
     """The activation regions of a lowered op network on ``domain``, exactly (see the module docstring).
 
     Parameters
@@ -567,6 +568,9 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         Recorded on the partition (for ``verify``).
     max_regions : int, optional
         Stop after the first layer with more regions than this (``partial``).
+    pieces : bool, keyword-only
+        False skips the affine pieces and the bounded/unbounded split (both
+        None; :mod:`..ops_wide` joins pieces on a box of its own).
     """
     W0, b0 = low.layers[0]
     if domain.basis is not None:
@@ -600,7 +604,7 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         if max_regions is not None and len(regions) > max_regions:
             partial = True
             break
-    n_pieces = labels = polys = None
+    n_pieces = labels = polys = Jabs = None
     if V0 is not None:
         polys = [geo.centre + geo.s * R.V for R in regions]
     if partial:
@@ -609,16 +613,15 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         W, bvec = layers[-1]
         J = np.stack([W @ R.M for R in regions]) / geo.s
         c = np.stack([W @ R.c + bvec for R in regions]) - np.einsum("rok,k->ro", J, geo.centre)
-        if V0 is not None:
-            Jabs = np.stack([np.abs(W) @ R.Mabs for R in regions]) / geo.s
+        Jabs = np.stack([np.abs(W) @ R.Mabs for R in regions]) / geo.s
+        if pieces and V0 is not None:
             labels = _pieces_2d([R.V for R in regions], J, Jabs)
-        else:
-            Jabs = np.stack([np.abs(W) @ R.Mabs for R in regions]) / geo.s
+        elif pieces:
             labels = _pieces_lp(geo, regions, J, Jabs,
                                 np.array([np.concatenate(R.bits) if R.bits else np.zeros(0, dtype=bool)
                                           for R in regions], dtype=bool).reshape(len(regions), -1))
-        n_pieces = int(labels.max()) + 1 if labels.size else 0
-    bounded = None if partial or domain.bounded else _bounded_flags(geo, regions)
+        n_pieces = None if labels is None else int(labels.max()) + 1 if labels.size else 0
+    bounded = None if partial or domain.bounded or not pieces else _bounded_flags(geo, regions)
     W_, r_ = _interior_witnesses(geo, regions)
     pats = [np.concatenate(R.bits) if R.bits else np.zeros(0, dtype=bool) for R in regions]
     return OpLPPartition(
@@ -628,4 +631,5 @@ def partition_lp_ops(low: Lowered, domain: Domain, *, network=None,
         radii=r_,
         layer_counts=tuple(counts), partial=partial, lps=geo.n_lps, _n_pieces=n_pieces, _V=polys, _labels=labels,
         _J=J, _c=c, _H=[(R.A, R.b, geo.centre, geo.s) for R in regions], _bounded=bounded,
+        _Jabs=Jabs,
     )

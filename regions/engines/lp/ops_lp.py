@@ -17,7 +17,7 @@ import numpy as np
 from ...core.tolerances import CHEB_RTOL, PIECE_RTOL
 from ...errors import NumericalError
 
-__all__: list[str] = []
+__all__: list[str] = []  # private helpers of .ops and ..ops_wide
 
 _HIGHS: list = []
 
@@ -93,6 +93,21 @@ def _cheb_free(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, 
                          f"(radius free below), got status {h.modelStatusToString(st)}")
 
 
+def _norm(X: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Euclidean norms along ``axis`` without overflow or underflow (each vector divided by its largest entry).
+
+    ``np.linalg.norm`` squares the entries: rows of size ``1e-300`` (a
+    network rescaled by ``1e300``) have norm 0 and rows of ``1e300`` norm inf,
+    which would make every unit look constant.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    top = np.max(np.abs(X), axis=axis, keepdims=True, initial=0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        safe = np.where((top > 0) & np.isfinite(top), top, 1.0)
+        n = np.linalg.norm(X / safe, axis=axis, keepdims=True) * safe
+    return np.squeeze(np.where(np.isfinite(top), n, np.inf), axis=axis)
+
+
 def _whole_scale(W: np.ndarray, b: np.ndarray, u) -> float:
     """A length scale for a domain without finite sides: the farthest first-layer feature from the origin.
 
@@ -113,11 +128,13 @@ def _whole_scale(W: np.ndarray, b: np.ndarray, u) -> float:
         F, f = W[i] - W[j], b[i] - b[j]
     else:
         F, f = W[u.splitting], b[u.splitting]
-    n = np.linalg.norm(F, axis=1)
-    ok = n > 0
-    if not ok.any():
-        return 1.0
-    dist = np.abs(f[ok]) / n[ok]
+    top = np.max(np.abs(F), axis=1, initial=0.0)  # norms without overflow or underflow (weights 1e+-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = top * np.linalg.norm(F / np.where(top > 0, top, 1.0)[:, None], axis=1)
+        ok = (n > 0) & np.isfinite(n)
+        if not ok.any():
+            return 1.0
+        dist = (np.abs(f[ok]) / top[ok]) / (n[ok] / top[ok])
     big = float(np.max(dist))
     return big if big > 0 and np.isfinite(big) else 1.0
 
@@ -166,7 +183,8 @@ def _bounded_flags(geo, regions: list) -> np.ndarray:
     return out
 
 
-def _pieces_lp(geo, regions: list, J: np.ndarray, Jabs: np.ndarray, pats: np.ndarray) -> np.ndarray:
+def _pieces_lp(geo, regions: list, J: np.ndarray, Jabs: np.ndarray, pats: np.ndarray, *,
+               joins: list | None = None) -> np.ndarray:
     """Piece labels: connected components of regions that share a facet and have one output map.
 
     Maps are equal when ``|J_r - J_s| <= PIECE_RTOL (|J|_r + |J|_s)``
@@ -179,7 +197,8 @@ def _pieces_lp(geo, regions: list, J: np.ndarray, Jabs: np.ndarray, pats: np.nda
     ``CHEB_RTOL``.  Pairs already in one piece are not tested; pairs are
     tried in order of the number of pattern bits they differ in (regions
     across a facet differ only in units that vanish on it: usually one), so
-    pieces join early and most pairs inside a piece need no LP.
+    pieces join early and most pairs inside a piece need no LP.  ``joins``
+    (a list) receives the facet's Chebyshev centre ``u`` of every join made.
     """
     n = J.shape[0]
     parent = np.arange(n)
@@ -224,6 +243,8 @@ def _pieces_lp(geo, regions: list, J: np.ndarray, Jabs: np.ndarray, pats: np.nda
             u, r = _cheb_free(A[~par], b[~par], geo.lo, geo.hi, rho=rho[~par], eq=(a, beta))
             if u is not None and r > CHEB_RTOL:
                 parent[find(x)] = find(y)
+                if joins is not None:
+                    joins.append(u)
                 break
     roots = np.array([find(x) for x in range(n)])
     _, labels = np.unique(roots, return_inverse=True)

@@ -272,7 +272,9 @@ def _first_layer(low: Lowered, domain: Domain):
 # engine is trusted with.  Measured, not proved: on the residual and maxout-with-ties graphs of
 # tests/test_planar_ops.py the mesh was exact up to ~4e8 radii and lost regions at ~4e11, the LP op
 # walk (absolute Chebyshev and HiGHS tolerances) was exact up to ~4e2 radii and lost regions at ~4e5;
-# both limits keep a factor of at least 16 below the first loss.  Wider domains are refused.
+# both limits keep a factor of at least 16 below the first loss.  Wider domains are refused for
+# partitions; counts of boxes, slices and polygons wider than regions.engines.ops_wide.WIDE_TRIGGER
+# (2^6) feature radii never reach these engines (the regions of the whole space that meet the box).
 OPS_WIDE = {"planar": 2.0**26, "lp": 2.0**12}
 
 
@@ -296,26 +298,40 @@ def refuse_wide(low: Lowered, domain: Domain, engine: str) -> None:
 
 def _refuse_wide(low: Lowered, layers: list, domain: Domain, *, factor: float = OPS_WIDE["planar"],
                  engine: str = "planar") -> None:
-    """Refuse a domain wider than ``factor`` times the network's farthest first features.
+    """Refuse a domain wider than ``factor`` times the network's farthest first features (:func:`feature_reach`).
+
+    On a domain wider than ``factor`` times that, vertices interpolated
+    along edges as long as the domain lose the features without any sign
+    being undecided (the planar kernel refuses such boxes too; features
+    nearer the origin than float64's resolution at the domain's size are
+    below what any float64 engine can tell).
+    """
+    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
+    c = np.clip(0.0, lo, hi)
+    ext = float(np.max(np.maximum(np.abs(lo - c), np.abs(hi - c))))
+    rho = feature_reach(low, layers)
+    if rho is not None and ext > factor * rho:
+        raise NumericalError(
+            f"expected a domain within {factor:.3g} feature radii for the op-graph engine "
+            f"{engine!r}, got a half-width of {ext:.3g} around features at most {rho:.3g} from "
+            f"the origin (at that size float64 loses the features): use a smaller domain")
+
+
+def feature_reach(low: Lowered, layers: list) -> float | None:
+    """Max-norm distance from the origin of the network's farthest first features, or None (none).
 
     Features are every bending unit's line and every tie of two candidates
     of a max group (their difference rows; an offset within ``ZERO_RTOL`` of
     the offsets it is the difference of is rounding, no offset).  In the
-    first layer (on the parameter plane) with a non-zero offset, the farthest of them lies at
-    ``max_i |b_i| / (||W_i||_1 L)`` from the origin (max norm; ``L`` the
-    Lipschitz constants of the layers before).  On a domain wider than
-    ``factor`` times that, vertices interpolated along edges as long
-    as the domain lose the features without any sign being undecided (the
-    planar kernel refuses such boxes too; features nearer the origin than
-    float64's resolution at the domain's size are below what any float64
-    engine can tell).
+    first layer (``layers``: on the parameter plane) with a non-zero offset,
+    the farthest of them lies at ``max_i |b_i| / (||W_i||_1 L)`` from the
+    origin (max norm; ``L`` the Lipschitz constants of the layers before).
+    None where no layer has an offset (every feature through the origin:
+    a cone arrangement, the same at every scale) or the bound overflows.
+    Positive rescaling of the input rescales it.
     """
     lip = 1.0
-    lo, hi = np.asarray(domain.lo, dtype=np.float64), np.asarray(domain.hi, dtype=np.float64)
-    c = np.clip(0.0, lo, hi)
-    ext = float(np.max(np.maximum(np.abs(lo - c), np.abs(hi - c))))
     for (W, b), u in zip(layers[:-1], low.units):
-        F, f = W, b
         if u.groups is not None:
             i, j = [], []
             for g in u.groups:
@@ -331,15 +347,11 @@ def _refuse_wide(low: Lowered, layers: list, domain: Domain, *, factor: float = 
             nz = (np.abs(f) > ZERO_RTOL * fmag) & (rows > 0) & np.isfinite(rows)  # rounding is no offset
             if nz.any():
                 rho = float(np.max(np.abs(f[nz]) / rows[nz]))
-                if np.isfinite(rho) and ext > factor * rho:
-                    raise NumericalError(
-                        f"expected a domain within {factor:.3g} feature radii for the op-graph engine "
-                        f"{engine!r}, got a half-width of {ext:.3g} around features at most {rho:.3g} from "
-                        f"the origin (at that size float64 loses the features): use a smaller domain")
-                return
+                return rho if np.isfinite(rho) and rho > 0 else None
             lip *= float(np.abs(W).sum(axis=1).max(initial=0.0))
         if not (np.isfinite(lip) and lip > 0):
-            return
+            return None
+    return None
 
 
 def _walk(low: Lowered, domain: Domain, max_regions: int | None, *, stop: int | None = None,
