@@ -27,6 +27,13 @@ the largest ``r`` such that some ``u`` in the box satisfies
 domain scale; this also bounds the LP on unbounded domains).  The radius is
 *certified*: it is recomputed in float64 from the point the LP returns, so
 solver tolerances can only make it smaller.
+``CHEB_RTOL`` only separates the comfortable cases from the doubtful ones:
+every decision is certified or refused by :mod:`.certify` (a radius
+above its rounding bound, or an interior point checked in rational
+arithmetic; an empty side by a Farkas certificate checked with error
+bounds or in rationals), so a feature thinner than the tolerance is
+counted, never merged (:class:`~regions.errors.NumericalError` where
+neither float64 nor the exact checks can decide).
 
 Screens before any LP, in order:
 
@@ -81,6 +88,7 @@ from ...core.tolerances import CHEB_RTOL, EPS, ZERO_RTOL
 from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.network import Network
+from .certify import Certifier
 from .result import LPPartition
 from .solver import _LP  # noqa: F401 -- _LP re-exported for .ops and the tests
 
@@ -163,6 +171,7 @@ class _Walk:
         self.alphas = np.unique(np.concatenate([np.geomspace(1e-4, 1.0, 24), np.linspace(0.0, 1.0, 33)[1:]]))
         self.finite = bool(np.all(np.isfinite(self.lo)) and np.all(np.isfinite(self.hi)))
         self.tol = CHEB_RTOL
+        self.cert = Certifier(self, net, domain, cross)  # certified decisions (see .certify)
 
     def _rid(self, fr: _Frame, j: int, side: float) -> int:
         """The id of the row keeping side ``side`` of unit ``j`` under ``fr``'s layer region.
@@ -216,6 +225,7 @@ class _Walk:
         act = nz & (dn / safe >= -self.tol)
         state[inact] = -1
         state[act & ~inact] = 1
+        self._updn = (up, dn, zero)  # for Certifier.enter
         # a row is needed where the decided side is not strictly the whole box
         row = (inact & (up > 0)) | (act & ~inact & (dn <= 0))
         return state, row, norm
@@ -314,6 +324,7 @@ class _Walk:
     def _enter(self, fr: _Frame) -> None:
         """Start a layer: screen all its units over the box, values at the pool points."""
         state, row, norm = self._screen(fr.maps, self._bounds(fr))
+        self.cert.enter(fr, state, row, norm, self._updn)
         fr.key = self.next_key  # the units' maps are shared by the frames below this layer region
         self.next_key += 1
         if len(self.certs) > 200_000:  # bounded memory: forget old certificates
@@ -369,34 +380,39 @@ class _Walk:
             lp_id = self._rid(fr, j, side)
             u, rstar = self.lp.solve(fr.ids, fr.A, fr.b, -side * a, side * cj, lp_id, fr.basis)
             if u is None:
-                rc = -np.inf
-                self._record_empty(fr, j, side, -side * a, side * cj)
+                u, rc = self.cert.infeasible(fr, j, side, a, cj)  # certified empty, or an exact interior point
+                if u is not None:
+                    newp[side] = (u, rc)
             else:
                 u = self._into(u)
                 rc = min(_certified(fr.A, fr.b, u), float(side * cj + side * (a @ u)))
                 if rc > 0.25 * tol and rc < 4 * tol or (rstar > tol) != (rc > tol):
                     self.near += 1
-                if rc > tol:
+                if rc <= tol:
+                    u, rc = self.cert.thin(fr, j, side, a, cj, u, rc)
+                if rc > 0:
                     newp[side] = (u, rc, lp_id, self.lp.basis())
             if side > 0:
                 pos = rc
             else:
                 neg = rc
-        if pos > tol and neg > tol:
+        pos, neg = self.cert.settle(fr, j, a, cj, s, pos, neg, newp)  # > 0: certified interior
+        if pos > 0 and neg > 0:
             other = _Frame(fr.A, fr.b, fr.P, fr.rp, fr.layer, fr.unit, fr.maps,
                            [p.copy() for p in fr.pat], fr.weight / 2)
             other.norm, other.row, other.S, other.ids = fr.norm, fr.row, fr.S, list(fr.ids)
             other.key, other.basis = fr.key, fr.basis
+            other.mcx, other.cerr, other.cerr_ab = fr.mcx, fr.cerr, getattr(fr, "cerr_ab", None)
             fr.weight /= 2
             self._restrict(fr, a, cj, j, 1.0, newp.get(1.0))
             self._restrict(other, a, cj, j, -1.0, newp.get(-1.0))
             return other
-        if pos <= tol and neg <= tol:
+        if pos <= 0 and neg <= 0:
             raise NumericalError(
                 f"expected a region with an interior to keep one on some side of unit {j} of layer "
                 f"{fr.layer + 1}, got Chebyshev radii {pos:.3g} and {neg:.3g} on both (tolerance {tol:.3g})"
             )
-        self._restrict(fr, a, cj, j, 1.0 if pos > tol else -1.0, newp.get(1.0 if pos > tol else -1.0))
+        self._restrict(fr, a, cj, j, 1.0 if pos > 0 else -1.0, newp.get(1.0 if pos > 0 else -1.0))
         return None
 
     def _into(self, u: np.ndarray) -> np.ndarray:
