@@ -16,7 +16,13 @@ Rank
 times the largest, numpy's convention).  The split is verified: no singular
 value may lie in the ambiguous band up to ``1e6 * RANK_RTOL`` (else
 :class:`~regions.errors.NumericalError`), and the factorisation must
-reproduce ``W_1`` to ``ZERO_RTOL`` of its entries' magnitude.
+reproduce ``W_1`` to ``ZERO_RTOL`` of its entries' magnitude.  A rank below
+``min(n_1, d)`` is a claim that the small singular values are exact zeros, so it
+is confirmed in exact rational arithmetic (:func:`~.certify.exact_rank`, for
+first layers up to :data:`EXACT_RANK_MAX` entries): a product of float
+matrices rounded to float64 is usually of full rank exactly, its hyperplanes
+meeting far out ("features at infinity"), and is then not reduced -- it is
+counted on ``R^d`` itself, whose walk counts those features exactly or refuses.
 """
 
 from __future__ import annotations
@@ -30,8 +36,12 @@ from ...errors import NumericalError, RegionsError
 from ...model.network import Network
 from ..base import Engine
 from ..polytope.engine import PolytopeEngine
+from .certify import exact_rank
 
-__all__ = ["count_whole", "reduce_whole"]
+__all__ = ["EXACT_RANK_MAX", "count_whole", "reduce_whole"]
+
+#: Most first-layer entries whose rank is confirmed in rational arithmetic before a reduction.
+EXACT_RANK_MAX = 200_000
 
 
 def reduce_whole(net: Network) -> tuple[Network, np.ndarray]:
@@ -61,6 +71,13 @@ def reduce_whole(net: Network) -> tuple[Network, np.ndarray]:
     r = int(np.count_nonzero(s > tol))
     if r == 0:
         r = 1  # a constant first layer: one region; keep one coordinate
+    if r < min(W.shape):  # the dropped singular values are claimed to be exact zeros: confirm it
+        if W.size > EXACT_RANK_MAX:
+            raise NumericalError(
+                f"expected a first layer of at most {EXACT_RANK_MAX} entries to confirm its rank {r} "
+                f"exactly before reducing R^{d}, got {W.size}: count a bounded box instead")
+        if exact_rank(W) > r:  # full rank in exact arithmetic: features at infinity, no reduction
+            return net, np.eye(d)
     C = Vt[:r]
     B = W @ C.T
     err = np.abs(B @ C - W)
