@@ -12,7 +12,7 @@ import pytest
 
 import regions
 from regions import Network, box, whole
-from regions.domains import plane, segment
+from regions.domains import plane
 from regions.engines.lp import count_lp, partition_lp
 from regions.engines.lp.reduce import count_whole, reduce_whole
 from regions.errors import RegionsError

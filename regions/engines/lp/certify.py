@@ -52,7 +52,7 @@ from math import comb
 
 import numpy as np
 
-from ...core.tolerances import EPS, ZERO_RTOL
+from ...core.tolerances import EPS
 from ...errors import NumericalError
 
 __all__: list[str] = []

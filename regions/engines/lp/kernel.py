@@ -444,35 +444,6 @@ class _Walk:
                 return True
         return False
 
-    def _record_empty(self, fr: _Frame, j: int, side: float, a: np.ndarray, beta: float) -> None:
-        """Keep the rows of the infeasible LP's dual ray, once the certificate is checked in float64.
-
-        A ray ``y >= 0`` over the rows ``A u <= b`` (region rows and the new
-        row) certifies that no point of the box satisfies them when
-        ``min over the box of (y A) u > y b``; that inequality is checked
-        here with a margin, so a certificate is only ever reused (on a
-        region holding the same rows, for the same unit) when it is sound.
-        """
-        ray = self.lp.ray()
-        m = fr.A.shape[0]
-        if ray is None or ray.shape[0] != m + 1:
-            return
-        A = np.vstack([fr.A, a])
-        b = np.append(fr.b, beta)
-        for y in (ray, -ray):
-            scale = float(np.max(np.abs(y)))
-            if scale <= 0 or np.min(y) < -1e-12 * scale:
-                continue
-            y = np.maximum(y, 0.0) / scale
-            g = y @ A
-            low = self._low(g) - float(y @ b)
-            if np.isfinite(low) and low > 1e-9 * (1.0 + float(np.abs(y) @ np.abs(b))):
-                need = frozenset(fr.ids[i] for i in np.nonzero(y[:m] > 0)[0])
-                lst = self.certs.setdefault((fr.key, j, side), [])
-                if len(lst) < 64:
-                    lst.append(need)
-                return
-
     def _mirror_rows(self, fr: _Frame, a, cj, s, side):
         """A point on side ``side`` without an LP: pool points moved across the hyperplane.
 

@@ -87,7 +87,7 @@ from ...core.tolerances import ZERO_RTOL
 from ...domains import Domain
 from ...errors import NumericalError, RegionsError
 from ...model.ops import Lowered
-from .kernel import _BOX_MIN, PARTITION_WIDE, _Grow, _Mesh, _split_rings, _start_mesh, _undecided, _unique_inverse
+from .kernel import _BOX_MIN, _Grow, _Mesh, _split_rings, _start_mesh, _undecided, _unique_inverse
 from .ops_result import OpPlanarPartition, _ancestry, _output_maps, _patterns, _pieces
 from .rings import EDGE_KEY, ring_geometry
 

@@ -38,7 +38,7 @@ from ...model.ops import lower
 from .ops import _walk
 from .ops_result import _ancestry, _output_maps, _pieces
 from .rings import boundary_edges, domain_ring
-from .split import BOUNDARY_RTOL, MAX_BORDER, _on_boundary, _pair_edges, _restrict
+from .split import MAX_BORDER, _pair_borders, _restrict
 
 __all__ = ["OpPlanarSplit"]
 
@@ -151,21 +151,9 @@ def _join(runs: list[Run], unsplit: int) -> tuple[int | None, str]:
         return int(offsets[-1]), ""
     lab = np.concatenate(label)
     J, Jabs = np.asarray(J, dtype=np.float64), np.asarray(Jabs, dtype=np.float64)
-    corners = np.asarray(runs[0].info["corners"], dtype=np.float64)
-    tol = BOUNDARY_RTOL * float(np.abs(corners).max() + np.ptp(corners, axis=0).max())
-    pairs = _pair_edges(E, np.concatenate([np.full(len(e), i) for i, e in enumerate(edges)]), tol)
-    if pairs is None:
-        return None, ("affine pieces not counted: a border edge is within the matching tolerance of more "
-                      "than one edge of another subproblem")
-    i1, i2, _ = pairs
-    paired = np.zeros(E.shape[0], dtype=bool)
-    paired[i1] = paired[i2] = True
-    lone = ~paired
-    if lone.any() and not unsplit:
-        off = ~_on_boundary(E[lone, :2], E[lone, 2:], corners)
-        if off.any():
-            return None, (f"affine pieces not counted: {int(off.sum())} border edges of a subproblem have no "
-                          f"partner in another (floating point differs between machines)")
+    i1, i2, why = _pair_borders(runs, E, edges, unsplit)
+    if why:
+        return None, why
     g1, g2 = G[i1], G[i2]
     eq = np.all(np.abs(J[g1] - J[g2]) <= PIECE_RTOL * (Jabs[g1] + Jabs[g2]), axis=1)
     _, pieces = merge_pieces(int(offsets[-1]), lab[g1[eq]], lab[g2[eq]])

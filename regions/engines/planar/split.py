@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core import affine
-from ...core.patterns import from_ancestry, unpack
+from ...core.patterns import unpack
 from ...core.pieces import merge_pieces
 from ...core.result import CountResult
 from ...execution.prefix import PrefixSplit, Run, refuse_rederived
@@ -236,6 +236,30 @@ def _pair_edges(E: np.ndarray, run: np.ndarray, tol: float):
     return i, j, flipped
 
 
+def _pair_borders(runs: list[Run], E: np.ndarray, edges: list, unsplit: int):
+    """Border edges of the runs paired across subproblems: ``(i1, i2, "")``, or ``(None, None, why)``.
+
+    Shared by the plain and the op-graph 2-D merge.  An edge with no partner must lie on the domain's
+    boundary (unless the job was not split); an ambiguous match or a lone inner edge gives ``why``.
+    """
+    corners = np.asarray(runs[0].info["corners"], dtype=np.float64)
+    tol = BOUNDARY_RTOL * float(np.abs(corners).max() + np.ptp(corners, axis=0).max())
+    pairs = _pair_edges(E, np.concatenate([np.full(len(e), i) for i, e in enumerate(edges)]), tol)
+    if pairs is None:
+        return None, None, ("affine pieces not counted: a border edge is within the matching tolerance of "
+                            "more than one edge of another subproblem")
+    i1, i2, _ = pairs
+    paired = np.zeros(E.shape[0], dtype=bool)
+    paired[i1] = paired[i2] = True
+    lone = ~paired
+    if lone.any() and not unsplit:
+        off = ~_on_boundary(E[lone, :2], E[lone, 2:], corners)
+        if off.any():
+            return None, None, (f"affine pieces not counted: {int(off.sum())} border edges of a subproblem "
+                                f"have no partner in another (floating point differs between machines)")
+    return i1, i2, ""
+
+
 def _join_borders(runs: list[Run], unsplit: int) -> tuple[int | None, str]:
     """Pieces of all runs after joining those across borders, or None and why."""
     offsets = np.cumsum([0] + [t.result.pieces for t in runs])
@@ -258,21 +282,9 @@ def _join_borders(runs: list[Run], unsplit: int) -> tuple[int | None, str]:
         return int(offsets[-1]), ""
     n_out = (Y.shape[1] - 2) // 2
     rg = {k: np.concatenate([v for v in vs if v.size]) for k, vs in regs.items()}
-    corners = np.asarray(runs[0].info["corners"], dtype=np.float64)
-    tol = BOUNDARY_RTOL * float(np.abs(corners).max() + np.ptp(corners, axis=0).max())
-    pairs = _pair_edges(E, np.concatenate([np.full(len(e), i) for i, e in enumerate(edges)]), tol)
-    if pairs is None:
-        return None, ("affine pieces not counted: a border edge is within the matching tolerance of more "
-                      "than one edge of another subproblem")
-    i1, i2, _ = pairs
-    paired = np.zeros(E.shape[0], dtype=bool)
-    paired[i1] = paired[i2] = True
-    lone = ~paired
-    if lone.any() and not unsplit:
-        off = ~_on_boundary(E[lone, :2], E[lone, 2:], corners)
-        if off.any():
-            return None, (f"affine pieces not counted: {int(off.sum())} border edges of a subproblem have no "
-                          f"partner in another (floating point differs between machines)")
+    i1, i2, why = _pair_borders(runs, E, edges, unsplit)
+    if why:
+        return None, why
     yA, yB = Y[:, :n_out], Y[:, n_out:2 * n_out]
     ymA, ymB = Y[:, -2], Y[:, -1]
     g1, g2 = G[i1], G[i2]
