@@ -335,3 +335,14 @@ def test_conv_on_a_larger_input_is_chunked_and_huge_maps_refused():
     _round_trip(m, (3, 32, 32))
     with pytest.raises(RegionsError, match=r"at most 67108864 entries .* got 3276800 x 3072"):
         from_torch(nn.Sequential(nn.Conv2d(3, 3200, 1)), (3, 32, 32))
+
+
+@pytest.mark.parametrize("attr", ["layers", "net", "body.mlp", "0.layers"])
+def test_state_dict_under_a_named_attribute_is_refused(attr):
+    # a ModuleList or Sequential attribute of a custom module: its forward (residual sums, other
+    # activations) is not in the keys, so the dict is refused even with an activation given
+    inner = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+    sd = {f"{attr}.{k}": v for k, v in inner.state_dict().items()}
+    with pytest.raises(RegionsError, match=f"named attribute '{attr}'"):
+        from_torch(sd, activation="relu")
+    assert from_torch(inner.state_dict(), activation="relu").layers[0][0].shape == (4, 2)  # plain: read

@@ -408,9 +408,10 @@ def _from_state_dict(sd: Mapping, slope: float | None) -> Network:
     """A Network from the state dict of an ``nn.Sequential`` of Linear layers with a stated activation.
 
     The keys must be those of such a Sequential (``0.weight``, ``2.weight``,
-    ... , possibly under one common prefix): anything else (named
-    sub-modules such as ``fc1``, residual blocks, norms, two Linear layers
-    with nothing between them) is refused, never read as an MLP.
+    ...; a Sequential nested in Sequentials: ``1.0.weight``): anything else
+    (named sub-modules such as ``fc1`` or ``layers.0`` of a ModuleList or
+    Sequential attribute of a custom module, residual blocks, norms, two
+    Linear layers with nothing between them) is refused, never read as an MLP.
     """
     groups: dict[str, dict[str, Any]] = {}
     for key, value in sd.items():
@@ -436,6 +437,15 @@ def _from_state_dict(sd: Mapping, slope: float | None) -> Network:
     if len(parents) > 1:
         raise RegionsError(
             f"expected the Linear layers of one nn.Sequential, got layers under {sorted(parents)}; {_PROVIDE}"
+        )
+    (parent,) = parents
+    if parent and not all(part.isdigit() for part in parent.split(".")):
+        # a named attribute (``layers.0.weight``): a Sequential or ModuleList inside a module whose own
+        # forward (residual sums, other activations) the keys do not record
+        raise RegionsError(
+            f"expected the state dict of an nn.Sequential itself (keys such as 0.weight, 2.weight), got its "
+            f"layers under the named attribute {parent!r} of a module whose forward it does not record; "
+            f"{_PROVIDE}"
         )
     indexed.sort()
     for (i, a), (j, b) in zip(indexed, indexed[1:]):
