@@ -438,10 +438,8 @@ def _from_state_dict(sd: Mapping, slope: float | None) -> Network:
         raise RegionsError(
             f"expected the Linear layers of one nn.Sequential, got layers under {sorted(parents)}; {_PROVIDE}"
         )
-    (parent,) = parents
+    (parent,) = parents  # a named attribute (layers.0.weight): its module's forward is not recorded
     if parent and not all(part.isdigit() for part in parent.split(".")):
-        # a named attribute (``layers.0.weight``): a Sequential or ModuleList inside a module whose own
-        # forward (residual sums, other activations) the keys do not record
         raise RegionsError(
             f"expected the state dict of an nn.Sequential itself (keys such as 0.weight, 2.weight), got its "
             f"layers under the named attribute {parent!r} of a module whose forward it does not record; "
