@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from regions.model.ops import Activation, Add, Affine, Clamp, Concat, MaxGroups
+from regions.model.ops import Activation, Add, Affine, Clamp, Concat, Graph, MaxGroups, Node
 
 
 def _fr(x):
@@ -156,3 +156,18 @@ def count_exact_lp(graph, lo, hi, *, radius=1e-9):
                 nxt.append((r0, vals + [(np.array([o[0] for o in outs]), np.array([o[1] for o in outs]))]))
         branches = nxt
     return len(branches)
+
+
+def value_scaled(g, c):
+    """The graph with every value times ``c > 0``: the first Affine (reading the input) times ``c``, every
+    later bias and clamp bound times ``c`` (ReLU, max and sums commute with positive scaling), so its
+    regions are the original's (tests of positive rescaling)."""
+    nodes = []
+    for i, node in enumerate(g.nodes):
+        op = node.op
+        if isinstance(op, Affine):
+            op = Affine(op.W * c, op.b * c) if i == 0 else Affine(op.W, op.b * c)
+        elif isinstance(op, Clamp):
+            op = Clamp(op.lo * c, op.hi * c)
+        nodes.append(Node(op, node.inputs, node.name))
+    return Graph(nodes, g.input_dim)

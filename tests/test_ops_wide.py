@@ -24,13 +24,13 @@ PReLU, concat, clamp and CNN graphs.  Independent values:
 import numpy as np
 import pytest
 
-from op_reference import count_exact_lp, forward_exact
+from op_reference import count_exact_lp, forward_exact, value_scaled
 from regions import box, count, partition, plane_through, polygon, whole
 from regions.domains import Domain
 from regions.engines.ops_wide import LP_SPAN, WIDE_TRIGGER, count_wide, exact_patterns
 from regions.engines.planar.ops import partition_planar_ops
 from regions.errors import NumericalError
-from regions.model.ops import Affine, Clamp, Graph, Node, compose_graphs, lower
+from regions.model.ops import Affine, Graph, compose_graphs, lower
 from test_op_whole import maxout_3d
 from test_ops import residual as residual_nd
 from test_planar_ops import cnn_slice, leaky_layers, maxout_ties, relu6, residual, zero_bias_pool
@@ -56,17 +56,6 @@ def _input_scaled(g, a):
     return compose_graphs(Graph([Affine(np.eye(d) / a)], d), g)
 
 
-def _value_scaled(g, c):
-    """The first layer times ``c``, every later bias and clamp bound times ``c``: every value times ``c``."""
-    nodes = []
-    for i, node in enumerate(g.nodes):
-        op = node.op
-        if isinstance(op, Affine):
-            op = Affine(op.W * c, op.b * c) if i == 0 else Affine(op.W, op.b * c)
-        elif isinstance(op, Clamp):
-            op = Clamp(op.lo * c, op.hi * c)
-        nodes.append(Node(op, node.inputs, node.name))
-    return Graph(nodes, g.input_dim)
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
@@ -106,7 +95,7 @@ def test_positive_rescaling_from_1e_minus_300_to_1e300_never_changes_a_count(nam
                 if how == "input":
                     got = count(_input_scaled(g, a), box(-a * half, a * half, dim=d))
                 else:
-                    got = count(_value_scaled(g, a), box(-half, half, dim=d))
+                    got = count(value_scaled(g, a), box(-half, half, dim=d))
             except NumericalError as e:  # float64 overflows: one sentence, never a different number
                 assert "\n" not in str(e) and str(e).startswith("expected")
                 continue
@@ -122,7 +111,7 @@ def test_whole_space_counts_are_invariant_under_extreme_input_units():
         assert (got.regions, got.pieces, got.bounded) == (want.regions, want.pieces, want.bounded) == (11, 8, 3)
     cone = zero_bias_pool()  # every feature through the origin: no unit of length at all
     for c in (1e-300, 1e300):
-        assert count(_value_scaled(cone, c), whole(2)).regions == count(cone, whole(2)).regions == 19
+        assert count(value_scaled(cone, c), whole(2)).regions == count(cone, whole(2)).regions == 19
 
 
 def test_a_wide_plane_slice_of_a_3_input_net_is_the_unbounded_slice():

@@ -28,6 +28,7 @@ from regions.domains import interval, line
 from regions.engines.line.ops import partition_line_ops
 from regions.errors import NumericalError
 from regions.model.ops import Activation, Add, Affine, Clamp, Concat, Graph, MaxGroups, Node, lower
+from op_reference import value_scaled  # noqa: E402
 
 
 # ------------------------------------------------------------------ exact reference
@@ -217,17 +218,6 @@ def test_segments_through_the_origin_of_a_3_input_net():
 
 
 # ------------------------------------------------------------------ (c) positive rescaling
-def _rescaled(g, c):
-    """Node 1 (an Affine reading the input) times ``c``, every later bias and clamp bound times ``c``."""
-    nodes = []
-    for i, node in enumerate(g.nodes):
-        op = node.op
-        if isinstance(op, Affine):
-            op = Affine(op.W * c, op.b * c) if i == 0 else Affine(op.W, op.b * c)
-        elif isinstance(op, Clamp):
-            op = Clamp(op.lo * c, op.hi * c)
-        nodes.append(Node(op, node.inputs, node.name))
-    return Graph(nodes, g.input_dim)
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
@@ -235,7 +225,7 @@ def _rescaled(g, c):
 def test_positive_rescaling_never_changes_a_count(name, c):
     g = GRAPHS[name]()
     base = _count(g, interval(-3.0, 2.0))
-    got = _count(_rescaled(g, c), interval(-3.0, 2.0))
+    got = _count(value_scaled(g, c), interval(-3.0, 2.0))
     assert (got.regions, got.pieces) == (base.regions, base.pieces)
 
 

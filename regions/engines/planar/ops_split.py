@@ -38,7 +38,7 @@ from ...model.ops import lower
 from .ops import _walk
 from .ops_result import _ancestry, _output_maps, _pieces
 from .rings import boundary_edges, domain_ring
-from .split import MAX_BORDER, _pair_borders, _restrict
+from .split import MAX_BORDER, _pair_borders, _restrict, merge_border_pieces
 
 __all__ = ["OpPlanarSplit"]
 
@@ -118,18 +118,7 @@ class OpPlanarSplit(PrefixSplit):
 
     def merge_pieces(self, runs: list[Run], regions: int):
         """Pieces of the runs, joined across the borders (see the module docstring)."""
-        unsplit = runs[0].info["prefix_unsplit"] + sum(t.info["unsplit"] for t in runs)
-        extra = {"unsplit": unsplit} if unsplit else {}
-        if len(runs) == 1:
-            return runs[0].result.pieces, extra
-        if any(t.info["border"] is None for t in runs):
-            extra["pieces_note"] = (f"affine pieces not counted: a subproblem has more than {MAX_BORDER} border "
-                                    f"edges (the split count reports activation regions only)")
-            return None, extra
-        pieces, why = _join(runs, unsplit)
-        if pieces is None:
-            extra["pieces_note"] = why
-        return pieces, extra
+        return merge_border_pieces(runs, _join, one=len(runs) == 1)
 
 
 def _join(runs: list[Run], unsplit: int) -> tuple[int | None, str]:

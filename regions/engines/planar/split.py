@@ -192,20 +192,29 @@ class PlanarSplit(PrefixSplit):
 
     def merge_pieces(self, runs: list[Run], regions: int):
         """Pieces of the runs, joined across the borders (see the module docstring)."""
-        depth = runs[0].info["depth"]
-        # events of the prefix are seen by every worker: count them once, then those of each run
-        unsplit = runs[0].info["prefix_unsplit"] + sum(t.info["unsplit"] for t in runs)
-        extra = {"unsplit": unsplit} if unsplit else {}
-        if depth == 0 or runs[0].info.get("whole"):
-            return runs[0].result.pieces, extra
-        if any(t.info["border"] is None for t in runs):
-            extra["pieces_note"] = (f"affine pieces not counted: a subproblem has more than {MAX_BORDER} border "
-                                    f"edges (the split count reports activation regions only)")
-            return None, extra
-        pieces, why = _join_borders(runs, unsplit)
-        if pieces is None:
-            extra["pieces_note"] = why
-        return pieces, extra
+        one = runs[0].info["depth"] == 0 or bool(runs[0].info.get("whole"))
+        return merge_border_pieces(runs, _join_borders, one=one)
+
+
+def merge_border_pieces(runs: list[Run], join, *, one: bool):
+    """``(pieces, extra)`` of 2-D runs: the only run's pieces (``one``), else ``join(runs, unsplit)``.
+
+    Shared by the plain and the op-graph 2-D merges.  Events of the prefix are seen by every worker, so
+    they are counted once, then those of each run; a run with too many border edges (``border`` None)
+    leaves the pieces uncounted, with a note.
+    """
+    unsplit = runs[0].info["prefix_unsplit"] + sum(t.info["unsplit"] for t in runs)
+    extra = {"unsplit": unsplit} if unsplit else {}
+    if one:
+        return runs[0].result.pieces, extra
+    if any(t.info["border"] is None for t in runs):
+        extra["pieces_note"] = (f"affine pieces not counted: a subproblem has more than {MAX_BORDER} border "
+                                f"edges (the split count reports activation regions only)")
+        return None, extra
+    pieces, why = join(runs, unsplit)
+    if pieces is None:
+        extra["pieces_note"] = why
+    return pieces, extra
 
 
 def _pair_edges(E: np.ndarray, run: np.ndarray, tol: float):
